@@ -1,0 +1,131 @@
+import datetime
+
+from chad_client.v1 import resources_pb2 as _resources_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class GetEnrichedContextRequest(_message.Message):
+    __slots__ = ("user_id", "num_summaries", "num_memories")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    NUM_SUMMARIES_FIELD_NUMBER: _ClassVar[int]
+    NUM_MEMORIES_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    num_summaries: int
+    num_memories: int
+    def __init__(self, user_id: _Optional[str] = ..., num_summaries: _Optional[int] = ..., num_memories: _Optional[int] = ...) -> None: ...
+
+class GetEnrichedContextResponse(_message.Message):
+    __slots__ = ("customer_id", "user_id", "is_new_caller", "context", "profile", "personality", "summaries", "memories")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    IS_NEW_CALLER_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    PERSONALITY_FIELD_NUMBER: _ClassVar[int]
+    SUMMARIES_FIELD_NUMBER: _ClassVar[int]
+    MEMORIES_FIELD_NUMBER: _ClassVar[int]
+    customer_id: int
+    user_id: str
+    is_new_caller: bool
+    context: str
+    profile: _resources_pb2.CallerProfile
+    personality: _resources_pb2.Personality
+    summaries: _containers.RepeatedCompositeFieldContainer[_resources_pb2.CallSummary]
+    memories: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Memory]
+    def __init__(self, customer_id: _Optional[int] = ..., user_id: _Optional[str] = ..., is_new_caller: _Optional[bool] = ..., context: _Optional[str] = ..., profile: _Optional[_Union[_resources_pb2.CallerProfile, _Mapping]] = ..., personality: _Optional[_Union[_resources_pb2.Personality, _Mapping]] = ..., summaries: _Optional[_Iterable[_Union[_resources_pb2.CallSummary, _Mapping]]] = ..., memories: _Optional[_Iterable[_Union[_resources_pb2.Memory, _Mapping]]] = ...) -> None: ...
+
+class ProcessCallRequest(_message.Message):
+    __slots__ = ("user_id", "call_id", "turns", "started_at", "ended_at")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    TURNS_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    call_id: str
+    turns: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Turn]
+    started_at: _timestamp_pb2.Timestamp
+    ended_at: _timestamp_pb2.Timestamp
+    def __init__(self, user_id: _Optional[str] = ..., call_id: _Optional[str] = ..., turns: _Optional[_Iterable[_Union[_resources_pb2.Turn, _Mapping]]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ProcessCallResponse(_message.Message):
+    __slots__ = ("customer_id", "call_id", "summary", "sentiment", "key_topics", "personality", "already_processed")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    SENTIMENT_FIELD_NUMBER: _ClassVar[int]
+    KEY_TOPICS_FIELD_NUMBER: _ClassVar[int]
+    PERSONALITY_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_PROCESSED_FIELD_NUMBER: _ClassVar[int]
+    customer_id: int
+    call_id: str
+    summary: str
+    sentiment: _resources_pb2.Sentiment
+    key_topics: _containers.RepeatedScalarFieldContainer[str]
+    personality: _resources_pb2.PersonalityScores
+    already_processed: bool
+    def __init__(self, customer_id: _Optional[int] = ..., call_id: _Optional[str] = ..., summary: _Optional[str] = ..., sentiment: _Optional[_Union[_resources_pb2.Sentiment, str]] = ..., key_topics: _Optional[_Iterable[str]] = ..., personality: _Optional[_Union[_resources_pb2.PersonalityScores, _Mapping]] = ..., already_processed: _Optional[bool] = ...) -> None: ...
+
+class GetCallerProfileRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class GetCallerProfileResponse(_message.Message):
+    __slots__ = ("profile",)
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    profile: _resources_pb2.CallerProfile
+    def __init__(self, profile: _Optional[_Union[_resources_pb2.CallerProfile, _Mapping]] = ...) -> None: ...
+
+class ListCallerProfilesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListCallerProfilesResponse(_message.Message):
+    __slots__ = ("profiles", "next_page_token")
+    PROFILES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    profiles: _containers.RepeatedCompositeFieldContainer[_resources_pb2.CallerProfile]
+    next_page_token: str
+    def __init__(self, profiles: _Optional[_Iterable[_Union[_resources_pb2.CallerProfile, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetPersonalityRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class GetPersonalityResponse(_message.Message):
+    __slots__ = ("personality",)
+    PERSONALITY_FIELD_NUMBER: _ClassVar[int]
+    personality: _resources_pb2.Personality
+    def __init__(self, personality: _Optional[_Union[_resources_pb2.Personality, _Mapping]] = ...) -> None: ...
+
+class ListCallSummariesRequest(_message.Message):
+    __slots__ = ("user_id", "page_size", "page_token")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, user_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListCallSummariesResponse(_message.Message):
+    __slots__ = ("summaries", "next_page_token")
+    SUMMARIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    summaries: _containers.RepeatedCompositeFieldContainer[_resources_pb2.CallSummary]
+    next_page_token: str
+    def __init__(self, summaries: _Optional[_Iterable[_Union[_resources_pb2.CallSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
