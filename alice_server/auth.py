@@ -1,0 +1,169 @@
+"""Tokens and the tenant of the current RPC.
+
+A request is authenticated by `authorization: Bearer <JWT>` metadata: HS256
+only, signed with JWT_SECRET_KEY, with the claims
+
+    customer_id  the tenant, a positive integer (never a string, float or bool)
+    scope        space-separated scopes: "memory:read", "memory:write";
+                 "memory:read:write" grants both
+    iat, exp     required
+
+The tenant fixed here reaches the handlers through a context variable
+(`current_tenant()`): handlers never take a customer_id from the request.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from alice_server.domain.errors import PermissionDenied, Unauthenticated
+
+ALGORITHM = "HS256"
+SCOPE_READ = "memory:read"
+SCOPE_WRITE = "memory:write"
+SCOPE_READ_WRITE = "memory:read:write"
+_SCOPE_GRANTS = {SCOPE_READ_WRITE: frozenset({SCOPE_READ, SCOPE_WRITE})}
+MAX_CUSTOMER_ID = 2**63 - 1
+CLOCK_SKEW_SECONDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """Who is calling: the customer (tenant) and the scopes its token grants."""
+
+    customer_id: int
+    scopes: frozenset[str]
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise PermissionDenied(f"the token lacks the scope {scope!r} needed for this call")
+
+
+_current: contextvars.ContextVar[Tenant] = contextvars.ContextVar("alice_tenant")
+
+
+def current_tenant() -> Tenant:
+    """The tenant of the RPC being handled. Raises if called outside an RPC."""
+    try:
+        return _current.get()
+    except LookupError:
+        raise RuntimeError(
+            "no tenant: current_tenant() called outside an authenticated RPC"
+        ) from None
+
+
+def bind_tenant(tenant: Tenant) -> contextvars.Token[Tenant]:
+    return _current.set(tenant)
+
+
+def unbind_tenant(token: contextvars.Token[Tenant]) -> None:
+    _current.reset(token)
+
+
+def current_customer_id() -> int | None:
+    """The tenant's customer_id for log records; None outside an RPC."""
+    tenant = _current.get(None)
+    return tenant.customer_id if tenant is not None else None
+
+
+def expand_scopes(scope_claim: str) -> frozenset[str]:
+    granted: set[str] = set()
+    for scope in scope_claim.split():
+        granted |= _SCOPE_GRANTS.get(scope, {scope})
+    return frozenset(granted)
+
+
+class TokenVerifier:
+    """Checks bearer tokens. Every failure is `Unauthenticated` saying which check failed."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def verify_header(self, values: Iterable[str]) -> Tenant:
+        """Verify the `authorization` metadata values of one request."""
+        headers = list(values)
+        if not headers:
+            raise Unauthenticated(
+                "missing authorization metadata: send 'authorization: Bearer <JWT>'"
+            )
+        if len(headers) > 1:
+            raise Unauthenticated("send exactly one authorization metadata entry")
+        scheme, _, token = headers[0].strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("authorization metadata must be 'Bearer <JWT>'")
+        return self.verify(token.strip())
+
+    def verify(self, token: str) -> Tenant:
+        claims = self._decode(token)
+        return Tenant(customer_id=_customer_id(claims), scopes=_scopes(claims))
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.DecodeError:
+            raise Unauthenticated("the token is malformed: expected a JWT") from None
+        if header.get("alg") != ALGORITHM:
+            raise Unauthenticated(f"the token must be signed with {ALGORITHM}")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["exp", "iat"], "verify_aud": False},
+                leeway=CLOCK_SKEW_SECONDS,
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the token has expired: mint a new one") from None
+        except jwt.InvalidSignatureError:
+            raise Unauthenticated("the token's signature is invalid") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthenticated(f"the token lacks the required claim {exc.claim!r}") from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthenticated("the token's iat or nbf lies in the future") from None
+        except jwt.InvalidTokenError:
+            raise Unauthenticated("the token is malformed or its claims are invalid") from None
+        return claims
+
+
+def _customer_id(claims: dict[str, Any]) -> int:
+    if "customer_id" not in claims:
+        raise Unauthenticated("the token lacks the required claim 'customer_id'")
+    value = claims["customer_id"]
+    # bool is an int subclass: True must not be customer 1.
+    if type(value) is not int or not 0 < value <= MAX_CUSTOMER_ID:
+        raise Unauthenticated("the token's customer_id must be a positive integer")
+    return value
+
+
+def _scopes(claims: dict[str, Any]) -> frozenset[str]:
+    scope = claims.get("scope", "")
+    if not isinstance(scope, str):
+        raise Unauthenticated("the token's scope must be a space-separated string")
+    return expand_scopes(scope)
+
+
+def mint_token(
+    secret: str,
+    customer_id: int,
+    *,
+    scope: str = f"{SCOPE_READ} {SCOPE_WRITE}",
+    ttl_seconds: int = 3600,
+    now: float | None = None,
+) -> str:
+    """A token for `customer_id`, as the voice agent mints them (and alice-admin)."""
+    if type(customer_id) is not int or customer_id <= 0:
+        raise ValueError("customer_id must be a positive integer")
+    issued = int(time.time() if now is None else now)
+    payload = {
+        "customer_id": customer_id,
+        "scope": scope,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)

@@ -1,0 +1,169 @@
+"""Settings, read once from the environment at start-up.
+
+Every setting is documented in README.md ("Settings"). A bad value stops the
+process with a `ConfigError` naming the variable, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50051"
+DEFAULT_APP_ROLE = "alice_app"
+MIN_SECRET_BYTES = 32
+_ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message names it and says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All of Alice's settings. Build with `Settings.from_env()`."""
+
+    database_url: str | None
+    admin_database_url: str | None
+    jwt_secret: str | None
+    listen_address: str
+    data_dir: Path
+    default_region: str
+    app_role: str
+    db_pool_size: int
+    db_statement_timeout_ms: int
+    customer_cache_seconds: float
+    rate_limit_per_second: float
+    rate_limit_burst: int
+    shutdown_grace_seconds: float
+    max_message_bytes: int
+    reflection: bool
+    tls_cert_file: Path | None
+    tls_key_file: Path | None
+    log_level: str
+
+    @property
+    def embedded(self) -> bool:
+        """True when no DATABASE_URL is set: Alice runs its own PostgreSQL."""
+        return self.database_url is None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        reader = _Reader(env)
+        settings = cls(
+            database_url=reader.text("DATABASE_URL"),
+            admin_database_url=reader.text("ALICE_ADMIN_DATABASE_URL"),
+            jwt_secret=reader.text("JWT_SECRET_KEY"),
+            listen_address=reader.text("ALICE_LISTEN_ADDRESS") or DEFAULT_LISTEN_ADDRESS,
+            data_dir=Path(reader.text("ALICE_DATA_DIR") or _default_data_dir(env)).expanduser(),
+            default_region=(reader.text("ALICE_DEFAULT_REGION") or "US").upper(),
+            app_role=reader.text("ALICE_DB_APP_ROLE") or DEFAULT_APP_ROLE,
+            db_pool_size=reader.integer("ALICE_DB_POOL_SIZE", 10, minimum=1),
+            db_statement_timeout_ms=reader.integer(
+                "ALICE_DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0
+            ),
+            customer_cache_seconds=reader.number("ALICE_CUSTOMER_CACHE_SECONDS", 10.0, minimum=0),
+            rate_limit_per_second=reader.number("ALICE_RATE_LIMIT_PER_SECOND", 100.0, minimum=0),
+            rate_limit_burst=reader.integer("ALICE_RATE_LIMIT_BURST", 200, minimum=1),
+            shutdown_grace_seconds=reader.number("ALICE_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0),
+            max_message_bytes=reader.integer(
+                "ALICE_MAX_MESSAGE_BYTES", 4 * 1024 * 1024, minimum=64 * 1024
+            ),
+            reflection=reader.boolean("ALICE_REFLECTION", True),
+            tls_cert_file=reader.path("ALICE_TLS_CERT_FILE"),
+            tls_key_file=reader.path("ALICE_TLS_KEY_FILE"),
+            log_level=(reader.text("ALICE_LOG_LEVEL") or "INFO").upper(),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not _ROLE_RE.match(self.app_role):
+            raise ConfigError(
+                "ALICE_DB_APP_ROLE must be a lower-case SQL identifier "
+                f"(letters, digits, '_'; at most 63 characters), got {self.app_role!r}"
+            )
+        if not re.fullmatch(r"[A-Z]{2}", self.default_region):
+            raise ConfigError(
+                "ALICE_DEFAULT_REGION must be a two-letter ISO 3166 region code such as US or GB, "
+                f"got {self.default_region!r}"
+            )
+        if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ConfigError(
+                f"ALICE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}"
+            )
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ConfigError("set both ALICE_TLS_CERT_FILE and ALICE_TLS_KEY_FILE, or neither")
+        if ":" not in self.listen_address:
+            raise ConfigError(
+                "ALICE_LISTEN_ADDRESS must be host:port (for example 127.0.0.1:50051 or "
+                f"[::]:50051), got {self.listen_address!r}"
+            )
+        if self.jwt_secret is not None:
+            check_secret(self.jwt_secret, "JWT_SECRET_KEY")
+
+
+def check_secret(secret: str, name: str) -> None:
+    """Refuse a signing secret shorter than 32 bytes (HS256 needs at least 256 bits)."""
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"{name} is too short: it must be at least {MIN_SECRET_BYTES} bytes "
+            f"(it has {len(secret.encode())})"
+        )
+
+
+def _default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "alice"
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def text(self, name: str) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def integer(self, name: str, default: int, *, minimum: int) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        if not value >= minimum:  # also refuses NaN
+            raise ConfigError(f"{name} must be at least {minimum}, got {raw}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        lowered = raw.lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+    def path(self, name: str) -> Path | None:
+        raw = self.text(name)
+        return Path(raw).expanduser() if raw else None

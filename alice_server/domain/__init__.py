@@ -1,0 +1,1 @@
+"""Domain logic: what Alice does, independent of gRPC and protobuf."""

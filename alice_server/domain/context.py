@@ -1,0 +1,171 @@
+"""GetEnrichedContext: what the agent knows about a caller at the start of a call.
+
+The hot path of every phone call. One transaction, at most four indexed
+queries (profile, personality, summaries, memories; the personality is skipped
+for a caller without a profile), and the text block for the LLM prompt built
+from their results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from alice_server.domain.errors import InvalidArgument
+from alice_server.domain.memories import MemoryStore
+from alice_server.domain.personality import label, labelled_scores
+from alice_server.storage.database import Database
+from alice_server.storage.models import (
+    CallerProfile,
+    CallSummary,
+    Memory,
+    PersonalityAverages,
+)
+
+DEFAULT_SUMMARIES = 5
+MAX_SUMMARIES = 50
+DEFAULT_MEMORIES = 10
+MAX_MEMORIES = 100
+# Running transcripts are superseded by the call summaries and would crowd
+# the prompt: they are not part of the context.
+TRANSCRIPT_TYPES = ("thread_recap", "conversation")
+MAX_VALUE_CHARS_IN_TEXT = 300
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichedContext:
+    user_id: str
+    is_new_caller: bool
+    text: str
+    profile: CallerProfile | None
+    personality: PersonalityAverages | None
+    summaries: list[CallSummary]
+    memories: list[Memory]
+
+
+def bounded(value: int | None, default: int, maximum: int, field: str) -> int:
+    if value is None:
+        return default
+    if value < 0 or value > maximum:
+        raise InvalidArgument(f"{field} must be 0 to {maximum} (unset means {default})")
+    return value
+
+
+class ContextBuilder:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def enriched_context(
+        self,
+        customer_id: int,
+        user_id: str,
+        num_summaries: int | None,
+        num_memories: int | None,
+    ) -> EnrichedContext:
+        n_summaries = bounded(num_summaries, DEFAULT_SUMMARIES, MAX_SUMMARIES, "num_summaries")
+        n_memories = bounded(num_memories, DEFAULT_MEMORIES, MAX_MEMORIES, "num_memories")
+        async with self._db.tenant_session(customer_id) as session:
+            profile = await session.get(CallerProfile, (customer_id, user_id))
+            personality = (
+                await session.get(PersonalityAverages, (customer_id, user_id))
+                if profile is not None
+                else None
+            )
+            summaries: list[CallSummary] = []
+            if n_summaries and profile is not None:
+                summaries = list(
+                    await session.scalars(
+                        select(CallSummary)
+                        .where(
+                            CallSummary.customer_id == customer_id,
+                            CallSummary.user_id == user_id,
+                        )
+                        .order_by(CallSummary.started_at.desc(), CallSummary.id.desc())
+                        .limit(n_summaries)
+                    )
+                )
+            memories = await MemoryStore.for_context(
+                session, customer_id, user_id, n_memories, TRANSCRIPT_TYPES
+            )
+        is_new = profile is None and not any(m.user_id == user_id for m in memories)
+        text = render_context(user_id, is_new, profile, personality, summaries, memories)
+        return EnrichedContext(user_id, is_new, text, profile, personality, summaries, memories)
+
+
+def render_context(
+    user_id: str,
+    is_new_caller: bool,
+    profile: CallerProfile | None,
+    personality: PersonalityAverages | None,
+    summaries: Sequence[CallSummary],
+    memories: Sequence[Memory],
+) -> str:
+    """The block of text appended to the agent's system prompt."""
+    lines = [f"Caller: {user_id}"]
+    if is_new_caller:
+        lines.append("This is a new caller: there is no record of earlier calls.")
+    elif profile is None:
+        lines.append("No earlier call of this caller has been summarised yet.")
+    else:
+        if profile.preferred_name:
+            lines.append(f"Name: {profile.preferred_name}")
+        calls = "call" if profile.total_calls == 1 else "calls"
+        lines.append(
+            f"Returning caller: {profile.total_calls} earlier {calls}, first on "
+            f"{profile.first_call_at:%Y-%m-%d}, last on {profile.last_call_at:%Y-%m-%d}."
+        )
+    if personality is not None:
+        traits = [
+            f"{text} ({score:.0f})"
+            for trait, score, text in labelled_scores(personality)
+            if not trait.endswith("_level")
+        ]
+        lines.append(
+            f"Personality (over {personality.call_count} calls): " + ", ".join(traits) + "."
+        )
+        lines.append(
+            "Recent mood (last calls): "
+            f"{label('frustration_level', personality.recent_frustration)} "
+            f"({personality.recent_frustration:.0f}"
+            f"{_trend_text(personality.frustration_trend)}), "
+            f"{label('satisfaction_level', personality.recent_satisfaction)} "
+            f"({personality.recent_satisfaction:.0f}"
+            f"{_trend_text(personality.satisfaction_trend)}), "
+            f"{label('urgency_level', personality.recent_urgency)} "
+            f"({personality.recent_urgency:.0f})."
+        )
+    if summaries:
+        lines.append("Recent calls (newest first):")
+        for summary in summaries:
+            topics = f" Topics: {', '.join(summary.key_topics)}." if summary.key_topics else ""
+            lines.append(
+                f"- {summary.started_at:%Y-%m-%d} ({summary.sentiment}): {summary.summary}{topics}"
+            )
+    own = [m for m in memories if m.user_id]
+    shared = [m for m in memories if not m.user_id]
+    if own:
+        lines.append("What the caller told us before:")
+        lines.extend(_memory_line(m) for m in own)
+    if shared:
+        lines.append("Business information:")
+        lines.extend(_memory_line(m) for m in shared)
+    return "\n".join(lines)
+
+
+def _trend_text(trend: str | None) -> str:
+    return f", {trend}" if trend else ""
+
+
+def _memory_line(memory: Memory) -> str:
+    value = memory.value
+    if len(value) == 1:
+        (only,) = value.values()
+        shown = only if isinstance(only, str) else json.dumps(only, ensure_ascii=False)
+    else:
+        shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if len(shown) > MAX_VALUE_CHARS_IN_TEXT:
+        shown = shown[: MAX_VALUE_CHARS_IN_TEXT - 1] + "…"
+    return f"- {memory.type} / {memory.key}: {shown}"

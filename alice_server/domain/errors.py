@@ -1,0 +1,48 @@
+"""Domain errors.
+
+Each class maps to one gRPC status code in exactly one place
+(`alice_server.interceptors`). Their messages are shown to callers, so they say
+what was wrong and what to do, and never carry internals or secrets.
+"""
+
+from __future__ import annotations
+
+
+class AliceError(Exception):
+    """Base of the errors a caller can act on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgument(AliceError):
+    """The request is malformed or out of range (INVALID_ARGUMENT)."""
+
+
+class Unauthenticated(AliceError):
+    """No valid credentials (UNAUTHENTICATED)."""
+
+
+class PermissionDenied(AliceError):
+    """Valid credentials that do not allow this (PERMISSION_DENIED)."""
+
+
+class NotFound(AliceError):
+    """Nothing with that id in the caller's tenant (NOT_FOUND)."""
+
+
+class AlreadyExists(AliceError):
+    """The id is taken by something different (ALREADY_EXISTS)."""
+
+
+class Unavailable(AliceError):
+    """A dependency is down; retrying later may succeed (UNAVAILABLE)."""
+
+
+class ResourceExhausted(AliceError):
+    """Too many requests (RESOURCE_EXHAUSTED); retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,333 @@
+"""Memories: upsert by key, get, delete, list (keyset pages) and full-text search.
+
+Scope and ownership: a memory of SCOPE_USER belongs to one caller (user_id); a
+shared memory belongs to the tenant and has user_id ''. The schema enforces
+that pairing, so "this caller's memories plus the shared ones" is simply
+`user_id IN (caller, '')`.
+
+Expiry: `expires_at` is set on every store (now + ttl_days). Every read filters
+`expires_at > now()`, so an expired memory is never returned, whether or not
+the purge (`alice-admin purge-expired`) has deleted it yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Select, case, delete, func, literal_column, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alice_server.domain.errors import InvalidArgument, NotFound
+from alice_server.domain.paging import PageTokens, page_size
+from alice_server.storage.database import Database
+from alice_server.storage.models import Memory
+
+ScopeName = Literal["user", "shared"]
+
+DEFAULT_TTL_DAYS = 365
+MAX_TTL_DAYS = 3650
+MAX_KEY_CHARS = 256
+MAX_SOURCE_CHARS = 64
+MAX_VALUE_BYTES = 64 * 1024
+MAX_QUERY_CHARS = 1000
+DEFAULT_SEARCH_LIMIT = 10
+MAX_SEARCH_LIMIT = 100
+MAX_SEARCH_TYPES = 20
+_TYPE_RE = re.compile(r"^[a-z0-9_.:\-]{1,64}$")
+
+SHARED_OWNER = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewMemory:
+    """A validated StoreMemory request."""
+
+    scope: ScopeName
+    user_id: str
+    type: str
+    key: str
+    value: dict[str, Any]
+    ttl_days: int
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryFilter:
+    """Whose memories a list or search covers: a caller, the shared ones, or both."""
+
+    user_id: str | None
+    include_shared: bool
+
+    def __post_init__(self) -> None:
+        if self.user_id is None and not self.include_shared:
+            raise InvalidArgument(
+                "user_id is required (or set include_shared to list shared memories)"
+            )
+
+    @property
+    def owners(self) -> list[str]:
+        owners = [self.user_id] if self.user_id is not None else []
+        return [*owners, SHARED_OWNER] if self.include_shared else owners
+
+
+def check_type(value: str, field: str = "type") -> str:
+    if not _TYPE_RE.match(value):
+        raise InvalidArgument(
+            f"{field} must be 1-64 characters of lower-case letters, digits, '_', '-', '.' or ':'"
+        )
+    return value
+
+
+def new_memory(
+    *,
+    scope: ScopeName,
+    user_id: str,
+    type: str,
+    key: str,
+    value: dict[str, Any] | None,
+    ttl_days: int,
+    source: str,
+) -> NewMemory:
+    """Validate a store request (user_id already normalised, '' for shared)."""
+    if scope == "shared" and user_id:
+        raise InvalidArgument(
+            "user_id must be empty for SCOPE_SHARED: shared memories belong to the tenant"
+        )
+    if scope == "user" and not user_id:
+        raise InvalidArgument("user_id is required for SCOPE_USER")
+    check_type(type)
+    if not key or len(key) > MAX_KEY_CHARS or not key.isprintable():
+        raise InvalidArgument(f"key must be 1-{MAX_KEY_CHARS} printable characters")
+    if value is None:
+        raise InvalidArgument("value is required (a JSON object)")
+    check_json_value(value)
+    if ttl_days < 0 or ttl_days > MAX_TTL_DAYS:
+        raise InvalidArgument(f"ttl_days must be 0 (meaning {DEFAULT_TTL_DAYS}) to {MAX_TTL_DAYS}")
+    source = source or "api"
+    if len(source) > MAX_SOURCE_CHARS or not source.isprintable():
+        raise InvalidArgument(f"source must be at most {MAX_SOURCE_CHARS} printable characters")
+    return NewMemory(
+        scope=scope,
+        user_id=user_id,
+        type=type,
+        key=key,
+        value=value,
+        ttl_days=ttl_days or DEFAULT_TTL_DAYS,
+        source=source,
+    )
+
+
+def check_json_value(value: dict[str, Any], field: str = "value") -> None:
+    """What PostgreSQL's jsonb refuses (NUL characters, NaN) is INVALID_ARGUMENT here."""
+    try:
+        encoded = json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise InvalidArgument(f"{field} must not contain NaN or infinite numbers") from None
+    if len(encoded.encode()) > MAX_VALUE_BYTES:
+        raise InvalidArgument(f"{field} is larger than {MAX_VALUE_BYTES // 1024} KiB")
+    if "\\u0000" in encoded:
+        raise InvalidArgument(f"{field} must not contain NUL characters")
+
+
+def _alive() -> Any:
+    return Memory.expires_at > func.now()
+
+
+class MemoryStore:
+    def __init__(self, db: Database, page_tokens: PageTokens) -> None:
+        self._db = db
+        self._tokens = page_tokens
+
+    async def store(self, customer_id: int, item: NewMemory) -> tuple[Memory, bool]:
+        """Create or update the memory with this identity; returns (memory, created)."""
+        now = func.now()
+        insert = pg_insert(Memory).values(
+            customer_id=customer_id,
+            scope=item.scope,
+            user_id=item.user_id,
+            type=item.type,
+            key=item.key,
+            value=item.value,
+            source=item.source,
+            ttl_days=item.ttl_days,
+            expires_at=now + func.make_interval(0, 0, 0, item.ttl_days),
+        )
+        # Replacing an expired memory makes a new one (new id, created again):
+        # the old one had already disappeared for every reader.
+        expired = Memory.expires_at <= now
+        upsert = insert.on_conflict_do_update(
+            constraint="uq_memories_customer_id_scope_user_id_type_key",
+            set_={
+                "id": case((expired, func.gen_random_uuid()), else_=Memory.id),
+                "created_at": case((expired, now), else_=Memory.created_at),
+                "value": insert.excluded.value,
+                "source": insert.excluded.source,
+                "ttl_days": insert.excluded.ttl_days,
+                "expires_at": insert.excluded.expires_at,
+                "updated_at": now,
+            },
+        )
+        # now() is the transaction's timestamp: a row created by this statement
+        # has created_at = updated_at, an updated one keeps its older created_at.
+        created = (Memory.created_at == Memory.updated_at).label("created")
+        async with self._db.tenant_session(customer_id) as session:
+            row = (await session.execute(upsert.returning(Memory, created))).one()
+        return row[0], bool(row[1])
+
+    async def get(self, customer_id: int, memory_id: uuid.UUID) -> Memory:
+        async with self._db.tenant_session(customer_id) as session:
+            memory = await session.scalar(
+                select(Memory).where(
+                    Memory.customer_id == customer_id, Memory.id == memory_id, _alive()
+                )
+            )
+        if memory is None:
+            raise NotFound(f"memory {memory_id} not found")
+        return memory
+
+    async def delete(self, customer_id: int, memory_id: uuid.UUID) -> None:
+        async with self._db.tenant_session(customer_id) as session:
+            deleted = await session.scalar(
+                delete(Memory)
+                .where(Memory.customer_id == customer_id, Memory.id == memory_id, _alive())
+                .returning(Memory.id)
+            )
+        if deleted is None:
+            raise NotFound(f"memory {memory_id} not found")
+
+    async def list_page(
+        self,
+        customer_id: int,
+        owners: MemoryFilter,
+        type: str | None,
+        requested_page_size: int,
+        page_token: str,
+    ) -> tuple[list[Memory], str]:
+        """One page, newest first; returns (memories, next_page_token or '')."""
+        size = page_size(requested_page_size)
+        if type is not None:
+            check_type(type)
+        token_scope = [customer_id, owners.owners, type]
+        position = self._tokens.decode(page_token, "memories", token_scope)
+        query = self._owned(customer_id, owners)
+        if type is not None:
+            query = query.where(Memory.type == type)
+        if position is not None:
+            after = _keyset(position)
+            query = query.where(tuple_(Memory.created_at, Memory.id) < after)
+        query = query.order_by(Memory.created_at.desc(), Memory.id.desc()).limit(size + 1)
+        async with self._db.tenant_session(customer_id) as session:
+            memories = list(await session.scalars(query))
+        if len(memories) <= size:
+            return memories, ""
+        memories = memories[:size]
+        last = memories[-1]
+        token = self._tokens.encode(
+            "memories", token_scope, [last.created_at.isoformat(), str(last.id)]
+        )
+        return memories, token
+
+    async def search(
+        self,
+        customer_id: int,
+        owners: MemoryFilter,
+        query_text: str,
+        types: Sequence[str],
+        limit: int,
+    ) -> list[tuple[Memory, float]]:
+        """Memories matching any word of the query, best first (see the module doc)."""
+        if not query_text.strip():
+            raise InvalidArgument("query is required")
+        if len(query_text) > MAX_QUERY_CHARS:
+            raise InvalidArgument(f"query must be at most {MAX_QUERY_CHARS} characters")
+        if "\x00" in query_text:
+            raise InvalidArgument("query must not contain NUL characters")
+        if len(types) > MAX_SEARCH_TYPES:
+            raise InvalidArgument(f"at most {MAX_SEARCH_TYPES} types")
+        for memory_type in types:
+            check_type(memory_type, "types")
+        if limit < 0:
+            raise InvalidArgument("limit must not be negative")
+        limit = min(limit or DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT)
+
+        # Any of the query's words (English stems), not all of them: a spoken
+        # question rarely repeats a memory's exact wording. More matching words,
+        # and matches in the key (weight A), rank higher.
+        tsquery = (
+            select(
+                func.to_tsquery(
+                    literal_column("'simple'::regconfig"),
+                    func.coalesce(
+                        func.string_agg(func.quote_literal(literal_column("lexeme")), " | "),
+                        "",
+                    ),
+                )
+            )
+            .select_from(
+                func.unnest(
+                    func.tsvector_to_array(
+                        func.to_tsvector(literal_column("'english'::regconfig"), query_text)
+                    )
+                ).alias("lexeme")
+            )
+            .scalar_subquery()
+        )
+        score = func.ts_rank_cd(Memory.search_vector, tsquery).label("score")
+        query = (
+            self._owned(customer_id, owners)
+            .add_columns(score)
+            .where(Memory.search_vector.op("@@")(tsquery))
+            .order_by(text("score DESC"), Memory.updated_at.desc(), Memory.id.desc())
+            .limit(limit)
+        )
+        if types:
+            query = query.where(Memory.type.in_(list(types)))
+        async with self._db.tenant_session(customer_id) as session:
+            rows = (await session.execute(query)).all()
+        return [(row[0], float(row[1])) for row in rows]
+
+    @staticmethod
+    async def for_context(
+        session: AsyncSession,
+        customer_id: int,
+        user_id: str,
+        limit: int,
+        excluded_types: Sequence[str],
+    ) -> list[Memory]:
+        """The caller's newest memories, then the tenant's shared ones, `limit` in all."""
+        if limit <= 0:
+            return []
+        query = (
+            MemoryStore._owned(customer_id, MemoryFilter(user_id, include_shared=True))
+            .where(Memory.type.not_in(list(excluded_types)))
+            .order_by((Memory.user_id == SHARED_OWNER).asc(), Memory.updated_at.desc())
+            .limit(limit)
+        )
+        return list(await session.scalars(query))
+
+    @staticmethod
+    def _owned(customer_id: int, owners: MemoryFilter) -> Select[Memory]:
+        return select(Memory).where(
+            Memory.customer_id == customer_id,
+            Memory.user_id.in_(owners.owners),
+            _alive(),
+        )
+
+
+def _keyset(position: list[Any]) -> Any:
+    try:
+        created_at = dt.datetime.fromisoformat(position[0])
+        memory_id = uuid.UUID(position[1])
+    except (IndexError, TypeError, ValueError):
+        raise InvalidArgument("page_token is not valid for this request") from None
+    if created_at.tzinfo is None or not math.isfinite(created_at.timestamp()):
+        raise InvalidArgument("page_token is not valid for this request")
+    return tuple_(created_at, memory_id)

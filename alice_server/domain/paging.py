@@ -1,0 +1,73 @@
+"""AIP-158 pagination: page sizes and opaque, tamper-proof page tokens.
+
+A token holds the keyset position after the last item of a page, the name of
+the list and a fingerprint of the tenant and filters it was issued for, signed
+with an HMAC. A token that was altered, issued by another server secret, for
+another list, tenant or filter is refused with INVALID_ARGUMENT.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from alice_server.domain.errors import InvalidArgument
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+_MAC_BYTES = 16
+
+
+def page_size(requested: int) -> int:
+    if requested < 0:
+        raise InvalidArgument("page_size must not be negative")
+    if requested == 0:
+        return DEFAULT_PAGE_SIZE
+    return min(requested, MAX_PAGE_SIZE)
+
+
+class PageTokens:
+    """Encodes and checks page tokens with a key derived from the server secret."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = hmac.new(secret.encode(), b"alice page tokens v1", hashlib.sha256).digest()
+
+    def encode(self, kind: str, scope: Sequence[Any], position: Sequence[Any]) -> str:
+        body = json.dumps(
+            {"k": kind, "s": self._fingerprint(scope), "p": list(position)},
+            separators=(",", ":"),
+        ).encode()
+        token = body + hmac.new(self._key, body, hashlib.sha256).digest()[:_MAC_BYTES]
+        return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+    def decode(self, token: str, kind: str, scope: Sequence[Any]) -> list[Any] | None:
+        """The position in `token`, or None for an empty token (the first page)."""
+        if not token:
+            return None
+        invalid = InvalidArgument(
+            "page_token is not valid for this request: pass the next_page_token of the "
+            "previous response unchanged, with the same filters"
+        )
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (ValueError, TypeError):
+            raise invalid from None
+        body, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
+        expected = hmac.new(self._key, body, hashlib.sha256).digest()[:_MAC_BYTES]
+        if len(raw) <= _MAC_BYTES or not hmac.compare_digest(mac, expected):
+            raise invalid
+        payload = json.loads(body)
+        if payload.get("k") != kind or payload.get("s") != self._fingerprint(scope):
+            raise invalid
+        position = payload.get("p")
+        if not isinstance(position, list):
+            raise invalid
+        return position
+
+    def _fingerprint(self, scope: Sequence[Any]) -> str:
+        data = json.dumps(list(scope), separators=(",", ":"), default=str).encode()
+        return hmac.new(self._key, data, hashlib.sha256).hexdigest()[:16]

@@ -1,0 +1,110 @@
+"""ContextService: protobuf in, domain call, protobuf out."""
+
+from __future__ import annotations
+
+import grpc
+
+from alice_server.auth import current_tenant
+from alice_server.domain.callers import CallerViews
+from alice_server.domain.calls import CallProcessor
+from alice_server.domain.context import ContextBuilder
+from alice_server.domain.identity import UserIdNormalizer, check_token
+from alice_server.servicers import convert
+from chad_client.v1 import context_service_pb2 as pb
+from chad_client.v1 import context_service_pb2_grpc as pb_grpc
+
+
+class ContextServicer(pb_grpc.ContextServiceServicer):
+    def __init__(
+        self,
+        context_builder: ContextBuilder,
+        calls: CallProcessor,
+        callers: CallerViews,
+        normalize: UserIdNormalizer,
+    ) -> None:
+        self._context = context_builder
+        self._calls = calls
+        self._callers = callers
+        self._normalize = normalize
+
+    async def GetEnrichedContext(
+        self, request: pb.GetEnrichedContextRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetEnrichedContextResponse:
+        tenant = current_tenant()
+        result = await self._context.enriched_context(
+            tenant.customer_id,
+            self._normalize(request.user_id),
+            request.num_summaries if request.HasField("num_summaries") else None,
+            request.num_memories if request.HasField("num_memories") else None,
+        )
+        return pb.GetEnrichedContextResponse(
+            customer_id=tenant.customer_id,
+            user_id=result.user_id,
+            is_new_caller=result.is_new_caller,
+            context=result.text,
+            profile=convert.caller_profile(result.profile) if result.profile else None,
+            personality=convert.personality(result.personality) if result.personality else None,
+            summaries=[convert.call_summary(s) for s in result.summaries],
+            memories=[convert.memory(m) for m in result.memories],
+        )
+
+    async def ProcessCall(
+        self, request: pb.ProcessCallRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ProcessCallResponse:
+        tenant = current_tenant()
+        user_id = self._normalize(request.user_id)
+        call_id = check_token(request.call_id, "call_id")
+        record = await self._calls.process(
+            tenant.customer_id,
+            user_id,
+            call_id,
+            convert.turns(request.turns),
+            convert.datetime_of(request, "started_at"),
+            convert.datetime_of(request, "ended_at"),
+        )
+        return pb.ProcessCallResponse(
+            customer_id=tenant.customer_id,
+            call_id=call_id,
+            summary=record.summary.summary,
+            sentiment=convert.sentiment(record.summary.sentiment),
+            key_topics=record.summary.key_topics,
+            personality=convert.scores(record.personality),
+            already_processed=record.already_processed,
+        )
+
+    async def GetCallerProfile(
+        self, request: pb.GetCallerProfileRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetCallerProfileResponse:
+        row = await self._callers.profile(
+            current_tenant().customer_id, self._normalize(request.user_id)
+        )
+        return pb.GetCallerProfileResponse(profile=convert.caller_profile(row))
+
+    async def ListCallerProfiles(
+        self, request: pb.ListCallerProfilesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCallerProfilesResponse:
+        rows, token = await self._callers.profiles(
+            current_tenant().customer_id, request.page_size, request.page_token
+        )
+        return pb.ListCallerProfilesResponse(
+            profiles=[convert.caller_profile(r) for r in rows], next_page_token=token
+        )
+
+    async def GetPersonality(
+        self, request: pb.GetPersonalityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetPersonalityResponse:
+        row = await self._callers.personality(
+            current_tenant().customer_id, self._normalize(request.user_id)
+        )
+        return pb.GetPersonalityResponse(personality=convert.personality(row))
+
+    async def ListCallSummaries(
+        self, request: pb.ListCallSummariesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCallSummariesResponse:
+        user_id = self._normalize(request.user_id) if request.user_id.strip() else None
+        rows, token = await self._callers.summaries(
+            current_tenant().customer_id, user_id, request.page_size, request.page_token
+        )
+        return pb.ListCallSummariesResponse(
+            summaries=[convert.call_summary(r) for r in rows], next_page_token=token
+        )

@@ -1,0 +1,157 @@
+"""Conversions between storage rows / domain values and protobuf messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2, timestamp_pb2
+
+from alice_server.domain.errors import InvalidArgument
+from alice_server.domain.memories import ScopeName
+from alice_server.domain.personality import labelled_scores
+from alice_server.domain.summarizer import PersonalityScores, TranscriptTurn
+from alice_server.storage import models
+from chad_client.v1 import resources_pb2 as pb
+
+SCOPE_NAMES: dict[int, ScopeName] = {
+    pb.SCOPE_UNSPECIFIED: "user",
+    pb.SCOPE_USER: "user",
+    pb.SCOPE_SHARED: "shared",
+}
+_SCOPE_ENUM = {"user": pb.SCOPE_USER, "shared": pb.SCOPE_SHARED}
+_SPEAKERS = {pb.ROLE_CALLER: "caller", pb.ROLE_AGENT: "agent", pb.ROLE_SYSTEM: "system"}
+_SENTIMENTS: dict[str, pb.Sentiment] = {
+    "positive": pb.SENTIMENT_POSITIVE,
+    "neutral": pb.SENTIMENT_NEUTRAL,
+    "negative": pb.SENTIMENT_NEGATIVE,
+}
+_TRENDS = {
+    None: pb.TREND_UNSPECIFIED,
+    "increasing": pb.TREND_INCREASING,
+    "decreasing": pb.TREND_DECREASING,
+    "stable": pb.TREND_STABLE,
+}
+
+
+def scope_name(value: int) -> ScopeName:
+    try:
+        return SCOPE_NAMES[value]
+    except KeyError:
+        raise InvalidArgument("scope must be SCOPE_USER or SCOPE_SHARED") from None
+
+
+def timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    message = timestamp_pb2.Timestamp()
+    message.FromDatetime(value)
+    return message
+
+
+def datetime_of(message: Any, field: str) -> dt.datetime | None:
+    """An optional Timestamp field of a request as an aware datetime."""
+    if not message.HasField(field):
+        return None
+    try:
+        return getattr(message, field).ToDatetime(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+    except (ValueError, OverflowError):
+        raise InvalidArgument(f"{field} is not a valid timestamp") from None
+
+
+def struct_to_dict(message: Any, field: str) -> dict[str, Any] | None:
+    if not message.HasField(field):
+        return None
+    try:
+        return json_format.MessageToDict(getattr(message, field))
+    except ValueError:  # NaN or infinity: JSON (and jsonb) cannot hold them
+        raise InvalidArgument(f"{field} must not contain NaN or infinite numbers") from None
+
+
+def struct(value: dict[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    message.update(value)
+    return message
+
+
+def turns(messages: Any) -> list[TranscriptTurn]:
+    result = []
+    for index, turn in enumerate(messages):
+        speaker = _SPEAKERS.get(turn.role)
+        if speaker is None:
+            raise InvalidArgument(
+                f"turns[{index}].role must be ROLE_CALLER, ROLE_AGENT or ROLE_SYSTEM"
+            )
+        result.append(TranscriptTurn(speaker=speaker, text=turn.content))  # type: ignore[arg-type]
+    return result
+
+
+def memory(row: models.Memory) -> pb.Memory:
+    return pb.Memory(
+        id=str(row.id),
+        scope=_SCOPE_ENUM[row.scope],
+        user_id=row.user_id,
+        type=row.type,
+        key=row.key,
+        value=struct(row.value),
+        source=row.source,
+        ttl_days=row.ttl_days,
+        created_at=timestamp(row.created_at),
+        updated_at=timestamp(row.updated_at),
+        expires_at=timestamp(row.expires_at),
+    )
+
+
+def caller_profile(row: models.CallerProfile) -> pb.CallerProfile:
+    return pb.CallerProfile(
+        user_id=row.user_id,
+        first_call_at=timestamp(row.first_call_at),
+        last_call_at=timestamp(row.last_call_at),
+        total_calls=row.total_calls,
+        preferred_name=row.preferred_name,
+        preferences=struct(row.preferences),
+        created_at=timestamp(row.created_at),
+        updated_at=timestamp(row.updated_at),
+    )
+
+
+def call_summary(row: models.CallSummary) -> pb.CallSummary:
+    return pb.CallSummary(
+        call_id=row.call_id,
+        user_id=row.user_id,
+        started_at=timestamp(row.started_at),
+        ended_at=timestamp(row.ended_at),
+        duration_seconds=row.duration_seconds or 0,
+        summary=row.summary,
+        key_topics=row.key_topics,
+        sentiment=sentiment(row.sentiment),
+        turn_count=row.turn_count,
+        created_at=timestamp(row.created_at),
+    )
+
+
+def sentiment(value: str) -> pb.Sentiment:
+    return _SENTIMENTS.get(value, pb.SENTIMENT_UNSPECIFIED)
+
+
+def scores(value: PersonalityScores) -> pb.PersonalityScores:
+    return pb.PersonalityScores(**value.as_dict())
+
+
+def personality(row: models.PersonalityAverages) -> pb.Personality:
+    averages = {t: getattr(row, f"avg_{t}") for t in models.AVERAGED_TRAITS}
+    return pb.Personality(
+        user_id=row.user_id,
+        call_count=row.call_count,
+        averages=pb.PersonalityScores(**averages),
+        recent_frustration=row.recent_frustration,
+        recent_satisfaction=row.recent_satisfaction,
+        recent_urgency=row.recent_urgency,
+        satisfaction_trend=_TRENDS[row.satisfaction_trend],
+        frustration_trend=_TRENDS[row.frustration_trend],
+        labels=[
+            pb.TraitLabel(trait=trait, score=score, label=text)
+            for trait, score, text in labelled_scores(row)
+        ],
+        updated_at=timestamp(row.updated_at),
+    )

@@ -1,0 +1,90 @@
+"""MemoryService: protobuf in, domain call, protobuf out."""
+
+from __future__ import annotations
+
+import grpc
+
+from alice_server.auth import current_tenant
+from alice_server.domain.identity import UserIdNormalizer, parse_uuid
+from alice_server.domain.memories import (
+    MemoryFilter,
+    MemoryStore,
+    check_type,
+    new_memory,
+)
+from alice_server.servicers import convert
+from chad_client.v1 import memory_service_pb2 as pb
+from chad_client.v1 import memory_service_pb2_grpc as pb_grpc
+
+
+class MemoryServicer(pb_grpc.MemoryServiceServicer):
+    def __init__(self, store: MemoryStore, normalize: UserIdNormalizer) -> None:
+        self._store = store
+        self._normalize = normalize
+
+    async def StoreMemory(
+        self, request: pb.StoreMemoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.StoreMemoryResponse:
+        tenant = current_tenant()
+        scope = convert.scope_name(request.scope)
+        user_id = self._normalize(request.user_id) if scope == "user" else request.user_id.strip()
+        item = new_memory(
+            scope=scope,
+            user_id=user_id,
+            type=request.type,
+            key=request.key,
+            value=convert.struct_to_dict(request, "value"),
+            ttl_days=request.ttl_days,
+            source=request.source,
+        )
+        row, created = await self._store.store(tenant.customer_id, item)
+        return pb.StoreMemoryResponse(
+            memory=convert.memory(row), created=created, customer_id=tenant.customer_id
+        )
+
+    async def GetMemory(
+        self, request: pb.GetMemoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetMemoryResponse:
+        row = await self._store.get(current_tenant().customer_id, parse_uuid(request.id))
+        return pb.GetMemoryResponse(memory=convert.memory(row))
+
+    async def DeleteMemory(
+        self, request: pb.DeleteMemoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteMemoryResponse:
+        await self._store.delete(current_tenant().customer_id, parse_uuid(request.id))
+        return pb.DeleteMemoryResponse()
+
+    async def ListMemories(
+        self, request: pb.ListMemoriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListMemoriesResponse:
+        memories, token = await self._store.list_page(
+            current_tenant().customer_id,
+            self._owners(request.user_id, request.include_shared),
+            check_type(request.type) if request.type else None,
+            request.page_size,
+            request.page_token,
+        )
+        return pb.ListMemoriesResponse(
+            memories=[convert.memory(m) for m in memories], next_page_token=token
+        )
+
+    async def SearchMemories(
+        self, request: pb.SearchMemoriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SearchMemoriesResponse:
+        hits = await self._store.search(
+            current_tenant().customer_id,
+            self._owners(request.user_id, request.include_shared),
+            request.query,
+            list(request.types),
+            request.limit,
+        )
+        return pb.SearchMemoriesResponse(
+            results=[
+                pb.MemorySearchResult(memory=convert.memory(m), score=score) for m, score in hits
+            ]
+        )
+
+    def _owners(self, user_id: str, include_shared: bool) -> MemoryFilter:
+        if not user_id.strip() and include_shared:
+            return MemoryFilter(None, include_shared=True)
+        return MemoryFilter(self._normalize(user_id), include_shared=include_shared)

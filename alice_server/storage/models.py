@@ -1,0 +1,312 @@
+"""The schema, as typed SQLAlchemy models.
+
+Migrations under migrations/ build exactly this (tests/test_migrations.py
+compares the two). Rules every tenant table follows:
+
+* `customer_id BIGINT NOT NULL` referencing customers(id), first column of the
+  primary key and of every unique constraint, so the schema can be
+  distributed by tenant (Citus) without redesign;
+* composite indexes led by (customer_id, user_id);
+* row-level security, enabled and forced, comparing customer_id with the
+  transaction-local setting `alice.customer_id` (see the migration).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Double,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TENANT_TABLES = (
+    "memories",
+    "call_summaries",
+    "caller_profiles",
+    "personality_metrics",
+    "personality_averages",
+)
+
+# The ten traits that are averaged over all calls, and the three levels that
+# are averaged over the last three calls (see alice_server.domain.personality).
+AVERAGED_TRAITS = (
+    "openness",
+    "conscientiousness",
+    "extraversion",
+    "agreeableness",
+    "neuroticism",
+    "formality",
+    "directness",
+    "detail_orientation",
+    "patience",
+    "technical_comfort",
+)
+RECENT_LEVELS = ("frustration_level", "satisfaction_level", "urgency_level")
+
+# Text searched by SearchMemories: the key (weight A) and the strings, numbers
+# and object keys of the value (weight B), with English stemming.
+MEMORY_SEARCH_VECTOR = (
+    "setweight(to_tsvector('english'::regconfig, key), 'A') || "
+    "setweight(jsonb_to_tsvector('english'::regconfig, value, "
+    '\'["string", "numeric", "key"]\'::jsonb), \'B\')'
+)
+
+
+def _now() -> Any:
+    return text("now()")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: DateTime(timezone=True)}
+
+
+class Customer(Base):
+    """A tenant: one business whose calls the agent answers."""
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'suspended')", name="status"),
+        UniqueConstraint("twilio_phone_number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    business_name: Mapped[str] = mapped_column(Text)
+    agent_name: Mapped[str] = mapped_column(Text, server_default="")
+    greeting_template: Mapped[str] = mapped_column(Text, server_default="")
+    twilio_phone_number: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, server_default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+def _customer_fk() -> ForeignKey:
+    return ForeignKey("customers.id", ondelete="CASCADE")
+
+
+class Memory(Base):
+    """A remembered fact, preference, transcript or setting (see the proto's Memory)."""
+
+    __tablename__ = "memories"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "id"),
+        UniqueConstraint("customer_id", "scope", "user_id", "type", "key"),
+        CheckConstraint("scope IN ('user', 'shared')", name="scope"),
+        CheckConstraint("(scope = 'shared') = (user_id = '')", name="shared_has_no_user"),
+        CheckConstraint("ttl_days BETWEEN 1 AND 3650", name="ttl_days"),
+        Index(
+            "ix_memories_customer_id_user_id_created_at",
+            "customer_id",
+            "user_id",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
+        Index(
+            "ix_memories_customer_id_user_id_updated_at",
+            "customer_id",
+            "user_id",
+            text("updated_at DESC"),
+        ),
+        Index("ix_memories_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_memories_expires_at", "expires_at"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    id: Mapped[uuid.UUID] = mapped_column(UUID, server_default=text("gen_random_uuid()"))
+    scope: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Text)
+    value: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    source: Mapped[str] = mapped_column(Text)
+    ttl_days: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed(MEMORY_SEARCH_VECTOR, persisted=True), deferred=True
+    )
+
+
+class CallSummary(Base):
+    """One processed call: its summary, sentiment and topics."""
+
+    __tablename__ = "call_summaries"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "id"),
+        UniqueConstraint("customer_id", "call_id"),
+        CheckConstraint("sentiment IN ('positive', 'neutral', 'negative')", name="sentiment"),
+        Index(
+            "ix_call_summaries_customer_id_user_id_started_at",
+            "customer_id",
+            "user_id",
+            text("started_at DESC"),
+            text("id DESC"),
+        ),
+        Index(
+            "ix_call_summaries_customer_id_started_at",
+            "customer_id",
+            text("started_at DESC"),
+            text("id DESC"),
+        ),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+    call_id: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column()
+    ended_at: Mapped[dt.datetime | None] = mapped_column()
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text)
+    key_topics: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    sentiment: Mapped[str] = mapped_column(Text)
+    turn_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+class CallerProfile(Base):
+    """What is known about a caller as a whole; one row per (tenant, caller)."""
+
+    __tablename__ = "caller_profiles"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "user_id"),
+        Index(
+            "ix_caller_profiles_customer_id_last_call_at",
+            "customer_id",
+            text("last_call_at DESC"),
+            text("user_id DESC"),
+        ),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    user_id: Mapped[str] = mapped_column(Text)
+    first_call_at: Mapped[dt.datetime] = mapped_column()
+    last_call_at: Mapped[dt.datetime] = mapped_column()
+    total_calls: Mapped[int] = mapped_column(Integer)
+    preferred_name: Mapped[str] = mapped_column(Text, server_default="")
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+def _score() -> Mapped[float]:
+    return mapped_column(Double)
+
+
+def _score_checks(columns: tuple[str, ...]) -> tuple[CheckConstraint, ...]:
+    return tuple(CheckConstraint(f"{c} BETWEEN 0 AND 100", name=f"{c}_range") for c in columns)
+
+
+PERSONALITY_SCORES = AVERAGED_TRAITS + RECENT_LEVELS
+
+
+class PersonalityMetrics(Base):
+    """The 13 personality scores of one call."""
+
+    __tablename__ = "personality_metrics"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "id"),
+        UniqueConstraint("customer_id", "call_id"),
+        ForeignKeyConstraint(
+            ["customer_id", "call_id"],
+            ["call_summaries.customer_id", "call_summaries.call_id"],
+            ondelete="CASCADE",
+        ),
+        Index(
+            "ix_personality_metrics_customer_id_user_id_call_at",
+            "customer_id",
+            "user_id",
+            text("call_at DESC"),
+            text("id DESC"),
+        ),
+        *_score_checks(PERSONALITY_SCORES),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+    user_id: Mapped[str] = mapped_column(Text)
+    call_id: Mapped[str] = mapped_column(Text)
+    call_at: Mapped[dt.datetime] = mapped_column()
+    openness: Mapped[float] = _score()
+    conscientiousness: Mapped[float] = _score()
+    extraversion: Mapped[float] = _score()
+    agreeableness: Mapped[float] = _score()
+    neuroticism: Mapped[float] = _score()
+    formality: Mapped[float] = _score()
+    directness: Mapped[float] = _score()
+    detail_orientation: Mapped[float] = _score()
+    patience: Mapped[float] = _score()
+    technical_comfort: Mapped[float] = _score()
+    frustration_level: Mapped[float] = _score()
+    satisfaction_level: Mapped[float] = _score()
+    urgency_level: Mapped[float] = _score()
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+class PersonalityAverages(Base):
+    """Per caller: trait averages over all calls, levels over the last three, trends."""
+
+    __tablename__ = "personality_averages"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "user_id"),
+        ForeignKeyConstraint(
+            ["customer_id", "user_id"],
+            ["caller_profiles.customer_id", "caller_profiles.user_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint(
+            "satisfaction_trend IN ('increasing', 'decreasing', 'stable')",
+            name="satisfaction_trend",
+        ),
+        CheckConstraint(
+            "frustration_trend IN ('increasing', 'decreasing', 'stable')",
+            name="frustration_trend",
+        ),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    user_id: Mapped[str] = mapped_column(Text)
+    call_count: Mapped[int] = mapped_column(Integer)
+    avg_openness: Mapped[float] = _score()
+    avg_conscientiousness: Mapped[float] = _score()
+    avg_extraversion: Mapped[float] = _score()
+    avg_agreeableness: Mapped[float] = _score()
+    avg_neuroticism: Mapped[float] = _score()
+    avg_formality: Mapped[float] = _score()
+    avg_directness: Mapped[float] = _score()
+    avg_detail_orientation: Mapped[float] = _score()
+    avg_patience: Mapped[float] = _score()
+    avg_technical_comfort: Mapped[float] = _score()
+    recent_frustration: Mapped[float] = _score()
+    recent_satisfaction: Mapped[float] = _score()
+    recent_urgency: Mapped[float] = _score()
+    satisfaction_trend: Mapped[str | None] = mapped_column(Text)
+    frustration_trend: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())

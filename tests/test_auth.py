@@ -1,0 +1,167 @@
+"""The interceptor: every bad credential gets the right status and a message saying why."""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+import jwt
+import pytest
+
+from alice_server.server import READ_METHODS, WRITE_METHODS, all_methods
+from chad_client.v1 import context_service_pb2 as ctx
+from chad_client.v1 import memory_service_pb2 as mem
+from tests.conftest import create_customer
+from tests.helpers import status_of, struct
+
+REQUEST = ctx.GetEnrichedContextRequest(user_id="+15550000001")
+
+
+def _bearer(token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {token}"),)
+
+
+def _claims(customer_id: object = 1, **extra: object) -> dict[str, object]:
+    now = int(time.time())
+    return {
+        "customer_id": customer_id,
+        "scope": "memory:read memory:write",
+        "iat": now,
+        "exp": now + 600,
+        **extra,
+    }
+
+
+async def test_missing_jwt_rejected(contexts):
+    code, details = await status_of(contexts.GetEnrichedContext(REQUEST))
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    assert "missing authorization" in details
+
+
+async def test_invalid_jwt_rejected(contexts, peterson):
+    cases = {
+        "not-a-jwt": "malformed",
+        jwt.encode(_claims(peterson.id), "another-secret-of-at-least-32-bytes!!"): "signature",
+    }
+    for token, reason in cases.items():
+        code, details = await status_of(
+            contexts.GetEnrichedContext(REQUEST, metadata=_bearer(token))
+        )
+        assert code == grpc.StatusCode.UNAUTHENTICATED, token
+        assert reason in details
+    for header in ("Basic dXNlcjpwYXNz", "Bearer", peterson.token()):
+        code, details = await status_of(
+            contexts.GetEnrichedContext(REQUEST, metadata=(("authorization", header),))
+        )
+        assert code == grpc.StatusCode.UNAUTHENTICATED
+        assert "Bearer <JWT>" in details
+
+
+async def test_expired_jwt_rejected(contexts, peterson):
+    two_hours_ago = int(time.time()) - 7200
+    token = jwt.encode(
+        _claims(peterson.id, iat=two_hours_ago - 3600, exp=two_hours_ago), peterson.secret
+    )
+    code, details = await status_of(contexts.GetEnrichedContext(REQUEST, metadata=_bearer(token)))
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    assert "expired" in details
+
+
+async def test_only_hs256_is_accepted(contexts, peterson):
+    unsigned = jwt.encode(_claims(peterson.id), None, algorithm="none")
+    hs512 = jwt.encode(_claims(peterson.id), peterson.secret + "x" * 40, algorithm="HS512")
+    for token in (unsigned, hs512):
+        code, details = await status_of(
+            contexts.GetEnrichedContext(REQUEST, metadata=_bearer(token))
+        )
+        assert code == grpc.StatusCode.UNAUTHENTICATED
+        assert "HS256" in details
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+async def test_exp_and_iat_are_required(contexts, peterson, claim):
+    claims = _claims(peterson.id)
+    del claims[claim]
+    token = jwt.encode(claims, peterson.secret)
+    code, details = await status_of(contexts.GetEnrichedContext(REQUEST, metadata=_bearer(token)))
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    assert claim in details
+
+
+@pytest.mark.parametrize("customer_id", ["1", 1.0, True, 0, -3, None, [1], 2**63])
+async def test_customer_id_must_be_a_positive_integer(contexts, peterson, customer_id):
+    token = jwt.encode(_claims(customer_id), peterson.secret)
+    code, details = await status_of(contexts.GetEnrichedContext(REQUEST, metadata=_bearer(token)))
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    assert "customer_id" in details
+
+
+async def test_missing_customer_id_claim(contexts, peterson):
+    claims = _claims(peterson.id)
+    del claims["customer_id"]
+    code, details = await status_of(
+        contexts.GetEnrichedContext(REQUEST, metadata=_bearer(jwt.encode(claims, peterson.secret)))
+    )
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    assert "customer_id" in details
+
+
+async def test_scopes(memories, contexts, peterson):
+    store = mem.StoreMemoryRequest(
+        user_id="+15550000002", type="fact", key="k", value=struct(v="x")
+    )
+    read_only = peterson.metadata(scope="memory:read")
+    code, details = await status_of(memories.StoreMemory(store, metadata=read_only))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert "memory:write" in details
+    await contexts.GetEnrichedContext(REQUEST, metadata=read_only)
+
+    write_only = peterson.metadata(scope="memory:write")
+    await memories.StoreMemory(store, metadata=write_only)
+    code, details = await status_of(contexts.GetEnrichedContext(REQUEST, metadata=write_only))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert "memory:read" in details
+
+    # The plan's combined scope grants both.
+    both = peterson.metadata(scope="memory:read:write")
+    await memories.StoreMemory(store, metadata=both)
+    await contexts.GetEnrichedContext(REQUEST, metadata=both)
+
+    for metadata in (peterson.metadata(scope=""), peterson.metadata(scope="admin")):
+        code, _ = await status_of(contexts.GetEnrichedContext(REQUEST, metadata=metadata))
+        assert code == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_scope_claim_must_be_a_string(contexts, peterson):
+    token = jwt.encode(_claims(peterson.id, scope=["memory:read"]), peterson.secret)
+    code, _ = await status_of(contexts.GetEnrichedContext(REQUEST, metadata=_bearer(token)))
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_unknown_customer_is_denied(contexts, peterson):
+    token = jwt.encode(_claims(10**12), peterson.secret)
+    code, details = await status_of(contexts.GetEnrichedContext(REQUEST, metadata=_bearer(token)))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert "does not exist" in details
+
+
+async def test_suspended_customer_is_denied(contexts, database, secret):
+    suspended = await create_customer(database.owner_url, "Suspended Agency", "suspended")
+    token = jwt.encode(_claims(suspended), secret)
+    code, details = await status_of(contexts.GetEnrichedContext(REQUEST, metadata=_bearer(token)))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert "suspended" in details
+
+
+async def test_health_and_reflection_need_no_token(channel):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    response = await health_pb2_grpc.HealthStub(channel).Check(
+        health_pb2.HealthCheckRequest(service="alice.memory.v1.MemoryService")
+    )
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_every_rpc_has_a_scope():
+    assert all_methods() == READ_METHODS | WRITE_METHODS
+    assert not READ_METHODS & WRITE_METHODS

@@ -1,0 +1,171 @@
+"""GetEnrichedContext: the call-start context, for new and returning callers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+
+import grpc
+import pytest
+from sqlalchemy import event
+
+from chad_client.v1 import context_service_pb2 as ctx
+from chad_client.v1 import memory_service_pb2 as mem
+from chad_client.v1 import resources_pb2 as res
+from tests.helpers import status_of, struct
+from tests.test_calls import AUTO_CALL, T0, _call
+
+
+async def test_unknown_caller_gets_an_empty_context(contexts, peterson, caller_phone):
+    response = await contexts.GetEnrichedContext(
+        ctx.GetEnrichedContextRequest(user_id=caller_phone.replace("+1", "")),
+        metadata=peterson.metadata(),
+    )
+    assert response.is_new_caller
+    assert response.user_id == caller_phone
+    assert response.customer_id == peterson.id
+    assert not response.HasField("profile") and not response.HasField("personality")
+    assert list(response.summaries) == [] and list(response.memories) == []
+    assert caller_phone in response.context and "new caller" in response.context
+
+
+async def test_returning_caller_context(contexts, memories, peterson, caller_phone):
+    md = peterson.metadata()
+    for day in range(7):
+        await contexts.ProcessCall(
+            _call(caller_phone, f"CA-ctx-{day}", start=T0 + dt.timedelta(days=day)), metadata=md
+        )
+    await memories.StoreMemory(
+        mem.StoreMemoryRequest(
+            user_id=caller_phone, type="person", key="daughter", value=struct(name="Emma", age=17)
+        ),
+        metadata=md,
+    )
+    await memories.StoreMemory(
+        mem.StoreMemoryRequest(
+            user_id=caller_phone,
+            type="thread_recap",
+            key="thread_history:x",
+            value=struct(transcript="a very long running transcript"),
+        ),
+        metadata=md,
+    )
+    await memories.StoreMemory(
+        mem.StoreMemoryRequest(
+            scope=res.SCOPE_SHARED,
+            type="admin_setting",
+            key="office_hours",
+            value=struct(value="Mon-Fri 9-5"),
+        ),
+        metadata=md,
+    )
+
+    response = await contexts.GetEnrichedContext(
+        ctx.GetEnrichedContextRequest(user_id=caller_phone), metadata=md
+    )
+
+    assert not response.is_new_caller
+    assert response.profile.total_calls == 7
+    assert response.personality.call_count == 7
+    assert len(response.summaries) == 5  # the default
+    starts = [s.started_at.ToDatetime(dt.UTC) for s in response.summaries]
+    assert starts == [T0 + dt.timedelta(days=d) for d in (6, 5, 4, 3, 2)]
+    assert [m.key for m in response.memories] == ["daughter", "office_hours"]  # caller's first
+    text = response.context
+    assert "7 earlier calls" in text
+    assert response.summaries[0].summary in text
+    assert "Emma" in text and "Mon-Fri 9-5" in text
+    assert "running transcript" not in text
+    assert "Personality (over 7 calls)" in text
+
+
+async def test_num_summaries_and_num_memories(contexts, memories, peterson, caller_phone):
+    md = peterson.metadata()
+    for day in range(3):
+        await contexts.ProcessCall(
+            _call(caller_phone, f"CA-n-{day}", start=T0 + dt.timedelta(days=day)), metadata=md
+        )
+    for i in range(4):
+        await memories.StoreMemory(
+            mem.StoreMemoryRequest(
+                user_id=caller_phone, type="fact", key=f"f{i}", value=struct(value=f"fact {i}")
+            ),
+            metadata=md,
+        )
+
+    async def sizes(**kwargs):  # type: ignore[no-untyped-def]
+        r = await contexts.GetEnrichedContext(
+            ctx.GetEnrichedContextRequest(user_id=caller_phone, **kwargs), metadata=md
+        )
+        return len(r.summaries), len(r.memories)
+
+    assert await sizes() == (3, 4)
+    assert await sizes(num_summaries=1, num_memories=2) == (1, 2)
+    assert await sizes(num_summaries=0, num_memories=0) == (0, 0)
+    newest = await contexts.GetEnrichedContext(
+        ctx.GetEnrichedContextRequest(user_id=caller_phone, num_memories=1), metadata=md
+    )
+    assert newest.memories[0].key == "f3"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"num_summaries": -1}, "num_summaries"),
+        ({"num_summaries": 51}, "num_summaries"),
+        ({"num_memories": -1}, "num_memories"),
+        ({"num_memories": 101}, "num_memories"),
+        ({"user_id": ""}, "user_id is required"),
+    ],
+)
+async def test_context_rejects_bad_input(contexts, peterson, kwargs, fragment):
+    request = ctx.GetEnrichedContextRequest(**{"user_id": "+15550000000", **kwargs})
+    code, details = await status_of(
+        contexts.GetEnrichedContext(request, metadata=peterson.metadata())
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    assert fragment in details
+
+
+@contextmanager
+def counting_statements(engine):  # type: ignore[no-untyped-def]
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_context_runs_a_bounded_number_of_queries(
+    alice, contexts, memories, peterson, caller_phone
+):
+    md = peterson.metadata()
+    request = ctx.GetEnrichedContextRequest(
+        user_id=caller_phone, num_summaries=50, num_memories=100
+    )
+
+    with counting_statements(alice.database.engine) as new_caller:
+        await contexts.GetEnrichedContext(request, metadata=md)
+
+    for i in range(30):
+        await contexts.ProcessCall(_call(caller_phone, f"CA-q-{i}", turns=AUTO_CALL), metadata=md)
+        await memories.StoreMemory(
+            mem.StoreMemoryRequest(
+                user_id=caller_phone, type="fact", key=f"f{i}", value=struct(v=i)
+            ),
+            metadata=md,
+        )
+    with counting_statements(alice.database.engine) as returning:
+        response = await contexts.GetEnrichedContext(request, metadata=md)
+    assert len(response.summaries) == 30 and len(response.memories) == 30
+
+    # The customer check (this server caches nothing) is 2 statements:
+    # set_config and one select. The context itself: set_config and four
+    # selects, whatever the amount of data.
+    assert len(new_caller) <= 5
+    assert len(returning) == 7, returning

@@ -1,0 +1,106 @@
+"""The alembic migrations build exactly the models' schema, and undo it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from alice_server.storage import migrate
+from alice_server.storage.models import Base
+from alice_server.storage.urls import async_url, libpq_url, with_database
+
+
+@pytest.fixture
+async def empty_database(superuser_url):
+    name = f"alice_mig_{uuid.uuid4().hex[:10]}"
+    role = f"alice_mig_app_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(libpq_url(superuser_url))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield libpq_url(with_database(superuser_url, name)), role
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.close()
+
+
+async def _schema(url: str) -> dict[str, object]:
+    connection = await asyncpg.connect(url)
+    try:
+        tables = await connection.fetch(
+            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+            "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY relname"
+        )
+        policies = await connection.fetchval("SELECT count(*) FROM pg_policies")
+        functions = await connection.fetchval(
+            "SELECT count(*) FROM pg_proc WHERE proname = 'alice_current_customer_id'"
+        )
+        return {"tables": [tuple(t) for t in tables], "policies": policies, "functions": functions}
+    finally:
+        await connection.close()
+
+
+async def _role_exists(url: str, role: str) -> bool:
+    connection = await asyncpg.connect(url)
+    try:
+        return bool(await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role))
+    finally:
+        await connection.close()
+
+
+async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
+    url, role = empty_database
+    await asyncio.to_thread(migrate.upgrade, url, role)
+    schema = await _schema(url)
+    assert [t[0] for t in schema["tables"]] == [  # type: ignore[index]
+        "alembic_version",
+        "call_summaries",
+        "caller_profiles",
+        "customers",
+        "memories",
+        "personality_averages",
+        "personality_metrics",
+    ]
+    assert schema["policies"] == 6 and schema["functions"] == 1
+    assert await _role_exists(url, role)
+
+    await asyncio.to_thread(migrate.downgrade, url, role, "base")
+    assert await _schema(url) == {
+        "tables": [("alembic_version", False, False)],
+        "policies": 0,
+        "functions": 0,
+    }
+    assert not await _role_exists(url, role)
+
+    # And up again: the migrations are repeatable.
+    await asyncio.to_thread(migrate.upgrade, url, role)
+    assert (await _schema(url))["policies"] == 6
+
+
+async def test_models_and_migrations_agree(empty_database):
+    url, role = empty_database
+    await asyncio.to_thread(migrate.upgrade, url, role)
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(
+                        sync, opts={"compare_type": True, "compare_server_default": True}
+                    ),
+                    Base.metadata,
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert differences == []
+
+
+def test_head_revision_is_what_the_server_requires():
+    assert migrate.head_revision() == "0002"
