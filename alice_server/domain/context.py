@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from alice_server.domain.errors import InvalidArgument
 from alice_server.domain.memories import MemoryStore
-from alice_server.domain.personality import label, labelled_scores
+from alice_server.domain.personality import RECENT_WINDOW, label, labelled_scores
 from alice_server.storage.database import Database
 from alice_server.storage.models import (
     CallerProfile,
@@ -123,11 +123,10 @@ def render_context(
             for trait, score, text in labelled_scores(personality)
             if not trait.endswith("_level")
         ]
+        over = f"{personality.call_count} call" + ("" if personality.call_count == 1 else "s")
+        lines.append(f"Personality (over {over}): " + ", ".join(traits) + ".")
         lines.append(
-            f"Personality (over {personality.call_count} calls): " + ", ".join(traits) + "."
-        )
-        lines.append(
-            "Recent mood (last calls): "
+            f"Recent mood (last {min(personality.call_count, RECENT_WINDOW)} of them): "
             f"{label('frustration_level', personality.recent_frustration)} "
             f"({personality.recent_frustration:.0f}"
             f"{_trend_text(personality.frustration_trend)}), "

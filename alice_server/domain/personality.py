@@ -13,7 +13,9 @@ other):
   call there is no trend (NULL).
 
 Labels turn a 0..100 score into words for prompts and admin screens: 35 or
-less is the low label, 65 or more the high one, anything between the middle.
+less is the low label, 65 or more the high one, anything between the middle
+one, which is worded as "no clear signal" (50 is what the summariser gives
+when it sees nothing).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ TRAIT_LABELS: dict[str, tuple[str, str, str]] = {
     ),
     "extraversion": ("reserved", "balanced", "outgoing and talkative"),
     "agreeableness": ("blunt", "cooperative", "warm and agreeable"),
-    "neuroticism": ("calm", "somewhat tense", "anxious"),
+    "neuroticism": ("calm", "even-tempered", "anxious"),
     "formality": ("casual", "neither formal nor casual", "formal"),
     "directness": ("indirect", "fairly direct", "direct and to the point"),
     "detail_orientation": (
@@ -59,13 +61,13 @@ TRAIT_LABELS: dict[str, tuple[str, str, str]] = {
         "somewhat technical",
         "technically comfortable",
     ),
-    "frustration_level": ("not frustrated", "somewhat frustrated", "frustrated"),
+    "frustration_level": ("not frustrated", "no clear frustration", "frustrated"),
     "satisfaction_level": (
         "dissatisfied",
         "neither satisfied nor dissatisfied",
         "satisfied",
     ),
-    "urgency_level": ("no urgency", "some urgency", "urgent"),
+    "urgency_level": ("no urgency", "no particular urgency", "urgent"),
 }
 
 
