@@ -1,0 +1,117 @@
+"""Typed exceptions, one per gRPC status the voice agent handles differently.
+
+Every exception carries the server's message (`str(exc)`, `exc.details`) and
+its status code (`exc.code`). What to do about each:
+
+=====================  ===================  =========================================
+exception              status               what the caller should do
+=====================  ===================  =========================================
+InvalidArgument        INVALID_ARGUMENT     fix the request (the message names the field)
+Unauthenticated        UNAUTHENTICATED      fix the secret / token provider
+PermissionDenied       PERMISSION_DENIED    wrong scope, or customer unknown or suspended
+NotFound               NOT_FOUND            nothing with that id in this tenant
+AlreadyExists          ALREADY_EXISTS       call_id reused for another caller
+RateLimited            RESOURCE_EXHAUSTED   wait `retry_after` seconds, then retry
+Unavailable            UNAVAILABLE          Alice or its database is down (retried
+                                            already for reads and idempotent writes)
+DeadlineExceeded       DEADLINE_EXCEEDED    Alice was too slow for the deadline
+Conflict               ABORTED              a concurrent update; retry
+AliceError             anything else        a bug; report the message (it has a reference)
+=====================  ===================  =========================================
+"""
+
+from __future__ import annotations
+
+import grpc
+from google.rpc import error_details_pb2, status_pb2
+
+_DETAILS_KEY = "grpc-status-details-bin"
+
+
+class AliceError(Exception):
+    """A failed call to Alice."""
+
+    def __init__(self, details: str, code: grpc.StatusCode = grpc.StatusCode.UNKNOWN) -> None:
+        super().__init__(details)
+        self.details = details
+        self.code = code
+
+
+class InvalidArgument(AliceError):
+    """The request is malformed or out of range."""
+
+
+class Unauthenticated(AliceError):
+    """The token is missing, malformed, wrongly signed or expired."""
+
+
+class PermissionDenied(AliceError):
+    """The token lacks the scope, or the customer does not exist or is suspended."""
+
+
+class NotFound(AliceError):
+    """No such id (or caller profile) in this tenant."""
+
+
+class AlreadyExists(AliceError):
+    """The call_id was already processed for another caller."""
+
+
+class RateLimited(AliceError):
+    """The customer's rate limit is exceeded; retry after `retry_after` seconds."""
+
+    def __init__(
+        self,
+        details: str,
+        code: grpc.StatusCode = grpc.StatusCode.RESOURCE_EXHAUSTED,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(details, code)
+        self.retry_after = retry_after
+
+
+class Unavailable(AliceError):
+    """Alice, or its database, cannot be reached right now."""
+
+
+class DeadlineExceeded(AliceError):
+    """The call did not finish within its deadline."""
+
+
+class Conflict(AliceError):
+    """A concurrent update conflicted; the call can be retried."""
+
+
+_BY_CODE: dict[grpc.StatusCode, type[AliceError]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
+    grpc.StatusCode.OUT_OF_RANGE: InvalidArgument,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
+    grpc.StatusCode.NOT_FOUND: NotFound,
+    grpc.StatusCode.ALREADY_EXISTS: AlreadyExists,
+    grpc.StatusCode.UNAVAILABLE: Unavailable,
+    grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
+    grpc.StatusCode.ABORTED: Conflict,
+}
+
+
+def from_rpc_error(error: grpc.aio.AioRpcError) -> AliceError:
+    """The typed exception for a failed RPC."""
+    code = error.code()
+    details = error.details() or code.name
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return RateLimited(details, code, _retry_delay(error))
+    return _BY_CODE.get(code, AliceError)(details, code)
+
+
+def _retry_delay(error: grpc.aio.AioRpcError) -> float | None:
+    """google.rpc.RetryInfo from the status details, if the server sent one."""
+    for key, value in error.trailing_metadata() or ():
+        if key != _DETAILS_KEY or not isinstance(value, bytes):
+            continue
+        status = status_pb2.Status.FromString(value)
+        for detail in status.details:
+            info = error_details_pb2.RetryInfo()
+            if detail.Unpack(info):
+                return float(info.retry_delay.ToTimedelta().total_seconds())
+    return None

@@ -1,0 +1,33 @@
+"""Retries: only UNAVAILABLE, only for calls that are safe to repeat.
+
+Reads, the StoreMemory upsert and ProcessCall (idempotent on call_id) are
+retried with exponential backoff and full jitter, as long as the call's
+deadline leaves time for another attempt. Nothing else is retried: not
+DeleteMemory, not INVALID_ARGUMENT, not RESOURCE_EXHAUSTED.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    initial_backoff: float = 0.05
+    max_backoff: float = 1.0
+    multiplier: float = 2.0
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+    def backoff(self, retry: int) -> float:
+        """Seconds to wait before retry number `retry` (0-based): full jitter."""
+        ceiling = min(self.max_backoff, self.initial_backoff * self.multiplier**retry)
+        return self.rng.uniform(0, ceiling)
+
+
+NO_RETRIES = RetryPolicy(max_attempts=1)

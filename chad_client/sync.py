@@ -1,0 +1,306 @@
+"""The synchronous twin, for Flask-style code.
+
+    alice = SyncAliceClient("alice.internal:50051", secret=JWT_SECRET_KEY)
+    context = alice.for_customer(customer_id).get_context_or_empty("+15551234567")
+    ...
+    alice.close()
+
+It runs an `AliceClient` on a private event loop in a daemon thread; every
+method blocks the calling thread until the call is done (deadlines, retries
+and exceptions are exactly the async client's). It is thread-safe: any number
+of request threads can share one instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from chad_client.client import AliceClient, TenantClient
+from chad_client.models import (
+    CallerProfile,
+    CallResult,
+    CallSummary,
+    EnrichedContext,
+    Memory,
+    Page,
+    Personality,
+    Scope,
+    SearchHit,
+    StoredMemory,
+    TurnLike,
+)
+
+T = TypeVar("T")
+
+
+class SyncAliceClient:
+    """Blocking client of Alice; takes the same arguments as `AliceClient`."""
+
+    def __init__(self, target: str, **kwargs: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="chad-client-loop", daemon=True
+        )
+        self._thread.start()
+        self._closed = False
+
+        async def create() -> AliceClient:
+            return AliceClient(target, **kwargs)
+
+        try:
+            self.client = self._run(create())
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        if self._closed:
+            coroutine.close()
+            raise RuntimeError("the client is closed")
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        return future.result()
+
+    def _iterate(self, iterator: AsyncIterator[T]) -> Iterator[T]:
+        while True:
+            try:
+                yield self._run(anext(iterator))  # type: ignore[arg-type]
+            except StopAsyncIteration:
+                return
+
+    def for_customer(self, customer_id: int) -> SyncTenantClient:
+        return SyncTenantClient(self, self.client.for_customer(customer_id))
+
+    def health(self, service: str = "", *, timeout: float | None = None) -> bool:
+        return self._run(self.client.health(service, timeout=timeout))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._run(self.client.close())
+        self._closed = True
+        self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+    def __enter__(self) -> SyncAliceClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class SyncTenantClient:
+    """The blocking calls of one customer; see `TenantClient` for each method."""
+
+    def __init__(self, owner: SyncAliceClient, tenant: TenantClient) -> None:
+        self._owner = owner
+        self._tenant = tenant
+        self.customer_id = tenant.customer_id
+
+    def get_enriched_context(
+        self,
+        user_id: str,
+        *,
+        num_summaries: int | None = None,
+        num_memories: int | None = None,
+        timeout: float | None = None,
+    ) -> EnrichedContext:
+        return self._owner._run(
+            self._tenant.get_enriched_context(
+                user_id, num_summaries=num_summaries, num_memories=num_memories, timeout=timeout
+            )
+        )
+
+    def get_context_or_empty(
+        self,
+        user_id: str,
+        *,
+        num_summaries: int | None = None,
+        num_memories: int | None = None,
+        timeout: float | None = None,
+    ) -> EnrichedContext:
+        return self._owner._run(
+            self._tenant.get_context_or_empty(
+                user_id, num_summaries=num_summaries, num_memories=num_memories, timeout=timeout
+            )
+        )
+
+    def process_call(
+        self,
+        user_id: str,
+        call_id: str,
+        turns: Iterable[TurnLike],
+        *,
+        started_at: dt.datetime | None = None,
+        ended_at: dt.datetime | None = None,
+        timeout: float | None = None,
+    ) -> CallResult:
+        return self._owner._run(
+            self._tenant.process_call(
+                user_id,
+                call_id,
+                list(turns),
+                started_at=started_at,
+                ended_at=ended_at,
+                timeout=timeout,
+            )
+        )
+
+    def store_memory(
+        self,
+        user_id: str,
+        type: str,
+        key: str,
+        value: dict[str, Any],
+        *,
+        scope: Scope = "user",
+        ttl_days: int = 0,
+        source: str = "",
+        timeout: float | None = None,
+    ) -> StoredMemory:
+        return self._owner._run(
+            self._tenant.store_memory(
+                user_id,
+                type,
+                key,
+                value,
+                scope=scope,
+                ttl_days=ttl_days,
+                source=source,
+                timeout=timeout,
+            )
+        )
+
+    def store_shared_memory(
+        self,
+        type: str,
+        key: str,
+        value: dict[str, Any],
+        *,
+        ttl_days: int = 0,
+        source: str = "",
+        timeout: float | None = None,
+    ) -> StoredMemory:
+        return self._owner._run(
+            self._tenant.store_shared_memory(
+                type, key, value, ttl_days=ttl_days, source=source, timeout=timeout
+            )
+        )
+
+    def get_memory(self, memory_id: str, *, timeout: float | None = None) -> Memory:
+        return self._owner._run(self._tenant.get_memory(memory_id, timeout=timeout))
+
+    def delete_memory(self, memory_id: str, *, timeout: float | None = None) -> None:
+        self._owner._run(self._tenant.delete_memory(memory_id, timeout=timeout))
+
+    def list_memories(
+        self,
+        user_id: str = "",
+        *,
+        type: str = "",
+        include_shared: bool = False,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[Memory]:
+        return self._owner._run(
+            self._tenant.list_memories(
+                user_id,
+                type=type,
+                include_shared=include_shared,
+                page_size=page_size,
+                page_token=page_token,
+                timeout=timeout,
+            )
+        )
+
+    def iter_memories(
+        self,
+        user_id: str = "",
+        *,
+        type: str = "",
+        include_shared: bool = False,
+        page_size: int = 0,
+        timeout: float | None = None,
+    ) -> Iterator[Memory]:
+        return self._owner._iterate(
+            self._tenant.iter_memories(
+                user_id,
+                type=type,
+                include_shared=include_shared,
+                page_size=page_size,
+                timeout=timeout,
+            )
+        )
+
+    def search_memories(
+        self,
+        user_id: str,
+        query: str,
+        *,
+        types: Sequence[str] = (),
+        include_shared: bool = False,
+        limit: int = 0,
+        timeout: float | None = None,
+    ) -> list[SearchHit]:
+        return self._owner._run(
+            self._tenant.search_memories(
+                user_id,
+                query,
+                types=types,
+                include_shared=include_shared,
+                limit=limit,
+                timeout=timeout,
+            )
+        )
+
+    def get_caller_profile(self, user_id: str, *, timeout: float | None = None) -> CallerProfile:
+        return self._owner._run(self._tenant.get_caller_profile(user_id, timeout=timeout))
+
+    def list_caller_profiles(
+        self, *, page_size: int = 0, page_token: str = "", timeout: float | None = None
+    ) -> Page[CallerProfile]:
+        return self._owner._run(
+            self._tenant.list_caller_profiles(
+                page_size=page_size, page_token=page_token, timeout=timeout
+            )
+        )
+
+    def iter_caller_profiles(
+        self, *, page_size: int = 0, timeout: float | None = None
+    ) -> Iterator[CallerProfile]:
+        return self._owner._iterate(
+            self._tenant.iter_caller_profiles(page_size=page_size, timeout=timeout)
+        )
+
+    def get_personality(self, user_id: str, *, timeout: float | None = None) -> Personality:
+        return self._owner._run(self._tenant.get_personality(user_id, timeout=timeout))
+
+    def list_call_summaries(
+        self,
+        user_id: str = "",
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[CallSummary]:
+        return self._owner._run(
+            self._tenant.list_call_summaries(
+                user_id, page_size=page_size, page_token=page_token, timeout=timeout
+            )
+        )
+
+    def iter_call_summaries(
+        self, user_id: str = "", *, page_size: int = 0, timeout: float | None = None
+    ) -> Iterator[CallSummary]:
+        return self._owner._iterate(
+            self._tenant.iter_call_summaries(user_id, page_size=page_size, timeout=timeout)
+        )
