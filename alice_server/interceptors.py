@@ -104,8 +104,8 @@ class RpcInfo:
 _rpc_info: contextvars.ContextVar[RpcInfo] = contextvars.ContextVar("alice_rpc")
 
 
-class StatusInterceptor(grpc.aio.ServerInterceptor):
-    """Turns exceptions into statuses, bounds work by the deadline, logs each RPC."""
+class _WrappingInterceptor(grpc.aio.ServerInterceptor):
+    """Runs every non-public RPC inside `self.around(method, context)`."""
 
     async def intercept_service(
         self,
@@ -116,10 +116,19 @@ class StatusInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or method.startswith(PUBLIC_SERVICES):
             return handler
-        return wrap_handler(handler, method, self._around)
+        return wrap_handler(handler, method, self.around)
+
+    def around(
+        self, method: str, context: grpc.aio.ServicerContext
+    ) -> AbstractAsyncContextManager[None]:
+        raise NotImplementedError
+
+
+class StatusInterceptor(_WrappingInterceptor):
+    """Turns exceptions into statuses, bounds work by the deadline, logs each RPC."""
 
     @asynccontextmanager
-    async def _around(self, method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+    async def around(self, method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
         info = RpcInfo(method)
         token = _rpc_info.set(info)
         code = grpc.StatusCode.OK
@@ -226,7 +235,7 @@ def _is_retryable_conflict(exc: BaseException) -> bool:
     return False
 
 
-class AuthInterceptor(grpc.aio.ServerInterceptor):
+class AuthInterceptor(_WrappingInterceptor):
     """Fixes the tenant of each RPC from its token, or refuses the RPC.
 
     UNAUTHENTICATED: missing, malformed, wrongly signed or expired token.
@@ -247,21 +256,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._limiter = limiter
         self._scopes = method_scopes
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method
-        if handler is None or method.startswith(PUBLIC_SERVICES):
-            return handler
-        return wrap_handler(handler, method, self._authenticated)
-
     @asynccontextmanager
-    async def _authenticated(
-        self, method: str, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[None]:
+    async def around(self, method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
         metadata = context.invocation_metadata() or ()
         tenant = self._verifier.verify_header(
             str(value) for key, value in metadata if key == "authorization"

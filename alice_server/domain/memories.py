@@ -12,21 +12,19 @@ the purge (`alice-admin purge-expired`) has deleted it yet.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
 import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, case, delete, func, literal_column, select, text, tuple_
+from sqlalchemy import Select, case, delete, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alice_server.domain.errors import InvalidArgument, NotFound
-from alice_server.domain.paging import PageTokens, page_size
+from alice_server.domain.paging import PageTokens
 from alice_server.storage.database import Database
 from alice_server.storage.models import Memory
 
@@ -212,28 +210,19 @@ class MemoryStore:
         page_token: str,
     ) -> tuple[list[Memory], str]:
         """One page, newest first; returns (memories, next_page_token or '')."""
-        size = page_size(requested_page_size)
-        if type is not None:
-            check_type(type)
-        token_scope = [customer_id, owners.owners, type]
-        position = self._tokens.decode(page_token, "memories", token_scope)
         query = self._owned(customer_id, owners)
         if type is not None:
-            query = query.where(Memory.type == type)
-        if position is not None:
-            after = _keyset(position)
-            query = query.where(tuple_(Memory.created_at, Memory.id) < after)
-        query = query.order_by(Memory.created_at.desc(), Memory.id.desc()).limit(size + 1)
+            query = query.where(Memory.type == check_type(type))
         async with self._db.tenant_session(customer_id) as session:
-            memories = list(await session.scalars(query))
-        if len(memories) <= size:
-            return memories, ""
-        memories = memories[:size]
-        last = memories[-1]
-        token = self._tokens.encode(
-            "memories", token_scope, [last.created_at.isoformat(), str(last.id)]
-        )
-        return memories, token
+            return await self._tokens.page(
+                session,
+                query,
+                (Memory.created_at, Memory.id),
+                kind="memories",
+                scope=[customer_id, owners.owners, type],
+                requested_size=requested_page_size,
+                page_token=page_token,
+            )
 
     async def search(
         self,
@@ -320,14 +309,3 @@ class MemoryStore:
             Memory.user_id.in_(owners.owners),
             _alive(),
         )
-
-
-def _keyset(position: list[Any]) -> Any:
-    try:
-        created_at = dt.datetime.fromisoformat(position[0])
-        memory_id = uuid.UUID(position[1])
-    except (IndexError, TypeError, ValueError):
-        raise InvalidArgument("page_token is not valid for this request") from None
-    if created_at.tzinfo is None or not math.isfinite(created_at.timestamp()):
-        raise InvalidArgument("page_token is not valid for this request")
-    return tuple_(created_at, memory_id)

@@ -9,13 +9,21 @@ another list, tenant or filter is refused with INVALID_ARGUMENT.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
+import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from alice_server.domain.errors import InvalidArgument
+
+T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -48,10 +56,7 @@ class PageTokens:
         """The position in `token`, or None for an empty token (the first page)."""
         if not token:
             return None
-        invalid = InvalidArgument(
-            "page_token is not valid for this request: pass the next_page_token of the "
-            "previous response unchanged, with the same filters"
-        )
+        invalid = _invalid_token()
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (ValueError, TypeError):
@@ -71,3 +76,64 @@ class PageTokens:
     def _fingerprint(self, scope: Sequence[Any]) -> str:
         data = json.dumps(list(scope), separators=(",", ":"), default=str).encode()
         return hmac.new(self._key, data, hashlib.sha256).hexdigest()[:16]
+
+    async def page(
+        self,
+        session: AsyncSession,
+        query: Select[T],
+        order: Sequence[InstrumentedAttribute[Any]],
+        *,
+        kind: str,
+        scope: Sequence[Any],
+        requested_size: int,
+        page_token: str,
+    ) -> tuple[list[T], str]:
+        """One page of `query` in descending `order` (a unique key, e.g. (created_at,
+        id)), after the position in `page_token`; returns (rows, next_page_token)."""
+        size = page_size(requested_size)
+        position = self.decode(page_token, kind, scope)
+        if position is not None:
+            if len(position) != len(order):
+                raise _invalid_token()
+            after = [_parse(column, value) for column, value in zip(order, position, strict=True)]
+            query = query.where(tuple_(*order) < tuple_(*after))
+        query = query.order_by(*(column.desc() for column in order)).limit(size + 1)
+        rows = list(await session.scalars(query))
+        if len(rows) <= size:
+            return rows, ""
+        rows = rows[:size]
+        last = [_dump(getattr(rows[-1], column.key)) for column in order]
+        return rows, self.encode(kind, scope, last)
+
+
+def _invalid_token() -> InvalidArgument:
+    return InvalidArgument(
+        "page_token is not valid for this request: pass the next_page_token of the "
+        "previous response unchanged, with the same filters"
+    )
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _parse(column: InstrumentedAttribute[Any], value: Any) -> Any:
+    """A position value back as its column's Python type; anything else is invalid."""
+    kind = column.type.python_type
+    try:
+        if kind is dt.datetime:
+            parsed = dt.datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                raise ValueError("naive timestamp")
+            return parsed
+        if kind is uuid.UUID:
+            return uuid.UUID(value)
+    except (TypeError, ValueError):
+        raise _invalid_token() from None
+    if type(value) is not kind:
+        raise _invalid_token()
+    return value
