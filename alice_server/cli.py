@@ -77,8 +77,13 @@ async def serve(settings: Settings, secret: str) -> None:
     from alice_server.server import AliceServer
 
     runtime = await asyncio.to_thread(open_runtime, settings)
+    try:
+        app_url = runtime.require_app_url()
+    except ConfigError:
+        await asyncio.to_thread(runtime.close)
+        raise
     database = Database(
-        runtime.require_app_url(),
+        app_url,
         PoolOptions(settings.db_pool_size, settings.db_statement_timeout_ms),
     )
     try:

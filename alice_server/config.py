@@ -47,8 +47,8 @@ class Settings:
 
     @property
     def embedded(self) -> bool:
-        """True when no DATABASE_URL is set: Alice runs its own PostgreSQL."""
-        return self.database_url is None
+        """True when no database URL is set at all: Alice runs its own PostgreSQL."""
+        return self.database_url is None and self.admin_database_url is None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -48,7 +48,11 @@ class Runtime:
         return self.admin_url
 
     def require_app_url(self) -> str:
-        assert self.app_url is not None
+        if self.app_url is None:
+            raise ConfigError(
+                "DATABASE_URL is required when ALICE_ADMIN_DATABASE_URL is set: the server "
+                "connects as the service role, never as the schema owner"
+            )
         return self.app_url
 
     def close(self) -> None:
@@ -63,7 +67,7 @@ def jwt_secret(settings: Settings) -> str:
         return settings.jwt_secret
     if not settings.embedded:
         raise ConfigError(
-            "JWT_SECRET_KEY is required when DATABASE_URL is set: set it to the secret shared "
+            "JWT_SECRET_KEY is required when a database URL is set: set it to the secret shared "
             "with the voice agent, at least 32 bytes (for example the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
         )
