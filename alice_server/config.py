@@ -39,6 +39,7 @@ class Settings:
     rate_limit_per_second: float
     rate_limit_burst: int
     shutdown_grace_seconds: float
+    summarizer_processes: int
     max_message_bytes: int
     reflection: bool
     tls_cert_file: Path | None
@@ -70,6 +71,7 @@ class Settings:
             rate_limit_per_second=reader.number("ALICE_RATE_LIMIT_PER_SECOND", 100.0, minimum=0),
             rate_limit_burst=reader.integer("ALICE_RATE_LIMIT_BURST", 200, minimum=1),
             shutdown_grace_seconds=reader.number("ALICE_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0),
+            summarizer_processes=reader.integer("ALICE_SUMMARIZER_PROCESSES", 1, minimum=0),
             max_message_bytes=reader.integer(
                 "ALICE_MAX_MESSAGE_BYTES", 4 * 1024 * 1024, minimum=64 * 1024
             ),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import grpc
@@ -19,7 +22,7 @@ from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.memories import MemoryStore
 from alice_server.domain.paging import PageTokens
 from alice_server.domain.ratelimit import RateLimiter
-from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer
+from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
 from alice_server.servicers.context import ContextServicer
 from alice_server.servicers.memory import MemoryServicer
@@ -74,6 +77,17 @@ class AliceServer:
     summarizer: Summarizer | None = None
 
     def __post_init__(self) -> None:
+        # The built-in summariser is CPU-bound: it runs in worker processes, off
+        # the event loop that serves every tenant (ALICE_SUMMARIZER_PROCESSES).
+        self._pool: ProcessPoolExecutor | None = None
+        if self.summarizer is None:
+            if self.settings.summarizer_processes > 0:
+                self._pool = ProcessPoolExecutor(
+                    self.settings.summarizer_processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=warm_up,
+                )
+            self.summarizer = HeuristicSummarizer(self._pool)
         tokens = PageTokens(self.jwt_secret)
         normalize = UserIdNormalizer(self.settings.default_region)
         db = self.database
@@ -103,7 +117,7 @@ class AliceServer:
         context_service_pb2_grpc.add_ContextServiceServicer_to_server(  # type: ignore[no-untyped-call]
             ContextServicer(
                 ContextBuilder(db),
-                CallProcessor(db, self.summarizer or HeuristicSummarizer()),
+                CallProcessor(db, self.summarizer),
                 CallerViews(db, tokens),
                 normalize,
             ),
@@ -141,6 +155,8 @@ class AliceServer:
         return int(port)
 
     async def start(self) -> None:
+        if self._pool is not None:  # start the workers now, not on the first call
+            await asyncio.get_running_loop().run_in_executor(self._pool, warm_up)
         await self.server.start()
         for service in ("", *(s.full_name for s in SERVICES)):
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
@@ -150,6 +166,8 @@ class AliceServer:
         """Report NOT_SERVING, let running calls finish within the grace period, stop."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def wait_for_termination(self) -> None:
         await self.server.wait_for_termination()

@@ -386,3 +386,32 @@ async def test_a_failed_process_call_writes_nothing(scripted, peterson, caller_p
     good = res.Turn(role=res.ROLE_CALLER, content=json.dumps({"frustration_level": 15}))
     fixed = await scripted.ProcessCall(_call(caller_phone, "CA-bad", turns=[good]), metadata=md)
     assert not fixed.already_processed
+
+
+async def test_a_long_call_does_not_stall_other_tenants(contexts, peterson, smith, caller_phone):
+    """The summariser runs in a worker process: while one tenant's very long call
+    is summarised (about a second of CPU), another tenant's calls keep being served."""
+    sentence = "I am calling again about the water damage claim on my home policy, the adjuster "
+    long_call = [
+        res.Turn(role=res.ROLE_CALLER if i % 2 else res.ROLE_AGENT, content=sentence * 5)
+        for i in range(4000)
+    ]
+    assert sum(len(t.content) for t in long_call) < 4 * 1024 * 1024  # within the message limit
+    processing = asyncio.ensure_future(
+        contexts.ProcessCall(
+            _call(caller_phone, "CA-long", turns=long_call),
+            metadata=peterson.metadata(),
+            timeout=120,
+        )
+    )
+    await asyncio.sleep(0.2)  # the long call is being summarised now
+    served_meanwhile = 0
+    for _ in range(20):
+        await contexts.GetEnrichedContext(
+            ctx.GetEnrichedContextRequest(user_id=caller_phone), metadata=smith.metadata()
+        )
+        served_meanwhile += not processing.done()
+    result = await processing
+    assert result.summary and not result.already_processed
+    # In the event loop, the summariser would hold every other call until it finished.
+    assert served_meanwhile >= 15, served_meanwhile
