@@ -1,9 +1,9 @@
 """GetEnrichedContext: what the agent knows about a caller at the start of a call.
 
 The hot path of every phone call. One transaction, at most four indexed
-queries (profile, personality, summaries, memories; the personality is skipped
-for a caller without a profile), and the text block for the LLM prompt built
-from their results.
+queries (profile, personality, summaries, memories; the personality and the
+summaries are skipped for a caller without a profile), built once at import,
+and the text block for the LLM prompt built from their results.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from alice_server.domain.errors import InvalidArgument
 from alice_server.domain.memories import MemoryStore
@@ -33,6 +33,17 @@ MAX_MEMORIES = 100
 # the prompt: they are not part of the context.
 TRANSCRIPT_TYPES = ("thread_recap", "conversation")
 MAX_VALUE_CHARS_IN_TEXT = 300
+
+# Built once: the start of every phone call runs it.
+_LATEST_SUMMARIES = (
+    select(CallSummary)
+    .where(
+        CallSummary.customer_id == bindparam("customer_id"),
+        CallSummary.user_id == bindparam("user_id"),
+    )
+    .order_by(CallSummary.started_at.desc(), CallSummary.id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +89,8 @@ class ContextBuilder:
             if n_summaries and profile is not None:
                 summaries = list(
                     await session.scalars(
-                        select(CallSummary)
-                        .where(
-                            CallSummary.customer_id == customer_id,
-                            CallSummary.user_id == user_id,
-                        )
-                        .order_by(CallSummary.started_at.desc(), CallSummary.id.desc())
-                        .limit(n_summaries)
+                        _LATEST_SUMMARIES,
+                        {"customer_id": customer_id, "user_id": user_id, "limit": n_summaries},
                     )
                 )
             memories = await MemoryStore.for_context(

@@ -19,9 +19,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, case, delete, func, literal_column, select, text
+from sqlalchemy import (
+    Select,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from alice_server.domain.errors import InvalidArgument, NotFound
 from alice_server.domain.paging import PageTokens
@@ -291,16 +302,24 @@ class MemoryStore:
         limit: int,
         excluded_types: Sequence[str],
     ) -> list[Memory]:
-        """The caller's newest memories, then the tenant's shared ones, `limit` in all."""
+        """The caller's newest memories, then the tenant's shared ones, `limit` in all.
+
+        One statement of two halves, each read in index order and cut at `limit`,
+        so that a tenant with thousands of shared memories costs no more. The
+        statement is built once (see `_context_memories`).
+        """
         if limit <= 0:
             return []
-        query = (
-            MemoryStore._owned(customer_id, MemoryFilter(user_id, include_shared=True))
-            .where(Memory.type.not_in(list(excluded_types)))
-            .order_by((Memory.user_id == SHARED_OWNER).asc(), Memory.updated_at.desc())
-            .limit(limit)
+        rows = await session.scalars(
+            _CONTEXT_MEMORIES,
+            {
+                "customer_id": customer_id,
+                "user_id": user_id,
+                "limit": limit,
+                "excluded_types": list(excluded_types),
+            },
         )
-        return list(await session.scalars(query))
+        return list(rows)
 
     @staticmethod
     def _owned(customer_id: int, owners: MemoryFilter) -> Select[Memory]:
@@ -309,3 +328,30 @@ class MemoryStore:
             Memory.user_id.in_(owners.owners),
             _alive(),
         )
+
+
+def _context_memories() -> Select[Memory]:
+    def newest(owner: Any) -> Select[Memory]:
+        return (
+            select(Memory)
+            .where(
+                Memory.customer_id == bindparam("customer_id"),
+                Memory.user_id == owner,
+                Memory.type.not_in(bindparam("excluded_types", expanding=True)),
+                _alive(),
+            )
+            .order_by(Memory.updated_at.desc())
+            .limit(bindparam("limit"))
+        )
+
+    both = union_all(newest(bindparam("user_id")), newest(SHARED_OWNER)).subquery()
+    row = aliased(Memory, both)
+    return (
+        select(row)
+        .order_by((row.user_id == SHARED_OWNER).asc(), row.updated_at.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+# Built once: the start of every phone call runs it.
+_CONTEXT_MEMORIES = _context_memories()
