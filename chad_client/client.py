@@ -46,6 +46,9 @@ logger = logging.getLogger("chad_client")
 R = TypeVar("R")
 T = TypeVar("T")
 
+SETTINGS_TYPE = "admin_setting"
+MAX_PAGE_SIZE = 500
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -351,6 +354,16 @@ class TenantClient:
             source=source,
             timeout=timeout,
         )
+
+    async def get_settings(
+        self, type: str = SETTINGS_TYPE, *, timeout: float | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """The tenant's settings in one call: {key: value} of its shared memories of
+        `type` ("admin_setting" by default), e.g. agent_name, greeting templates."""
+        memories = self.iter_memories(
+            "", type=type, include_shared=True, page_size=MAX_PAGE_SIZE, timeout=timeout
+        )
+        return {memory.key: memory.value async for memory in memories}
 
     async def get_memory(self, memory_id: str, *, timeout: float | None = None) -> Memory:
         response = await self._rpc(

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Sequen
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from chad_client.client import AliceClient, TenantClient
+from chad_client.client import SETTINGS_TYPE, AliceClient, TenantClient
 from chad_client.models import (
     CallerProfile,
     CallResult,
@@ -194,6 +194,11 @@ class SyncTenantClient:
                 type, key, value, ttl_days=ttl_days, source=source, timeout=timeout
             )
         )
+
+    def get_settings(
+        self, type: str = SETTINGS_TYPE, *, timeout: float | None = None
+    ) -> dict[str, dict[str, Any]]:
+        return self._owner._run(self._tenant.get_settings(type, timeout=timeout))
 
     def get_memory(self, memory_id: str, *, timeout: float | None = None) -> Memory:
         return self._owner._run(self._tenant.get_memory(memory_id, timeout=timeout))

@@ -120,3 +120,24 @@ async def test_parallel_calls_isolated(client, peterson, smith):
         )
         assert all(tenant.name in m.value["value"] for m in every if m.type == "fact")
         assert len(every) == 2 * calls_per_tenant  # a fact and a transcript per call
+
+
+async def test_tenant_settings_in_one_call(client, peterson, smith):
+    """The agent's call-start settings: one request instead of one per setting."""
+    tenant = client.for_customer(peterson.id)
+    for key, value in {"agent_name": "Sam", "new_caller_greeting": "Welcome!"}.items():
+        await tenant.store_shared_memory("admin_setting", key, {"value": value})
+    await tenant.store_shared_memory("faq", "hours", {"value": "9-5"})
+    await client.for_customer(smith.id).store_shared_memory(
+        "admin_setting", "agent_name", {"value": "Sarah"}
+    )
+
+    settings = await tenant.get_settings()
+
+    assert settings == {
+        "agent_name": {"value": "Sam"},
+        "new_caller_greeting": {"value": "Welcome!"},
+    }
+    assert (await client.for_customer(smith.id).get_settings()) == {
+        "agent_name": {"value": "Sarah"}
+    }
