@@ -153,7 +153,8 @@ async def test_suspended_customer_is_denied(contexts, database, secret):
     assert "suspended" in details
 
 
-async def test_health_and_reflection_need_no_token(channel):
+async def test_health_needs_no_token(channel):
+    # (Reflection without a token is tested in tests/test_grpcurl.py.)
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     response = await health_pb2_grpc.HealthStub(channel).Check(

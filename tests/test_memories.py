@@ -204,12 +204,27 @@ async def test_page_tokens_are_checked(memories, peterson, smith, caller_phone):
     assert code == grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_page_size_is_capped(memories, peterson, caller_phone):
+async def test_page_size_is_capped(memories, database, peterson, caller_phone):
+    owner = await asyncpg.connect(database.owner_url)
+    try:
+        async with owner.transaction():
+            await owner.execute(
+                "SELECT set_config('alice.customer_id', $1, true)", str(peterson.id)
+            )
+            await owner.executemany(
+                "INSERT INTO memories (customer_id, scope, user_id, type, key, value, source, "
+                "ttl_days, expires_at) VALUES ($1, 'user', $2, 'fact', $3, '{}', 'test', 1, "
+                "now() + interval '1 day')",
+                [(peterson.id, caller_phone, f"k{i}") for i in range(501)],
+            )
+    finally:
+        await owner.close()
     response = await memories.ListMemories(
         mem.ListMemoriesRequest(user_id=caller_phone, page_size=10_000),
         metadata=peterson.metadata(),
     )
-    assert response.next_page_token == ""
+    assert len(response.memories) == 500
+    assert response.next_page_token
 
 
 async def test_search_finds_the_distinctive_word_and_ranks_it_first(
