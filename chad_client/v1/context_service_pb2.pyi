@@ -1,6 +1,8 @@
 import datetime
 
+from chad_client.v1 import call_service_pb2 as _call_service_pb2
 from chad_client.v1 import resources_pb2 as _resources_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -123,9 +125,62 @@ class ListCallSummariesRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListCallSummariesResponse(_message.Message):
-    __slots__ = ("summaries", "next_page_token")
+    __slots__ = ("summaries", "next_page_token", "records")
+    class RecordsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _call_service_pb2.CallRecord
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_call_service_pb2.CallRecord, _Mapping]] = ...) -> None: ...
     SUMMARIES_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
     summaries: _containers.RepeatedCompositeFieldContainer[_resources_pb2.CallSummary]
     next_page_token: str
-    def __init__(self, summaries: _Optional[_Iterable[_Union[_resources_pb2.CallSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    records: _containers.MessageMap[str, _call_service_pb2.CallRecord]
+    def __init__(self, summaries: _Optional[_Iterable[_Union[_resources_pb2.CallSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., records: _Optional[_Mapping[str, _call_service_pb2.CallRecord]] = ...) -> None: ...
+
+class UpdateCallerProfileRequest(_message.Message):
+    __slots__ = ("user_id", "preferred_name", "preferences", "replace_preferences")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_NAME_FIELD_NUMBER: _ClassVar[int]
+    PREFERENCES_FIELD_NUMBER: _ClassVar[int]
+    REPLACE_PREFERENCES_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    preferred_name: str
+    preferences: _struct_pb2.Struct
+    replace_preferences: bool
+    def __init__(self, user_id: _Optional[str] = ..., preferred_name: _Optional[str] = ..., preferences: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., replace_preferences: _Optional[bool] = ...) -> None: ...
+
+class UpdateCallerProfileResponse(_message.Message):
+    __slots__ = ("profile", "created")
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    profile: _resources_pb2.CallerProfile
+    created: bool
+    def __init__(self, profile: _Optional[_Union[_resources_pb2.CallerProfile, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class GetTenantStatsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetTenantStatsResponse(_message.Message):
+    __slots__ = ("customer_id", "caller_memory_count", "shared_memory_count", "caller_count", "processed_call_count", "recorded_call_count", "transcript_turn_count", "last_call_at")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLER_MEMORY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SHARED_MEMORY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CALLER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PROCESSED_CALL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_CALL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPT_TURN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LAST_CALL_AT_FIELD_NUMBER: _ClassVar[int]
+    customer_id: int
+    caller_memory_count: int
+    shared_memory_count: int
+    caller_count: int
+    processed_call_count: int
+    recorded_call_count: int
+    transcript_turn_count: int
+    last_call_at: _timestamp_pb2.Timestamp
+    def __init__(self, customer_id: _Optional[int] = ..., caller_memory_count: _Optional[int] = ..., shared_memory_count: _Optional[int] = ..., caller_count: _Optional[int] = ..., processed_call_count: _Optional[int] = ..., recorded_call_count: _Optional[int] = ..., transcript_turn_count: _Optional[int] = ..., last_call_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

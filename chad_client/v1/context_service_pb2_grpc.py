@@ -70,6 +70,16 @@ class ContextServiceStub:
                 request_serializer=alice_dot_memory_dot_v1_dot_context__service__pb2.ListCallSummariesRequest.SerializeToString,
                 response_deserializer=alice_dot_memory_dot_v1_dot_context__service__pb2.ListCallSummariesResponse.FromString,
                 _registered_method=True)
+        self.UpdateCallerProfile = channel.unary_unary(
+                '/alice.memory.v1.ContextService/UpdateCallerProfile',
+                request_serializer=alice_dot_memory_dot_v1_dot_context__service__pb2.UpdateCallerProfileRequest.SerializeToString,
+                response_deserializer=alice_dot_memory_dot_v1_dot_context__service__pb2.UpdateCallerProfileResponse.FromString,
+                _registered_method=True)
+        self.GetTenantStats = channel.unary_unary(
+                '/alice.memory.v1.ContextService/GetTenantStats',
+                request_serializer=alice_dot_memory_dot_v1_dot_context__service__pb2.GetTenantStatsRequest.SerializeToString,
+                response_deserializer=alice_dot_memory_dot_v1_dot_context__service__pb2.GetTenantStatsResponse.FromString,
+                _registered_method=True)
 
 
 class ContextServiceServicer:
@@ -103,7 +113,8 @@ class ContextServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetCallerProfile(self, request, context):
-        """A caller's profile. NOT_FOUND if no call of theirs was processed.
+        """A caller's profile. NOT_FOUND if the caller has none (no processed call
+        and no UpdateCallerProfile).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -126,6 +137,27 @@ class ContextServiceServicer:
 
     def ListCallSummaries(self, request, context):
         """Call summaries, newest call first (AIP-158 paging).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCallerProfile(self, request, context):
+        """--- Call loop (issue 11): caller profile writes and tenant statistics.
+
+        Sets or corrects a caller's preferred name and preferences, creating the
+        profile if the caller has none yet (total_calls 0, no call times): a
+        profile can exist before the first processed call. GetEnrichedContext
+        then shows the name, and ProcessCall never overwrites a name set here.
+        Needs `memory:write`. Idempotent: safe to retry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTenantStats(self, request, context):
+        """The tenant's counts for an admin screen (memories, callers, calls), in
+        one transaction of index-only counts. Needs `memory:read`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -163,6 +195,16 @@ def add_ContextServiceServicer_to_server(servicer, server):
                     servicer.ListCallSummaries,
                     request_deserializer=alice_dot_memory_dot_v1_dot_context__service__pb2.ListCallSummariesRequest.FromString,
                     response_serializer=alice_dot_memory_dot_v1_dot_context__service__pb2.ListCallSummariesResponse.SerializeToString,
+            ),
+            'UpdateCallerProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCallerProfile,
+                    request_deserializer=alice_dot_memory_dot_v1_dot_context__service__pb2.UpdateCallerProfileRequest.FromString,
+                    response_serializer=alice_dot_memory_dot_v1_dot_context__service__pb2.UpdateCallerProfileResponse.SerializeToString,
+            ),
+            'GetTenantStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTenantStats,
+                    request_deserializer=alice_dot_memory_dot_v1_dot_context__service__pb2.GetTenantStatsRequest.FromString,
+                    response_serializer=alice_dot_memory_dot_v1_dot_context__service__pb2.GetTenantStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -333,6 +375,60 @@ class ContextService:
             '/alice.memory.v1.ContextService/ListCallSummaries',
             alice_dot_memory_dot_v1_dot_context__service__pb2.ListCallSummariesRequest.SerializeToString,
             alice_dot_memory_dot_v1_dot_context__service__pb2.ListCallSummariesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCallerProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alice.memory.v1.ContextService/UpdateCallerProfile',
+            alice_dot_memory_dot_v1_dot_context__service__pb2.UpdateCallerProfileRequest.SerializeToString,
+            alice_dot_memory_dot_v1_dot_context__service__pb2.UpdateCallerProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTenantStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alice.memory.v1.ContextService/GetTenantStats',
+            alice_dot_memory_dot_v1_dot_context__service__pb2.GetTenantStatsRequest.SerializeToString,
+            alice_dot_memory_dot_v1_dot_context__service__pb2.GetTenantStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -107,3 +107,21 @@ class SearchMemoriesResponse(_message.Message):
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[MemorySearchResult]
     def __init__(self, results: _Optional[_Iterable[_Union[MemorySearchResult, _Mapping]]] = ...) -> None: ...
+
+class GetMemoryByKeyRequest(_message.Message):
+    __slots__ = ("user_id", "scope", "type", "key")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    scope: _resources_pb2.Scope
+    type: str
+    key: str
+    def __init__(self, user_id: _Optional[str] = ..., scope: _Optional[_Union[_resources_pb2.Scope, str]] = ..., type: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class GetMemoryByKeyResponse(_message.Message):
+    __slots__ = ("memory",)
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    memory: _resources_pb2.Memory
+    def __init__(self, memory: _Optional[_Union[_resources_pb2.Memory, _Mapping]] = ...) -> None: ...

@@ -77,6 +77,11 @@ class MemoryServiceStub:
                 request_serializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.SearchMemoriesRequest.SerializeToString,
                 response_deserializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.SearchMemoriesResponse.FromString,
                 _registered_method=True)
+        self.GetMemoryByKey = channel.unary_unary(
+                '/alice.memory.v1.MemoryService/GetMemoryByKey',
+                request_serializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyRequest.SerializeToString,
+                response_deserializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyResponse.FromString,
+                _registered_method=True)
 
 
 class MemoryServiceServicer:
@@ -141,6 +146,17 @@ class MemoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMemoryByKey(self, request, context):
+        """--- Call loop (issue 11).
+
+        Returns the one memory identified by (scope, user_id, type, key), the
+        key StoreMemory upserts on, without listing. NOT_FOUND if there is none
+        or it has expired.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MemoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -168,6 +184,11 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     servicer.SearchMemories,
                     request_deserializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.SearchMemoriesRequest.FromString,
                     response_serializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.SearchMemoriesResponse.SerializeToString,
+            ),
+            'GetMemoryByKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMemoryByKey,
+                    request_deserializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyRequest.FromString,
+                    response_serializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -323,6 +344,33 @@ class MemoryService:
             '/alice.memory.v1.MemoryService/SearchMemories',
             alice_dot_memory_dot_v1_dot_memory__service__pb2.SearchMemoriesRequest.SerializeToString,
             alice_dot_memory_dot_v1_dot_memory__service__pb2.SearchMemoriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMemoryByKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alice.memory.v1.MemoryService/GetMemoryByKey',
+            alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyRequest.SerializeToString,
+            alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyResponse.FromString,
             options,
             channel_credentials,
             insecure,
