@@ -10,7 +10,7 @@
 of the contract are in `chad_client.v1`. See chad_client/README.md.
 """
 
-from chad_client.client import AliceClient, TenantClient, Timeouts
+from chad_client.client import DEADLINES, AliceClient, TenantClient, Timeouts, fact_key
 from chad_client.errors import (
     AliceError,
     AlreadyExists,
@@ -24,9 +24,12 @@ from chad_client.errors import (
     Unavailable,
 )
 from chad_client.models import (
+    AppendResult,
     CallerProfile,
+    CallRecord,
     CallResult,
     CallSummary,
+    CallTranscript,
     EnrichedContext,
     Memory,
     Page,
@@ -34,27 +37,42 @@ from chad_client.models import (
     PersonalityScores,
     SearchHit,
     StoredMemory,
+    TenantStats,
     TraitLabel,
+    TranscriptTurn,
     Turn,
 )
 from chad_client.retry import NO_RETRIES, RetryPolicy
 from chad_client.sync import SyncAliceClient, SyncTenantClient
+from chad_client.tenant_info import (
+    CallStart,
+    LegacySettingsSource,
+    TenantInfo,
+    TenantInfoSource,
+    TenantProfile,
+)
 from chad_client.tokens import SecretTokenProvider, StaticTokenProvider, TokenProvider
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEADLINES",
     "NO_RETRIES",
     "AliceClient",
     "AliceError",
     "AlreadyExists",
+    "AppendResult",
+    "CallRecord",
     "CallResult",
+    "CallStart",
     "CallSummary",
+    "CallTranscript",
     "CallerProfile",
     "Conflict",
     "DeadlineExceeded",
     "EnrichedContext",
     "InvalidArgument",
+    "LegacySettingsSource",
     "Memory",
     "NotFound",
     "Page",
@@ -70,10 +88,16 @@ __all__ = [
     "SyncAliceClient",
     "SyncTenantClient",
     "TenantClient",
+    "TenantInfo",
+    "TenantInfoSource",
+    "TenantProfile",
+    "TenantStats",
     "Timeouts",
     "TokenProvider",
     "TraitLabel",
+    "TranscriptTurn",
     "Turn",
     "Unauthenticated",
     "Unavailable",
+    "fact_key",
 ]

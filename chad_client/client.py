@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import grpc
@@ -23,9 +26,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from chad_client import errors, models
 from chad_client.models import (
+    AppendResult,
     CallerProfile,
+    CallRecord,
     CallResult,
     CallSummary,
+    CallTranscript,
+    Direction,
     EnrichedContext,
     Memory,
     Page,
@@ -33,12 +40,25 @@ from chad_client.models import (
     Scope,
     SearchHit,
     StoredMemory,
+    TenantStats,
+    TranscriptTurn,
     TurnLike,
 )
 from chad_client.retry import RetryPolicy
+from chad_client.tenant_info import (
+    MAX_PAGE_SIZE,
+    SETTINGS_TYPE,
+    CallStart,
+    LegacySettingsSource,
+    TenantInfo,
+    TenantInfoCache,
+    TenantInfoSource,
+    TenantProfile,
+)
 from chad_client.tokens import SecretTokenProvider, TokenProvider
+from chad_client.v1 import call_service_pb2 as call_pb
+from chad_client.v1 import call_service_pb2_grpc, context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import context_service_pb2 as ctx_pb
-from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem_pb
 
 logger = logging.getLogger("chad_client")
@@ -46,22 +66,76 @@ logger = logging.getLogger("chad_client")
 R = TypeVar("R")
 T = TypeVar("T")
 
-SETTINGS_TYPE = "admin_setting"
-MAX_PAGE_SIZE = 500
+# Every deadline of the client, in seconds, in one table, tuned for a phone
+# call. Call start is on the hot path: the agent must start speaking within a
+# second, with or without Alice. During the call, writes happen between the
+# caller's sentences and must not pile up. Call end (summarising) and the
+# admin screens can wait longer.
+DEADLINES: Mapping[str, float] = MappingProxyType(
+    {
+        # call start: the whole of start_call, and its parts
+        "start_call": 0.9,
+        "GetEnrichedContext": 0.9,
+        "tenant_info": 0.9,  # tenant profile + settings (cached per tenant)
+        # during the call
+        "AppendTranscriptTurns": 2.0,
+        "StoreMemory": 2.0,
+        "GetMemoryByKey": 1.0,
+        "SearchMemories": 2.0,
+        "UpdateCallerProfile": 2.0,
+        "UpdateCallRecord": 3.0,
+        # call end
+        "ProcessCall": 15.0,
+        "GetCallTranscript": 5.0,
+        # admin screens and the rest
+        "GetMemory": 5.0,
+        "DeleteMemory": 5.0,
+        "ListMemories": 5.0,
+        "GetCallerProfile": 5.0,
+        "ListCallerProfiles": 5.0,
+        "GetPersonality": 5.0,
+        "ListCallSummaries": 5.0,
+        "GetCallRecord": 5.0,
+        "GetTenantStats": 5.0,
+        "Health": 5.0,
+    }
+)
 
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Default deadlines, in seconds.
+    """Deadlines in seconds: `DEADLINES`, with overrides.
 
-    `context` guards the start of a phone call: the agent must start speaking
-    without waiting long, so it is short. `process_call` allows for a slower
-    summariser at the end of a call.
+    `per_method` overrides entries of `DEADLINES` by name; `context` and
+    `process_call` are shorthands for "GetEnrichedContext" and "ProcessCall";
+    `default` is for a name the table does not have.
     """
 
     default: float = 5.0
-    context: float = 1.0
-    process_call: float = 15.0
+    context: float = DEADLINES["GetEnrichedContext"]
+    process_call: float = DEADLINES["ProcessCall"]
+    per_method: Mapping[str, float] = field(default_factory=dict)
+
+    def of(self, name: str) -> float:
+        if name in self.per_method:
+            return self.per_method[name]
+        if name == "GetEnrichedContext":
+            return self.context
+        if name == "ProcessCall":
+            return self.process_call
+        return DEADLINES.get(name, self.default)
+
+
+def fact_key(text: str) -> str:
+    """A deterministic memory key for a fact: the same words give the same key in
+    every process (the legacy agent used Python's per-process `hash()`, so its
+    upserts never deduplicated). Case, accents, punctuation and spacing do not
+    matter: "fact:" + the first 16 hex digits of SHA-256 of the normalised text."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+    words = "".join(c if c.isalnum() else " " for c in folded).split()
+    if not words:
+        raise ValueError("a fact needs at least one word")
+    return "fact:" + hashlib.sha256(" ".join(words).encode()).hexdigest()[:16]
 
 
 class AliceClient:
@@ -79,10 +153,13 @@ class AliceClient:
         retry: RetryPolicy | None = None,
         max_message_bytes: int = 4 * 1024 * 1024,
         interceptors: Sequence[grpc.aio.ClientInterceptor] | None = None,
+        settings_ttl: float = 60.0,
+        tenant_info_source: TenantInfoSource | None = None,
     ) -> None:
         """`target` is host:port. Give the shared `secret` (JWT_SECRET_KEY) or a
         `token_provider`. `secure=True` uses TLS (system roots unless
-        `root_certificates`, PEM, is given)."""
+        `root_certificates`, PEM, is given). Tenant settings are cached for
+        `settings_ttl` seconds per tenant (see `chad_client.tenant_info`)."""
         if (secret is None) == (token_provider is None):
             raise ValueError("give exactly one of secret or token_provider")
         self.tokens: TokenProvider = token_provider or SecretTokenProvider(secret or "")
@@ -107,7 +184,11 @@ class AliceClient:
             self.channel = grpc.aio.insecure_channel(target, options, interceptors=interceptors)
         self._memory = memory_service_pb2_grpc.MemoryServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self._context = context_service_pb2_grpc.ContextServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self._calls = call_service_pb2_grpc.CallServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self._health = health_pb2_grpc.HealthStub(self.channel)
+        self.tenant_info = TenantInfoCache(
+            tenant_info_source or LegacySettingsSource(), settings_ttl
+        )
 
     def for_customer(self, customer_id: int) -> TenantClient:
         """A view of the client whose every call acts for `customer_id`."""
@@ -120,7 +201,7 @@ class AliceClient:
         try:
             response = await self._health.Check(
                 health_pb2.HealthCheckRequest(service=service),
-                timeout=timeout or self.timeouts.default,
+                timeout=timeout or self.timeouts.of("Health"),
             )
         except grpc.aio.AioRpcError as exc:
             logger.info("Alice health check failed: %s %s", exc.code().name, exc.details())
@@ -205,15 +286,16 @@ class TenantClient:
         method: Callable[..., Awaitable[R]],
         request: Any,
         timeout: float | None,
-        default: float,
+        name: str,
         *,
         idempotent: bool,
     ) -> R:
+        """Call `method`; its deadline is `timeout`, else the table's entry `name`."""
         return await self.client._call(
             self.customer_id,
             method,
             request,
-            timeout=default if timeout is None else timeout,
+            timeout=self.client.timeouts.of(name) if timeout is None else timeout,
             idempotent=idempotent,
         )
 
@@ -235,7 +317,7 @@ class TenantClient:
             self.client._context.GetEnrichedContext,
             request,
             timeout,
-            self.client.timeouts.context,
+            "GetEnrichedContext",
             idempotent=True,
         )
         return models.enriched_context(response)
@@ -277,13 +359,17 @@ class TenantClient:
         self,
         user_id: str,
         call_id: str,
-        turns: Iterable[TurnLike],
+        turns: Iterable[TurnLike] = (),
         *,
         started_at: dt.datetime | None = None,
         ended_at: dt.datetime | None = None,
         timeout: float | None = None,
     ) -> CallResult:
-        """Summarise and record a finished call. Safe to retry: idempotent on call_id."""
+        """Summarise and record a finished call. Safe to retry: idempotent on call_id.
+
+        Without `turns`, Alice summarises the turns stored for `call_id` with
+        `append_transcript_turns`, and takes the call's start and end from the
+        first and last of them unless `started_at` / `ended_at` are given."""
         request = ctx_pb.ProcessCallRequest(
             user_id=user_id,
             call_id=call_id,
@@ -295,10 +381,197 @@ class TenantClient:
             self.client._context.ProcessCall,
             request,
             timeout,
-            self.client.timeouts.process_call,
+            "ProcessCall",
             idempotent=True,
         )
         return models.call_result(response)
+
+    async def start_call(
+        self,
+        user_id: str,
+        *,
+        num_summaries: int | None = None,
+        num_memories: int | None = None,
+        timeout: float | None = None,
+    ) -> CallStart:
+        """Call start in one line: tenant profile, settings and the caller's context.
+
+        Fail-soft like `get_context_or_empty`: never raises for Alice's
+        failures and returns within `timeout` (default: the table's
+        "start_call", under a second). The tenant's profile and settings come
+        from the per-tenant cache (one fetch per TTL); the context and a cache
+        miss run concurrently.
+        """
+        budget = self.client.timeouts.of("start_call") if timeout is None else timeout
+        reasons: list[str] = []
+
+        async def info() -> TenantInfo | None:
+            try:
+                return await self.tenant_info(timeout=budget)
+            except (errors.AliceError, TimeoutError) as exc:
+                reason = f"tenant settings: {type(exc).__name__}: {_details(exc)}"
+                logger.warning(
+                    "Alice tenant settings unavailable for customer %d, continuing without: %s",
+                    self.customer_id,
+                    reason,
+                )
+                reasons.append(reason)
+                return None
+
+        tenant_info, context = await asyncio.gather(
+            info(),
+            self.get_context_or_empty(
+                user_id, num_summaries=num_summaries, num_memories=num_memories, timeout=budget
+            ),
+        )
+        if context.degraded:
+            reasons.append(f"context: {context.degraded_reason}")
+        return CallStart(
+            customer_id=self.customer_id,
+            user_id=context.user_id,
+            profile=tenant_info.profile if tenant_info else None,
+            settings=dict(tenant_info.settings) if tenant_info else {},
+            context=context,
+            degraded_reasons=reasons,
+        )
+
+    # ------------------------------------------------------------------ tenant settings
+
+    async def tenant_info(
+        self, *, refresh: bool = False, timeout: float | None = None
+    ) -> TenantInfo:
+        """The tenant's profile and settings, from the per-tenant cache (fetched
+        when older than the client's `settings_ttl`, or now with `refresh`)."""
+        budget = self.client.timeouts.of("tenant_info") if timeout is None else timeout
+        return await self.client.tenant_info.get(self, budget, refresh=refresh)
+
+    async def settings(
+        self, *, refresh: bool = False, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """The tenant's settings {name: value}, cached (see `tenant_info`). Cheap
+        enough to call on every utterance (transfer rules) or TTS request (voice)."""
+        info = await self.tenant_info(refresh=refresh, timeout=timeout)
+        return dict(info.settings)
+
+    async def tenant_profile(
+        self, *, refresh: bool = False, timeout: float | None = None
+    ) -> TenantProfile | None:
+        """The tenant's profile, cached; None when the settings source has none."""
+        return (await self.tenant_info(refresh=refresh, timeout=timeout)).profile
+
+    async def refresh_tenant_info(self, *, timeout: float | None = None) -> TenantInfo:
+        """Fetch the tenant's profile and settings now (after an admin changed them)."""
+        return await self.tenant_info(refresh=True, timeout=timeout)
+
+    # ------------------------------------------------------------------ during the call
+
+    async def append_transcript_turns(
+        self,
+        user_id: str,
+        call_id: str,
+        turns: Iterable[TranscriptTurn],
+        *,
+        timeout: float | None = None,
+    ) -> AppendResult:
+        """Store turns of a running call (CallService.AppendTranscriptTurns).
+
+        Number the call's turns 0, 1, 2...: a turn whose sequence is stored
+        already is skipped, so this is safe to retry (and it is retried on
+        UNAVAILABLE)."""
+        request = call_pb.AppendTranscriptTurnsRequest(
+            user_id=user_id, call_id=call_id, turns=models.transcript_turns(turns)
+        )
+        response = await self._rpc(
+            self.client._calls.AppendTranscriptTurns,
+            request,
+            timeout,
+            "AppendTranscriptTurns",
+            idempotent=True,
+        )
+        return models.append_result(response)
+
+    async def get_call_transcript(
+        self, call_id: str, *, timeout: float | None = None
+    ) -> CallTranscript:
+        """A call's stored turns, in sequence order."""
+        response = await self._rpc(
+            self.client._calls.GetCallTranscript,
+            call_pb.GetCallTranscriptRequest(call_id=call_id),
+            timeout,
+            "GetCallTranscript",
+            idempotent=True,
+        )
+        return models.call_transcript(response)
+
+    async def update_call_record(
+        self,
+        user_id: str,
+        call_id: str,
+        *,
+        direction: Direction | None = None,
+        dialled_number: str | None = None,
+        external_call_id: str | None = None,
+        transfer_target: str | None = None,
+        recording_url: str | None = None,
+        transcript_url: str | None = None,
+        timeout: float | None = None,
+    ) -> CallRecord:
+        """Create or update a call's record; arguments left None keep their value
+        ("" clears one). Safe to retry."""
+        request = call_pb.UpdateCallRecordRequest(
+            user_id=user_id,
+            call_id=call_id,
+            direction=models.direction_enum(direction),
+            dialled_number=dialled_number,
+            external_call_id=external_call_id,
+            transfer_target=transfer_target,
+            recording_url=recording_url,
+            transcript_url=transcript_url,
+        )
+        response = await self._rpc(
+            self.client._calls.UpdateCallRecord,
+            request,
+            timeout,
+            "UpdateCallRecord",
+            idempotent=True,
+        )
+        return models.call_record(response.record)
+
+    async def get_call_record(self, call_id: str, *, timeout: float | None = None) -> CallRecord:
+        response = await self._rpc(
+            self.client._calls.GetCallRecord,
+            call_pb.GetCallRecordRequest(call_id=call_id),
+            timeout,
+            "GetCallRecord",
+            idempotent=True,
+        )
+        return models.call_record(response.record)
+
+    async def update_caller_profile(
+        self,
+        user_id: str,
+        *,
+        preferred_name: str | None = None,
+        preferences: dict[str, Any] | None = None,
+        replace_preferences: bool = False,
+        timeout: float | None = None,
+    ) -> CallerProfile:
+        """Set or correct the caller's name and preferences (merged key by key;
+        a key set to None is removed), creating the profile if needed. Safe to retry."""
+        request = ctx_pb.UpdateCallerProfileRequest(
+            user_id=user_id,
+            preferred_name=preferred_name,
+            preferences=models.struct(preferences) if preferences is not None else None,
+            replace_preferences=replace_preferences,
+        )
+        response = await self._rpc(
+            self.client._context.UpdateCallerProfile,
+            request,
+            timeout,
+            "UpdateCallerProfile",
+            idempotent=True,
+        )
+        return models.caller_profile(response.profile)
 
     # ------------------------------------------------------------------ memories
 
@@ -328,7 +601,7 @@ class TenantClient:
             self.client._memory.StoreMemory,
             request,
             timeout,
-            self.client.timeouts.default,
+            "StoreMemory",
             idempotent=True,
         )
         return models.stored_memory(response)
@@ -365,12 +638,34 @@ class TenantClient:
         )
         return {memory.key: memory.value async for memory in memories}
 
+    async def get_memory_by_key(
+        self,
+        user_id: str,
+        type: str,
+        key: str,
+        *,
+        scope: Scope = "user",
+        timeout: float | None = None,
+    ) -> Memory:
+        """The memory (scope, user_id, type, key), without listing; NotFound if none."""
+        request = mem_pb.GetMemoryByKeyRequest(
+            user_id=user_id, scope=models.scope_enum(scope), type=type, key=key
+        )
+        response = await self._rpc(
+            self.client._memory.GetMemoryByKey,
+            request,
+            timeout,
+            "GetMemoryByKey",
+            idempotent=True,
+        )
+        return models.memory(response.memory)
+
     async def get_memory(self, memory_id: str, *, timeout: float | None = None) -> Memory:
         response = await self._rpc(
             self.client._memory.GetMemory,
             mem_pb.GetMemoryRequest(id=memory_id),
             timeout,
-            self.client.timeouts.default,
+            "GetMemory",
             idempotent=True,
         )
         return models.memory(response.memory)
@@ -381,7 +676,7 @@ class TenantClient:
             self.client._memory.DeleteMemory,
             mem_pb.DeleteMemoryRequest(id=memory_id),
             timeout,
-            self.client.timeouts.default,
+            "DeleteMemory",
             idempotent=False,
         )
 
@@ -407,7 +702,7 @@ class TenantClient:
             self.client._memory.ListMemories,
             request,
             timeout,
-            self.client.timeouts.default,
+            "ListMemories",
             idempotent=True,
         )
         return models.page([models.memory(m) for m in response.memories], response.next_page_token)
@@ -455,7 +750,7 @@ class TenantClient:
             self.client._memory.SearchMemories,
             request,
             timeout,
-            self.client.timeouts.default,
+            "SearchMemories",
             idempotent=True,
         )
         return [SearchHit(models.memory(r.memory), r.score) for r in response.results]
@@ -469,7 +764,7 @@ class TenantClient:
             self.client._context.GetCallerProfile,
             ctx_pb.GetCallerProfileRequest(user_id=user_id),
             timeout,
-            self.client.timeouts.default,
+            "GetCallerProfile",
             idempotent=True,
         )
         return models.caller_profile(response.profile)
@@ -481,7 +776,7 @@ class TenantClient:
             self.client._context.ListCallerProfiles,
             ctx_pb.ListCallerProfilesRequest(page_size=page_size, page_token=page_token),
             timeout,
-            self.client.timeouts.default,
+            "ListCallerProfiles",
             idempotent=True,
         )
         return models.page(
@@ -502,7 +797,7 @@ class TenantClient:
             self.client._context.GetPersonality,
             ctx_pb.GetPersonalityRequest(user_id=user_id),
             timeout,
-            self.client.timeouts.default,
+            "GetPersonality",
             idempotent=True,
         )
         return models.personality(response.personality)
@@ -522,11 +817,13 @@ class TenantClient:
                 user_id=user_id, page_size=page_size, page_token=page_token
             ),
             timeout,
-            self.client.timeouts.default,
+            "ListCallSummaries",
             idempotent=True,
         )
+        records = {k: models.call_record(v) for k, v in response.records.items()}
         return models.page(
-            [models.call_summary(s) for s in response.summaries], response.next_page_token
+            [models.call_summary(s, records.get(s.call_id)) for s in response.summaries],
+            response.next_page_token,
         )
 
     def iter_call_summaries(
@@ -537,6 +834,21 @@ class TenantClient:
                 user_id, page_size=page_size, page_token=token, timeout=timeout
             )
         )
+
+    async def get_tenant_stats(self, *, timeout: float | None = None) -> TenantStats:
+        """Counts of memories, callers and calls, for an admin screen (one cheap call)."""
+        response = await self._rpc(
+            self.client._context.GetTenantStats,
+            ctx_pb.GetTenantStatsRequest(),
+            timeout,
+            "GetTenantStats",
+            idempotent=True,
+        )
+        return models.tenant_stats(response)
+
+
+def _details(exc: BaseException) -> str:
+    return exc.details if isinstance(exc, errors.AliceError) else "no answer within the deadline"
 
 
 async def _every_item(fetch: Callable[[str], Awaitable[Page[T]]]) -> AsyncIterator[T]:

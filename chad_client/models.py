@@ -9,6 +9,7 @@ from typing import Any, Generic, Literal, TypeVar, Union
 
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
+from chad_client.v1 import call_service_pb2 as call_pb
 from chad_client.v1 import context_service_pb2 as ctx_pb
 from chad_client.v1 import memory_service_pb2 as mem_pb
 from chad_client.v1 import resources_pb2 as pb
@@ -17,6 +18,7 @@ Scope = Literal["user", "shared"]
 Role = Literal["caller", "agent", "system"]
 Sentiment = Literal["positive", "neutral", "negative", "unspecified"]
 Trend = Literal["increasing", "decreasing", "stable"]
+Direction = Literal["inbound", "outbound", "unspecified"]
 
 T = TypeVar("T")
 
@@ -110,9 +112,12 @@ class Personality:
 
 @dataclass(frozen=True, slots=True)
 class CallerProfile:
+    """A caller's profile. Before the first processed call (a profile created by
+    `update_caller_profile`) `total_calls` is 0 and the call times are None."""
+
     user_id: str
-    first_call_at: dt.datetime
-    last_call_at: dt.datetime
+    first_call_at: dt.datetime | None
+    last_call_at: dt.datetime | None
     total_calls: int
     preferred_name: str
     preferences: dict[str, Any]
@@ -132,6 +137,68 @@ class CallSummary:
     sentiment: Sentiment
     turn_count: int
     created_at: dt.datetime
+    # The call's record (number dialled, CallSid...), when one was stored;
+    # filled by list_call_summaries.
+    record: CallRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptTurn:
+    """One turn of a call's stored transcript. `sequence` (0, 1, 2... within the
+    call) makes appends idempotent: a retried turn is stored once."""
+
+    sequence: int
+    role: Role
+    content: str
+    spoken_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    call_id: str
+    appended: int
+    already_stored: int
+    turn_count: int
+    next_sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallTranscript:
+    call_id: str
+    user_id: str
+    turns: list[TranscriptTurn]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """What is recorded about a call besides its transcript and summary."""
+
+    call_id: str
+    user_id: str
+    direction: Direction
+    dialled_number: str
+    external_call_id: str
+    transfer_target: str
+    recording_url: str
+    transcript_url: str
+    turn_count: int
+    first_turn_at: dt.datetime | None
+    last_turn_at: dt.datetime | None
+    processed: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TenantStats:
+    customer_id: int
+    caller_memory_count: int
+    shared_memory_count: int
+    caller_count: int
+    processed_call_count: int
+    recorded_call_count: int
+    transcript_turn_count: int
+    last_call_at: dt.datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,8 +309,8 @@ def personality(message: pb.Personality) -> Personality:
 def caller_profile(message: pb.CallerProfile) -> CallerProfile:
     return CallerProfile(
         user_id=message.user_id,
-        first_call_at=_time(message.first_call_at),
-        last_call_at=_time(message.last_call_at),
+        first_call_at=_optional_time(message, "first_call_at"),
+        last_call_at=_optional_time(message, "last_call_at"),
         total_calls=message.total_calls,
         preferred_name=message.preferred_name,
         preferences=_dict(message.preferences),
@@ -252,7 +319,7 @@ def caller_profile(message: pb.CallerProfile) -> CallerProfile:
     )
 
 
-def call_summary(message: pb.CallSummary) -> CallSummary:
+def call_summary(message: pb.CallSummary, record: CallRecord | None = None) -> CallSummary:
     return CallSummary(
         call_id=message.call_id,
         user_id=message.user_id,
@@ -264,6 +331,79 @@ def call_summary(message: pb.CallSummary) -> CallSummary:
         sentiment=_SENTIMENTS.get(message.sentiment, "unspecified"),
         turn_count=message.turn_count,
         created_at=_time(message.created_at),
+        record=record,
+    )
+
+
+_DIRECTIONS: dict[int, Direction] = {
+    call_pb.CALL_DIRECTION_INBOUND: "inbound",
+    call_pb.CALL_DIRECTION_OUTBOUND: "outbound",
+}
+_DIRECTION_ENUMS: dict[str, call_pb.CallDirection] = {
+    "inbound": call_pb.CALL_DIRECTION_INBOUND,
+    "outbound": call_pb.CALL_DIRECTION_OUTBOUND,
+}
+_ROLES: dict[int, Role] = {
+    pb.ROLE_CALLER: "caller",
+    pb.ROLE_AGENT: "agent",
+    pb.ROLE_SYSTEM: "system",
+}
+
+
+def call_record(message: call_pb.CallRecord) -> CallRecord:
+    return CallRecord(
+        call_id=message.call_id,
+        user_id=message.user_id,
+        direction=_DIRECTIONS.get(message.direction, "unspecified"),
+        dialled_number=message.dialled_number,
+        external_call_id=message.external_call_id,
+        transfer_target=message.transfer_target,
+        recording_url=message.recording_url,
+        transcript_url=message.transcript_url,
+        turn_count=message.turn_count,
+        first_turn_at=_optional_time(message, "first_turn_at"),
+        last_turn_at=_optional_time(message, "last_turn_at"),
+        processed=message.processed,
+        created_at=_time(message.created_at),
+        updated_at=_time(message.updated_at),
+    )
+
+
+def transcript_turn(message: call_pb.TranscriptTurn) -> TranscriptTurn:
+    return TranscriptTurn(
+        sequence=message.sequence,
+        role=_ROLES.get(message.role, "system"),
+        content=message.content,
+        spoken_at=_optional_time(message, "spoken_at"),
+    )
+
+
+def call_transcript(message: call_pb.GetCallTranscriptResponse) -> CallTranscript:
+    return CallTranscript(
+        message.call_id, message.user_id, [transcript_turn(t) for t in message.turns]
+    )
+
+
+def append_result(message: call_pb.AppendTranscriptTurnsResponse) -> AppendResult:
+    return AppendResult(
+        call_id=message.call_id,
+        appended=message.appended,
+        already_stored=message.already_stored,
+        turn_count=message.turn_count,
+        next_sequence=message.next_sequence,
+    )
+
+
+def tenant_stats(message: ctx_pb.GetTenantStatsResponse) -> TenantStats:
+    return TenantStats(
+        customer_id=message.customer_id,
+        caller_memory_count=message.caller_memory_count,
+        shared_memory_count=message.shared_memory_count,
+        caller_count=message.caller_count,
+        processed_call_count=message.processed_call_count,
+        recorded_call_count=message.recorded_call_count,
+        transcript_turn_count=message.transcript_turn_count,
+        last_call_at=_optional_time(message, "last_call_at"),
     )
 
 
@@ -329,6 +469,32 @@ def turns(transcript: Iterable[TurnLike]) -> list[pb.Turn]:
         if canonical not in _ROLE_ENUMS:
             raise ValueError(f"turn role must be caller, agent or system, not {role!r}")
         result.append(pb.Turn(role=_ROLE_ENUMS[canonical], content=content))
+    return result
+
+
+def direction_enum(direction: Direction | None) -> call_pb.CallDirection:
+    if direction is None or direction == "unspecified":
+        return call_pb.CALL_DIRECTION_UNSPECIFIED
+    try:
+        return _DIRECTION_ENUMS[direction]
+    except KeyError:
+        raise ValueError(f"direction must be 'inbound' or 'outbound', not {direction!r}") from None
+
+
+def transcript_turns(transcript: Iterable[TranscriptTurn]) -> list[call_pb.TranscriptTurn]:
+    result = []
+    for turn in transcript:
+        role = _ROLE_ALIASES.get(turn.role, turn.role)
+        if role not in _ROLE_ENUMS:
+            raise ValueError(f"turn role must be caller, agent or system, not {turn.role!r}")
+        result.append(
+            call_pb.TranscriptTurn(
+                sequence=turn.sequence,
+                role=_ROLE_ENUMS[role],
+                content=turn.content,
+                spoken_at=timestamp(turn.spoken_at) if turn.spoken_at else None,
+            )
+        )
     return result
 
 

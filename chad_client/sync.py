@@ -20,11 +20,15 @@ from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Sequen
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from chad_client.client import SETTINGS_TYPE, AliceClient, TenantClient
+from chad_client.client import AliceClient, TenantClient
 from chad_client.models import (
+    AppendResult,
     CallerProfile,
+    CallRecord,
     CallResult,
     CallSummary,
+    CallTranscript,
+    Direction,
     EnrichedContext,
     Memory,
     Page,
@@ -32,8 +36,11 @@ from chad_client.models import (
     Scope,
     SearchHit,
     StoredMemory,
+    TenantStats,
+    TranscriptTurn,
     TurnLike,
 )
+from chad_client.tenant_info import SETTINGS_TYPE, CallStart, TenantInfo, TenantProfile
 
 T = TypeVar("T")
 
@@ -137,7 +144,7 @@ class SyncTenantClient:
         self,
         user_id: str,
         call_id: str,
-        turns: Iterable[TurnLike],
+        turns: Iterable[TurnLike] = (),
         *,
         started_at: dt.datetime | None = None,
         ended_at: dt.datetime | None = None,
@@ -153,6 +160,114 @@ class SyncTenantClient:
                 timeout=timeout,
             )
         )
+
+    def start_call(
+        self,
+        user_id: str,
+        *,
+        num_summaries: int | None = None,
+        num_memories: int | None = None,
+        timeout: float | None = None,
+    ) -> CallStart:
+        return self._owner._run(
+            self._tenant.start_call(
+                user_id, num_summaries=num_summaries, num_memories=num_memories, timeout=timeout
+            )
+        )
+
+    def tenant_info(self, *, refresh: bool = False, timeout: float | None = None) -> TenantInfo:
+        return self._owner._run(self._tenant.tenant_info(refresh=refresh, timeout=timeout))
+
+    def settings(self, *, refresh: bool = False, timeout: float | None = None) -> dict[str, Any]:
+        return self._owner._run(self._tenant.settings(refresh=refresh, timeout=timeout))
+
+    def tenant_profile(
+        self, *, refresh: bool = False, timeout: float | None = None
+    ) -> TenantProfile | None:
+        return self._owner._run(self._tenant.tenant_profile(refresh=refresh, timeout=timeout))
+
+    def refresh_tenant_info(self, *, timeout: float | None = None) -> TenantInfo:
+        return self._owner._run(self._tenant.refresh_tenant_info(timeout=timeout))
+
+    def append_transcript_turns(
+        self,
+        user_id: str,
+        call_id: str,
+        turns: Iterable[TranscriptTurn],
+        *,
+        timeout: float | None = None,
+    ) -> AppendResult:
+        return self._owner._run(
+            self._tenant.append_transcript_turns(user_id, call_id, list(turns), timeout=timeout)
+        )
+
+    def get_call_transcript(self, call_id: str, *, timeout: float | None = None) -> CallTranscript:
+        return self._owner._run(self._tenant.get_call_transcript(call_id, timeout=timeout))
+
+    def update_call_record(
+        self,
+        user_id: str,
+        call_id: str,
+        *,
+        direction: Direction | None = None,
+        dialled_number: str | None = None,
+        external_call_id: str | None = None,
+        transfer_target: str | None = None,
+        recording_url: str | None = None,
+        transcript_url: str | None = None,
+        timeout: float | None = None,
+    ) -> CallRecord:
+        return self._owner._run(
+            self._tenant.update_call_record(
+                user_id,
+                call_id,
+                direction=direction,
+                dialled_number=dialled_number,
+                external_call_id=external_call_id,
+                transfer_target=transfer_target,
+                recording_url=recording_url,
+                transcript_url=transcript_url,
+                timeout=timeout,
+            )
+        )
+
+    def get_call_record(self, call_id: str, *, timeout: float | None = None) -> CallRecord:
+        return self._owner._run(self._tenant.get_call_record(call_id, timeout=timeout))
+
+    def update_caller_profile(
+        self,
+        user_id: str,
+        *,
+        preferred_name: str | None = None,
+        preferences: dict[str, Any] | None = None,
+        replace_preferences: bool = False,
+        timeout: float | None = None,
+    ) -> CallerProfile:
+        return self._owner._run(
+            self._tenant.update_caller_profile(
+                user_id,
+                preferred_name=preferred_name,
+                preferences=preferences,
+                replace_preferences=replace_preferences,
+                timeout=timeout,
+            )
+        )
+
+    def get_memory_by_key(
+        self,
+        user_id: str,
+        type: str,
+        key: str,
+        *,
+        scope: Scope = "user",
+        timeout: float | None = None,
+    ) -> Memory:
+        return self._owner._run(
+            self._tenant.get_memory_by_key(user_id, type, key, scope=scope, timeout=timeout)
+        )
+
+    def get_tenant_stats(self, *, timeout: float | None = None) -> TenantStats:
+        return self._owner._run(self._tenant.get_tenant_stats(timeout=timeout))
 
     def store_memory(
         self,
