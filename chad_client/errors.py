@@ -11,6 +11,9 @@ Unauthenticated        UNAUTHENTICATED      fix the secret / token provider
 PermissionDenied       PERMISSION_DENIED    wrong scope, or customer unknown or suspended
 NotFound               NOT_FOUND            nothing with that id in this tenant
 AlreadyExists          ALREADY_EXISTS       call_id reused for another caller
+FailedPrecondition     FAILED_PRECONDITION  the state refuses it (a call's transcript is
+                                            full or closed, a stored turn differs);
+                                            retrying will not help
 RateLimited            RESOURCE_EXHAUSTED   wait `retry_after` seconds, then retry
 Unavailable            UNAVAILABLE          Alice or its database is down (retried
                                             already for reads and idempotent writes)
@@ -57,6 +60,11 @@ class AlreadyExists(AliceError):
     """The call_id was already processed for another caller."""
 
 
+class FailedPrecondition(AliceError):
+    """The request is valid but the state refuses it (for example a call's
+    transcript is at its limit); the message says which."""
+
+
 class RateLimited(AliceError):
     """The customer's rate limit is exceeded; retry after `retry_after` seconds."""
 
@@ -89,6 +97,7 @@ _BY_CODE: dict[grpc.StatusCode, type[AliceError]] = {
     grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
     grpc.StatusCode.NOT_FOUND: NotFound,
     grpc.StatusCode.ALREADY_EXISTS: AlreadyExists,
+    grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
     grpc.StatusCode.UNAVAILABLE: Unavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
     grpc.StatusCode.ABORTED: Conflict,

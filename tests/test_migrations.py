@@ -61,13 +61,15 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
     assert [t[0] for t in schema["tables"]] == [  # type: ignore[index]
         "alembic_version",
         "call_summaries",
+        "call_transcript_turns",
         "caller_profiles",
+        "calls",
         "customers",
         "memories",
         "personality_averages",
         "personality_metrics",
     ]
-    assert schema["policies"] == 6 and schema["functions"] == 1
+    assert schema["policies"] == 8 and schema["functions"] == 1
     assert await _role_exists(url, role)
 
     await asyncio.to_thread(migrate.downgrade, url, role, "base")
@@ -80,7 +82,7 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
 
     # And up again: the migrations are repeatable.
     await asyncio.to_thread(migrate.upgrade, url, role)
-    assert (await _schema(url))["policies"] == 6
+    assert (await _schema(url))["policies"] == 8
 
 
 async def test_models_and_migrations_agree(empty_database):
@@ -103,4 +105,4 @@ async def test_models_and_migrations_agree(empty_database):
 
 
 def test_head_revision_is_what_the_server_requires():
-    assert migrate.head_revision() == "0002"
+    assert migrate.head_revision() == "0006"

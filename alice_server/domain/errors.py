@@ -36,6 +36,11 @@ class AlreadyExists(AliceError):
     """The id is taken by something different (ALREADY_EXISTS)."""
 
 
+class FailedPrecondition(AliceError):
+    """The request is valid but the resource's state refuses it (FAILED_PRECONDITION):
+    retrying the same request will not help."""
+
+
 class Unavailable(AliceError):
     """A dependency is down; retrying later may succeed (UNAVAILABLE)."""
 

@@ -51,6 +51,8 @@ TENANT_TABLES = (
     "caller_profiles",
     "personality_metrics",
     "personality_averages",
+    "calls",
+    "call_transcript_turns",
 )
 
 # The ten traits that are averaged over all calls, and the three levels that
@@ -310,3 +312,65 @@ class PersonalityAverages(Base):
     satisfaction_trend: Mapped[str | None] = mapped_column(Text)
     frustration_trend: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+class Call(Base):
+    """One phone call's record (CallService): who, which line, which telephony
+    id, where it went and where its recording is, plus the counters of its
+    stored transcript (kept here so that an append checks the per-call limits
+    with the one row it locks)."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "call_id"),
+        CheckConstraint("direction IN ('', 'inbound', 'outbound')", name="direction"),
+        CheckConstraint("turn_count >= 0 AND char_count >= 0", name="counts"),
+        Index("ix_calls_customer_id_user_id", "customer_id", "user_id"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    call_id: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(Text)
+    direction: Mapped[str] = mapped_column(Text, server_default="")
+    dialled_number: Mapped[str] = mapped_column(Text, server_default="")
+    external_call_id: Mapped[str] = mapped_column(Text, server_default="")
+    transfer_target: Mapped[str] = mapped_column(Text, server_default="")
+    recording_url: Mapped[str] = mapped_column(Text, server_default="")
+    transcript_url: Mapped[str] = mapped_column(Text, server_default="")
+    turn_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    char_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    first_turn_at: Mapped[dt.datetime | None] = mapped_column()
+    last_turn_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+class CallTranscriptTurn(Base):
+    """One turn of a call's stored transcript; (call_id, sequence) is its identity.
+
+    Kept for TRANSCRIPT_RETENTION_DAYS after it was stored (see
+    alice_server.domain.transcripts); user_id is repeated here so that a
+    caller's export and erasure reach the turns directly."""
+
+    __tablename__ = "call_transcript_turns"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "call_id", "sequence"),
+        ForeignKeyConstraint(
+            ["customer_id", "call_id"],
+            ["calls.customer_id", "calls.call_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("sequence >= 0", name="sequence"),
+        CheckConstraint("role IN ('caller', 'agent', 'system')", name="role"),
+        Index("ix_call_transcript_turns_customer_id_user_id", "customer_id", "user_id"),
+        Index("ix_call_transcript_turns_created_at", "created_at"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    call_id: Mapped[str] = mapped_column(Text)
+    sequence: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    spoken_at: Mapped[dt.datetime] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
