@@ -131,7 +131,7 @@ async def replay(
         tenant = alice.for_customer(customer_id)
         # The tenant's settings as an admin screen saves them (legacy shape:
         # shared "admin_setting" memories); the agent reads them at call start.
-        settings = {
+        settings: dict[str, dict[str, Any]] = {
             "new_caller_greeting": {"value": f"Thank you for calling {business}!"},
             "existing_user_greeting": {"value": f"Welcome back to {business}, {{user_name}}!"},
             "transfer_rules": {"rules": [{"when": "claims", "target": f"{business} claims desk"}]},
