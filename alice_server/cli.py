@@ -78,7 +78,7 @@ async def serve(settings: Settings, secret: str) -> None:
     except ConfigError:
         await asyncio.to_thread(runtime.close)
         raise
-    database = Database(app_url, pool_options(settings))
+    database = Database(app_url, PoolOptions.from_settings(settings))
     try:
         await database.verify()
         server = AliceServer(settings, database, secret)
@@ -217,11 +217,3 @@ async def _run_admin(runtime: Runtime, args: argparse.Namespace) -> int:
     for record in result if isinstance(result, list) else [result]:
         print(json.dumps(dataclasses.asdict(record)))
     return 0
-
-
-def pool_options(settings: Settings) -> PoolOptions:
-    """The pool of the server, from its settings (ALICE_DB_*)."""
-    return PoolOptions(
-        size=settings.db_pool_size,
-        statement_timeout_ms=settings.db_statement_timeout_ms,
-    )

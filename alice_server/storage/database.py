@@ -43,6 +43,7 @@ from typing import Any
 
 import asyncpg
 
+from alice_server.config import Settings
 from alice_server.domain import errors
 from alice_server.storage.errors import (
     BUSY_MESSAGE,
@@ -86,6 +87,17 @@ class PoolOptions:
     max_tenant_share: float = 0.5
     acquire_timeout_seconds: float = 5.0
     connect_timeout_seconds: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> PoolOptions:
+        """The server's pool, from its ALICE_DB_* settings."""
+        values: dict[str, Any] = {
+            "size": settings.db_pool_size,
+            "statement_timeout_ms": settings.db_statement_timeout_ms,
+            "statement_cache_size": settings.db_statement_cache_size,
+            "max_tenant_share": settings.db_max_tenant_share,
+        }
+        return cls(**(values | overrides))
 
     @property
     def max_connections(self) -> int:

@@ -20,12 +20,15 @@ and stays an exception: the interceptor answers INTERNAL with a reference.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import asyncpg
 
 from alice_server.domain import errors
+
+logger = logging.getLogger("alice.storage")
 
 UNAVAILABLE_MESSAGE = "the database is unavailable; retry with backoff"
 BUSY_MESSAGE = "the server is busy: all database connections are in use; retry with backoff"
@@ -90,4 +93,6 @@ def translated(statement_timeout_ms: int) -> Iterator[None]:
         domain = translate(exc, statement_timeout_ms=statement_timeout_ms)
         if domain is None:
             raise
+        # The exception's class only: its text may hold SQL or values.
+        logger.warning("database: %s (%s)", type(domain).__name__, type(exc).__name__)
         raise domain from exc
