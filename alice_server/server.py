@@ -19,6 +19,7 @@ from alice_server.domain.paging import PageTokens
 from alice_server.domain.ratelimit import RateLimiter
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
+from alice_server.servicers.calls import CallServicer
 from alice_server.servicers.context import ContextServicer
 from alice_server.servicers.memory import MemoryServicer
 from alice_server.services.callers import CallerService
@@ -26,8 +27,12 @@ from alice_server.services.calls import CallService
 from alice_server.services.context import ContextService
 from alice_server.services.customers import CustomerDirectory
 from alice_server.services.memories import MemoryService
+from alice_server.services.stats import StatsService
+from alice_server.services.transcripts import TranscriptService
 from alice_server.storage.database import Database
 from chad_client.v1 import (
+    call_service_pb2,
+    call_service_pb2_grpc,
     context_service_pb2,
     context_service_pb2_grpc,
     memory_service_pb2,
@@ -39,6 +44,7 @@ logger = logging.getLogger("alice.server")
 SERVICES = (
     memory_service_pb2.DESCRIPTOR.services_by_name["MemoryService"],
     context_service_pb2.DESCRIPTOR.services_by_name["ContextService"],
+    call_service_pb2.DESCRIPTOR.services_by_name["CallService"],
 )
 # Every RPC writes or reads; tests/test_auth.py checks that each is listed.
 WRITE_METHODS = frozenset(
@@ -46,6 +52,9 @@ WRITE_METHODS = frozenset(
         "/alice.memory.v1.MemoryService/StoreMemory",
         "/alice.memory.v1.MemoryService/DeleteMemory",
         "/alice.memory.v1.ContextService/ProcessCall",
+        "/alice.memory.v1.ContextService/UpdateCallerProfile",
+        "/alice.memory.v1.CallService/AppendTranscriptTurns",
+        "/alice.memory.v1.CallService/UpdateCallRecord",
     }
 )
 READ_METHODS = frozenset(
@@ -58,6 +67,10 @@ READ_METHODS = frozenset(
         "/alice.memory.v1.ContextService/ListCallerProfiles",
         "/alice.memory.v1.ContextService/GetPersonality",
         "/alice.memory.v1.ContextService/ListCallSummaries",
+        "/alice.memory.v1.ContextService/GetTenantStats",
+        "/alice.memory.v1.MemoryService/GetMemoryByKey",
+        "/alice.memory.v1.CallService/GetCallTranscript",
+        "/alice.memory.v1.CallService/GetCallRecord",
     }
 )
 METHOD_SCOPES = {m: SCOPE_WRITE for m in WRITE_METHODS} | {m: SCOPE_READ for m in READ_METHODS}
@@ -120,8 +133,12 @@ class AliceServer:
                 CallService(db, self.summarizer),
                 CallerService(db, tokens),
                 normalize,
+                StatsService(db),
             ),
             self.server,
+        )
+        call_service_pb2_grpc.add_CallServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            CallServicer(TranscriptService(db), normalize), self.server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         if self.settings.reflection:

@@ -144,6 +144,30 @@ def new_memory(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MemoryKey:
+    """What identifies a memory: the key StoreMemory upserts on."""
+
+    scope: ScopeName
+    user_id: str
+    type: str
+    key: str
+
+
+def memory_key(*, scope: ScopeName, user_id: str, type: str, key: str) -> MemoryKey:
+    """Validate a memory's identity (user_id already normalised, '' for shared)."""
+    if scope == "shared" and user_id:
+        raise InvalidArgument(
+            "user_id must be empty for SCOPE_SHARED: shared memories belong to the tenant"
+        )
+    if scope == "user" and not user_id:
+        raise InvalidArgument("user_id is required for SCOPE_USER")
+    check_type(type)
+    if not key or len(key) > MAX_KEY_CHARS or not key.isprintable():
+        raise InvalidArgument(f"key must be 1-{MAX_KEY_CHARS} printable characters")
+    return MemoryKey(scope, user_id, type, key)
+
+
 def check_json_value(value: dict[str, Any], field: str = "value") -> None:
     """What PostgreSQL's jsonb refuses (NUL characters, NaN) is INVALID_ARGUMENT here."""
     try:

@@ -53,7 +53,7 @@ class StoredTurn:
 
 
 @dataclass(frozen=True, slots=True)
-class CallRow:
+class CallDetails:
     """A call's record and the counters of its stored transcript."""
 
     call_id: str
@@ -153,7 +153,7 @@ def new_turns_to_store(
     return fresh, repeated
 
 
-def check_call_limits(call: CallRow, fresh: Sequence[NewTurn]) -> None:
+def check_call_limits(call: CallDetails, fresh: Sequence[NewTurn]) -> None:
     """Refuses what would take a call past its limits (nothing is stored then)."""
     if not fresh:
         return
@@ -176,12 +176,11 @@ def check_call_limits(call: CallRow, fresh: Sequence[NewTurn]) -> None:
         )
 
 
-def check_caller(call_id: str, stored_user_id: str, user_id: str) -> None:
-    """A call belongs to the caller of its first write."""
-    if stored_user_id != user_id:
-        raise AlreadyExists(
-            f"call_id {call_id!r} belongs to another caller: call ids must be unique per call"
-        )
+def another_callers_call(call_id: str) -> AlreadyExists:
+    """The error for a write naming a call that belongs to another caller."""
+    return AlreadyExists(
+        f"call_id {call_id!r} belongs to another caller: call ids must be unique per call"
+    )
 
 
 def retention_cutoff(now: dt.datetime) -> dt.datetime:

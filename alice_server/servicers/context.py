@@ -6,10 +6,11 @@ import grpc
 
 from alice_server.auth import current_tenant
 from alice_server.domain.identity import UserIdNormalizer, check_token
-from alice_server.servicers import convert
+from alice_server.servicers import convert, convert_calls
 from alice_server.services.callers import CallerService
 from alice_server.services.calls import CallService
 from alice_server.services.context import ContextService
+from alice_server.services.stats import StatsService
 from chad_client.v1 import context_service_pb2 as pb
 from chad_client.v1 import context_service_pb2_grpc as pb_grpc
 
@@ -21,7 +22,9 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
         calls: CallService,
         callers: CallerService,
         normalize: UserIdNormalizer,
+        stats: StatsService,
     ) -> None:
+        self._stats = stats
         self._context = context_service
         self._calls = calls
         self._callers = callers
@@ -102,9 +105,34 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
         self, request: pb.ListCallSummariesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListCallSummariesResponse:
         user_id = self._normalize(request.user_id) if request.user_id.strip() else None
-        rows, token = await self._callers.summaries(
+        rows, records, token = await self._callers.summaries(
             current_tenant().customer_id, user_id, request.page_size, request.page_token
         )
         return pb.ListCallSummariesResponse(
-            summaries=[convert.call_summary(r) for r in rows], next_page_token=token
+            summaries=[convert.call_summary(r) for r in rows],
+            next_page_token=token,
+            records={k: convert_calls.call_record(v) for k, v in records.items()},
         )
+
+    # --- Call loop (issue 11)
+
+    async def UpdateCallerProfile(
+        self, request: pb.UpdateCallerProfileRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateCallerProfileResponse:
+        profile, created = await self._callers.update_profile(
+            current_tenant().customer_id,
+            self._normalize(request.user_id),
+            request.preferred_name if request.HasField("preferred_name") else None,
+            convert.struct_to_dict(request, "preferences"),
+            request.replace_preferences,
+        )
+        return pb.UpdateCallerProfileResponse(
+            profile=convert.caller_profile(profile), created=created
+        )
+
+    async def GetTenantStats(
+        self, request: pb.GetTenantStatsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetTenantStatsResponse:
+        customer_id = current_tenant().customer_id
+        stats = await self._stats.tenant_stats(customer_id)
+        return convert_calls.tenant_stats(customer_id, stats)

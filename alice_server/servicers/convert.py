@@ -104,10 +104,12 @@ def memory(row: Memory) -> pb.Memory:
 
 
 def caller_profile(row: CallerProfile) -> pb.CallerProfile:
+    # A profile written before the first processed call has no call times.
+    called = row.total_calls > 0
     return pb.CallerProfile(
         user_id=row.user_id,
-        first_call_at=timestamp(row.first_call_at),
-        last_call_at=timestamp(row.last_call_at),
+        first_call_at=timestamp(row.first_call_at) if called else None,
+        last_call_at=timestamp(row.last_call_at) if called else None,
         total_calls=row.total_calls,
         preferred_name=row.preferred_name,
         preferences=struct(row.preferences),

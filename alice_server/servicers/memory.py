@@ -6,7 +6,7 @@ import grpc
 
 from alice_server.auth import current_tenant
 from alice_server.domain.identity import UserIdNormalizer, parse_uuid
-from alice_server.domain.memories import MemoryFilter, check_type, new_memory
+from alice_server.domain.memories import MemoryFilter, check_type, memory_key, new_memory
 from alice_server.servicers import convert
 from alice_server.services.memories import MemoryService
 from chad_client.v1 import memory_service_pb2 as pb
@@ -79,6 +79,15 @@ class MemoryServicer(pb_grpc.MemoryServiceServicer):
                 pb.MemorySearchResult(memory=convert.memory(m), score=score) for m, score in hits
             ]
         )
+
+    async def GetMemoryByKey(
+        self, request: pb.GetMemoryByKeyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetMemoryByKeyResponse:
+        scope = convert.scope_name(request.scope)
+        user_id = self._normalize(request.user_id) if scope == "user" else request.user_id.strip()
+        identity = memory_key(scope=scope, user_id=user_id, type=request.type, key=request.key)
+        memory = await self._store.by_key(current_tenant().customer_id, identity)
+        return pb.GetMemoryByKeyResponse(memory=convert.memory(memory))
 
     def _owners(self, user_id: str, include_shared: bool) -> MemoryFilter:
         if not user_id.strip() and include_shared:

@@ -16,9 +16,19 @@ import datetime as dt
 from collections.abc import Sequence
 
 from alice_server.domain.calls import CallRecord, call_window, check_transcript
-from alice_server.domain.errors import AlreadyExists
+from alice_server.domain.errors import Aborted, AlreadyExists, InvalidArgument
 from alice_server.domain.summarizer import Summarizer, TranscriptTurn
+from alice_server.domain.transcripts import (
+    StoredTurn,
+    another_callers_call,
+    call_window_from_turns,
+    retention_cutoff,
+)
 from alice_server.storage.database import Database
+
+# Turns appended while a call is summarised from its stored turns make the
+# summary stale: it is summarised again, at most this many times in all.
+STORED_TURNS_ATTEMPTS = 3
 
 
 class CallService:
@@ -35,10 +45,74 @@ class CallService:
         started_at: dt.datetime | None,
         ended_at: dt.datetime | None,
     ) -> CallRecord:
+        if turns:
+            record = await self._record(customer_id, user_id, call_id, turns, started_at, ended_at)
+            assert record is not None  # None only when stored turns changed under us
+            return record
+        # No turns in the request: the call's stored turns (CallService), with
+        # the call's start and end taken from them unless given.
+        for _ in range(STORED_TURNS_ATTEMPTS):
+            stored, count = await self._stored_turns(customer_id, user_id, call_id)
+            start, end = call_window_from_turns(stored, started_at, ended_at)
+            record = await self._record(
+                customer_id,
+                user_id,
+                call_id,
+                [TranscriptTurn(speaker=t.role, text=t.content) for t in stored],
+                start,
+                end,
+                stored_turn_count=count,
+            )
+            if record is not None:
+                return record
+        raise Aborted(
+            f"turns kept being appended to call {call_id!r} while it was processed; "
+            "process it once its last turn is stored"
+        )
+
+    async def _stored_turns(
+        self, customer_id: int, user_id: str, call_id: str
+    ) -> tuple[list[StoredTurn], int]:
+        """The call's stored turns within the retention, and its stored turn count."""
+        async with self._db.tenant(customer_id) as uow:
+            call = await uow.call_records.get(call_id)
+            if call is None:
+                stored = []
+            else:
+                stored = await uow.call_records.transcript(
+                    call_id, retention_cutoff(dt.datetime.now(dt.UTC))
+                )
+        if call is not None and call.user_id != user_id:
+            raise another_callers_call(call_id)
+        if not stored:
+            raise InvalidArgument(
+                f"turns is empty and call {call_id!r} has no stored turns: send the "
+                "transcript in turns, or store it with CallService.AppendTranscriptTurns first"
+            )
+        return stored, call.turn_count if call is not None else 0
+
+    async def _record(
+        self,
+        customer_id: int,
+        user_id: str,
+        call_id: str,
+        turns: Sequence[TranscriptTurn],
+        started_at: dt.datetime | None,
+        ended_at: dt.datetime | None,
+        *,
+        stored_turn_count: int | None = None,
+    ) -> CallRecord | None:
+        """Summarise and record. With `stored_turn_count`, None when the call's
+        stored turns changed since they were read (nothing is recorded then)."""
         check_transcript(turns)
         start, end, duration = call_window(started_at, ended_at, dt.datetime.now(dt.UTC))
         analysis = await self._summarizer.analyze(turns)
         async with self._db.tenant(customer_id) as uow:
+            if stored_turn_count is not None:
+                # Locks the call's row: an append waits, then finds it processed.
+                call = await uow.call_records.lock(call_id)
+                if call is None or call.turn_count != stored_turn_count:
+                    return None
             summary = await uow.calls.insert_summary(
                 call_id=call_id,
                 user_id=user_id,

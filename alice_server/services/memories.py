@@ -10,6 +10,7 @@ from alice_server.domain.errors import NotFound
 from alice_server.domain.memories import (
     Memory,
     MemoryFilter,
+    MemoryKey,
     NewMemory,
     check_type,
     search_query,
@@ -35,6 +36,15 @@ class MemoryService:
             memory = await uow.memories.get(memory_id)
         if memory is None:
             raise NotFound(f"memory {memory_id} not found")
+        return memory
+
+    async def by_key(self, customer_id: int, identity: MemoryKey) -> Memory:
+        async with self._db.tenant(customer_id) as uow:
+            memory = await uow.memories.by_key(identity)
+        if memory is None:
+            raise NotFound(
+                f"no {identity.scope} memory of type {identity.type!r} with key {identity.key!r}"
+            )
         return memory
 
     async def delete(self, customer_id: int, memory_id: uuid.UUID) -> None:

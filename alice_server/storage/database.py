@@ -64,6 +64,8 @@ TENANT_TABLES = (
     "caller_profiles",
     "personality_metrics",
     "personality_averages",
+    "calls",
+    "call_transcript_turns",
 )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from alice_server.storage.repositories.call_records import CallRecordRepository
 from alice_server.storage.repositories.callers import CallerRepository
 from alice_server.storage.repositories.calls import CallRepository
 from alice_server.storage.repositories.customers import (
@@ -20,6 +21,7 @@ from alice_server.storage.repositories.customers import (
     CustomerRepository,
 )
 from alice_server.storage.repositories.memories import MemoryRepository
+from alice_server.storage.repositories.stats import StatsRepository
 
 if TYPE_CHECKING:
     from alice_server.storage.database import Database
@@ -28,7 +30,16 @@ if TYPE_CHECKING:
 class TenantUnitOfWork:
     """The repositories of one tenant's transaction (see `Database.tenant`)."""
 
-    __slots__ = ("callers", "calls", "connection", "customer_id", "customers", "memories")
+    __slots__ = (
+        "call_records",
+        "callers",
+        "calls",
+        "connection",
+        "customer_id",
+        "customers",
+        "memories",
+        "stats",
+    )
 
     def __init__(self, connection: asyncpg.Connection, customer_id: int) -> None:
         self.customer_id = customer_id
@@ -37,6 +48,8 @@ class TenantUnitOfWork:
         self.calls = CallRepository(connection, customer_id)
         self.callers = CallerRepository(connection, customer_id)
         self.customers = CustomerRepository(connection, customer_id)
+        self.call_records = CallRecordRepository(connection, customer_id)
+        self.stats = StatsRepository(connection, customer_id)
 
 
 class AdminUnitOfWork:

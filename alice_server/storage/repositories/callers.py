@@ -24,6 +24,22 @@ PERSONALITY_COLUMNS = (
 )
 
 _PROFILE = f"SELECT {PROFILE_COLUMNS} FROM caller_profiles WHERE customer_id = $1 AND user_id = $2"
+_PROFILE_FOR_UPDATE = _PROFILE + " FOR UPDATE"
+
+# A profile written before the caller's first processed call: total_calls 0,
+# and its creation time as call times (ProcessCall replaces them; see
+# repositories/calls.py).
+_SAVE_PROFILE = f"""
+INSERT INTO caller_profiles AS p
+    (customer_id, user_id, first_call_at, last_call_at, total_calls, preferred_name, preferences)
+VALUES ($1, $2, now(), now(), 0, $3, $4::jsonb)
+ON CONFLICT (customer_id, user_id) DO UPDATE SET
+    preferred_name = EXCLUDED.preferred_name,
+    preferences = EXCLUDED.preferences,
+    updated_at = now()
+RETURNING {PROFILE_COLUMNS}, (xmax = 0) AS created
+"""
+
 _PERSONALITY = (
     f"SELECT {PERSONALITY_COLUMNS} FROM personality_averages "
     "WHERE customer_id = $1 AND user_id = $2"
@@ -69,6 +85,22 @@ class CallerRepository(TenantRepository):
     async def profile(self, user_id: str) -> CallerProfile | None:
         row = await self._connection.fetchrow(_PROFILE, self._customer_id, user_id)
         return None if row is None else profile_of(row)
+
+    async def profile_for_update(self, user_id: str) -> CallerProfile | None:
+        """The caller's profile, locked until the transaction ends."""
+        row = await self._connection.fetchrow(_PROFILE_FOR_UPDATE, self._customer_id, user_id)
+        return None if row is None else profile_of(row)
+
+    async def save_profile(
+        self, user_id: str, preferred_name: str, preferences: dict[str, Any]
+    ) -> tuple[CallerProfile, bool]:
+        """Write the caller's name and preferences, creating the profile if needed;
+        returns (profile, created)."""
+        row = await self._connection.fetchrow(
+            _SAVE_PROFILE, self._customer_id, user_id, preferred_name, json.dumps(preferences)
+        )
+        assert row is not None
+        return profile_of(row), bool(row["created"])
 
     async def personality(self, user_id: str) -> PersonalityAverages | None:
         row = await self._connection.fetchrow(_PERSONALITY, self._customer_id, user_id)

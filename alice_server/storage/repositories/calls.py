@@ -43,14 +43,19 @@ JOIN personality_metrics m ON m.customer_id = s.customer_id AND m.call_id = s.ca
 WHERE s.customer_id = $1 AND s.call_id = $2
 """
 
-# A name the caller gave is kept once known.
+# A name the caller gave is kept once known (and a name set with
+# UpdateCallerProfile is never replaced). A profile written before the first
+# call (total_calls 0) holds its creation time as call times: the first call
+# replaces them.
 _COUNT_CALL = """
 INSERT INTO caller_profiles AS p
     (customer_id, user_id, first_call_at, last_call_at, total_calls, preferred_name)
 VALUES ($1, $2, $3, $3, 1, $4)
 ON CONFLICT (customer_id, user_id) DO UPDATE SET
-    first_call_at = least(p.first_call_at, EXCLUDED.first_call_at),
-    last_call_at = greatest(p.last_call_at, EXCLUDED.last_call_at),
+    first_call_at = CASE WHEN p.total_calls = 0 THEN EXCLUDED.first_call_at
+                         ELSE least(p.first_call_at, EXCLUDED.first_call_at) END,
+    last_call_at = CASE WHEN p.total_calls = 0 THEN EXCLUDED.last_call_at
+                        ELSE greatest(p.last_call_at, EXCLUDED.last_call_at) END,
     total_calls = p.total_calls + 1,
     preferred_name = coalesce(nullif(p.preferred_name, ''), EXCLUDED.preferred_name),
     updated_at = now()

@@ -13,7 +13,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from alice_server.domain.memories import SHARED_OWNER, Memory, NewMemory, SearchQuery
+from alice_server.domain.memories import (
+    SHARED_OWNER,
+    Memory,
+    MemoryKey,
+    NewMemory,
+    SearchQuery,
+)
 from alice_server.domain.paging import PageRequest
 from alice_server.storage.repositories.base import TenantRepository
 
@@ -42,6 +48,12 @@ RETURNING {COLUMNS}, created_at = updated_at AS created
 _GET = f"""
 SELECT {COLUMNS} FROM memories
 WHERE customer_id = $1 AND id = $2 AND expires_at > now()
+"""
+
+_BY_KEY = f"""
+SELECT {COLUMNS} FROM memories
+WHERE customer_id = $1 AND scope = $2 AND user_id = $3 AND type = $4 AND key = $5
+  AND expires_at > now()
 """
 
 _DELETE = """
@@ -133,6 +145,18 @@ class MemoryRepository(TenantRepository):
 
     async def get(self, memory_id: uuid.UUID) -> Memory | None:
         row = await self._connection.fetchrow(_GET, self._customer_id, memory_id)
+        return None if row is None else memory_of(row)
+
+    async def by_key(self, identity: MemoryKey) -> Memory | None:
+        """The live memory with this identity (one unique-index lookup)."""
+        row = await self._connection.fetchrow(
+            _BY_KEY,
+            self._customer_id,
+            identity.scope,
+            identity.user_id,
+            identity.type,
+            identity.key,
+        )
         return None if row is None else memory_of(row)
 
     async def delete(self, memory_id: uuid.UUID) -> bool:
