@@ -7,6 +7,8 @@ import asyncpg
 import pytest
 
 from alice_server.storage.models import TENANT_TABLES
+from chad_client.v1 import call_service_pb2 as call
+from chad_client.v1 import call_service_pb2_grpc
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
@@ -14,8 +16,9 @@ from tests.helpers import struct
 
 
 @pytest.fixture
-async def both_tenants_have_data(memories, contexts, peterson, smith, caller_phone):
-    """Rows in all five tables for both tenants."""
+async def both_tenants_have_data(memories, contexts, channel, peterson, smith, caller_phone):
+    calls = call_service_pb2_grpc.CallServiceStub(channel)
+    """Rows in every tenant table for both tenants."""
     for tenant in (peterson, smith):
         await memories.StoreMemory(
             mem.StoreMemoryRequest(
@@ -28,6 +31,14 @@ async def both_tenants_have_data(memories, contexts, peterson, smith, caller_pho
                 user_id=caller_phone,
                 call_id=f"call-{tenant.id}",
                 turns=[res.Turn(role=res.ROLE_CALLER, content="I need help with my auto policy.")],
+            ),
+            metadata=tenant.metadata(),
+        )
+        await calls.AppendTranscriptTurns(
+            call.AppendTranscriptTurnsRequest(
+                user_id=caller_phone,
+                call_id=f"live-call-{tenant.id}",
+                turns=[call.TranscriptTurn(sequence=0, role=res.ROLE_CALLER, content="Hello.")],
             ),
             metadata=tenant.metadata(),
         )
