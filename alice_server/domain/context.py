@@ -30,6 +30,24 @@ MAX_MEMORIES = 100
 # Running transcripts are superseded by the call summaries and would crowd
 # the prompt: they are not part of the context.
 TRANSCRIPT_TYPES = ("thread_recap", "conversation")
+# The agent's own settings, as the legacy service kept them (shared memories of
+# type "admin_setting"): greetings, transfer numbers, prompt blocks and voices
+# belong in the system prompt the agent builds from its tenant settings, never
+# in a caller's context. Other shared memories (office hours...) stay: they
+# are business information the agent may give any caller.
+SETTINGS_TYPE = "admin_setting"
+AGENT_SETTING_KEYS = (
+    "agent_name",
+    "existing_user_greeting",
+    "returning_caller_greeting",
+    "new_caller_greeting",
+    "greeting_template",
+    "transfer_rules",
+    "openai_voice",
+    "voice",
+    "voice_id",
+    "prompt_blocks",
+)
 MAX_VALUE_CHARS_IN_TEXT = 300
 
 
@@ -84,11 +102,14 @@ def render_context(
     else:
         if profile.preferred_name:
             lines.append(f"Name: {profile.preferred_name}")
-        calls = "call" if profile.total_calls == 1 else "calls"
-        lines.append(
-            f"Returning caller: {profile.total_calls} earlier {calls}, first on "
-            f"{profile.first_call_at:%Y-%m-%d}, last on {profile.last_call_at:%Y-%m-%d}."
-        )
+        if profile.total_calls == 0:  # a profile written before the first processed call
+            lines.append("No earlier call of this caller has been summarised yet.")
+        else:
+            calls = "call" if profile.total_calls == 1 else "calls"
+            lines.append(
+                f"Returning caller: {profile.total_calls} earlier {calls}, first on "
+                f"{profile.first_call_at:%Y-%m-%d}, last on {profile.last_call_at:%Y-%m-%d}."
+            )
     if personality is not None:
         traits = [
             f"{text} ({score:.0f})"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from alice_server.domain.context import (
+    AGENT_SETTING_KEYS,
     DEFAULT_MEMORIES,
     DEFAULT_SUMMARIES,
     MAX_MEMORIES,
     MAX_SUMMARIES,
+    SETTINGS_TYPE,
     TRANSCRIPT_TYPES,
     ContextData,
     EnrichedContext,
@@ -34,7 +36,12 @@ class ContextService:
             profile = await uow.callers.profile(user_id)
             personality = await uow.callers.personality(user_id) if profile else None
             summaries = await uow.calls.latest(user_id, n_summaries) if profile else []
-            memories = await uow.memories.for_context(user_id, n_memories, list(TRANSCRIPT_TYPES))
+            memories = await uow.memories.for_context(
+                user_id,
+                n_memories,
+                list(TRANSCRIPT_TYPES),
+                (SETTINGS_TYPE, list(AGENT_SETTING_KEYS)),
+            )
         data = ContextData(profile, personality, summaries, memories)
         new = is_new_caller(user_id, data)
         text = render_context(user_id, new, profile, personality, summaries, memories)

@@ -100,6 +100,7 @@ SELECT {COLUMNS} FROM (
     UNION ALL
     (SELECT {COLUMNS} FROM memories
      WHERE customer_id = $1 AND user_id = '' AND type <> ALL($4::text[]) AND expires_at > now()
+       AND NOT (type = $5 AND key = ANY($6::text[]))
      ORDER BY updated_at DESC LIMIT $3)
 ) AS both_halves
 ORDER BY user_id = '' ASC, updated_at DESC
@@ -182,13 +183,26 @@ class MemoryRepository(TenantRepository):
         return [(memory_of(row), float(row["score"])) for row in rows]
 
     async def for_context(
-        self, user_id: str, limit: int, excluded_types: list[str]
+        self,
+        user_id: str,
+        limit: int,
+        excluded_types: list[str],
+        hidden_settings: tuple[str, list[str]] = ("", []),
     ) -> list[Memory]:
-        """The caller's newest memories, then the shared ones, `limit` in all."""
+        """The caller's newest memories, then the shared ones, `limit` in all;
+        without `excluded_types`, nor shared memories of type `hidden_settings[0]`
+        whose key is in `hidden_settings[1]`."""
         if limit <= 0:
             return []
+        settings_type, setting_keys = hidden_settings
         rows = await self._connection.fetch(
-            _FOR_CONTEXT, self._customer_id, user_id, limit, excluded_types
+            _FOR_CONTEXT,
+            self._customer_id,
+            user_id,
+            limit,
+            excluded_types,
+            settings_type,
+            setting_keys,
         )
         return [memory_of(row) for row in rows]
 
