@@ -18,6 +18,7 @@ from alice_server.config import ConfigError, Settings
 from alice_server.domain import customers
 from alice_server.domain.errors import AliceError, Unavailable
 from alice_server.domain.identity import UserIdNormalizer
+from alice_server.domain.transcripts import TRANSCRIPT_RETENTION_DAYS
 from alice_server.runtime import Runtime, jwt_secret, open_runtime
 from alice_server.services import admin
 from alice_server.storage import migrate
@@ -144,7 +145,10 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
     )
     sub.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
 
-    commands.add_parser("purge-expired", help="delete expired memories of every customer")
+    commands.add_parser(
+        "purge-expired",
+        help="delete expired memories and transcript turns past their retention, of every customer",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -191,6 +195,8 @@ async def _run_admin(runtime: Runtime, args: argparse.Namespace) -> int:
         if args.command == "purge-expired":
             total = await admin.purge_expired(database)
             print(f"deleted {total} expired memories")
+            turns = await admin.purge_transcript_turns(database)
+            print(f"deleted {turns} transcript turns older than {TRANSCRIPT_RETENTION_DAYS} days")
             return 0
         result: Any
         if args.command == "create-customer":

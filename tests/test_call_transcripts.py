@@ -15,6 +15,7 @@ from chad_client.v1 import call_service_pb2_grpc
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of
+from tests.test_admin_cli import admin
 
 T0 = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
 
@@ -402,3 +403,21 @@ async def test_turns_past_the_retention_are_not_returned(calls, database, peters
         call.GetCallTranscriptRequest(call_id="CA-old"), metadata=md
     )
     assert [t.content for t in transcript.turns] == ["recent"]
+
+    # alice-admin purge-expired deletes them, and the call's counters follow.
+    code, out, err = await admin("purge-expired", ALICE_ADMIN_DATABASE_URL=database.owner_url)
+    assert code == 0, err
+    assert "transcript turns older than 90 days" in out
+    assert int(out.splitlines()[1].split()[1]) >= 1
+    record = await calls.GetCallRecord(call.GetCallRecordRequest(call_id="CA-old"), metadata=md)
+    assert record.record.turn_count == 1
+    owner = await asyncpg.connect(database.owner_url)
+    try:
+        left = await owner.fetch(
+            "SELECT sequence FROM call_transcript_turns "
+            "WHERE customer_id = $1 AND call_id = 'CA-old'",
+            peterson.id,
+        )
+    finally:
+        await owner.close()
+    assert [r["sequence"] for r in left] == [1]

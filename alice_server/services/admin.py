@@ -7,8 +7,11 @@ too (FORCE), so it sets each tenant like the service does.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from alice_server.domain.customers import CustomerRecord, NewCustomer, check_status
 from alice_server.domain.errors import NotFound
+from alice_server.domain.transcripts import retention_cutoff
 from alice_server.storage.database import Database
 
 
@@ -39,4 +42,16 @@ async def purge_expired(db: Database) -> int:
     for customer_id in ids:
         async with db.tenant(customer_id) as tenant:
             total += await tenant.memories.purge_expired()
+    return total
+
+
+async def purge_transcript_turns(db: Database) -> int:
+    """Delete every tenant's transcript turns past the retention; returns how many."""
+    cutoff = retention_cutoff(dt.datetime.now(dt.UTC))
+    async with db.admin() as uow:
+        ids = await uow.customers.ids()
+    total = 0
+    for customer_id in ids:
+        async with db.tenant(customer_id) as tenant:
+            total += await tenant.call_records.purge_turns(cutoff)
     return total
