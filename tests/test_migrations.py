@@ -106,3 +106,33 @@ async def test_models_and_migrations_agree(empty_database):
 
 def test_head_revision_is_what_the_server_requires():
     assert migrate.head_revision() == "0006"
+
+
+async def test_call_tables_are_readable_and_erasable_by_the_platform_role(empty_database):
+    """0006 grants the tenants work's platform role (when it exists) what a caller's
+    export and erasure need on calls and call_transcript_turns: SELECT and DELETE."""
+    url, role = empty_database
+    platform = f"{role}_platform"
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(f'CREATE ROLE "{platform}" NOLOGIN')
+        await asyncio.to_thread(migrate.upgrade, url, role)
+        for table in ("calls", "call_transcript_turns"):
+            for privilege, expected in (("SELECT", True), ("DELETE", True), ("INSERT", False)):
+                granted = await connection.fetchval(
+                    "SELECT has_table_privilege($1, $2, $3)", platform, table, privilege
+                )
+                assert granted is expected, (table, privilege)
+            forced = await connection.fetchval(
+                "SELECT relforcerowsecurity FROM pg_class WHERE relname = $1", table
+            )
+            assert forced
+        await asyncio.to_thread(migrate.downgrade, url, role, "0002")
+        assert not await connection.fetchval(
+            "SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = $1",
+            platform,
+        )
+    finally:
+        await connection.execute(f'DROP OWNED BY "{platform}"')
+        await connection.execute(f'DROP ROLE IF EXISTS "{platform}"')
+        await connection.close()

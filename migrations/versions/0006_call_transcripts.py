@@ -11,7 +11,10 @@
 
 Both get the same row-level security as every tenant table (ENABLE and
 FORCE, one policy for reads and writes against the transaction-local
-`alice.customer_id`) and the same grants to the service role.
+`alice.customer_id`) and the same grants to the service role. The platform
+role of the tenants work (`<app_role>_platform`, migration 0005), when it
+exists, may read and erase their rows like every tenant table's (a caller's
+export and erasure cover both tables).
 
 Revision ID: 0006
 Revises: 0002
@@ -37,6 +40,17 @@ TENANT_MATCH = "customer_id = (SELECT alice_current_customer_id())"
 def _role() -> str:
     role = str(context.config.attributes["app_role"])
     return op.get_bind().dialect.identifier_preparer.quote(role)
+
+
+def _platform_grant(statement: str) -> None:
+    """Run `statement` (with {role} for the platform role) if that role exists."""
+    platform = f"{context.config.attributes['app_role']}_platform"
+    quoted = op.get_bind().dialect.identifier_preparer.quote(platform)
+    literal = platform.replace("'", "''")
+    op.execute(
+        f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{literal}') THEN "
+        f"{statement.format(role=quoted)}; END IF; END $$"
+    )
 
 
 def _created_at() -> sa.Column[object]:
@@ -125,10 +139,12 @@ def upgrade() -> None:
             f"USING ({TENANT_MATCH}) WITH CHECK ({TENANT_MATCH})"
         )
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
+    _platform_grant(f"GRANT SELECT, DELETE ON {', '.join(NEW_TABLES)} TO {{role}}")
 
 
 def downgrade() -> None:
     role = _role()
+    _platform_grant(f"REVOKE ALL ON {', '.join(NEW_TABLES)} FROM {{role}}")
     for table in reversed(NEW_TABLES):
         op.execute(f"REVOKE ALL ON {table} FROM {role}")
     op.drop_table("call_transcript_turns")
