@@ -1,6 +1,7 @@
 """Retries: only UNAVAILABLE, only for calls that are safe to repeat.
 
-Reads, the StoreMemory upsert and ProcessCall (idempotent on call_id) are
+Reads, the StoreMemory upsert, ProcessCall (idempotent on call_id), transcript
+appends (idempotent by sequence), call record and caller profile updates are
 retried with exponential backoff and full jitter, as long as the call's
 deadline leaves time for another attempt. Nothing else is retried: not
 DeleteMemory, not INVALID_ARGUMENT, not RESOURCE_EXHAUSTED.
