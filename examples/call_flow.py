@@ -18,7 +18,7 @@ import logging
 import os
 import uuid
 
-from chad_client import AliceClient, AliceError, Turn
+from chad_client import AliceClient, AliceError, TranscriptTurn, Turn
 
 TRANSCRIPT = [
     Turn("agent", "Good afternoon, thanks for calling. How can I help?"),
@@ -42,26 +42,22 @@ async def main(address: str, secret: str, customer_id: int, caller: str) -> None
         print(f"call start: new caller={context.is_new_caller} degraded={context.degraded}")
         print(context.text or "(no context)")
 
-        # 2. During the call: the running transcript (one memory, upserted on every
-        #    turn) and the facts the caller gives. Both calls are safe to retry.
-        said: list[Turn] = []
-        for turn in TRANSCRIPT:
-            said.append(turn)
-            await tenant.store_memory(
-                caller,
-                "thread_recap",
-                f"thread_history:{call_id}",
-                {"turns": [[t.role, t.content] for t in said]},
-                ttl_days=7,
-                source="call",
+        # 2. During the call: each turn appended to the call's stored transcript
+        #    (numbered, so a retry stores nothing twice) and the facts the caller
+        #    gives. Both calls are safe to retry.
+        for sequence, turn in enumerate(TRANSCRIPT):
+            await tenant.append_transcript_turns(
+                caller, call_id, [TranscriptTurn(sequence, turn.role, turn.content)]
             )
         await tenant.store_memory(caller, "person", "son", {"born": "2009-06-09"})
         await tenant.store_memory(caller, "preference", "callback_time", {"value": "mornings"})
 
         # 3. Call end: summary, personality and profile, recorded once per call_id.
         try:
+            # The stored turns are summarised (or pass them: process_call(caller,
+            # call_id, TRANSCRIPT, ...)).
             result = await tenant.process_call(
-                caller, call_id, TRANSCRIPT, started_at=started, ended_at=dt.datetime.now(dt.UTC)
+                caller, call_id, started_at=started, ended_at=dt.datetime.now(dt.UTC)
             )
         except AliceError as exc:  # typed: Unavailable, DeadlineExceeded, InvalidArgument...
             print(f"call end: not recorded ({type(exc).__name__}: {exc}); retry later")

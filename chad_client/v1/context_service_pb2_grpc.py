@@ -157,7 +157,8 @@ class ContextServiceServicer:
 
     def GetTenantStats(self, request, context):
         """The tenant's counts for an admin screen (memories, callers, calls), in
-        one transaction of index-only counts. Needs `memory:read`.
+        one database statement of counts over indexes led by the tenant, without
+        listing anything. Needs `memory:read`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
