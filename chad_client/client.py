@@ -408,8 +408,8 @@ class TenantClient:
         async def info() -> TenantInfo | None:
             try:
                 return await self.tenant_info(timeout=budget)
-            except (errors.AliceError, TimeoutError) as exc:
-                reason = f"tenant settings: {type(exc).__name__}: {_details(exc)}"
+            except errors.AliceError as exc:
+                reason = f"tenant settings: {type(exc).__name__}: {exc.details}"
                 logger.warning(
                     "Alice tenant settings unavailable for customer %d, continuing without: %s",
                     self.customer_id,
@@ -845,10 +845,6 @@ class TenantClient:
             idempotent=True,
         )
         return models.tenant_stats(response)
-
-
-def _details(exc: BaseException) -> str:
-    return exc.details if isinstance(exc, errors.AliceError) else "no answer within the deadline"
 
 
 async def _every_item(fetch: Callable[[str], Awaitable[Page[T]]]) -> AsyncIterator[T]:

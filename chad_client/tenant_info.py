@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import grpc
+
 from chad_client import errors
 from chad_client.models import EnrichedContext
 
@@ -137,7 +139,13 @@ class TenantInfoCache:
 
             pending.add_done_callback(store)
         # Shielded: one waiter giving up does not cancel the others' fetch.
-        return await asyncio.wait_for(asyncio.shield(pending), timeout)
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending), timeout)
+        except TimeoutError:
+            raise errors.DeadlineExceeded(
+                "the tenant's settings were not fetched within the deadline",
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import pytest
 
 from chad_client import (
     DEADLINES,
+    DeadlineExceeded,
     SyncTenantClient,
     TenantClient,
     TenantInfo,
@@ -141,3 +142,15 @@ async def test_settings_cache_serves_the_old_copy_when_a_refresh_fails():
         await cache.get(_Tenant(3), 1, refresh=True)
     with pytest.raises(Unavailable):
         await cache.get(_Tenant(4), 1)
+
+
+async def test_a_slow_settings_fetch_is_a_typed_deadline_and_still_fills_the_cache():
+    source = _CountingSource()
+    source.delay = 0.2
+    cache = TenantInfoCache(source, ttl=60)
+    with pytest.raises(DeadlineExceeded):
+        await cache.get(_Tenant(5), 0.05)
+    # The fetch went on (shielded); once done, the next call is served from the cache.
+    await asyncio.sleep(0.3)
+    assert (await cache.get(_Tenant(5), 0.05)).settings["voice"] == {"value": "v5-1"}
+    assert source.fetches == {5: 1}
