@@ -11,10 +11,9 @@ go. Turns are kept TRANSCRIPT_RETENTION_DAYS after they were stored.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from alice_server.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
@@ -30,8 +29,6 @@ MAX_SEQUENCE = 2**31 - 1
 TRANSCRIPT_RETENTION_DAYS = 90
 MAX_RECORD_TEXT_CHARS = 128
 MAX_URL_CHARS = 2048
-MAX_PREFERENCES_BYTES = 16 * 1024
-MAX_NAME_CHARS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,33 +229,3 @@ def _check_url(field: str, value: str) -> None:
         raise InvalidArgument(
             f"{field} must be an http or https URL of at most {MAX_URL_CHARS} characters"
         )
-
-
-def check_preferred_name(name: str) -> str:
-    value = name.strip()
-    if len(value) > MAX_NAME_CHARS or not value.isprintable():
-        raise InvalidArgument(
-            f"preferred_name must be at most {MAX_NAME_CHARS} printable characters"
-        )
-    return value
-
-
-def merged_preferences(
-    stored: Mapping[str, Any], changes: Mapping[str, Any] | None, replace: bool
-) -> dict[str, Any]:
-    """Preferences after an update: merged key by key (None removes a key) or replaced."""
-    if changes is None:
-        if replace:
-            raise InvalidArgument("replace_preferences needs preferences")
-        return dict(stored)
-    result = {} if replace else dict(stored)
-    for key, value in changes.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = value
-    if len(json.dumps(result, ensure_ascii=False).encode()) > MAX_PREFERENCES_BYTES:
-        raise InvalidArgument(
-            f"preferences must be at most {MAX_PREFERENCES_BYTES // 1024} KiB once merged"
-        )
-    return result

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from alice_server.domain.callers import CallerProfile
+from alice_server.domain.callers import CallerProfile, check_preferred_name, merged_preferences
 from alice_server.domain.calls import CallSummary
 from alice_server.domain.errors import NotFound
 from alice_server.domain.paging import PageTokens
 from alice_server.domain.personality import PersonalityAverages
-from alice_server.domain.transcripts import CallDetails, check_preferred_name, merged_preferences
+from alice_server.domain.transcripts import CallDetails
 from alice_server.storage.database import Database
 
 
