@@ -4,7 +4,8 @@ down: a real network fault for a real server, instead of a mock.
 It also reads the frontend (client to server) side of the PostgreSQL wire
 protocol and counts round trips: every message after which the client waits
 for the server's answer, i.e. a simple Query ('Q'), an extended-protocol Sync
-('S') or Flush ('H'; asyncpg prepares a statement with Parse, Describe, Flush). `statements` lists the SQL text of every Query and Parse.
+('S') or Flush ('H'; asyncpg prepares a statement with Parse, Describe,
+Flush). `statements` lists the SQL text of every Query and Parse.
 """
 
 from __future__ import annotations
