@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from alice_server.testing import running_server
 from chad_client.v1 import context_service_pb2 as ctx
@@ -93,14 +95,17 @@ async def test_a_tenant_holding_its_full_share_leaves_connections_for_the_others
             await _wait_for_lock_waiters(database.owner_url, 1)
             assert alice.database.slots.in_use(peterson.id) == 1  # its full share
 
-            # Peterson's next call waits for its own share, then is told the server is busy.
-            code, details = await status_of(
-                memories.GetMemory(
-                    mem.GetMemoryRequest(id=stored.memory.id), metadata=peterson.metadata()
-                )
+            # Peterson's next call waits for its own share, then is told to come back.
+            call = memories.GetMemory(
+                mem.GetMemoryRequest(id=stored.memory.id), metadata=peterson.metadata()
             )
-            assert code == grpc.StatusCode.UNAVAILABLE
-            assert "server is busy" in details and "ALICE_DB_MAX_TENANT_SHARE" in details
+            code, details = await status_of(call)
+            assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "ALICE_DB_MAX_TENANT_SHARE" in details
+            status = await rpc_status.aio.from_call(call)
+            assert status is not None
+            info = error_details_pb2.RetryInfo()
+            assert status.details[0].Unpack(info) and info.retry_delay.seconds == 1
 
             # Smith's call start is served from the connection Peterson may not take.
             response = await contexts.GetEnrichedContext(

@@ -50,6 +50,7 @@ from alice_server.domain import errors
 from alice_server.storage.errors import (
     BUSY_MESSAGE,
     TENANT_BUSY_MESSAGE,
+    TENANT_BUSY_RETRY_SECONDS,
     UNAVAILABLE_MESSAGE,
     statement_timeout_message,
     translated,
@@ -133,7 +134,9 @@ class TenantSlots:
                 async with asyncio.timeout(wait_seconds):
                     await semaphore.acquire()
             except TimeoutError:
-                raise errors.ServerBusy(TENANT_BUSY_MESSAGE) from None
+                raise errors.TenantShareExhausted(
+                    TENANT_BUSY_MESSAGE, retry_after=TENANT_BUSY_RETRY_SECONDS
+                ) from None
             try:
                 yield
             finally:
