@@ -29,11 +29,12 @@ from alice_server.testing import TestDatabase, running_server, temporary_databas
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
+from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
 from tests.test_calls import AUTO_CALL, _call
 
-FUNCTION = "alice_call_start_context(bigint, text, integer, integer, text[])"
+FUNCTION = "alice_call_start_context(bigint, text, integer, integer, text[], text, text[])"
 
 
 async def test_call_start_function_is_security_invoker_and_granted_only_to_the_service_role(
@@ -85,6 +86,39 @@ async def test_the_tenant_set_by_the_call_start_ends_with_its_statement(
         assert await service.fetchval("SELECT count(*) FROM memories") == 0
     finally:
         await service.close()
+
+
+async def test_call_start_leaves_out_excluded_types_and_hidden_shared_settings(
+    database, memories, peterson, caller_phone
+):
+    md = peterson.metadata()
+    for scope, user, type_, key in (
+        (res.SCOPE_USER, caller_phone, "fact", "car"),
+        (res.SCOPE_USER, caller_phone, "thread_recap", "thread_history:1"),
+        (res.SCOPE_SHARED, "", "admin_setting", "voice"),
+        (res.SCOPE_SHARED, "", "admin_setting", "office_hours"),
+    ):
+        await memories.StoreMemory(
+            mem.StoreMemoryRequest(
+                scope=scope, user_id=user, type=type_, key=key, value=struct(v=key)
+            ),
+            metadata=md,
+        )
+    service = await asyncpg.connect(database.app_url)
+    try:
+        document = json.loads(
+            await service.fetchval(
+                f"SELECT {FUNCTION.split('(')[0]}($1, $2, 5, 10, $3, $4, $5)",
+                peterson.id,
+                caller_phone,
+                ["thread_recap"],
+                "admin_setting",
+                ["voice"],
+            )
+        )
+    finally:
+        await service.close()
+    assert [m["key"] for m in document["memories"]] == ["car", "office_hours"]
 
 
 async def _count_call_start(

@@ -38,7 +38,7 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SIGNATURE = "alice_call_start_context(bigint, text, integer, integer, text[])"
+SIGNATURE = "alice_call_start_context(bigint, text, integer, integer, text[], text, text[])"
 
 # The search vector is left out of the memories: it is large and never shown.
 MEMORY_COLUMNS = (
@@ -51,7 +51,9 @@ CREATE FUNCTION alice_call_start_context(
     p_user_id text,
     p_summaries integer,
     p_memories integer,
-    p_excluded_types text[]
+    p_excluded_types text[],
+    p_hidden_type text DEFAULT '',
+    p_hidden_keys text[] DEFAULT '{{}}'
 ) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER PARALLEL UNSAFE
 AS $$
@@ -85,7 +87,9 @@ BEGIN
     END IF;
 
     -- The caller's newest memories, then the tenant's shared ones, p_memories in
-    -- all: two halves, each read in index order and cut at p_memories.
+    -- all: two halves, each read in index order and cut at p_memories. Memories of
+    -- the excluded types are left out, and shared ones of p_hidden_type whose key
+    -- is one of p_hidden_keys (settings meant for the agent, not for a caller).
     IF p_memories > 0 THEN
         SELECT coalesce(json_agg(m ORDER BY m.user_id = '' ASC, m.updated_at DESC), '[]')
         INTO v_memories
@@ -100,6 +104,7 @@ BEGIN
                 (SELECT {MEMORY_COLUMNS} FROM memories
                  WHERE customer_id = p_customer_id AND user_id = ''
                    AND type <> ALL(p_excluded_types) AND expires_at > now()
+                   AND NOT (type = p_hidden_type AND key = ANY(p_hidden_keys))
                  ORDER BY updated_at DESC
                  LIMIT p_memories)
             ) both_halves

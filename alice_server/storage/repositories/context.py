@@ -30,7 +30,7 @@ from alice_server.domain.memories import Memory
 from alice_server.domain.personality import PersonalityAverages
 from alice_server.domain.traits import AVERAGED_TRAITS
 
-CALL_START = "SELECT alice_call_start_context($1, $2, $3, $4, $5)::text"
+CALL_START = "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7)::text"
 
 _timestamp = dt.datetime.fromisoformat
 
@@ -57,8 +57,18 @@ class ContextRepository:
         self._timeout_message = timeout_message
 
     async def call_start(
-        self, user_id: str, summaries: int, memories: int, excluded_types: list[str]
+        self,
+        user_id: str,
+        summaries: int,
+        memories: int,
+        excluded_types: list[str],
+        hidden_settings: tuple[str, list[str]] = ("", []),
     ) -> ContextData:
+        """The caller's profile, personality, `summaries` latest call summaries and
+        `memories` memories (the caller's newest, then the shared ones), without
+        `excluded_types`, nor shared memories of type `hidden_settings[0]` whose key
+        is in `hidden_settings[1]`."""
+        hidden_type, hidden_keys = hidden_settings
         try:
             document = await self._connection.fetchval(
                 CALL_START,
@@ -67,6 +77,8 @@ class ContextRepository:
                 summaries,
                 memories,
                 excluded_types,
+                hidden_type,
+                hidden_keys,
                 timeout=self._timeout,
             )
         except TimeoutError:
