@@ -67,6 +67,7 @@ async def temporary_database(superuser_url: str) -> AsyncIterator[TestDatabase]:
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+            await admin.execute(f'DROP ROLE IF EXISTS "{role}_platform"')
     finally:
         await admin.close()
 

@@ -37,8 +37,19 @@ from chad_client.models import (
     TraitLabel,
     Turn,
 )
+from chad_client.platform import CustomerChanges, PlatformClient
+from chad_client.prompt import Prompt, build_prompt
 from chad_client.retry import NO_RETRIES, RetryPolicy
-from chad_client.sync import SyncAliceClient, SyncTenantClient
+from chad_client.sync import SyncAliceClient, SyncPlatformClient, SyncTenantClient
+from chad_client.tenants import (
+    AuditRecord,
+    Customer,
+    Erasure,
+    ExportedRow,
+    PromptBlock,
+    TenantSettings,
+    TransferRule,
+)
 from chad_client.tokens import SecretTokenProvider, StaticTokenProvider, TokenProvider
 
 __version__ = "0.1.0"
@@ -48,12 +59,17 @@ __all__ = [
     "AliceClient",
     "AliceError",
     "AlreadyExists",
+    "AuditRecord",
     "CallResult",
     "CallSummary",
     "CallerProfile",
     "Conflict",
+    "Customer",
+    "CustomerChanges",
     "DeadlineExceeded",
     "EnrichedContext",
+    "Erasure",
+    "ExportedRow",
     "InvalidArgument",
     "Memory",
     "NotFound",
@@ -61,6 +77,9 @@ __all__ = [
     "PermissionDenied",
     "Personality",
     "PersonalityScores",
+    "PlatformClient",
+    "Prompt",
+    "PromptBlock",
     "RateLimited",
     "RetryPolicy",
     "SearchHit",
@@ -68,12 +87,16 @@ __all__ = [
     "StaticTokenProvider",
     "StoredMemory",
     "SyncAliceClient",
+    "SyncPlatformClient",
     "SyncTenantClient",
     "TenantClient",
+    "TenantSettings",
     "Timeouts",
     "TokenProvider",
     "TraitLabel",
+    "TransferRule",
     "Turn",
     "Unauthenticated",
     "Unavailable",
+    "build_prompt",
 ]

@@ -27,6 +27,7 @@ async def empty_database(superuser_url):
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}_platform"')
         await admin.close()
 
 
@@ -60,15 +61,20 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
     schema = await _schema(url)
     assert [t[0] for t in schema["tables"]] == [  # type: ignore[index]
         "alembic_version",
+        "audit_log",
         "call_summaries",
         "caller_profiles",
         "customers",
         "memories",
         "personality_averages",
         "personality_metrics",
+        "tenant_settings",
     ]
-    assert schema["policies"] == 6 and schema["functions"] == 1
+    # 0002: 6; 0005: tenant_settings 1, audit_log 4 (tenant read/append, platform
+    # read/append), customers 1 (platform_manage).
+    assert schema["policies"] == 12 and schema["functions"] == 1
     assert await _role_exists(url, role)
+    assert await _role_exists(url, f"{role}_platform")
 
     await asyncio.to_thread(migrate.downgrade, url, role, "base")
     assert await _schema(url) == {
@@ -77,10 +83,11 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
         "functions": 0,
     }
     assert not await _role_exists(url, role)
+    assert not await _role_exists(url, f"{role}_platform")
 
     # And up again: the migrations are repeatable.
     await asyncio.to_thread(migrate.upgrade, url, role)
-    assert (await _schema(url))["policies"] == 6
+    assert (await _schema(url))["policies"] == 12
 
 
 async def test_models_and_migrations_agree(empty_database):
@@ -103,4 +110,4 @@ async def test_models_and_migrations_agree(empty_database):
 
 
 def test_head_revision_is_what_the_server_requires():
-    assert migrate.head_revision() == "0002"
+    assert migrate.head_revision() == "0005"
