@@ -26,6 +26,7 @@ from chad_client.tenants import Customer, TenantSettings
 
 PLACEHOLDERS = ("agent_name", "business_name", "user_name", "time_greeting")
 _PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+_GAP_BEFORE_PUNCTUATION = re.compile(r"\s+([,.!?])")
 
 # Used only when the tenant has configured nothing at all.
 DEFAULT_IDENTITY = (
@@ -102,7 +103,8 @@ def build_prompt(
             or customer.greeting_template
             or DEFAULT_NEW_CALLER_GREETING
         )
-    greeting = " ".join(render(template, variables).split())  # no "Hello ," gaps
+    # An empty {user_name} must not leave "Hello , ..." behind.
+    greeting = _GAP_BEFORE_PUNCTUATION.sub(r"\1", " ".join(render(template, variables).split()))
 
     sections: list[str] = []
     blocks = settings.prompt_blocks or []
