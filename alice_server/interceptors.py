@@ -51,6 +51,7 @@ STATUS_OF: Mapping[type[errors.AliceError], grpc.StatusCode] = {
     errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
     errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
     errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 Around = Callable[[str, grpc.aio.ServicerContext], AbstractAsyncContextManager[None]]

@@ -46,3 +46,7 @@ class ResourceExhausted(AliceError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class FailedPrecondition(AliceError):
+    """The system is not in the state the request needs (FAILED_PRECONDITION)."""
