@@ -48,5 +48,20 @@ class ResourceExhausted(AliceError):
         self.retry_after = retry_after
 
 
+class ServerBusy(Unavailable):
+    """Alice is saturated (every database connection of the pool, or of this tenant's
+    share of it, is in use); retrying with backoff may succeed (UNAVAILABLE)."""
+
+
+class StatementTimeout(AliceError):
+    """A database statement ran longer than the configured statement timeout and was
+    cancelled; nothing was written (DEADLINE_EXCEEDED)."""
+
+
+class Aborted(AliceError):
+    """The request conflicted with a concurrent one (a serialization failure or a
+    deadlock) and was rolled back; retrying it may succeed (ABORTED)."""
+
+
 class FailedPrecondition(AliceError):
     """The system is not in the state the request needs (FAILED_PRECONDITION)."""
