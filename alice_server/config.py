@@ -88,7 +88,9 @@ class Settings:
             tls_key_file=reader.path("ALICE_TLS_KEY_FILE"),
             log_level=(reader.text("ALICE_LOG_LEVEL") or "INFO").upper(),
             platform_database_url=reader.text("ALICE_PLATFORM_DATABASE_URL"),
-            expiry_interval_seconds=reader.number("ALICE_EXPIRY_INTERVAL_SECONDS", 300.0, minimum=0),
+            expiry_interval_seconds=reader.number(
+                "ALICE_EXPIRY_INTERVAL_SECONDS", 300.0, minimum=0
+            ),
             expiry_batch_size=reader.integer("ALICE_EXPIRY_BATCH_SIZE", 1000, minimum=1),
         )
         settings.validate()

@@ -7,6 +7,7 @@ upserts).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,6 @@ from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.memories import new_memory
 from alice_server.storage.database import Database
 from alice_server.storage.repositories.tenants import (
-    PlatformCustomerRepository,
     TenantSettingsRepository,
 )
 
@@ -29,7 +29,7 @@ async def create_with_settings(
 ) -> tenants.Customer:
     """A new customer and its settings, in one transaction."""
     async with db.admin() as uow:
-        customer = await PlatformCustomerRepository(uow.connection).create(draft)
+        customer = await uow.tenants.create(draft)
         if update is not None and update.values:
             await uow.connection.execute(
                 "SELECT set_config('alice.customer_id', $1, true)", str(customer.id)
@@ -40,7 +40,7 @@ async def create_with_settings(
 
 async def load(db: Database, path: Path, phones: tenants.PhoneNumbers) -> list[dict[str, Any]]:
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(await asyncio.to_thread(path.read_text))
         entries = list(data["tenants"])
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise InvalidArgument(f"cannot read the demo file {path}: {exc}") from None
@@ -58,18 +58,20 @@ async def load(db: Database, path: Path, phones: tenants.PhoneNumbers) -> list[d
             time_zone=profile.get("time_zone", ""),
         )
         async with db.admin() as uow:
-            customers = PlatformCustomerRepository(uow.connection)
+            customers = uow.tenants
             existing = None
             if draft.twilio_number:
                 existing = await customers.by_number(draft.twilio_number)
             customer = existing or await customers.create(draft)
-        update = tenants.settings_update(entry.get("settings", {}), []) if entry.get(
-            "settings"
-        ) else None
+        update = (
+            tenants.settings_update(entry.get("settings", {}), [])
+            if entry.get("settings")
+            else None
+        )
         stored = 0
         async with db.tenant(customer.id) as uow:
             if update is not None:
-                await TenantSettingsRepository(uow.connection, customer.id).write(update.values)
+                await uow.settings.write(update.values)
             for caller in entry.get("callers", []):
                 user_id = normalize(caller["user_id"])
                 for memory in caller.get("memories", []):

@@ -28,6 +28,7 @@ from alice_server.auth import (
 )
 from alice_server.config import Settings
 from alice_server.domain import privacy, tenants
+from alice_server.domain.errors import InvalidArgument
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.paging import PageTokens
 from alice_server.domain.privacy import ExportHeader, SubjectHasher
@@ -93,9 +94,7 @@ def register(commands: Any) -> None:
     sub = commands.add_parser("show-customer", help="print one customer with its settings")
     sub.add_argument("customer_id", type=int)
 
-    sub = commands.add_parser(
-        "mint-platform-token", help="print a platform token (no customer_id)"
-    )
+    sub = commands.add_parser("mint-platform-token", help="print a platform token (no customer_id)")
     sub.add_argument(
         "--scope",
         default=SCOPE_PLATFORM_ADMIN,
@@ -134,9 +133,7 @@ def register(commands: Any) -> None:
     sub.add_argument("--customer-id", type=int, default=0, help="0: every customer")
     sub.add_argument("--limit", type=int, default=50)
 
-    sub = commands.add_parser(
-        "load-demo", help="load the demo tenants and callers (idempotent)"
-    )
+    sub = commands.add_parser("load-demo", help="load the demo tenants and callers (idempotent)")
     sub.add_argument("--file", type=Path, default=None, help=f"default: {demo.DEFAULT_FILE}")
 
 
@@ -172,13 +169,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     """Run one of this module's commands; its exit status."""
     if args.command == "mint-platform-token":
         if args.ttl <= 0:
-            raise tenants.InvalidArgument("--ttl must be positive")
+            raise InvalidArgument("--ttl must be positive")
         try:
             token = mint_platform_token(
                 jwt_secret(settings), scope=args.scope, ttl_seconds=args.ttl
             )
         except ValueError as exc:
-            raise tenants.InvalidArgument(str(exc)) from None
+            raise InvalidArgument(str(exc)) from None
         print(token)
         return 0
     runtime = open_runtime(settings)
@@ -231,10 +228,10 @@ async def _onboard(ctx: Context, args: argparse.Namespace) -> int:
     if args.settings is not None:
         values = json.loads(args.settings.read_text())
         if not isinstance(values, dict):
-            raise tenants.InvalidArgument("--settings must hold a JSON object {name: value}")
+            raise InvalidArgument("--settings must hold a JSON object {name: value}")
         settings_update = tenants.settings_update(values, [])
     if args.ttl <= 0:
-        raise tenants.InvalidArgument("--ttl must be positive")
+        raise InvalidArgument("--ttl must be positive")
     customer = await demo.create_with_settings(ctx.db, draft, settings_update)
     token = mint_token(
         jwt_secret(ctx.settings), customer.id, scope=args.scope, ttl_seconds=args.ttl
@@ -270,9 +267,7 @@ async def _update(ctx: Context, args: argparse.Namespace) -> int:
 async def _show(ctx: Context, args: argparse.Namespace) -> int:
     customer = await ctx.customers().get(args.customer_id)
     async with ctx.db.tenant(customer.id) as uow:
-        from alice_server.storage.repositories.tenants import TenantSettingsRepository
-
-        settings = await TenantSettingsRepository(uow.connection, customer.id).read()
+        settings = await uow.settings.read()
     _print({**_customer_json(customer), "settings": settings})
     return 0
 
@@ -319,9 +314,7 @@ async def _backup(ctx: Context, args: argparse.Namespace) -> int:
     args.output.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     async with ctx.db.admin() as uow:
-        from alice_server.storage.repositories.tenants import PlatformCustomerRepository
-
-        ids = await PlatformCustomerRepository(uow.connection).ids()
+        ids = await uow.tenants.ids()
     for customer_id in ids:
         path = args.output / f"customer-{customer_id}-{stamp}.jsonl.gz"
         counts = await _backup_one(ctx, customer_id, path)
@@ -340,11 +333,11 @@ async def _restore(ctx: Context, args: argparse.Namespace) -> int:
 @_command("erase-customer")
 async def _erase_customer(ctx: Context, args: argparse.Namespace) -> int:
     if args.confirm != args.customer_id:
-        raise tenants.InvalidArgument("--confirm must repeat the customer id")
-    erasure = await ctx.privacy().erase_customer(
-        args.customer_id, privacy.ADMIN_ACTOR, db=ctx.db
+        raise InvalidArgument("--confirm must repeat the customer id")
+    erasure = await ctx.privacy().erase_customer(args.customer_id, privacy.ADMIN_ACTOR, db=ctx.db)
+    _print(
+        {"customer_id": args.customer_id, "counts": erasure.counts, "audit_id": erasure.audit.id}
     )
-    _print({"customer_id": args.customer_id, "counts": erasure.counts, "audit_id": erasure.audit.id})
     return 0
 
 

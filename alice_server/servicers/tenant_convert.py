@@ -17,7 +17,7 @@ STATUS_ENUM = {
     tenants.ACTIVE: ten_pb.CUSTOMER_STATUS_ACTIVE,
     tenants.SUSPENDED: ten_pb.CUSTOMER_STATUS_SUSPENDED,
 }
-STATUS_NAME = {number: name for name, number in STATUS_ENUM.items()}
+STATUS_NAME: dict[int, str] = {int(number): name for name, number in STATUS_ENUM.items()}
 ACTION_ENUM = {
     "export_user_data": priv_pb.AUDIT_ACTION_EXPORT_USER_DATA,
     "delete_user_data": priv_pb.AUDIT_ACTION_DELETE_USER_DATA,

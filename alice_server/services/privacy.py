@@ -22,8 +22,6 @@ from alice_server.services.tenants import PLATFORM_NOT_CONFIGURED
 from alice_server.storage.data_tables import TENANT_DATA_TABLES, by_name, caller_tables
 from alice_server.storage.database import Database
 from alice_server.storage.repositories.audit import AuditRepository
-from alice_server.storage.repositories.privacy import PrivacyRepository
-from alice_server.storage.repositories.tenants import PlatformCustomerRepository
 
 CUSTOMERS_TABLE = "customers"
 
@@ -71,12 +69,12 @@ class PrivacyService:
         rows: list[tuple[str, dict[str, Any]]] = []
         counts: dict[str, int] = {}
         async with self._db.tenant(customer_id) as uow:
-            repository = PrivacyRepository(uow.connection, customer_id)
+            repository = uow.privacy
             for table in caller_tables():
                 before = len(rows)
                 rows.extend([(table.name, row) async for row in repository.rows(table, user_id)])
                 counts[table.name] = len(rows) - before
-            await AuditRepository(uow.connection).add(
+            await uow.audit.add(
                 NewAuditEntry(
                     customer_id,
                     privacy.EXPORT_USER_DATA,
@@ -90,9 +88,9 @@ class PrivacyService:
     async def erase_user(self, customer_id: int, user_id: str) -> Erasure:
         """Every row of the caller, in one transaction, children before parents."""
         async with self._db.tenant(customer_id) as uow:
-            repository = PrivacyRepository(uow.connection, customer_id)
+            repository = uow.privacy
             counts = {t.name: await repository.erase(t, user_id) for t in reversed(caller_tables())}
-            audit = await AuditRepository(uow.connection).add(
+            audit = await uow.audit.add(
                 NewAuditEntry(
                     customer_id,
                     privacy.DELETE_USER_DATA,
@@ -105,9 +103,7 @@ class PrivacyService:
 
     async def my_audit(self, customer_id: int, requested_size: int, token: str) -> AuditPage:
         async with self._db.tenant(customer_id) as uow:
-            return await self._audit_page(
-                AuditRepository(uow.connection), customer_id, requested_size, token
-            )
+            return await self._audit_page(uow.audit, customer_id, requested_size, token)
 
     # ------------------------------------------------------------------ whole customers
 
@@ -123,7 +119,7 @@ class PrivacyService:
         counts: dict[str, int] = {}
         try:
             async with database.tenant(customer_id) as uow:
-                repository = PrivacyRepository(uow.connection, customer_id)
+                repository = uow.privacy
                 customer = await repository.customer_row()
                 if customer is None:
                     raise NotFound(f"customer {customer_id} does not exist")
@@ -151,13 +147,12 @@ class PrivacyService:
         privacy.check_customer_id(customer_id)
         database = db or self.platform_db
         async with database.tenant(customer_id) as uow:
-            customers = PlatformCustomerRepository(uow.connection)
-            if await customers.get(customer_id) is None:
+            repository = uow.privacy
+            if await repository.customer_row() is None:
                 raise NotFound(f"customer {customer_id} does not exist")
-            repository = PrivacyRepository(uow.connection, customer_id)
             counts = {t.name: await repository.erase(t) for t in reversed(TENANT_DATA_TABLES)}
-            counts[CUSTOMERS_TABLE] = await customers.delete(customer_id)
-            audit = await AuditRepository(uow.connection).add(
+            counts[CUSTOMERS_TABLE] = await repository.erase_customer_row()
+            audit = await uow.audit.add(
                 NewAuditEntry(customer_id, privacy.DELETE_CUSTOMER_DATA, actor, "", counts)
             )
         return Erasure(_in_table_order(counts), audit)
@@ -191,18 +186,18 @@ class PrivacyService:
                     f"the export is of schema revision {header.schema_revision}, the database "
                     f"is at {revision}: migrate the database to that revision first"
                 )
-            if await PlatformCustomerRepository(uow.connection).get(customer_id) is not None:
+            if await uow.privacy.customer_row() is not None:
                 raise FailedPrecondition(
                     f"customer {customer_id} exists in this database: restore into a fresh "
                     "database, or erase the customer first (alice-admin erase-customer)"
                 )
-            repository = PrivacyRepository(uow.connection, customer_id)
+            repository = uow.privacy
             counts: dict[str, int] = {}
             for table in restore_order():
                 if table != CUSTOMERS_TABLE and by_name(table) is None:
                     continue
                 counts[table] = await repository.insert(table, grouped[table])
-            await AuditRepository(uow.connection).add(
+            await uow.audit.add(
                 NewAuditEntry(
                     customer_id, privacy.RESTORE_CUSTOMER_DATA, privacy.ADMIN_ACTOR, "", counts
                 )
@@ -211,9 +206,7 @@ class PrivacyService:
 
     async def audit(self, customer_id: int | None, requested_size: int, token: str) -> AuditPage:
         async with self.platform_db.admin() as uow:
-            return await self._audit_page(
-                AuditRepository(uow.connection), customer_id, requested_size, token
-            )
+            return await self._audit_page(uow.audit, customer_id, requested_size, token)
 
     # ------------------------------------------------------------------ helpers
 
@@ -239,9 +232,7 @@ class PrivacyService:
         self, db: Database, customer_id: int, action: str, actor: str, counts: dict[str, int]
     ) -> None:
         async with db.tenant(customer_id) as uow:
-            await AuditRepository(uow.connection).add(
-                NewAuditEntry(customer_id, action, actor, "", counts)
-            )
+            await uow.audit.add(NewAuditEntry(customer_id, action, actor, "", counts))
 
 
 def _in_table_order(counts: dict[str, int]) -> dict[str, int]:

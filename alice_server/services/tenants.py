@@ -23,11 +23,6 @@ from alice_server.domain.tenants import (
     SettingsUpdate,
 )
 from alice_server.storage.database import Database
-from alice_server.storage.repositories.tenants import (
-    PlatformCustomerRepository,
-    TenantProfileRepository,
-    TenantSettingsRepository,
-)
 
 PLATFORM_NOT_CONFIGURED = (
     "this server has no platform database role: set ALICE_PLATFORM_DATABASE_URL "
@@ -43,18 +38,18 @@ class TenantProfiles:
 
     async def my_customer(self, customer_id: int) -> Customer:
         async with self._db.tenant(customer_id) as uow:
-            customer = await TenantProfileRepository(uow.connection, customer_id).get()
+            customer = await uow.profile.get()
         if customer is None:  # the interceptor checked it exists; erased meanwhile
             raise NotFound(f"customer {customer_id} does not exist")
         return customer
 
     async def settings(self, customer_id: int, names: list[str]) -> dict[str, Any]:
         async with self._db.tenant(customer_id) as uow:
-            return await TenantSettingsRepository(uow.connection, customer_id).read(names)
+            return await uow.settings.read(names)
 
     async def update_settings(self, customer_id: int, update: SettingsUpdate) -> dict[str, Any]:
         async with self._db.tenant(customer_id) as uow:
-            settings = TenantSettingsRepository(uow.connection, customer_id)
+            settings = uow.settings
             if update.values:
                 await settings.write(update.values)
             if update.clear:
@@ -95,11 +90,11 @@ class CustomerAdmin:
 
     async def create(self, draft: CustomerDraft) -> Customer:
         async with self.db.admin() as uow:
-            return await PlatformCustomerRepository(uow.connection).create(draft)
+            return await uow.tenants.create(draft)
 
     async def get(self, customer_id: int) -> Customer:
         async with self.db.admin() as uow:
-            customer = await PlatformCustomerRepository(uow.connection).get(customer_id)
+            customer = await uow.tenants.get(customer_id)
         if customer is None:
             raise NotFound(f"customer {customer_id} does not exist")
         return customer
@@ -110,7 +105,7 @@ class CustomerAdmin:
         position = self._tokens.decode(token, "customers", scope)
         after_id = int(position[0]) if position else 0
         async with self.db.admin() as uow:
-            rows = await PlatformCustomerRepository(uow.connection).page(after_id, size + 1, status)
+            rows = await uow.tenants.page(after_id, size + 1, status)
         more = len(rows) > size
         rows = rows[:size]
         next_token = self._tokens.encode("customers", scope, [rows[-1].id]) if more else ""
@@ -120,7 +115,7 @@ class CustomerAdmin:
         if not changes:
             return await self.get(customer_id)
         async with self.db.admin() as uow:
-            customer = await PlatformCustomerRepository(uow.connection).update(customer_id, changes)
+            customer = await uow.tenants.update(customer_id, changes)
         if customer is None:
             raise NotFound(f"customer {customer_id} does not exist")
         # This replica forgets the customer at once; the others within their cache TTL.
@@ -136,7 +131,7 @@ class CustomerAdmin:
             customer = cached[0]
         else:
             async with self.db.admin() as uow:
-                customer = await PlatformCustomerRepository(uow.connection).by_number(number)
+                customer = await uow.tenants.by_number(number)
             if self._ttl > 0:
                 if len(self._by_number) > 10_000:
                     self._by_number.clear()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from alice_server.storage.repositories.audit import AuditRepository
 from alice_server.storage.repositories.callers import CallerRepository
 from alice_server.storage.repositories.calls import CallRepository
 from alice_server.storage.repositories.customers import (
@@ -20,6 +21,12 @@ from alice_server.storage.repositories.customers import (
     CustomerRepository,
 )
 from alice_server.storage.repositories.memories import MemoryRepository
+from alice_server.storage.repositories.privacy import PrivacyRepository
+from alice_server.storage.repositories.tenants import (
+    PlatformCustomerRepository,
+    TenantProfileRepository,
+    TenantSettingsRepository,
+)
 
 if TYPE_CHECKING:
     from alice_server.storage.database import Database
@@ -28,7 +35,18 @@ if TYPE_CHECKING:
 class TenantUnitOfWork:
     """The repositories of one tenant's transaction (see `Database.tenant`)."""
 
-    __slots__ = ("callers", "calls", "connection", "customer_id", "customers", "memories")
+    __slots__ = (
+        "audit",
+        "callers",
+        "calls",
+        "connection",
+        "customer_id",
+        "customers",
+        "memories",
+        "privacy",
+        "profile",
+        "settings",
+    )
 
     def __init__(self, connection: asyncpg.Connection, customer_id: int) -> None:
         self.customer_id = customer_id
@@ -37,14 +55,22 @@ class TenantUnitOfWork:
         self.calls = CallRepository(connection, customer_id)
         self.callers = CallerRepository(connection, customer_id)
         self.customers = CustomerRepository(connection, customer_id)
+        # t-tenants: the full profile, settings, audit trail, privacy export/erasure.
+        self.profile = TenantProfileRepository(connection, customer_id)
+        self.settings = TenantSettingsRepository(connection, customer_id)
+        self.audit = AuditRepository(connection)
+        self.privacy = PrivacyRepository(connection, customer_id)
 
 
 class AdminUnitOfWork:
     """The owner-level repositories of one transaction without a tenant (see `Database.admin`)."""
 
-    __slots__ = ("connection", "customers", "database")
+    __slots__ = ("audit", "connection", "customers", "database", "tenants")
 
     def __init__(self, connection: asyncpg.Connection, database: Database) -> None:
         self.connection = connection
         self.database = database
         self.customers = CustomerAdminRepository(connection)
+        # t-tenants: every customer's full profile, and every audit record (platform role).
+        self.tenants = PlatformCustomerRepository(connection)
+        self.audit = AuditRepository(connection)

@@ -15,9 +15,8 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from alice_server.storage.repositories.base import TenantRepository
-
 from alice_server.storage.data_tables import DataTable
+from alice_server.storage.repositories.base import TenantRepository
 
 _COLUMNS = """
 SELECT attname::text FROM pg_attribute
@@ -80,6 +79,13 @@ class PrivacyRepository(TenantRepository):
         """The customers row as JSON (schema owner or platform role)."""
         text = await self._connection.fetchval(_CUSTOMER, self._customer_id)
         return None if text is None else dict(json.loads(text))
+
+    async def erase_customer_row(self) -> int:
+        """Delete the customers row itself (platform role or schema owner)."""
+        result = await self._connection.execute(
+            "DELETE FROM customers WHERE id = $1", self._customer_id
+        )
+        return int(result.split()[-1])
 
     async def insert(self, table: str, rows: Iterable[dict[str, Any]]) -> int:
         """Insert exported rows as they are (ids included); returns how many."""

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
-from alice_server.storage.repositories.base import TenantRepository
 
 from alice_server.domain.errors import AlreadyExists
 from alice_server.domain.tenants import Customer, CustomerChanges, CustomerDraft
+from alice_server.storage.repositories.base import TenantRepository
 
 COLUMNS = (
     "id, business_name, agent_name, greeting_template, voice, twilio_phone_number, "
