@@ -172,6 +172,11 @@ def upgrade() -> None:
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON tenant_settings TO {app}")
     op.execute(f"GRANT SELECT, INSERT ON audit_log TO {app}")
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON customers TO {platform}")
+    # CreateCustomer draws the next id itself (an import may choose one instead).
+    op.execute(
+        "DO $$ BEGIN EXECUTE format('GRANT USAGE ON SEQUENCE %s TO "
+        f"{platform}', pg_get_serial_sequence('customers', 'id')); END $$"
+    )
     op.execute(f"GRANT SELECT, DELETE ON {', '.join(TENANT_TABLES)}, tenant_settings TO {platform}")
     op.execute(f"GRANT SELECT, INSERT ON audit_log TO {platform}")
     op.execute(f"GRANT SELECT ON alembic_version TO {platform}")
@@ -182,6 +187,10 @@ def downgrade() -> None:
     op.execute(
         f"REVOKE ALL ON customers, {', '.join(TENANT_TABLES)}, tenant_settings, audit_log, "
         f"alembic_version FROM {platform}"
+    )
+    op.execute(
+        "DO $$ BEGIN EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM "
+        f"{platform}', pg_get_serial_sequence('customers', 'id')); END $$"
     )
     op.execute(f"REVOKE ALL ON SCHEMA {_schema()} FROM {platform}")
     op.execute(
