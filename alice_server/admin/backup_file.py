@@ -25,8 +25,8 @@ from alice_server.domain.errors import InvalidArgument
 from alice_server.domain.privacy import ExportHeader
 
 
-def open_text(path: Path, mode: str) -> IO[str]:
-    if path.suffix == ".gz":
+def open_text(path: Path, mode: str, *, compressed: bool | None = None) -> IO[str]:
+    if path.suffix == ".gz" if compressed is None else compressed:
         return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
     return path.open(mode, encoding="utf-8")
 
@@ -61,7 +61,7 @@ def atomic_output(path: Path) -> Iterator[IO[str]]:
     """Write to PATH.partial, renamed on success: a cron job never leaves half a backup."""
     partial = path.with_name(path.name + ".partial")
     try:
-        with open_text(partial, "w") as out:
+        with open_text(partial, "w", compressed=path.suffix == ".gz") as out:
             yield out
         os.replace(partial, path)
     finally:
@@ -73,12 +73,19 @@ def line(item: dict[str, Any]) -> str:
 
 
 def read(path: Path) -> tuple[ExportHeader, list[tuple[str, dict[str, Any]]]]:
+    try:
+        return _read(path)
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(f"cannot read {path}: {exc}") from None
+
+
+def _read(path: Path) -> tuple[ExportHeader, list[tuple[str, dict[str, Any]]]]:
     with open_text(path, "r") as source:
         first = source.readline()
         if not first.strip():
             raise InvalidArgument(f"{path} is empty")
         try:
-            header = header_of(json.loads(first)["header"])
+            header = header_of(json.loads(first).get("header", {}))
             rows = []
             for line in source:
                 if line.strip():
