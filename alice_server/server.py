@@ -35,6 +35,7 @@ from alice_server.services.callers import CallerService
 from alice_server.services.calls import CallService
 from alice_server.services.context import ContextService
 from alice_server.services.customers import CustomerDirectory
+from alice_server.services.expiry import ExpiryTask
 from alice_server.services.memories import MemoryService
 from alice_server.services.privacy import PrivacyService
 from alice_server.services.tenants import CustomerAdmin, TenantProfiles
@@ -190,6 +191,11 @@ class AliceServer:
             PrivacyServicer(privacy, normalize), self.server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.expiry = ExpiryTask(
+            db,
+            interval_seconds=self.settings.expiry_interval_seconds,
+            batch_size=self.settings.expiry_batch_size,
+        )
         if self.settings.reflection:
             names = [s.full_name for s in SERVICES]
             reflection.enable_server_reflection(
@@ -226,11 +232,13 @@ class AliceServer:
         await self.server.start()
         for service in ("", *(s.full_name for s in SERVICES)):
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        self.expiry.start()
         logger.info("serving on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let running calls finish within the grace period, stop."""
         await self.health.enter_graceful_shutdown()
+        await self.expiry.stop()
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)

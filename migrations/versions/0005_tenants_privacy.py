@@ -10,6 +10,8 @@ the audit log, and the platform-admin role.
   content. No foreign key to customers, so erasing a customer keeps its
   records. The service role may read its tenant's records and add new ones,
   never change or delete one.
+* alice_customer_ids(): SECURITY DEFINER, the customer ids only, for the
+  service role's expiry task (row-level security hides customers from it).
 * The platform role (`<app_role>_platform`, default alice_app_platform) logs
   in, owns nothing, is not a superuser and has no BYPASSRLS. It manages
   customers (its own policy on customers), reads every audit record, and
@@ -181,9 +183,22 @@ def upgrade() -> None:
     op.execute(f"GRANT SELECT, INSERT ON audit_log TO {platform}")
     op.execute(f"GRANT SELECT ON alembic_version TO {platform}")
 
+    # The expiry task (service role) goes tenant by tenant; row-level security on
+    # customers hides the list from it, so this function returns the ids, nothing else.
+    op.execute(
+        f"""
+        CREATE FUNCTION alice_customer_ids() RETURNS SETOF bigint
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {_schema()}, pg_temp
+        AS $$ SELECT id FROM customers ORDER BY id $$
+        """
+    )
+    op.execute("REVOKE ALL ON FUNCTION alice_customer_ids() FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION alice_customer_ids() TO {app}")
+
 
 def downgrade() -> None:
     _, platform = _roles()
+    op.execute("DROP FUNCTION alice_customer_ids()")
     op.execute(
         f"REVOKE ALL ON customers, {', '.join(TENANT_TABLES)}, tenant_settings, audit_log, "
         f"alembic_version FROM {platform}"
