@@ -65,6 +65,7 @@ COMMANDS = frozenset(
         "erase-customer",
         "audit-log",
         "load-demo",
+        "import-legacy",
     }
 )
 
@@ -135,6 +136,20 @@ def register(commands: Any) -> None:
 
     sub = commands.add_parser("load-demo", help="load the demo tenants and callers (idempotent)")
     sub.add_argument("--file", type=Path, default=None, help=f"default: {demo.DEFAULT_FILE}")
+
+    sub = commands.add_parser(
+        "import-legacy",
+        help="import a legacy ai-memory database into a customer (idempotent; see MIGRATION.md)",
+    )
+    sub.add_argument("--legacy-url", required=True, help="the legacy database's URL (read only)")
+    sub.add_argument("--customer-id", type=int, default=1, help="the Alice customer (default 1)")
+    sub.add_argument(
+        "--legacy-customer-id",
+        type=int,
+        help="rows of this legacy customer_id, where the legacy tables have one "
+        "(default: --customer-id)",
+    )
+    sub.add_argument("--dry-run", action="store_true", help="print the counts, write nothing")
 
 
 def _profile_options(sub: argparse.ArgumentParser, *, create: bool) -> None:
@@ -360,3 +375,19 @@ async def _load_demo(ctx: Context, args: argparse.Namespace) -> int:
 def fail(message: str) -> int:
     print(f"alice-admin: {message}", file=sys.stderr)
     return 2
+
+
+@_command("import-legacy")
+async def _import_legacy(ctx: Context, args: argparse.Namespace) -> int:
+    from alice_server.services.legacy_import import LegacyImport
+
+    if args.customer_id <= 0:
+        raise InvalidArgument("--customer-id must be positive")
+    report = await LegacyImport(ctx.db, UserIdNormalizer(ctx.settings.default_region)).run(
+        args.legacy_url,
+        args.customer_id,
+        legacy_customer_id=args.legacy_customer_id,
+        dry_run=args.dry_run,
+    )
+    _print(report.as_json())
+    return 0
