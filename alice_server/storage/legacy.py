@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from alice_server.domain.errors import Unavailable
 from alice_server.domain.legacy import ImportedMemory
 from alice_server.domain.traits import AVERAGED_TRAITS, PERSONALITY_TRAITS, RECENT_LEVELS
 
@@ -87,7 +88,10 @@ class LegacyData:
 
 async def read_legacy(url: str, legacy_customer_id: int) -> LegacyData:
     """Every legacy row of the customer (all rows of tables without customer_id)."""
-    connection = await asyncpg.connect(url)
+    try:
+        connection = await asyncpg.connect(url, timeout=10)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise Unavailable(f"cannot connect to the legacy database: {type(exc).__name__}") from None
     data = LegacyData()
     try:
         for table in LEGACY_TABLES:
