@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format
 
 from chad_client.v1 import privacy_service_pb2 as priv_pb
 from chad_client.v1 import tenant_service_pb2 as ten_pb
@@ -200,10 +200,4 @@ def settings_message(value: TenantSettings) -> ten_pb.TenantSettings:
             message.prompt_blocks.blocks.add(name=block.name, text=block.text)
     for name, item in value.other.items():
         json_format.ParseDict(item, message.other[name])
-    return message
-
-
-def json_value(item: Any) -> struct_pb2.Value:
-    message = struct_pb2.Value()
-    json_format.ParseDict(item, message)
     return message

@@ -13,7 +13,6 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
-import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -370,11 +369,6 @@ async def _load_demo(ctx: Context, args: argparse.Namespace) -> int:
     for line in summary:
         _print(line)
     return 0
-
-
-def fail(message: str) -> int:
-    print(f"alice-admin: {message}", file=sys.stderr)
-    return 2
 
 
 @_command("import-legacy")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2, timestamp_pb2
+from google.protobuf import json_format, timestamp_pb2
 
 from alice_server.domain import tenants
 from alice_server.domain.errors import InvalidArgument
@@ -101,12 +101,6 @@ def settings_values(message: ten_pb.TenantSettings) -> dict[str, Any]:
             raise InvalidArgument(f"{name!r} is a typed setting: set its own field, not 'other'")
         values[name] = json_format.MessageToDict(value)
     return values
-
-
-def json_value(value: Any) -> struct_pb2.Value:
-    message = struct_pb2.Value()
-    json_format.ParseDict(value, message)
-    return message
 
 
 def data_record(table: str, row: dict[str, Any]) -> priv_pb.DataRecord:

@@ -17,10 +17,6 @@ from chad_client.v1 import tenant_service_pb2 as pb
 from chad_client.v1 import tenant_service_pb2_grpc as pb_grpc
 
 
-def _optional(request: object, name: str) -> object | None:
-    return getattr(request, name) if request.HasField(name) else None  # type: ignore[attr-defined]
-
-
 class TenantServicer(pb_grpc.TenantServiceServicer):
     def __init__(
         self, admin: CustomerAdmin, profiles: TenantProfiles, phones: tenants.PhoneNumbers

@@ -90,7 +90,9 @@ class CustomerAdmin:
 
     async def create(self, draft: CustomerDraft) -> Customer:
         async with self.db.admin() as uow:
-            return await uow.tenants.create(draft)
+            customer = await uow.tenants.create(draft)
+        self._by_number.clear()  # a cached "no customer has that number" is stale now
+        return customer
 
     async def get(self, customer_id: int) -> Customer:
         async with self.db.admin() as uow:
