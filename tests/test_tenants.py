@@ -164,13 +164,11 @@ async def test_suspension_reaches_another_replica_within_the_cache_ttl(database,
             pb.UpdateCustomerRequest(customer_id=peterson.id, status=pb.CUSTOMER_STATUS_SUSPENDED),
             metadata=platform_md(secret),
         )
-        suspended_at = time.monotonic()
         await asyncio.sleep(ttl + 0.2)
         status, _ = await status_of(
             context_b.GetEnrichedContext(request, metadata=peterson.metadata())
         )
         assert status == grpc.StatusCode.PERMISSION_DENIED
-        assert time.monotonic() - suspended_at < ttl + 5  # sanity: the sleep was the bound
 
 
 async def test_tokens_reach_only_their_own_kind_of_rpc(
