@@ -40,7 +40,8 @@ async def _schema(url: str) -> dict[str, object]:
         )
         policies = await connection.fetchval("SELECT count(*) FROM pg_policies")
         functions = await connection.fetchval(
-            "SELECT count(*) FROM pg_proc WHERE proname = 'alice_current_customer_id'"
+            "SELECT count(*) FROM pg_proc WHERE proname IN "
+            "('alice_current_customer_id', 'alice_call_start_context')"
         )
         return {"tables": [tuple(t) for t in tables], "policies": policies, "functions": functions}
     finally:
@@ -72,7 +73,7 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
     ]
     # 0002: 6; 0005: tenant_settings 1, audit_log 4 (tenant read/append, platform
     # read/append), customers 1 (platform_manage).
-    assert schema["policies"] == 12 and schema["functions"] == 1
+    assert schema["policies"] == 12 and schema["functions"] == 2
     assert await _role_exists(url, role)
     assert await _role_exists(url, f"{role}_platform")
 
