@@ -87,6 +87,9 @@ class TokenVerifier:
 
     def verify_header(self, values: Iterable[str]) -> Tenant:
         """Verify the `authorization` metadata values of one request."""
+        return self.verify(self._bearer(values))
+
+    def _bearer(self, values: Iterable[str]) -> str:
         headers = list(values)
         if not headers:
             raise Unauthenticated(
@@ -97,11 +100,27 @@ class TokenVerifier:
         scheme, _, token = headers[0].strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("authorization metadata must be 'Bearer <JWT>'")
-        return self.verify(token.strip())
+        return token.strip()
 
     def verify(self, token: str) -> Tenant:
         claims = self._decode(token)
         return Tenant(customer_id=_customer_id(claims), scopes=_scopes(claims))
+
+    # -- platform tokens (t-tenants) -------------------------------------------------
+
+    def verify_principal_header(self, values: Iterable[str]) -> Tenant | Platform:
+        """Like `verify_header`, but a platform token gives a `Platform`."""
+        return self.verify_principal(self._bearer(values))
+
+    def verify_principal(self, token: str) -> Tenant | Platform:
+        claims = self._decode(token)
+        if PLATFORM_CLAIM not in claims:
+            return Tenant(customer_id=_customer_id(claims), scopes=_scopes(claims))
+        if claims[PLATFORM_CLAIM] is not True:
+            raise Unauthenticated(f"the token's {PLATFORM_CLAIM!r} claim must be true")
+        if "customer_id" in claims:
+            raise Unauthenticated("a platform token must not carry a customer_id")
+        return Platform(scopes=_scopes(claims))
 
     def _decode(self, token: str) -> dict[str, Any]:
         try:
@@ -166,4 +185,41 @@ def mint_token(
         "iat": issued,
         "exp": issued + ttl_seconds,
     }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+# --------------------------------------------------------------------------- platform tokens
+# (t-tenants) Operators' tokens: claims `platform: true`, `scope`, `iat`, `exp`, and no
+# customer_id. They reach only the platform RPCs (see server.PLATFORM_METHOD_SCOPES); a
+# tenant token never reaches those, and a platform token never reaches a tenant RPC.
+
+PLATFORM_CLAIM = "platform"
+SCOPE_PLATFORM_ADMIN = "platform:admin"
+SCOPE_PLATFORM_LOOKUP = "platform:lookup"
+_SCOPE_GRANTS[SCOPE_PLATFORM_ADMIN] = frozenset({SCOPE_PLATFORM_ADMIN, SCOPE_PLATFORM_LOOKUP})
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """An operator (alice-admin) or the call router: no tenant, platform scopes only."""
+
+    scopes: frozenset[str]
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise PermissionDenied(f"the platform token lacks the scope {scope!r}")
+
+
+def mint_platform_token(
+    secret: str,
+    *,
+    scope: str = SCOPE_PLATFORM_ADMIN,
+    ttl_seconds: int = 3600,
+    now: float | None = None,
+) -> str:
+    """A platform token (alice-admin mint-platform-token)."""
+    if not scope.split() or any(not s.startswith("platform:") for s in scope.split()):
+        raise ValueError("platform scopes start with 'platform:'")
+    issued = int(time.time() if now is None else now)
+    payload = {PLATFORM_CLAIM: True, "scope": scope, "iat": issued, "exp": issued + ttl_seconds}
     return jwt.encode(payload, secret, algorithm=ALGORITHM)

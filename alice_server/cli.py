@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from alice_server import logs
+from alice_server.admin import tenant_commands
 from alice_server.auth import SCOPE_READ, SCOPE_WRITE, mint_token
 from alice_server.config import ConfigError, Settings
 from alice_server.domain import customers
@@ -80,9 +81,13 @@ async def serve(settings: Settings, secret: str) -> None:
         await asyncio.to_thread(runtime.close)
         raise
     database = Database(app_url, PoolOptions.from_settings(settings))
+    # t-tenants: the platform role's own small pool, for the platform RPCs.
+    platform = Database(runtime.platform_url, PoolOptions(size=2)) if runtime.platform_url else None
     try:
         await database.verify()
-        server = AliceServer(settings, database, secret)
+        if platform is not None:
+            await platform.verify()
+        server = AliceServer(settings, database, secret, platform_database=platform)
         await server.start()
         host = settings.listen_address.rsplit(":", 1)[0]
         where = f"embedded database in {settings.data_dir}" if settings.embedded else "DATABASE_URL"
@@ -99,6 +104,8 @@ async def serve(settings: Settings, secret: str) -> None:
         await server.stop()
     finally:
         await database.close()
+        if platform is not None:
+            await platform.close()
         await asyncio.to_thread(runtime.close)
 
 
@@ -149,11 +156,14 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
         "purge-expired",
         help="delete expired memories and transcript turns past their retention, of every customer",
     )
+    tenant_commands.register(commands)  # t-tenants: onboarding, privacy, backups, demo data
     args = parser.parse_args(argv)
 
     try:
         settings = Settings.from_env()
         logs.configure("WARNING" if settings.log_level == "INFO" else settings.log_level)
+        if args.command in tenant_commands.COMMANDS:
+            return tenant_commands.run(settings, args)
         if args.command == "mint-token":
             if args.customer_id <= 0 or args.ttl <= 0:
                 return _fail("alice-admin", "--customer-id and --ttl must be positive")

@@ -47,6 +47,10 @@ class Settings:
     tls_cert_file: Path | None
     tls_key_file: Path | None
     log_level: str
+    # t-tenants: the platform role's URL (platform RPCs); None = those RPCs are refused.
+    platform_database_url: str | None = None
+    expiry_interval_seconds: float = 300.0
+    expiry_batch_size: int = 1000
 
     @property
     def embedded(self) -> bool:
@@ -83,6 +87,11 @@ class Settings:
             tls_cert_file=reader.path("ALICE_TLS_CERT_FILE"),
             tls_key_file=reader.path("ALICE_TLS_KEY_FILE"),
             log_level=(reader.text("ALICE_LOG_LEVEL") or "INFO").upper(),
+            platform_database_url=reader.text("ALICE_PLATFORM_DATABASE_URL"),
+            expiry_interval_seconds=reader.number(
+                "ALICE_EXPIRY_INTERVAL_SECONDS", 300.0, minimum=0
+            ),
+            expiry_batch_size=reader.integer("ALICE_EXPIRY_BATCH_SIZE", 1000, minimum=1),
         )
         settings.validate()
         return settings

@@ -27,7 +27,7 @@ from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from alice_server.auth import TokenVerifier, bind_tenant, unbind_tenant
+from alice_server.auth import Platform, TokenVerifier, bind_tenant, unbind_tenant
 from alice_server.domain import errors
 from alice_server.domain.ratelimit import RateLimiter
 from alice_server.services.customers import CustomerDirectory
@@ -53,6 +53,7 @@ STATUS_OF: Mapping[type[errors.AliceError], grpc.StatusCode] = {
     errors.ServerBusy: grpc.StatusCode.UNAVAILABLE,
     errors.StatementTimeout: grpc.StatusCode.DEADLINE_EXCEEDED,
     errors.Aborted: grpc.StatusCode.ABORTED,
+    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 Around = Callable[[str, grpc.aio.ServicerContext], AbstractAsyncContextManager[None]]
@@ -213,18 +214,33 @@ class AuthInterceptor(_WrappingInterceptor):
         customers: CustomerDirectory,
         limiter: RateLimiter,
         method_scopes: Mapping[str, str],
+        platform_scopes: Mapping[str, str] | None = None,
     ) -> None:
         self._verifier = verifier
         self._customers = customers
         self._limiter = limiter
         self._scopes = method_scopes
+        self._platform_scopes = platform_scopes or {}
 
     @asynccontextmanager
     async def around(self, method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
         metadata = context.invocation_metadata() or ()
-        tenant = self._verifier.verify_header(
+        principal = self._verifier.verify_principal_header(
             str(value) for key, value in metadata if key == "authorization"
         )
+        # Platform tokens (t-tenants): only the platform RPCs, never a tenant's data.
+        if isinstance(principal, Platform):
+            platform_scope = self._platform_scopes.get(method)
+            if platform_scope is None:
+                raise errors.PermissionDenied(
+                    f"{method} needs a tenant token: platform tokens never reach tenant data"
+                )
+            principal.require(platform_scope)
+            yield
+            return
+        if method in self._platform_scopes:
+            raise errors.PermissionDenied(f"{method} needs a platform token (platform:admin)")
+        tenant = principal
         info = _rpc_info.get(None)
         if info is not None:
             info.customer_id = tenant.customer_id

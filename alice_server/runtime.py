@@ -38,6 +38,8 @@ class Runtime:
     app_url: str | None
     admin_url: str | None
     embedded: EmbeddedPostgres | None = field(default=None, repr=False)
+    # The platform role's URL (t-tenants): platform RPCs; None refuses them.
+    platform_url: str | None = None
 
     def require_admin_url(self) -> str:
         if self.admin_url is None:
@@ -83,7 +85,12 @@ def jwt_secret(settings: Settings) -> str:
 def open_runtime(settings: Settings) -> Runtime:
     """Blocking: starts (or joins) the embedded database when there is no DATABASE_URL."""
     if not settings.embedded:
-        return Runtime(settings, settings.database_url, settings.admin_database_url)
+        return Runtime(
+            settings,
+            settings.database_url,
+            settings.admin_database_url,
+            platform_url=settings.platform_database_url,
+        )
     from alice_server.embedded import EmbeddedDatabaseUnavailable, EmbeddedPostgres
 
     try:
@@ -95,11 +102,12 @@ def open_runtime(settings: Settings) -> Runtime:
         admin_url = cluster.url(EMBEDDED_DATABASE)
         migrate.upgrade(admin_url, settings.app_role)
         app_url = cluster.url(EMBEDDED_DATABASE, user=settings.app_role)
+        platform_url = cluster.url(EMBEDDED_DATABASE, user=f"{settings.app_role}_platform")
     except BaseException:
         cluster.stop()
         raise
     logger.info("embedded PostgreSQL (%s) in %s", cluster.backend, settings.data_dir)
-    return Runtime(settings, app_url, admin_url, cluster)
+    return Runtime(settings, app_url, admin_url, cluster, platform_url=platform_url)
 
 
 async def _create_database(server_url: str, name: str) -> None:

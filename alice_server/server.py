@@ -12,22 +12,35 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from alice_server.auth import SCOPE_READ, SCOPE_WRITE, TokenVerifier
+from alice_server.auth import (
+    SCOPE_PLATFORM_ADMIN,
+    SCOPE_PLATFORM_LOOKUP,
+    SCOPE_READ,
+    SCOPE_WRITE,
+    TokenVerifier,
+)
 from alice_server.config import Settings
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.paging import PageTokens
+from alice_server.domain.privacy import SubjectHasher
 from alice_server.domain.ratelimit import RateLimiter
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
+from alice_server.domain.tenants import PhoneNumbers
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
 from alice_server.servicers.calls import CallServicer
 from alice_server.servicers.context import ContextServicer
 from alice_server.servicers.memory import MemoryServicer
+from alice_server.servicers.privacy import PrivacyServicer
+from alice_server.servicers.tenants import TenantServicer
 from alice_server.services.callers import CallerService
 from alice_server.services.calls import CallService
 from alice_server.services.context import ContextService
 from alice_server.services.customers import CustomerDirectory
+from alice_server.services.expiry import ExpiryTask
 from alice_server.services.memories import MemoryService
+from alice_server.services.privacy import PrivacyService
 from alice_server.services.stats import StatsService
+from alice_server.services.tenants import CustomerAdmin, TenantProfiles
 from alice_server.services.transcripts import TranscriptService
 from alice_server.storage.database import Database
 from chad_client.v1 import (
@@ -37,6 +50,10 @@ from chad_client.v1 import (
     context_service_pb2_grpc,
     memory_service_pb2,
     memory_service_pb2_grpc,
+    privacy_service_pb2,
+    privacy_service_pb2_grpc,
+    tenant_service_pb2,
+    tenant_service_pb2_grpc,
 )
 
 logger = logging.getLogger("alice.server")
@@ -45,6 +62,8 @@ SERVICES = (
     memory_service_pb2.DESCRIPTOR.services_by_name["MemoryService"],
     context_service_pb2.DESCRIPTOR.services_by_name["ContextService"],
     call_service_pb2.DESCRIPTOR.services_by_name["CallService"],
+    tenant_service_pb2.DESCRIPTOR.services_by_name["TenantService"],
+    privacy_service_pb2.DESCRIPTOR.services_by_name["PrivacyService"],
 )
 # Every RPC writes or reads; tests/test_auth.py checks that each is listed.
 WRITE_METHODS = frozenset(
@@ -55,6 +74,7 @@ WRITE_METHODS = frozenset(
         "/alice.memory.v1.ContextService/UpdateCallerProfile",
         "/alice.memory.v1.CallService/AppendTranscriptTurns",
         "/alice.memory.v1.CallService/UpdateCallRecord",
+        "/alice.memory.v1.TenantService/UpdateSettings",
     }
 )
 READ_METHODS = frozenset(
@@ -71,9 +91,36 @@ READ_METHODS = frozenset(
         "/alice.memory.v1.MemoryService/GetMemoryByKey",
         "/alice.memory.v1.CallService/GetCallTranscript",
         "/alice.memory.v1.CallService/GetCallRecord",
+        "/alice.memory.v1.TenantService/GetMyCustomer",
+        "/alice.memory.v1.TenantService/GetSettings",
     }
 )
-METHOD_SCOPES = {m: SCOPE_WRITE for m in WRITE_METHODS} | {m: SCOPE_READ for m in READ_METHODS}
+# A tenant's GDPR requests: export and erase a caller, read its own audit trail.
+SCOPE_PRIVACY = "privacy:admin"
+PRIVACY_METHODS = frozenset(
+    {
+        "/alice.memory.v1.PrivacyService/ExportUserData",
+        "/alice.memory.v1.PrivacyService/DeleteUserData",
+        "/alice.memory.v1.PrivacyService/ListMyAuditRecords",
+    }
+)
+METHOD_SCOPES = (
+    {m: SCOPE_WRITE for m in WRITE_METHODS}
+    | {m: SCOPE_READ for m in READ_METHODS}
+    | {m: SCOPE_PRIVACY for m in PRIVACY_METHODS}
+)
+# Platform tokens only (no customer_id); a tenant token is refused here, and a
+# platform token everywhere else.
+PLATFORM_METHOD_SCOPES = {
+    "/alice.memory.v1.TenantService/CreateCustomer": SCOPE_PLATFORM_ADMIN,
+    "/alice.memory.v1.TenantService/GetCustomer": SCOPE_PLATFORM_ADMIN,
+    "/alice.memory.v1.TenantService/ListCustomers": SCOPE_PLATFORM_ADMIN,
+    "/alice.memory.v1.TenantService/UpdateCustomer": SCOPE_PLATFORM_ADMIN,
+    "/alice.memory.v1.TenantService/LookupCustomerByNumber": SCOPE_PLATFORM_LOOKUP,
+    "/alice.memory.v1.PrivacyService/ExportCustomerData": SCOPE_PLATFORM_ADMIN,
+    "/alice.memory.v1.PrivacyService/DeleteCustomerData": SCOPE_PLATFORM_ADMIN,
+    "/alice.memory.v1.PrivacyService/ListAuditRecords": SCOPE_PLATFORM_ADMIN,
+}
 
 
 def all_methods() -> set[str]:
@@ -88,6 +135,8 @@ class AliceServer:
     database: Database
     jwt_secret: str
     summarizer: Summarizer | None = None
+    # The platform role's pool (ALICE_PLATFORM_DATABASE_URL); None refuses platform RPCs.
+    platform_database: Database | None = None
 
     def __post_init__(self) -> None:
         # The built-in summariser is CPU-bound: it runs in worker processes, off
@@ -105,17 +154,19 @@ class AliceServer:
         normalize = UserIdNormalizer(self.settings.default_region)
         db = self.database
         self.health = health.aio.HealthServicer()
+        directory = CustomerDirectory(db, self.settings.customer_cache_seconds)
         self.server = grpc.aio.server(
             interceptors=[
                 StatusInterceptor(),
                 AuthInterceptor(
                     TokenVerifier(self.jwt_secret),
-                    CustomerDirectory(db, self.settings.customer_cache_seconds),
+                    directory,
                     RateLimiter(
                         self.settings.rate_limit_per_second,
                         self.settings.rate_limit_burst,
                     ),
                     METHOD_SCOPES,
+                    PLATFORM_METHOD_SCOPES,
                 ),
             ],
             options=[
@@ -140,7 +191,28 @@ class AliceServer:
         call_service_pb2_grpc.add_CallServiceServicer_to_server(  # type: ignore[no-untyped-call]
             CallServicer(TranscriptService(db), normalize), self.server
         )
+        customer_admin = CustomerAdmin(
+            self.platform_database,
+            tokens,
+            cache_seconds=self.settings.customer_cache_seconds,
+            on_change=directory.forget,
+        )
+        tenant_service_pb2_grpc.add_TenantServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            TenantServicer(
+                customer_admin, TenantProfiles(db), PhoneNumbers(self.settings.default_region)
+            ),
+            self.server,
+        )
+        privacy = PrivacyService(db, self.platform_database, SubjectHasher(self.jwt_secret), tokens)
+        privacy_service_pb2_grpc.add_PrivacyServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            PrivacyServicer(privacy, normalize), self.server
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.expiry = ExpiryTask(
+            db,
+            interval_seconds=self.settings.expiry_interval_seconds,
+            batch_size=self.settings.expiry_batch_size,
+        )
         if self.settings.reflection:
             names = [s.full_name for s in SERVICES]
             reflection.enable_server_reflection(
@@ -177,11 +249,13 @@ class AliceServer:
         await self.server.start()
         for service in ("", *(s.full_name for s in SERVICES)):
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        self.expiry.start()
         logger.info("serving on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let running calls finish within the grace period, stop."""
         await self.health.enter_graceful_shutdown()
+        await self.expiry.stop()
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)

@@ -39,6 +39,7 @@ class TestDatabase:
     owner_url: str  # the superuser, on this database
     app_url: str  # the service role (owns nothing, no BYPASSRLS)
     app_role: str
+    platform_url: str = ""  # the platform role (<app_role>_platform), for platform RPCs
 
 
 @asynccontextmanager
@@ -59,14 +60,22 @@ async def temporary_database(superuser_url: str) -> AsyncIterator[TestDatabase]:
                 password,
             )
             await admin.execute(statement)
+            statement = await admin.fetchval(
+                "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)",
+                f"{role}_platform",
+                password,
+            )
+            await admin.execute(statement)
             yield TestDatabase(
                 owner_url=libpq_url(owner_url),
                 app_url=libpq_url(with_user(owner_url, role, password)),
                 app_role=role,
+                platform_url=libpq_url(with_user(owner_url, f"{role}_platform", password)),
             )
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+            await admin.execute(f'DROP ROLE IF EXISTS "{role}_platform"')
     finally:
         await admin.close()
 
@@ -103,9 +112,14 @@ async def running_server(
     settings = settings_for_tests(database_url=app_url, jwt_secret=secret, **setting_overrides)
     options = PoolOptions.from_settings(settings, size=pool_size, **(pool_overrides or {}))
     database = Database(app_url, options)
+    platform = None
+    if settings.platform_database_url:
+        platform = Database(settings.platform_database_url, PoolOptions(size=2))
     try:
         await database.verify()
-        server = AliceServer(settings, database, secret, summarizer)
+        if platform is not None:
+            await platform.verify()
+        server = AliceServer(settings, database, secret, summarizer, platform_database=platform)
         await server.start()
         try:
             yield RunningServer(f"127.0.0.1:{server.port}", server, database, secret)
@@ -113,3 +127,5 @@ async def running_server(
             await server.stop(0)
     finally:
         await database.close()
+        if platform is not None:
+            await platform.close()

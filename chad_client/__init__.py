@@ -43,14 +43,25 @@ from chad_client.models import (
     TranscriptTurn,
     Turn,
 )
+from chad_client.platform import CustomerChanges, PlatformClient
+from chad_client.prompt import Prompt, build_prompt
 from chad_client.retry import NO_RETRIES, RetryPolicy
-from chad_client.sync import SyncAliceClient, SyncTenantClient
+from chad_client.sync import SyncAliceClient, SyncPlatformClient, SyncTenantClient
 from chad_client.tenant_info import (
     CallStart,
     LegacySettingsSource,
     TenantInfo,
     TenantInfoSource,
     TenantProfile,
+)
+from chad_client.tenants import (
+    AuditRecord,
+    Customer,
+    Erasure,
+    ExportedRow,
+    PromptBlock,
+    TenantSettings,
+    TransferRule,
 )
 from chad_client.tokens import SecretTokenProvider, StaticTokenProvider, TokenProvider
 
@@ -63,6 +74,7 @@ __all__ = [
     "AliceError",
     "AlreadyExists",
     "AppendResult",
+    "AuditRecord",
     "CallRecord",
     "CallResult",
     "CallStart",
@@ -70,8 +82,12 @@ __all__ = [
     "CallTranscript",
     "CallerProfile",
     "Conflict",
+    "Customer",
+    "CustomerChanges",
     "DeadlineExceeded",
     "EnrichedContext",
+    "Erasure",
+    "ExportedRow",
     "FailedPrecondition",
     "InvalidArgument",
     "LegacySettingsSource",
@@ -81,6 +97,9 @@ __all__ = [
     "PermissionDenied",
     "Personality",
     "PersonalityScores",
+    "PlatformClient",
+    "Prompt",
+    "PromptBlock",
     "RateLimited",
     "RetryPolicy",
     "SearchHit",
@@ -88,18 +107,22 @@ __all__ = [
     "StaticTokenProvider",
     "StoredMemory",
     "SyncAliceClient",
+    "SyncPlatformClient",
     "SyncTenantClient",
     "TenantClient",
     "TenantInfo",
     "TenantInfoSource",
     "TenantProfile",
+    "TenantSettings",
     "TenantStats",
     "Timeouts",
     "TokenProvider",
     "TraitLabel",
     "TranscriptTurn",
+    "TransferRule",
     "Turn",
     "Unauthenticated",
     "Unavailable",
+    "build_prompt",
     "fact_key",
 ]

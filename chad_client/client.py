@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from chad_client import errors, models
+from chad_client import errors, models, tenants
 from chad_client.models import (
     AppendResult,
     CallerProfile,
@@ -44,6 +44,7 @@ from chad_client.models import (
     TranscriptTurn,
     TurnLike,
 )
+from chad_client.platform import PlatformClient, PlatformTokenMinter, TokenSource
 from chad_client.retry import RetryPolicy
 from chad_client.tenant_info import (
     MAX_PAGE_SIZE,
@@ -55,11 +56,20 @@ from chad_client.tenant_info import (
     TenantInfoSource,
     TenantProfile,
 )
+from chad_client.tenants import AuditRecord, Customer, Erasure, ExportedRow, TenantSettings
 from chad_client.tokens import SecretTokenProvider, TokenProvider
 from chad_client.v1 import call_service_pb2 as call_pb
-from chad_client.v1 import call_service_pb2_grpc, context_service_pb2_grpc, memory_service_pb2_grpc
+from chad_client.v1 import (
+    call_service_pb2_grpc,
+    context_service_pb2_grpc,
+    memory_service_pb2_grpc,
+    privacy_service_pb2_grpc,
+    tenant_service_pb2_grpc,
+)
 from chad_client.v1 import context_service_pb2 as ctx_pb
 from chad_client.v1 import memory_service_pb2 as mem_pb
+from chad_client.v1 import privacy_service_pb2 as priv_pb
+from chad_client.v1 import tenant_service_pb2 as ten_pb
 
 logger = logging.getLogger("chad_client")
 
@@ -98,6 +108,14 @@ DEADLINES: Mapping[str, float] = MappingProxyType(
         "GetCallRecord": 5.0,
         "GetTenantStats": 5.0,
         "Health": 5.0,
+        # the tenant itself (GetMyCustomer and GetSettings are read at call start)
+        "GetMyCustomer": 0.9,
+        "GetSettings": 0.9,
+        "UpdateSettings": 5.0,
+        # privacy requests (a caller's export and erasure)
+        "ExportUserData": 15.0,
+        "DeleteUserData": 15.0,
+        "ListMyAuditRecords": 5.0,
     }
 )
 
@@ -189,6 +207,8 @@ class AliceClient:
         self.tenant_info = TenantInfoCache(
             tenant_info_source or LegacySettingsSource(), settings_ttl
         )
+        self._tenants = tenant_service_pb2_grpc.TenantServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self._privacy = privacy_service_pb2_grpc.PrivacyServiceStub(self.channel)  # type: ignore[no-untyped-call]
 
     def for_customer(self, customer_id: int) -> TenantClient:
         """A view of the client whose every call acts for `customer_id`."""
@@ -217,9 +237,55 @@ class AliceClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
+    def platform(
+        self, *, token: str | None = None, secret: str | None = None, scope: str = ""
+    ) -> PlatformClient:
+        """The platform (operator) calls: customers, lookup by number, backups.
+
+        Give a platform `token` minted by `alice-admin mint-platform-token`, or
+        the `secret` to mint them with `scope` ("platform:lookup" by default).
+        """
+        if (token is None) == (secret is None):
+            raise ValueError("give exactly one of token or secret")
+        source: TokenSource
+        if token is not None:
+            fixed = token
+
+            async def source() -> str:
+                return fixed
+
+        else:
+            source = PlatformTokenMinter(secret or "", scope=scope or "platform:lookup").token
+        return PlatformClient(self, source)
+
     async def _call(
         self,
         customer_id: int,
+        method: Callable[..., Awaitable[R]],
+        request: Any,
+        *,
+        timeout: float,
+        idempotent: bool,
+    ) -> R:
+        """One RPC of a customer within one deadline: token, retries, typed errors."""
+
+        async def token() -> str:
+            return await self.tokens.token_for(customer_id)
+
+        invalidate = getattr(self.tokens, "invalidate", None)
+        return await self._invoke(
+            token,
+            (lambda: invalidate(customer_id)) if invalidate is not None else None,
+            method,
+            request,
+            timeout=timeout,
+            idempotent=idempotent,
+        )
+
+    async def _invoke(
+        self,
+        token_source: TokenSource,
+        invalidate: Callable[[], None] | None,
         method: Callable[..., Awaitable[R]],
         request: Any,
         *,
@@ -237,7 +303,7 @@ class AliceClient:
                 raise errors.DeadlineExceeded(
                     "the deadline expired before Alice answered", grpc.StatusCode.DEADLINE_EXCEEDED
                 )
-            token = await self.tokens.token_for(customer_id)
+            token = await token_source()
             try:
                 return await method(
                     request, timeout=remaining, metadata=(("authorization", f"Bearer {token}"),)
@@ -246,14 +312,13 @@ class AliceClient:
                 code = exc.code()
                 # A token refused as expired (clock skew, a revoked cache): the
                 # server did nothing, so one retry with a fresh token is safe.
-                invalidate = getattr(self.tokens, "invalidate", None)
                 if (
                     code == grpc.StatusCode.UNAUTHENTICATED
                     and not token_renewed
                     and invalidate is not None
                     and "expired" in (exc.details() or "")
                 ):
-                    invalidate(customer_id)
+                    invalidate()
                     token_renewed = True
                     continue
                 if (
@@ -272,6 +337,25 @@ class AliceClient:
                         await asyncio.sleep(delay)
                         continue
                 raise errors.from_rpc_error(exc) from exc
+
+    async def _stream(
+        self,
+        token_source: TokenSource,
+        method: Callable[..., Any],
+        request: Any,
+        *,
+        timeout: float,
+    ) -> AsyncIterator[Any]:
+        """A server-streaming RPC: `timeout` bounds the whole stream; never retried."""
+        token = await token_source()
+        call = method(request, timeout=timeout, metadata=(("authorization", f"Bearer {token}"),))
+        try:
+            async for response in call:
+                yield response
+        except grpc.aio.AioRpcError as exc:
+            raise errors.from_rpc_error(exc) from exc
+        finally:
+            call.cancel()
 
 
 class TenantClient:
@@ -845,6 +929,100 @@ class TenantClient:
             idempotent=True,
         )
         return models.tenant_stats(response)
+
+    # ------------------------------------------------------------------ the tenant itself
+
+    async def get_my_customer(self, *, timeout: float | None = None) -> Customer:
+        """The tenant's profile (agent name, greeting template, voice, time zone...)."""
+        response = await self._rpc(
+            self.client._tenants.GetMyCustomer,
+            ten_pb.GetMyCustomerRequest(),
+            timeout,
+            "GetMyCustomer",
+            idempotent=True,
+        )
+        return tenants.customer(response.customer)
+
+    async def get_tenant_settings(
+        self, names: Sequence[str] = (), *, timeout: float | None = None
+    ) -> TenantSettings:
+        """The tenant's settings (TenantService.GetSettings): all, or the named ones."""
+        response = await self._rpc(
+            self.client._tenants.GetSettings,
+            ten_pb.GetSettingsRequest(names=list(names)),
+            timeout,
+            "GetSettings",
+            idempotent=True,
+        )
+        return tenants.settings(response.settings)
+
+    async def update_tenant_settings(
+        self,
+        settings: TenantSettings | None = None,
+        *,
+        clear: Sequence[str] = (),
+        timeout: float | None = None,
+    ) -> TenantSettings:
+        """Set the settings that are not None in `settings`, remove those in `clear`."""
+        request = ten_pb.UpdateSettingsRequest(
+            settings=tenants.settings_message(settings or TenantSettings()), clear=list(clear)
+        )
+        response = await self._rpc(
+            self.client._tenants.UpdateSettings,
+            request,
+            timeout,
+            "UpdateSettings",
+            idempotent=True,
+        )
+        return tenants.settings(response.settings)
+
+    # ------------------------------------------------------------------ privacy (privacy:admin)
+
+    async def export_user_data(
+        self, user_id: str, *, timeout: float | None = None
+    ) -> list[ExportedRow]:
+        """Every row Alice holds about one caller (GDPR export)."""
+        return [row async for row in self.iter_user_data(user_id, timeout=timeout)]
+
+    async def iter_user_data(
+        self, user_id: str, *, timeout: float | None = None
+    ) -> AsyncIterator[ExportedRow]:
+        async def token() -> str:
+            return await self.client.tokens.token_for(self.customer_id)
+
+        stream = self.client._stream(
+            token,
+            self.client._privacy.ExportUserData,
+            priv_pb.ExportUserDataRequest(user_id=user_id),
+            timeout=self.client.timeouts.of("ExportUserData") if timeout is None else timeout,
+        )
+        async for response in stream:
+            yield tenants.exported_row(response.record)
+
+    async def delete_user_data(self, user_id: str, *, timeout: float | None = None) -> Erasure:
+        """Erase every row of one caller, in one transaction; rows per table."""
+        response = await self._rpc(
+            self.client._privacy.DeleteUserData,
+            priv_pb.DeleteUserDataRequest(user_id=user_id),
+            timeout,
+            "DeleteUserData",
+            idempotent=True,
+        )
+        return tenants.erasure(response)
+
+    async def list_my_audit_records(
+        self, *, page_size: int = 0, page_token: str = "", timeout: float | None = None
+    ) -> Page[AuditRecord]:
+        response = await self._rpc(
+            self.client._privacy.ListMyAuditRecords,
+            priv_pb.ListMyAuditRecordsRequest(page_size=page_size, page_token=page_token),
+            timeout,
+            "ListMyAuditRecords",
+            idempotent=True,
+        )
+        return models.page(
+            [tenants.audit_record(r) for r in response.records], response.next_page_token
+        )
 
 
 async def _every_item(fetch: Callable[[str], Awaitable[Page[T]]]) -> AsyncIterator[T]:

@@ -40,7 +40,16 @@ from chad_client.models import (
     TranscriptTurn,
     TurnLike,
 )
+from chad_client.platform import CustomerChanges, PlatformClient
 from chad_client.tenant_info import SETTINGS_TYPE, CallStart, TenantInfo, TenantProfile
+from chad_client.tenants import (
+    AuditRecord,
+    Customer,
+    CustomerStatus,
+    Erasure,
+    ExportedRow,
+    TenantSettings,
+)
 
 T = TypeVar("T")
 
@@ -81,6 +90,13 @@ class SyncAliceClient:
 
     def for_customer(self, customer_id: int) -> SyncTenantClient:
         return SyncTenantClient(self, self.client.for_customer(customer_id))
+
+    def platform(
+        self, *, token: str | None = None, secret: str | None = None, scope: str = ""
+    ) -> SyncPlatformClient:
+        return SyncPlatformClient(
+            self, self.client.platform(token=token, secret=secret, scope=scope)
+        )
 
     def health(self, service: str = "", *, timeout: float | None = None) -> bool:
         return self._run(self.client.health(service, timeout=timeout))
@@ -423,4 +439,141 @@ class SyncTenantClient:
     ) -> Iterator[CallSummary]:
         return self._owner._iterate(
             self._tenant.iter_call_summaries(user_id, page_size=page_size, timeout=timeout)
+        )
+
+    # ------------------------------------------------------------------ the tenant itself
+
+    def get_my_customer(self, *, timeout: float | None = None) -> Customer:
+        return self._owner._run(self._tenant.get_my_customer(timeout=timeout))
+
+    def get_tenant_settings(
+        self, names: Sequence[str] = (), *, timeout: float | None = None
+    ) -> TenantSettings:
+        return self._owner._run(self._tenant.get_tenant_settings(names, timeout=timeout))
+
+    def update_tenant_settings(
+        self,
+        settings: TenantSettings | None = None,
+        *,
+        clear: Sequence[str] = (),
+        timeout: float | None = None,
+    ) -> TenantSettings:
+        return self._owner._run(
+            self._tenant.update_tenant_settings(settings, clear=clear, timeout=timeout)
+        )
+
+    def export_user_data(self, user_id: str, *, timeout: float | None = None) -> list[ExportedRow]:
+        return self._owner._run(self._tenant.export_user_data(user_id, timeout=timeout))
+
+    def iter_user_data(
+        self, user_id: str, *, timeout: float | None = None
+    ) -> Iterator[ExportedRow]:
+        return self._owner._iterate(self._tenant.iter_user_data(user_id, timeout=timeout))
+
+    def delete_user_data(self, user_id: str, *, timeout: float | None = None) -> Erasure:
+        return self._owner._run(self._tenant.delete_user_data(user_id, timeout=timeout))
+
+    def list_my_audit_records(
+        self, *, page_size: int = 0, page_token: str = "", timeout: float | None = None
+    ) -> Page[AuditRecord]:
+        return self._owner._run(
+            self._tenant.list_my_audit_records(
+                page_size=page_size, page_token=page_token, timeout=timeout
+            )
+        )
+
+
+class SyncPlatformClient:
+    """The blocking platform calls; see `PlatformClient` for each method."""
+
+    def __init__(self, owner: SyncAliceClient, platform: PlatformClient) -> None:
+        self._owner = owner
+        self._platform = platform
+
+    def lookup_customer_by_number(
+        self, phone_number: str, *, timeout: float | None = None
+    ) -> Customer:
+        return self._owner._run(
+            self._platform.lookup_customer_by_number(phone_number, timeout=timeout)
+        )
+
+    def create_customer(
+        self,
+        business_name: str,
+        *,
+        agent_name: str = "",
+        greeting_template: str = "",
+        voice: str = "",
+        twilio_number: str = "",
+        time_zone: str = "",
+        rate_limit_per_second: float | None = None,
+        timeout: float | None = None,
+    ) -> Customer:
+        return self._owner._run(
+            self._platform.create_customer(
+                business_name,
+                agent_name=agent_name,
+                greeting_template=greeting_template,
+                voice=voice,
+                twilio_number=twilio_number,
+                time_zone=time_zone,
+                rate_limit_per_second=rate_limit_per_second,
+                timeout=timeout,
+            )
+        )
+
+    def get_customer(self, customer_id: int, *, timeout: float | None = None) -> Customer:
+        return self._owner._run(self._platform.get_customer(customer_id, timeout=timeout))
+
+    def list_customers(
+        self,
+        *,
+        status: CustomerStatus | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[Customer]:
+        return self._owner._run(
+            self._platform.list_customers(
+                status=status, page_size=page_size, page_token=page_token, timeout=timeout
+            )
+        )
+
+    def iter_customers(
+        self, *, status: CustomerStatus | None = None, page_size: int = 0
+    ) -> Iterator[Customer]:
+        return self._owner._iterate(
+            self._platform.iter_customers(status=status, page_size=page_size)
+        )
+
+    def update_customer(
+        self, customer_id: int, changes: CustomerChanges, *, timeout: float | None = None
+    ) -> Customer:
+        return self._owner._run(
+            self._platform.update_customer(customer_id, changes, timeout=timeout)
+        )
+
+    def suspend_customer(self, customer_id: int, *, timeout: float | None = None) -> Customer:
+        return self._owner._run(self._platform.suspend_customer(customer_id, timeout=timeout))
+
+    def iter_customer_data(
+        self, customer_id: int, *, timeout: float = 300.0
+    ) -> Iterator[ExportedRow]:
+        return self._owner._iterate(self._platform.iter_customer_data(customer_id, timeout=timeout))
+
+    def delete_customer_data(self, customer_id: int, *, timeout: float | None = None) -> Erasure:
+        return self._owner._run(self._platform.delete_customer_data(customer_id, timeout=timeout))
+
+    def list_audit_records(
+        self,
+        customer_id: int = 0,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[AuditRecord]:
+        return self._owner._run(
+            self._platform.list_audit_records(
+                customer_id, page_size=page_size, page_token=page_token, timeout=timeout
+            )
         )

@@ -58,7 +58,11 @@ def secret() -> str:
 async def alice(database: TestDatabase, secret: str) -> AsyncIterator[RunningServer]:
     # Rate limiting has its own test; customer status changes are seen at once.
     async with running_server(
-        database.app_url, secret, rate_limit_per_second=0, customer_cache_seconds=0
+        database.app_url,
+        secret,
+        rate_limit_per_second=0,
+        customer_cache_seconds=0,
+        platform_database_url=database.platform_url,
     ) as server:
         yield server
 

@@ -133,6 +133,7 @@ async def fresh_database(superuser_url):
     finally:
         await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await server.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await server.execute(f'DROP ROLE IF EXISTS "{role}_platform"')
         await server.close()
 
 

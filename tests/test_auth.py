@@ -8,7 +8,13 @@ import grpc
 import jwt
 import pytest
 
-from alice_server.server import READ_METHODS, WRITE_METHODS, all_methods
+from alice_server.server import (
+    PLATFORM_METHOD_SCOPES,
+    PRIVACY_METHODS,
+    READ_METHODS,
+    WRITE_METHODS,
+    all_methods,
+)
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.conftest import create_customer
@@ -164,5 +170,9 @@ async def test_health_needs_no_token(channel):
 
 
 def test_every_rpc_has_a_scope():
-    assert all_methods() == READ_METHODS | WRITE_METHODS
+    tenant = READ_METHODS | WRITE_METHODS | PRIVACY_METHODS
+    assert all_methods() == tenant | set(PLATFORM_METHOD_SCOPES)
     assert not READ_METHODS & WRITE_METHODS
+    assert not (READ_METHODS | WRITE_METHODS) & PRIVACY_METHODS
+    # A method is for tenant tokens or for platform tokens, never both.
+    assert not tenant & set(PLATFORM_METHOD_SCOPES)

@@ -27,6 +27,7 @@ async def empty_database(superuser_url):
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}_platform"')
         await admin.close()
 
 
@@ -61,6 +62,7 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
     schema = await _schema(url)
     assert [t[0] for t in schema["tables"]] == [  # type: ignore[index]
         "alembic_version",
+        "audit_log",
         "call_summaries",
         "call_transcript_turns",
         "caller_profiles",
@@ -69,9 +71,14 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
         "memories",
         "personality_averages",
         "personality_metrics",
+        "tenant_settings",
     ]
-    assert schema["policies"] == 8 and schema["functions"] == 2
+    # 0002: 6; 0005: tenant_settings 1, audit_log 4 (tenant read/append, platform
+    # read/append), customers 1 (platform_manage); 0006: calls 1,
+    # call_transcript_turns 1.
+    assert schema["policies"] == 14 and schema["functions"] == 2
     assert await _role_exists(url, role)
+    assert await _role_exists(url, f"{role}_platform")
 
     await asyncio.to_thread(migrate.downgrade, url, role, "base")
     assert await _schema(url) == {
@@ -80,10 +87,11 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
         "functions": 0,
     }
     assert not await _role_exists(url, role)
+    assert not await _role_exists(url, f"{role}_platform")
 
     # And up again: the migrations are repeatable.
     await asyncio.to_thread(migrate.upgrade, url, role)
-    assert (await _schema(url))["policies"] == 8
+    assert (await _schema(url))["policies"] == 14
 
 
 async def test_models_and_migrations_agree(empty_database):

@@ -37,6 +37,10 @@ class CustomerDirectory:
         if status != ACTIVE:
             raise PermissionDenied(f"customer {customer_id} is {status}")
 
+    def forget(self, customer_id: int) -> None:
+        """Drop the cached answer (this replica saw the customer change)."""
+        self._cache.pop(customer_id, None)
+
     async def _status(self, customer_id: int) -> str | None:
         now = self._clock()
         cached = self._cache.get(customer_id)

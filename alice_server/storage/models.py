@@ -84,6 +84,8 @@ class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (
         CheckConstraint("status IN ('active', 'suspended')", name="status"),
+        CheckConstraint("rate_limit_per_second > 0", name="rate_limit_positive"),
+        CheckConstraint(r"twilio_phone_number ~ '^\+[1-9][0-9]{6,14}$'", name="twilio_e164"),
         UniqueConstraint("twilio_phone_number"),
     )
 
@@ -95,6 +97,10 @@ class Customer(Base):
     status: Mapped[str] = mapped_column(Text, server_default="active")
     created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    # 0005: the voice agent's profile; NULL rate limit = the server default.
+    voice: Mapped[str] = mapped_column(Text, server_default="")
+    time_zone: Mapped[str] = mapped_column(Text, server_default="UTC")
+    rate_limit_per_second: Mapped[float | None] = mapped_column(Double)
 
 
 def _customer_fk() -> ForeignKey:
@@ -345,4 +351,51 @@ class CallTranscriptTurn(Base):
     role: Mapped[str] = mapped_column(Text)
     content: Mapped[str] = mapped_column(Text)
     spoken_at: Mapped[dt.datetime] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+class TenantSetting(Base):
+    """One named setting of a tenant (greetings, voice, transfer rules, prompt blocks...)."""
+
+    __tablename__ = "tenant_settings"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "name"),
+        CheckConstraint("name ~ '^[a-z][a-z0-9_]{0,63}$'", name="name"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    name: Mapped[str] = mapped_column(Text)
+    value: Mapped[Any] = mapped_column(JSONB)
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+class AuditLog(Base):
+    """Who exported or erased what, when, how many rows; never content.
+
+    No foreign key to customers: the record outlives the data it describes.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "id"),
+        CheckConstraint(
+            "action IN ('export_user_data', 'delete_user_data', 'export_customer_data', "
+            "'delete_customer_data', 'restore_customer_data')",
+            name="action",
+        ),
+        Index(
+            "ix_audit_log_customer_id_created_at",
+            "customer_id",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
+        Index("ix_audit_log_created_at", text("created_at DESC"), text("id DESC")),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+    action: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text, server_default="")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from alice_server.storage.repositories.audit import AuditRepository
 from alice_server.storage.repositories.call_records import CallRecordRepository
 from alice_server.storage.repositories.callers import CallerRepository
 from alice_server.storage.repositories.calls import CallRepository
@@ -24,7 +25,13 @@ from alice_server.storage.repositories.customers import (
     CustomerRepository,
 )
 from alice_server.storage.repositories.memories import MemoryRepository
+from alice_server.storage.repositories.privacy import PrivacyRepository
 from alice_server.storage.repositories.stats import StatsRepository
+from alice_server.storage.repositories.tenants import (
+    PlatformCustomerRepository,
+    TenantProfileRepository,
+    TenantSettingsRepository,
+)
 
 if TYPE_CHECKING:
     from alice_server.storage.database import Database
@@ -34,6 +41,7 @@ class TenantUnitOfWork:
     """The repositories of one tenant's transaction (see `Database.tenant`)."""
 
     __slots__ = (
+        "audit",
         "call_records",
         "callers",
         "calls",
@@ -41,6 +49,9 @@ class TenantUnitOfWork:
         "customer_id",
         "customers",
         "memories",
+        "privacy",
+        "profile",
+        "settings",
         "stats",
     )
 
@@ -53,6 +64,11 @@ class TenantUnitOfWork:
         self.customers = CustomerRepository(connection, customer_id)
         self.call_records = CallRecordRepository(connection, customer_id)
         self.stats = StatsRepository(connection, customer_id)
+        # t-tenants: the full profile, settings, audit trail, privacy export/erasure.
+        self.profile = TenantProfileRepository(connection, customer_id)
+        self.settings = TenantSettingsRepository(connection, customer_id)
+        self.audit = AuditRepository(connection)
+        self.privacy = PrivacyRepository(connection, customer_id)
 
 
 class StatementUnit:
@@ -74,9 +90,12 @@ class StatementUnit:
 class AdminUnitOfWork:
     """The owner-level repositories of one transaction without a tenant (see `Database.admin`)."""
 
-    __slots__ = ("connection", "customers", "database")
+    __slots__ = ("audit", "connection", "customers", "database", "tenants")
 
     def __init__(self, connection: asyncpg.Connection, database: Database) -> None:
         self.connection = connection
         self.database = database
         self.customers = CustomerAdminRepository(connection)
+        # t-tenants: every customer's full profile, and every audit record (platform role).
+        self.tenants = PlatformCustomerRepository(connection)
+        self.audit = AuditRepository(connection)

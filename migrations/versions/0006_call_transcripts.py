@@ -17,7 +17,7 @@ exists, may read and erase their rows like every tenant table's (a caller's
 export and erasure cover both tables).
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-26
 """
 
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""alice-admin commands beyond the schema: tenants, tokens, privacy, backups, demo data."""
