@@ -118,13 +118,15 @@ def test_head_revision_is_what_the_server_requires():
 
 
 async def test_call_tables_are_readable_and_erasable_by_the_platform_role(empty_database):
-    """0006 grants the tenants work's platform role (when it exists) what a caller's
+    """0006 grants the platform role (migration 0005) what a caller's
     export and erasure need on calls and call_transcript_turns: SELECT and DELETE."""
     url, role = empty_database
     platform = f"{role}_platform"
     connection = await asyncpg.connect(url)
     try:
-        await connection.execute(f'CREATE ROLE "{platform}" NOLOGIN')
+        grants = "SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = $1"
+        await asyncio.to_thread(migrate.upgrade, url, role, "0005")  # creates the role
+        before = await connection.fetchval(grants, platform)
         await asyncio.to_thread(migrate.upgrade, url, role)
         for table in ("calls", "call_transcript_turns"):
             for privilege, expected in (("SELECT", True), ("DELETE", True), ("INSERT", False)):
@@ -136,12 +138,8 @@ async def test_call_tables_are_readable_and_erasable_by_the_platform_role(empty_
                 "SELECT relforcerowsecurity FROM pg_class WHERE relname = $1", table
             )
             assert forced
-        await asyncio.to_thread(migrate.downgrade, url, role, "0002")
-        assert not await connection.fetchval(
-            "SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = $1",
-            platform,
-        )
+        await asyncio.to_thread(migrate.downgrade, url, role, "0005")
+        assert await connection.fetchval(grants, platform) == before
     finally:
-        await connection.execute(f'DROP OWNED BY "{platform}"')
-        await connection.execute(f'DROP ROLE IF EXISTS "{platform}"')
+        await asyncio.to_thread(migrate.downgrade, url, role, "base")
         await connection.close()

@@ -13,10 +13,11 @@ import pytest
 from alice_server.auth import mint_platform_token
 from alice_server.storage.data_tables import AUDIT_TABLE, TENANT_DATA_TABLES
 from alice_server.testing import temporary_database
+from chad_client.v1 import call_service_pb2 as calls_pb
+from chad_client.v1 import call_service_pb2_grpc, privacy_service_pb2_grpc, tenant_service_pb2_grpc
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import privacy_service_pb2 as pb
-from chad_client.v1 import privacy_service_pb2_grpc, tenant_service_pb2_grpc
 from chad_client.v1 import resources_pb2 as res
 from chad_client.v1 import tenant_service_pb2 as ten
 from tests.conftest import TenantHandle, create_customer
@@ -44,24 +45,44 @@ def phone() -> str:
     return f"+1555{secrets.randbelow(10**7):07d}"
 
 
-async def give_caller_history(memories, contexts, tenant: TenantHandle, user_id: str) -> None:
+async def give_caller_history(
+    memories, contexts, tenant: TenantHandle, user_id: str, calls=None
+) -> None:
     """Rows in every caller table: memories, a processed call (summary, metrics,
-    profile, averages)."""
+    profile, averages) and, given the CallService stub, the call's record and its
+    stored transcript turns (the call is then summarised from them)."""
     md = tenant.metadata()
     for key in ("name", "contact_time"):
         await memories.StoreMemory(
             mem.StoreMemoryRequest(user_id=user_id, type="fact", key=key, value=struct(v=key)),
             metadata=md,
         )
+    call_id = f"CA-{secrets.token_hex(6)}"
+    caller_says = "Hi, I need to add my daughter to my policy."
+    agent_says = "Sure, what is her date of birth?"
+    if calls is not None:
+        await calls.AppendTranscriptTurns(
+            calls_pb.AppendTranscriptTurnsRequest(
+                user_id=user_id,
+                call_id=call_id,
+                turns=[
+                    calls_pb.TranscriptTurn(sequence=0, role=res.ROLE_CALLER, content=caller_says),
+                    calls_pb.TranscriptTurn(sequence=1, role=res.ROLE_AGENT, content=agent_says),
+                ],
+            ),
+            metadata=md,
+        )
+        await contexts.ProcessCall(
+            ctx.ProcessCallRequest(user_id=user_id, call_id=call_id), metadata=md
+        )
+        return
     await contexts.ProcessCall(
         ctx.ProcessCallRequest(
             user_id=user_id,
-            call_id=f"CA-{secrets.token_hex(6)}",
+            call_id=call_id,
             turns=[
-                res.Turn(
-                    role=res.ROLE_CALLER, content="Hi, I need to add my daughter to my policy."
-                ),
-                res.Turn(role=res.ROLE_AGENT, content="Sure, what is her date of birth?"),
+                res.Turn(role=res.ROLE_CALLER, content=caller_says),
+                res.Turn(role=res.ROLE_AGENT, content=agent_says),
             ],
         ),
         metadata=md,
@@ -85,10 +106,11 @@ async def test_every_table_with_tenant_data_is_declared(database):
     assert tables - {AUDIT_TABLE} == {t.name for t in TENANT_DATA_TABLES}
 
 
-async def test_export_and_erase_one_caller(privacy_stub, memories, contexts, peterson):
+async def test_export_and_erase_one_caller(privacy_stub, memories, contexts, channel, peterson):
     caller, other = phone(), phone()
-    await give_caller_history(memories, contexts, peterson, caller)
-    await give_caller_history(memories, contexts, peterson, other)
+    calls = call_service_pb2_grpc.CallServiceStub(channel)
+    await give_caller_history(memories, contexts, peterson, caller, calls)
+    await give_caller_history(memories, contexts, peterson, other, calls)
     md = peterson.metadata(scope=PRIVACY)
 
     written = [
@@ -108,6 +130,8 @@ async def test_export_and_erase_one_caller(privacy_stub, memories, contexts, pet
         "personality_averages": 1,
         "call_summaries": 1,
         "personality_metrics": 1,
+        "calls": 1,
+        "call_transcript_turns": 2,
         "memories": 2,
     }
 
