@@ -12,10 +12,11 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import grpc
 import sqlalchemy.exc
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from alice_server import logs
+from alice_server import __version__, logs
 from alice_server.auth import SCOPE_READ, SCOPE_WRITE, mint_token
 from alice_server.config import ConfigError, Settings
 from alice_server.domain import customers
@@ -49,6 +50,13 @@ def server_main(argv: Sequence[str] | None = None) -> int:
         "DATABASE_URL an embedded PostgreSQL in ALICE_DATA_DIR is used.",
     )
     parser.add_argument("--listen", help="host:port to listen on (overrides ALICE_LISTEN_ADDRESS)")
+    parser.add_argument(
+        "--health-check",
+        action="store_true",
+        help="ask the server at the listen address (or --listen) for its gRPC health and exit "
+        "0 if it is SERVING, 1 otherwise (the container's HEALTHCHECK)",
+    )
+    parser.add_argument("--version", action="version", version=f"alice-server {__version__}")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -57,7 +65,9 @@ def server_main(argv: Sequence[str] | None = None) -> int:
             settings.validate()
     except ConfigError as exc:
         return _fail("alice-server", str(exc))
-    logs.configure(settings.log_level)
+    if args.health_check:
+        return _health_check(settings)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         secret = jwt_secret(settings)
         asyncio.run(serve(settings, secret))
@@ -70,6 +80,21 @@ def server_main(argv: Sequence[str] | None = None) -> int:
         reason = f"{type(cause or exc).__name__}: {cause or exc.orig}"
         return _fail("alice-server", f"cannot use the database: {reason}", 1)
     return 0
+
+
+def _health_check(settings: Settings) -> int:
+    from alice_server.health import probe
+
+    host, _, port = settings.listen_address.rpartition(":")
+    if host in ("", "0.0.0.0", "[::]", "::"):  # noqa: S104 - a wildcard: ask over loopback
+        host = "127.0.0.1"
+    root = settings.tls_cert_file.read_bytes() if settings.tls_cert_file else None
+    try:
+        status = asyncio.run(probe(f"{host}:{port}", root_certificate=root))
+    except grpc.aio.AioRpcError as exc:
+        return _fail("alice-server", f"health check of {host}:{port} failed: {exc.code().name}", 1)
+    print(status)
+    return 0 if status == "SERVING" else 1
 
 
 async def serve(settings: Settings, secret: str) -> None:

@@ -12,6 +12,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from alice_server import metrics
 from alice_server.auth import SCOPE_READ, SCOPE_WRITE, TokenVerifier
 from alice_server.config import Settings
 from alice_server.domain.callers import CallerViews
@@ -23,10 +24,12 @@ from alice_server.domain.memories import MemoryStore
 from alice_server.domain.paging import PageTokens
 from alice_server.domain.ratelimit import RateLimiter
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
+from alice_server.health import HealthMonitor
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
 from alice_server.servicers.context import ContextServicer
 from alice_server.servicers.memory import MemoryServicer
 from alice_server.storage.database import Database
+from alice_server.storage.migrate import head_revision
 from chad_client.v1 import (
     context_service_pb2,
     context_service_pb2_grpc,
@@ -88,13 +91,23 @@ class AliceServer:
                     initializer=warm_up,
                 )
             self.summarizer = HeuristicSummarizer(self._pool)
+        self.summarizer = metrics.InstrumentedSummarizer(self.summarizer)
         tokens = PageTokens(self.jwt_secret)
         normalize = UserIdNormalizer(self.settings.default_region)
         db = self.database
         self.health = health.aio.HealthServicer()
+        # NOT_SERVING while the database is unreachable or its schema is not at head.
+        self.monitor = HealthMonitor(
+            self.health,
+            [s.full_name for s in SERVICES],
+            db.ping,
+            head_revision(),
+            self.settings.health_check_seconds,
+        )
+        self.metrics_endpoint: metrics.MetricsEndpoint | None = None
         self.server = grpc.aio.server(
             interceptors=[
-                StatusInterceptor(),
+                StatusInterceptor(self.settings.access_log_level, self.monitor.poke),
                 AuthInterceptor(
                     TokenVerifier(self.jwt_secret),
                     CustomerDirectory(db, self.settings.customer_cache_seconds),
@@ -158,16 +171,25 @@ class AliceServer:
         if self._pool is not None:  # start the workers now, not on the first call
             await asyncio.get_running_loop().run_in_executor(self._pool, warm_up)
         await self.server.start()
-        for service in ("", *(s.full_name for s in SERVICES)):
-            await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        await self.monitor.start()
+        metrics.watch_pool(self.database.pool_stats)
+        if self.settings.metrics_address:
+            self.metrics_endpoint = metrics.MetricsEndpoint(self.settings.metrics_address)
+            host = self.settings.metrics_address.rpartition(":")[0]
+            logger.info("metrics on http://%s:%d/metrics", host, self.metrics_endpoint.port)
         logger.info("serving on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let running calls finish within the grace period, stop."""
         await self.health.enter_graceful_shutdown()
+        metrics.HEALTH_SERVING.set(0)
+        await self.monitor.stop()
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.metrics_endpoint is not None:
+            self.metrics_endpoint.close()
+            self.metrics_endpoint = None
 
     async def wait_for_termination(self) -> None:
         await self.server.wait_for_termination()

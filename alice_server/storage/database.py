@@ -118,5 +118,17 @@ class Database:
                 f"this server needs {head}: run `alice-admin migrate` first"
             )
 
+    async def ping(self) -> str | None:
+        """One round trip for the health monitor: the schema revision (None: unmigrated)."""
+        async with self.engine.connect() as connection:
+            return await current_revision(connection)
+
+    def pool_stats(self) -> tuple[int, int, int]:
+        """(open, in use, waiting) connections of the pool, for the metrics."""
+        pool = self.engine.pool
+        checked_out = int(getattr(pool, "checkedout", lambda: 0)())
+        open_now = checked_out + int(getattr(pool, "checkedin", lambda: 0)())
+        return open_now, checked_out, 0
+
     async def close(self) -> None:
         await self.engine.dispose()
