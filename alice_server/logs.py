@@ -246,13 +246,20 @@ class ThrottleFilter(logging.Filter):
             self._emitting = False
 
 
-def configure(level: str, fmt: str = "text") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def make_handler(
+    stream: Any = None, fmt: str = "text", throttle: ThrottleFilter | None = None
+) -> logging.Handler:
+    """The handler `configure` installs: RPC fields, throttling, text or JSON."""
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(RpcContextFilter())
-    handler.addFilter(ThrottleFilter())
+    handler.addFilter(throttle or ThrottleFilter())
+    return handler
+
+
+def configure(level: str, fmt: str = "text") -> None:
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [make_handler(None, fmt)]
     root.setLevel(level)
     # Quiet libraries at INFO; their warnings still show.
     for noisy in ("sqlalchemy", "alembic", "asyncio", "pgserver", "grpc"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem_pb
 
 logger = logging.getLogger("chad_client")
+REQUEST_ID_HEADER = "x-request-id"
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -145,7 +147,35 @@ class AliceClient:
         timeout: float,
         idempotent: bool,
     ) -> R:
-        """One RPC within one deadline: token, retries, typed errors."""
+        """One RPC within one deadline: token, retries, typed errors.
+
+        Every attempt of the call carries the same `x-request-id`; Alice logs it
+        on every line of the call, and a failure exposes it as `error.request_id`.
+        """
+        request_id = uuid.uuid4().hex
+        try:
+            return await self._attempts(
+                customer_id,
+                method,
+                request,
+                timeout=timeout,
+                idempotent=idempotent,
+                request_id=request_id,
+            )
+        except errors.AliceError as error:
+            error.request_id = request_id
+            raise
+
+    async def _attempts(
+        self,
+        customer_id: int,
+        method: Callable[..., Awaitable[R]],
+        request: Any,
+        *,
+        timeout: float,
+        idempotent: bool,
+        request_id: str,
+    ) -> R:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         retries = 0
@@ -159,7 +189,12 @@ class AliceClient:
             token = await self.tokens.token_for(customer_id)
             try:
                 return await method(
-                    request, timeout=remaining, metadata=(("authorization", f"Bearer {token}"),)
+                    request,
+                    timeout=remaining,
+                    metadata=(
+                        ("authorization", f"Bearer {token}"),
+                        (REQUEST_ID_HEADER, request_id),
+                    ),
                 )
             except grpc.aio.AioRpcError as exc:
                 code = exc.code()
