@@ -4,7 +4,8 @@
 and at once when an RPC found the database unavailable, whether it answers
 and whether its schema is at the revision this code needs. The gRPC health
 service reports NOT_SERVING while either is false and SERVING again when both
-hold. RPCs never wait for a health check: the check runs beside them.
+hold (while not serving it looks again every second). RPCs never wait for a
+health check: the check runs beside them, one query per period.
 Shutting down (AliceServer.stop) stops the monitor and turns every service
 NOT_SERVING before anything else.
 """
@@ -25,6 +26,7 @@ logger = logging.getLogger("alice.health")
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+RECHECK_SECONDS = 1.0
 
 
 class HealthMonitor:
@@ -66,8 +68,10 @@ class HealthMonitor:
 
     async def _run(self) -> None:
         while True:
+            # While not serving, look again every second at most: recovery shows soon.
+            period = self._period if self.serving else min(self._period, RECHECK_SECONDS)
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._period):
+                async with asyncio.timeout(period):
                     await self._wake.wait()
             self._wake.clear()
             await self.check()
