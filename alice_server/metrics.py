@@ -24,10 +24,20 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
+from prometheus_client import (
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    disable_created_metrics,
+    start_http_server,
+)
 
 from alice_server import __version__
 from alice_server.domain.summarizer import CallAnalysis, Summarizer, TranscriptTurn
+
+# No `_created` series: one more series per label set, and nothing reads them.
+disable_created_metrics()
 
 RPC_REQUESTS = Counter(
     "alice_rpc_requests",
