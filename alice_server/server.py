@@ -151,18 +151,15 @@ class AliceServer:
 
     def _bind(self, address: str) -> int:
         settings = self.settings
-        if settings.tls_cert_file and settings.tls_key_file:
-            credentials = grpc.ssl_server_credentials(
-                [
-                    (
-                        settings.tls_key_file.read_bytes(),
-                        settings.tls_cert_file.read_bytes(),
-                    )
-                ]
-            )
-            port = self.server.add_secure_port(address, credentials)
-        else:
-            port = self.server.add_insecure_port(address)
+        try:
+            if settings.tls_cert_file and settings.tls_key_file:
+                key, chain = settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes()
+                credentials = grpc.ssl_server_credentials([(key, chain)])
+                port = self.server.add_secure_port(address, credentials)
+            else:
+                port = self.server.add_insecure_port(address)
+        except RuntimeError:  # recent grpcio raises where older ones returned 0
+            port = 0
         if port == 0:
             raise OSError(f"cannot listen on {address} (in use, or not a local address)")
         return int(port)
