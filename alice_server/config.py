@@ -106,6 +106,15 @@ class Settings:
             raise ConfigError(
                 f"ALICE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}"
             )
+        for name, url in (
+            ("DATABASE_URL", self.database_url),
+            ("ALICE_ADMIN_DATABASE_URL", self.admin_database_url),
+        ):
+            if url is not None and not re.match(r"postgres(ql)?(\+\w+)?://", url):
+                raise ConfigError(
+                    f"{name} must be a PostgreSQL URL such as "
+                    "postgresql://user:password@host:5432/alice"
+                )
         if self.log_format not in {"text", "json"}:
             raise ConfigError(f"ALICE_LOG_FORMAT must be json or text, got {self.log_format!r}")
         if self.access_log_level not in {"DEBUG", "INFO", "WARNING"}:
