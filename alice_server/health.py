@@ -21,6 +21,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from alice_server import metrics
+from alice_server.domain.errors import ServerBusy
 
 logger = logging.getLogger("alice.health")
 
@@ -86,6 +87,10 @@ class HealthMonitor:
                 problem = f"schema at {revision or 'no revision'}, this server needs {self._head}"
         except asyncio.CancelledError:
             raise
+        except ServerBusy:
+            # Every connection is in use: the database answers, the server is
+            # busy. Busy is not down; the state stays as it was.
+            return bool(self.serving)
         except Exception as exc:  # noqa: BLE001 - any failure of the probe means "not serving"
             metrics.DB_UP.set(0)
             problem = f"database unreachable ({type(exc).__name__})"

@@ -27,7 +27,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -191,10 +191,17 @@ class ThrottleFilter(logging.Filter):
     message template. When a key's interval ends with lines dropped, the next
     record passing through first emits one WARNING saying how many."""
 
-    def __init__(self, limit: int = 20, interval: float = 10.0) -> None:
+    def __init__(
+        self,
+        limit: int = 20,
+        interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self.limit = limit
         self.interval = interval
+        self._clock = clock
+        self.counted = 0  # records with a key, passed or dropped
         self._windows: dict[Hashable, list[float]] = {}  # key -> [start, passed, dropped]
         self._lock = threading.Lock()
         self._emitting = False
@@ -210,7 +217,7 @@ class ThrottleFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if self._emitting:
             return True
-        now = time.monotonic()
+        now = self._clock()
         expired: list[tuple[Hashable, int]] = []
         with self._lock:
             for key, window in list(self._windows.items()):
@@ -221,6 +228,7 @@ class ThrottleFilter(logging.Filter):
             key = self._key(record)
             keep = True
             if key is not None:
+                self.counted += 1
                 window = self._windows.setdefault(key, [now, 0, 0])
                 if window[1] < self.limit:
                     window[1] += 1

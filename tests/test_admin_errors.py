@@ -73,7 +73,7 @@ async def test_expected_failures_are_one_line(database, superuser_url):
 
     unreachable = {"ALICE_ADMIN_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/alice"}
     code, _, err = await admin("list-customers", **unreachable)
-    assert code == 1 and "cannot reach the database" in one_line(err)
+    assert code != 0 and "cannot reach the database" in one_line(err)
 
     missing = libpq_url(with_database(superuser_url, f"alice_missing_{uuid.uuid4().hex[:8]}"))
     code, _, err = await admin("migrate", ALICE_ADMIN_DATABASE_URL=missing)

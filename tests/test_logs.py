@@ -8,7 +8,7 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import grpc
@@ -170,20 +170,32 @@ async def test_chad_client_sends_a_request_id_and_exposes_it_on_errors(alice, pe
     assert [line["request_id"] for line in access] == [request_id]
 
 
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(1000):  # up to 10 s
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail("the condition never held")
+
+
 async def test_repeated_failures_are_bounded_with_a_count_of_the_dropped(alice, memories):
-    throttle = logs.ThrottleFilter(limit=5, interval=1.0)
+    now = [1000.0]  # the filter's clock, moved by the test: no timing in the test
+    throttle = logs.ThrottleFilter(limit=5, interval=10.0, clock=lambda: now[0])
     request = mem.ListMemoriesRequest(user_id="+15550000001")
     bad_token = (("authorization", "Bearer not-a-jwt"),)
     with captured(throttle=throttle) as stream:
         for _ in range(40):
             with pytest.raises(grpc.aio.AioRpcError):
                 await memories.ListMemories(request, metadata=bad_token)
-        await asyncio.sleep(1.1)
+        # The server logs the access line just after the client has its answer.
+        await _until(lambda: throttle.counted == 40)
+        now[0] += 10.5  # the interval ends
         with pytest.raises(grpc.aio.AioRpcError):
             await memories.ListMemories(request, metadata=bad_token)
+        await _until(lambda: throttle.counted == 41)
     lines = json_lines(stream)
     refused = [line for line in lines if line.get("code") == "UNAUTHENTICATED"]
-    assert len(refused) == 6  # 5 in the first interval, 1 in the next
+    assert len(refused) == 6, "\n".join(map(str, lines))  # 5 in the first interval, 1 in the next
     dropped = [line for line in lines if "dropped" in line]
     assert len(dropped) == 1
     assert dropped[0]["dropped"] == 35
