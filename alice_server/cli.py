@@ -200,6 +200,8 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
             "WARNING" if settings.log_level == "INFO" else settings.log_level,
             settings.log_format,
         )
+        if settings.log_level != "DEBUG":  # alice-admin says what failed, in one line
+            logging.getLogger("alice.storage").setLevel(logging.ERROR)
         if args.command == "mint-token":
             if args.customer_id <= 0 or args.ttl <= 0:
                 return _fail("alice-admin", "--customer-id and --ttl must be positive")

@@ -149,7 +149,12 @@ class MetricsEndpoint:
         host = host.strip("[]") or "0.0.0.0"  # noqa: S104 - the operator chose the address
         self._server: Any
         self._thread: threading.Thread
-        self._server, self._thread = start_http_server(int(port), host)
+        try:
+            self._server, self._thread = start_http_server(int(port), host)
+        except OSError as exc:
+            raise OSError(
+                f"cannot serve metrics on {address} (ALICE_METRICS_ADDRESS): {exc.strerror or exc}"
+            ) from None
         self.port: int = int(self._server.server_port)
 
     def close(self) -> None:

@@ -165,15 +165,16 @@ class AliceServer:
         return int(port)
 
     async def start(self) -> None:
-        if self._pool is not None:  # start the workers now, not on the first call
-            await asyncio.get_running_loop().run_in_executor(self._pool, warm_up)
-        await self.server.start()
-        await self.monitor.start()
-        metrics.watch_pool(self.database.pool_stats)
+        # The metrics port first: if it is taken, nothing else has started yet.
         if self.settings.metrics_address:
             self.metrics_endpoint = metrics.MetricsEndpoint(self.settings.metrics_address)
             host = self.settings.metrics_address.rpartition(":")[0]
             logger.info("metrics on http://%s:%d/metrics", host, self.metrics_endpoint.port)
+        metrics.watch_pool(self.database.pool_stats)
+        if self._pool is not None:  # start the workers now, not on the first call
+            await asyncio.get_running_loop().run_in_executor(self._pool, warm_up)
+        await self.monitor.start()  # the first health answer is already the truth
+        await self.server.start()
         logger.info("serving on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
