@@ -202,6 +202,7 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
         )
         if settings.log_level != "DEBUG":  # alice-admin says what failed, in one line
             logging.getLogger("alice.storage").setLevel(logging.ERROR)
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         if args.command == "mint-token":
             if args.customer_id <= 0 or args.ttl <= 0:
                 return _fail("alice-admin", "--customer-id and --ttl must be positive")

@@ -55,6 +55,11 @@ def explain(exc: BaseException, app_role: str = "alice_app") -> str | None:
             | asyncpg.exceptions.InvalidAuthorizationSpecificationError,
         ):
             return f"the database refused the login: {_line(error)}"
+        if isinstance(error, asyncpg.exceptions.UndefinedTableError):
+            return (
+                f"the database is not migrated ({_line(error)}): run `alice-admin migrate` "
+                "first, with ALICE_ADMIN_DATABASE_URL naming this database"
+            )
         if isinstance(error, asyncpg.exceptions.UniqueViolationError):
             what = error.constraint_name or "a unique key"
             return f"refused by the database: the value of {what} exists already"

@@ -79,6 +79,17 @@ async def test_expected_failures_are_one_line(database, superuser_url):
     code, _, err = await admin("migrate", ALICE_ADMIN_DATABASE_URL=missing)
     assert code == 1 and "create the database first" in one_line(err)
 
+    empty = f"alice_empty_{uuid.uuid4().hex[:8]}"
+    server = await asyncpg.connect(libpq_url(superuser_url))
+    try:
+        await server.execute(f'CREATE DATABASE "{empty}"')
+        unmigrated = libpq_url(with_database(superuser_url, empty))
+        code, _, err = await admin("list-customers", ALICE_ADMIN_DATABASE_URL=unmigrated)
+        assert code == 1 and "run `alice-admin migrate` first" in one_line(err)
+    finally:
+        await server.execute(f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)')
+        await server.close()
+
     phone = f"+1555{uuid.uuid4().int % 10**7:07d}"
     code, _, err = await admin("create-customer", "--name", "A", "--phone", phone, **owner)
     assert code == 0, err
