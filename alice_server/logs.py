@@ -159,6 +159,10 @@ _STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__di
 }
 
 
+def _or_null(value: Any) -> Any:
+    return None if value == "-" else value
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, the RPC's fields,
     and any `extra=` fields the call site added (code, duration_ms...)."""
@@ -170,9 +174,10 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "customer_id": getattr(record, "customer_id", "-"),
-            "method": getattr(record, "method", "-"),
-            "request_id": getattr(record, "request_id", "-"),
+            # null outside an RPC (one type per field for log pipelines)
+            "customer_id": _or_null(getattr(record, "customer_id", None)),
+            "method": _or_null(getattr(record, "method", None)),
+            "request_id": _or_null(getattr(record, "request_id", None)),
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
