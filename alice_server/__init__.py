@@ -1,1 +1,3 @@
 """Alice server."""
+
+__version__ = "0.1.0"

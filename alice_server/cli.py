@@ -7,14 +7,18 @@ import asyncio
 import dataclasses
 import json
 import logging
+import re
 import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from alice_server import logs
+import grpc
+
+from alice_server import __version__, logs
 from alice_server.admin import tenant_commands
 from alice_server.auth import SCOPE_READ, SCOPE_WRITE, mint_token
+from alice_server.cli_errors import explain
 from alice_server.config import ConfigError, Settings
 from alice_server.domain import customers
 from alice_server.domain.errors import AliceError, Unavailable
@@ -22,6 +26,7 @@ from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.transcripts import TRANSCRIPT_RETENTION_DAYS
 from alice_server.runtime import Runtime, jwt_secret, open_runtime
 from alice_server.services import admin
+from alice_server.services.customers import CustomerDirectory
 from alice_server.storage import migrate
 from alice_server.storage.database import (
     Database,
@@ -48,6 +53,13 @@ def server_main(argv: Sequence[str] | None = None) -> int:
         "DATABASE_URL an embedded PostgreSQL in ALICE_DATA_DIR is used.",
     )
     parser.add_argument("--listen", help="host:port to listen on (overrides ALICE_LISTEN_ADDRESS)")
+    parser.add_argument(
+        "--health-check",
+        action="store_true",
+        help="ask the server at the listen address (or --listen) for its gRPC health and exit "
+        "0 if it is SERVING, 1 otherwise (the container's HEALTHCHECK)",
+    )
+    parser.add_argument("--version", action="version", version=f"alice-server {__version__}")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -56,7 +68,9 @@ def server_main(argv: Sequence[str] | None = None) -> int:
             settings.validate()
     except ConfigError as exc:
         return _fail("alice-server", str(exc))
-    logs.configure(settings.log_level)
+    if args.health_check:
+        return _health_check(settings)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         secret = jwt_secret(settings)
         asyncio.run(serve(settings, secret))
@@ -65,9 +79,32 @@ def server_main(argv: Sequence[str] | None = None) -> int:
     except (UnsafeDatabaseRole, SchemaOutOfDate, OSError) as exc:
         return _fail("alice-server", str(exc), 1)
     except AliceError as exc:  # the database refused or could not be reached
+        explained = explain(exc, settings.app_role)
+        if explained:
+            return _fail("alice-server", explained, 1)
         reason = f"{type(exc.__cause__ or exc).__name__}: {exc.__cause__ or exc.message}"
         return _fail("alice-server", f"cannot use the database: {reason}", 1)
+    except Exception as exc:
+        explained = explain(exc, settings.app_role)
+        if explained is None:
+            raise
+        return _fail("alice-server", explained, 1)
     return 0
+
+
+def _health_check(settings: Settings) -> int:
+    from alice_server.health import probe
+
+    host, _, port = settings.listen_address.rpartition(":")
+    if host in ("", "0.0.0.0", "[::]", "::"):  # noqa: S104 - a wildcard: ask over loopback
+        host = "127.0.0.1"
+    root = settings.tls_cert_file.read_bytes() if settings.tls_cert_file else None
+    try:
+        status = asyncio.run(probe(f"{host}:{port}", root_certificate=root))
+    except grpc.aio.AioRpcError as exc:
+        return _fail("alice-server", f"health check of {host}:{port} failed: {exc.code().name}", 1)
+    print(status)
+    return 0 if status == "SERVING" else 1
 
 
 async def serve(settings: Settings, secret: str) -> None:
@@ -125,12 +162,19 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
     sub.add_argument("--revision", default="head")
     sub = commands.add_parser("downgrade", help="downgrade the schema to REVISION ('base': all)")
     sub.add_argument("revision")
+    sub.add_argument(
+        "--yes", action="store_true", help="do not ask before 'base' (which deletes all data)"
+    )
 
     sub = commands.add_parser("create-customer", help="add a customer; prints it as JSON")
     sub.add_argument("--name", required=True, help="business name")
     sub.add_argument("--agent-name", default="", help="the voice agent's name for this customer")
     sub.add_argument("--greeting", default="", help="greeting template")
-    sub.add_argument("--phone", help="the customer's telephony number (normalised to E.164)")
+    sub.add_argument(
+        "--phone",
+        help="the customer's telephony number, normalised to E.164 (numbers without a country "
+        "code are read in ALICE_DEFAULT_REGION)",
+    )
     sub.add_argument("--id", type=int, help="explicit id (for imports); default: next free id")
     commands.add_parser("list-customers", help="print all customers as JSON lines")
     for name, text in (
@@ -157,33 +201,71 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
         help="delete expired memories and transcript turns past their retention, of every customer",
     )
     tenant_commands.register(commands)  # t-tenants: onboarding, privacy, backups, demo data
+    parser.add_argument("--version", action="version", version=f"alice-admin {__version__}")
     args = parser.parse_args(argv)
 
+    app_role = "alice_app"
     try:
         settings = Settings.from_env()
-        logs.configure("WARNING" if settings.log_level == "INFO" else settings.log_level)
+        app_role = settings.app_role
+        logs.configure(
+            "WARNING" if settings.log_level == "INFO" else settings.log_level,
+            settings.log_format,
+        )
+        if settings.log_level != "DEBUG":  # alice-admin says what failed, in one line
+            logging.getLogger("alice.storage").setLevel(logging.ERROR)
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         if args.command in tenant_commands.COMMANDS:
             return tenant_commands.run(settings, args)
         if args.command == "mint-token":
             if args.customer_id <= 0 or args.ttl <= 0:
                 return _fail("alice-admin", "--customer-id and --ttl must be positive")
-            print(
-                mint_token(
-                    jwt_secret(settings),
-                    args.customer_id,
-                    scope=args.scope,
-                    ttl_seconds=args.ttl,
-                )
+            secret = jwt_secret(settings)
+        confirmed = args.command != "downgrade" or args.revision != "base" or args.yes
+        if not confirmed and not _confirm("downgrade base drops every Alice table and all data"):
+            return _fail(
+                "alice-admin",
+                "not confirmed: nothing changed (pass --yes to skip the question)",
             )
+        if args.command == "create-customer" and args.phone is not None:
+            args.phone = _telephone_number(args.phone, settings.default_region)
+        if args.command == "mint-token":
+            _with_runtime(settings, args)  # refuses a customer that does not exist
+            print(mint_token(secret, args.customer_id, scope=args.scope, ttl_seconds=args.ttl))
             return 0
         return _with_runtime(settings, args)
     except (ConfigError, AliceError) as exc:
         return _fail("alice-admin", getattr(exc, "message", str(exc)))
+    except Exception as exc:
+        explained = explain(exc, app_role)
+        if explained is None:
+            raise
+        return _fail("alice-admin", explained, 1)
+
+
+def _confirm(what: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    answer = input(f"{what}. Type 'yes' to continue: ")
+    return answer.strip().lower() == "yes"
+
+
+def _telephone_number(raw: str, region: str) -> str:
+    """E.164, or a ConfigError saying what a telephone number looks like."""
+    normalised = UserIdNormalizer(region)(raw, field="--phone")
+    if not re.fullmatch(r"\+[1-9]\d{6,14}", normalised):
+        raise ConfigError(
+            f"--phone must be a telephone number such as +18005551234 or (800) 555-1234 "
+            f"(without a country code it is read in ALICE_DEFAULT_REGION={region}), got {raw!r}"
+        )
+    return normalised
 
 
 def _with_runtime(settings: Settings, args: argparse.Namespace) -> int:
     runtime = open_runtime(settings)
     try:
+        if args.command == "mint-token":  # the service role can look a customer up
+            return asyncio.run(_run_admin(runtime, args))
         admin_url = runtime.require_admin_url()
         if args.command == "migrate":
             migrate.upgrade(admin_url, settings.app_role, args.revision)
@@ -199,7 +281,15 @@ def _with_runtime(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _run_admin(runtime: Runtime, args: argparse.Namespace) -> int:
-    settings = runtime.settings
+    if args.command == "mint-token":
+        # Through the service role (RLS shows it that one customer) or the owner.
+        url = runtime.app_url or runtime.require_admin_url()
+        database = Database(url, PoolOptions(size=1))
+        try:
+            await CustomerDirectory(database, 0).check_active(args.customer_id)
+        finally:
+            await database.close()
+        return 0
     database = Database(runtime.require_admin_url(), PoolOptions(size=1))
     try:
         if args.command == "purge-expired":
@@ -210,14 +300,13 @@ async def _run_admin(runtime: Runtime, args: argparse.Namespace) -> int:
             return 0
         result: Any
         if args.command == "create-customer":
-            phone = UserIdNormalizer(settings.default_region)(args.phone) if args.phone else None
             result = await admin.create_customer(
                 database,
                 customers.new_customer(
                     business_name=args.name,
                     agent_name=args.agent_name,
                     greeting_template=args.greeting,
-                    twilio_phone_number=phone,
+                    twilio_phone_number=args.phone,
                     customer_id=args.id,
                 ),
             )

@@ -51,6 +51,10 @@ class Settings:
     platform_database_url: str | None = None
     expiry_interval_seconds: float = 300.0
     expiry_batch_size: int = 1000
+    log_format: str = "text"
+    access_log_level: str = "DEBUG"
+    metrics_address: str | None = None
+    health_check_seconds: float = 5.0
 
     @property
     def embedded(self) -> bool:
@@ -92,6 +96,10 @@ class Settings:
                 "ALICE_EXPIRY_INTERVAL_SECONDS", 300.0, minimum=0
             ),
             expiry_batch_size=reader.integer("ALICE_EXPIRY_BATCH_SIZE", 1000, minimum=1),
+            log_format=(reader.text("ALICE_LOG_FORMAT") or "text").lower(),
+            access_log_level=(reader.text("ALICE_ACCESS_LOG_LEVEL") or "DEBUG").upper(),
+            metrics_address=reader.text("ALICE_METRICS_ADDRESS"),
+            health_check_seconds=reader.number("ALICE_HEALTH_CHECK_SECONDS", 5.0, minimum=0.05),
         )
         settings.validate()
         return settings
@@ -110,6 +118,29 @@ class Settings:
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ConfigError(
                 f"ALICE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}"
+            )
+        for name, url in (
+            ("DATABASE_URL", self.database_url),
+            ("ALICE_ADMIN_DATABASE_URL", self.admin_database_url),
+        ):
+            if url is not None and not re.match(r"postgres(ql)?(\+\w+)?://", url):
+                raise ConfigError(
+                    f"{name} must be a PostgreSQL URL such as "
+                    "postgresql://user:password@host:5432/alice"
+                )
+        if self.log_format not in {"text", "json"}:
+            raise ConfigError(f"ALICE_LOG_FORMAT must be json or text, got {self.log_format!r}")
+        if self.access_log_level not in {"DEBUG", "INFO", "WARNING"}:
+            raise ConfigError(
+                "ALICE_ACCESS_LOG_LEVEL must be DEBUG, INFO or WARNING, "
+                f"got {self.access_log_level!r}"
+            )
+        if self.metrics_address is not None and not re.fullmatch(
+            r"(\[[0-9a-fA-F:]+\]|[\w.-]*):\d{1,5}", self.metrics_address
+        ):
+            raise ConfigError(
+                "ALICE_METRICS_ADDRESS must be host:port (for example 0.0.0.0:9464 or "
+                f"127.0.0.1:9464), got {self.metrics_address!r}"
             )
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ConfigError("set both ALICE_TLS_CERT_FILE and ALICE_TLS_KEY_FILE, or neither")

@@ -12,14 +12,12 @@ Order (outermost first): StatusInterceptor, AuthInterceptor.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -27,6 +25,7 @@ from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from alice_server import logs, metrics
 from alice_server.auth import Platform, TokenVerifier, bind_tenant, unbind_tenant
 from alice_server.domain import errors
 from alice_server.domain.ratelimit import RateLimiter
@@ -95,18 +94,6 @@ def _streaming(inner: Callable[..., Any], method: str, around: Around) -> Callab
     return behaviour
 
 
-@dataclass
-class RpcInfo:
-    """What the outer interceptor learns from the inner one, for the access log."""
-
-    method: str
-    customer_id: int | None = None
-    started: float = field(default_factory=time.perf_counter)
-
-
-_rpc_info: contextvars.ContextVar[RpcInfo] = contextvars.ContextVar("alice_rpc")
-
-
 class _WrappingInterceptor(grpc.aio.ServerInterceptor):
     """Runs every non-public RPC inside `self.around(method, context)`."""
 
@@ -128,14 +115,26 @@ class _WrappingInterceptor(grpc.aio.ServerInterceptor):
 
 
 class StatusInterceptor(_WrappingInterceptor):
-    """Turns exceptions into statuses, bounds work by the deadline, logs each RPC."""
+    """Turns exceptions into statuses, bounds work by the deadline, and writes
+    each RPC's access line and metrics. It opens the RPC's log context (method,
+    request id, later the customer) and returns the request id to the client in
+    the initial metadata (`x-request-id`)."""
+
+    def __init__(
+        self,
+        access_level: str = "DEBUG",
+        on_database_unavailable: Callable[[], None] | None = None,
+    ) -> None:
+        self._access_level = logging.getLevelName(access_level)
+        self._on_database_unavailable = on_database_unavailable
 
     @asynccontextmanager
     async def around(self, method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
-        info = RpcInfo(method)
-        token = _rpc_info.set(info)
+        rpc = logs.RpcContext(method, logs.request_id_from(context.invocation_metadata()))
+        token = logs.bind_rpc(rpc)
         code = grpc.StatusCode.OK
         try:
+            await context.send_initial_metadata(((logs.REQUEST_ID_HEADER, rpc.request_id),))
             remaining = context.time_remaining()
             async with asyncio.timeout(remaining):
                 yield
@@ -148,21 +147,37 @@ class StatusInterceptor(_WrappingInterceptor):
         except Exception as exc:  # noqa: BLE001 - this is the one place that maps them all
             status = _to_status(exc, method)
             code = status.code
+            if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                metrics.rate_limited(rpc.customer_id)
+            elif (
+                isinstance(exc, errors.Unavailable)
+                and not isinstance(exc, errors.ServerBusy)
+                and self._on_database_unavailable is not None
+            ):
+                self._on_database_unavailable()  # health checks the database now
             await context.abort(status.code, status.details, status.trailing_metadata)
         finally:
-            _rpc_info.reset(token)
-            elapsed_ms = (time.perf_counter() - info.started) * 1000
-            level = logging.DEBUG if code == grpc.StatusCode.OK else logging.INFO
-            if code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN):
-                level = logging.ERROR
+            elapsed = time.perf_counter() - rpc.started
+            metrics.observe_rpc(method, rpc.customer_id, code.name, elapsed)
+            if code == grpc.StatusCode.OK:
+                level, throttle = self._access_level, None
+            elif code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN):
+                level, throttle = logging.ERROR, (method, code.name)
+            else:
+                level, throttle = logging.INFO, (method, code.name)
             logger.log(
                 level,
                 "%s %s %.1fms",
                 method,
                 code.name,
-                elapsed_ms,
-                extra={"customer_id": info.customer_id},
+                elapsed * 1000,
+                extra={
+                    "code": code.name,
+                    "duration_ms": round(elapsed * 1000, 1),
+                    "throttle_key": throttle,
+                },
             )
+            logs.unbind_rpc(token)
 
 
 class _Status:
@@ -185,7 +200,14 @@ def _to_status(exc: BaseException, method: str) -> _Status:
     if isinstance(exc, TimeoutError):
         return _Status(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline expired")
     reference = uuid.uuid4().hex[:12]
-    logger.error("unexpected error in %s (reference %s)", method, reference, exc_info=exc)
+    # Never exc_info: driver exceptions print their SQL parameters (phone
+    # numbers, memory values, transcripts). Types and locations only.
+    logger.error(
+        "unexpected error in %s (reference %s)\n%s",
+        method,
+        reference,
+        logs.describe_exception(exc),
+    )
     return _Status(grpc.StatusCode.INTERNAL, f"internal error (reference {reference})")
 
 
@@ -241,9 +263,9 @@ class AuthInterceptor(_WrappingInterceptor):
         if method in self._platform_scopes:
             raise errors.PermissionDenied(f"{method} needs a platform token (platform:admin)")
         tenant = principal
-        info = _rpc_info.get(None)
-        if info is not None:
-            info.customer_id = tenant.customer_id
+        rpc = logs.current_rpc()
+        if rpc is not None:
+            rpc.customer_id = tenant.customer_id
         required = self._scopes.get(method)
         if required is None:
             raise errors.PermissionDenied(f"{method} is not open to tokens")

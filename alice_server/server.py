@@ -12,6 +12,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from alice_server import metrics
 from alice_server.auth import (
     SCOPE_PLATFORM_ADMIN,
     SCOPE_PLATFORM_LOOKUP,
@@ -26,6 +27,7 @@ from alice_server.domain.privacy import SubjectHasher
 from alice_server.domain.ratelimit import RateLimiter
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.domain.tenants import PhoneNumbers
+from alice_server.health import HealthMonitor
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
 from alice_server.servicers.calls import CallServicer
 from alice_server.servicers.context import ContextServicer
@@ -43,6 +45,7 @@ from alice_server.services.stats import StatsService
 from alice_server.services.tenants import CustomerAdmin, TenantProfiles
 from alice_server.services.transcripts import TranscriptService
 from alice_server.storage.database import Database
+from alice_server.storage.migrate import head_revision
 from chad_client.v1 import (
     call_service_pb2,
     call_service_pb2_grpc,
@@ -150,14 +153,24 @@ class AliceServer:
                     initializer=warm_up,
                 )
             self.summarizer = HeuristicSummarizer(self._pool)
+        self.summarizer = metrics.InstrumentedSummarizer(self.summarizer)
         tokens = PageTokens(self.jwt_secret)
         normalize = UserIdNormalizer(self.settings.default_region)
         db = self.database
         self.health = health.aio.HealthServicer()
         directory = CustomerDirectory(db, self.settings.customer_cache_seconds)
+        # NOT_SERVING while the database is unreachable or its schema is not at head.
+        self.monitor = HealthMonitor(
+            self.health,
+            [s.full_name for s in SERVICES],
+            db.ping,
+            head_revision(),
+            self.settings.health_check_seconds,
+        )
+        self.metrics_endpoint: metrics.MetricsEndpoint | None = None
         self.server = grpc.aio.server(
             interceptors=[
-                StatusInterceptor(),
+                StatusInterceptor(self.settings.access_log_level, self.monitor.poke),
                 AuthInterceptor(
                     TokenVerifier(self.jwt_secret),
                     directory,
@@ -227,38 +240,45 @@ class AliceServer:
 
     def _bind(self, address: str) -> int:
         settings = self.settings
-        if settings.tls_cert_file and settings.tls_key_file:
-            credentials = grpc.ssl_server_credentials(
-                [
-                    (
-                        settings.tls_key_file.read_bytes(),
-                        settings.tls_cert_file.read_bytes(),
-                    )
-                ]
-            )
-            port = self.server.add_secure_port(address, credentials)
-        else:
-            port = self.server.add_insecure_port(address)
+        try:
+            if settings.tls_cert_file and settings.tls_key_file:
+                key, chain = settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes()
+                credentials = grpc.ssl_server_credentials([(key, chain)])
+                port = self.server.add_secure_port(address, credentials)
+            else:
+                port = self.server.add_insecure_port(address)
+        except RuntimeError:  # recent grpcio raises where older ones returned 0
+            port = 0
         if port == 0:
             raise OSError(f"cannot listen on {address} (in use, or not a local address)")
         return int(port)
 
     async def start(self) -> None:
+        # The metrics port first: if it is taken, nothing else has started yet.
+        if self.settings.metrics_address:
+            self.metrics_endpoint = metrics.MetricsEndpoint(self.settings.metrics_address)
+            host = self.settings.metrics_address.rpartition(":")[0]
+            logger.info("metrics on http://%s:%d/metrics", host, self.metrics_endpoint.port)
+        metrics.watch_pool(self.database.pool_stats)
         if self._pool is not None:  # start the workers now, not on the first call
             await asyncio.get_running_loop().run_in_executor(self._pool, warm_up)
+        await self.monitor.start()  # the first health answer is already the truth
         await self.server.start()
-        for service in ("", *(s.full_name for s in SERVICES)):
-            await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
         self.expiry.start()
         logger.info("serving on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let running calls finish within the grace period, stop."""
         await self.health.enter_graceful_shutdown()
+        metrics.HEALTH_SERVING.set(0)
+        await self.monitor.stop()
         await self.expiry.stop()
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.metrics_endpoint is not None:
+            self.metrics_endpoint.close()
+            self.metrics_endpoint = None
 
     async def wait_for_termination(self) -> None:
         await self.server.wait_for_termination()

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import logging
 import unicodedata
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -72,6 +73,7 @@ from chad_client.v1 import privacy_service_pb2 as priv_pb
 from chad_client.v1 import tenant_service_pb2 as ten_pb
 
 logger = logging.getLogger("chad_client")
+REQUEST_ID_HEADER = "x-request-id"
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -292,7 +294,37 @@ class AliceClient:
         timeout: float,
         idempotent: bool,
     ) -> R:
-        """One RPC within one deadline: token, retries, typed errors."""
+        """One RPC within one deadline: token, retries, typed errors.
+
+        Every attempt of the call carries the same `x-request-id`; Alice logs it
+        on every line of the call, and a failure exposes it as `error.request_id`.
+        """
+        request_id = uuid.uuid4().hex
+        try:
+            return await self._attempts(
+                token_source,
+                invalidate,
+                method,
+                request,
+                timeout=timeout,
+                idempotent=idempotent,
+                request_id=request_id,
+            )
+        except errors.AliceError as error:
+            error.request_id = request_id
+            raise
+
+    async def _attempts(
+        self,
+        token_source: TokenSource,
+        invalidate: Callable[[], None] | None,
+        method: Callable[..., Awaitable[R]],
+        request: Any,
+        *,
+        timeout: float,
+        idempotent: bool,
+        request_id: str,
+    ) -> R:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         retries = 0
@@ -306,7 +338,12 @@ class AliceClient:
             token = await token_source()
             try:
                 return await method(
-                    request, timeout=remaining, metadata=(("authorization", f"Bearer {token}"),)
+                    request,
+                    timeout=remaining,
+                    metadata=(
+                        ("authorization", f"Bearer {token}"),
+                        (REQUEST_ID_HEADER, request_id),
+                    ),
                 )
             except grpc.aio.AioRpcError as exc:
                 code = exc.code()
@@ -348,12 +385,19 @@ class AliceClient:
     ) -> AsyncIterator[Any]:
         """A server-streaming RPC: `timeout` bounds the whole stream; never retried."""
         token = await token_source()
-        call = method(request, timeout=timeout, metadata=(("authorization", f"Bearer {token}"),))
+        request_id = uuid.uuid4().hex
+        call = method(
+            request,
+            timeout=timeout,
+            metadata=(("authorization", f"Bearer {token}"), (REQUEST_ID_HEADER, request_id)),
+        )
         try:
             async for response in call:
                 yield response
         except grpc.aio.AioRpcError as exc:
-            raise errors.from_rpc_error(exc) from exc
+            error = errors.from_rpc_error(exc)
+            error.request_id = request_id
+            raise error from exc
         finally:
             call.cancel()
 

@@ -32,7 +32,10 @@ _DETAILS_KEY = "grpc-status-details-bin"
 
 
 class AliceError(Exception):
-    """A failed call to Alice."""
+    """A failed call to Alice. `request_id` is the call's `x-request-id`: Alice's
+    log lines of that call carry it (quote it when reporting a problem)."""
+
+    request_id: str | None = None
 
     def __init__(self, details: str, code: grpc.StatusCode = grpc.StatusCode.UNKNOWN) -> None:
         super().__init__(details)

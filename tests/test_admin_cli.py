@@ -148,7 +148,7 @@ async def test_migrate_and_downgrade(fresh_database):
         code, _, err = await admin("downgrade", "0001", **env)
         assert code == 0, err
         assert await connection.fetchval("SELECT count(*) FROM pg_policies") == 0
-        code, _, err = await admin("downgrade", "base", **env)
+        code, _, err = await admin("downgrade", "base", "--yes", **env)
         assert code == 0, err
         assert await connection.fetchval("SELECT to_regclass('memories')") is None
     finally:

@@ -160,6 +160,7 @@ class Database:
         self.slots = TenantSlots(self.options.per_tenant)
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
+        self.waiting = 0  # units of work waiting for a pooled connection (metrics)
         ms = int(self.options.statement_timeout_ms)
         self._timeout_message = statement_timeout_message(ms)
         self._setup = (
@@ -192,6 +193,7 @@ class Database:
         """A pooled connection (no transaction, no tenant): for storage code only."""
         with translated(self.options.statement_timeout_ms):
             pool = await self.pool()
+            self.waiting += 1
             try:
                 connection = await pool.acquire(timeout=self.options.acquire_timeout_seconds)
             except TimeoutError:
@@ -202,6 +204,8 @@ class Database:
                     if full
                     else errors.Unavailable(UNAVAILABLE_MESSAGE)
                 ) from None
+            finally:
+                self.waiting -= 1
             try:
                 yield connection
             finally:
@@ -307,6 +311,22 @@ class Database:
                 f"the database {redacted(self.url)} is at schema revision {revision or 'none'}, "
                 f"this server needs {head}: run `alice-admin migrate` first"
             )
+
+    async def ping(self) -> str | None:
+        """One query for the health monitor: the schema revision (None: unmigrated)."""
+        async with self.connection() as connection:
+            try:
+                revision = await connection.fetchval("SELECT version_num FROM alembic_version")
+            except asyncpg.exceptions.UndefinedTableError:
+                return None
+        return None if revision is None else str(revision)
+
+    def pool_stats(self) -> tuple[int, int, int]:
+        """(open, in use, waiting for one) connections of the pool, for the metrics."""
+        pool = self._pool
+        if pool is None:
+            return 0, 0, self.waiting
+        return pool.get_size(), pool.get_size() - pool.get_idle_size(), self.waiting
 
     async def close(self) -> None:
         if self._pool is not None:

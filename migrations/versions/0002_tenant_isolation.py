@@ -65,13 +65,16 @@ def upgrade() -> None:
     )
 
     # The role is cluster-wide and may exist already (another database of the
-    # same cluster, or a concurrent migration): create it only if missing.
+    # same cluster, created beforehand by an administrator because the owner
+    # lacks CREATEROLE, or a concurrent migration): create it only if missing.
     op.execute(
         f"""
         DO $$
         BEGIN
-            CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE
-                NOREPLICATION;
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {role!r}) THEN
+                CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE
+                    NOREPLICATION;
+            END IF;
         EXCEPTION WHEN duplicate_object THEN
             RAISE NOTICE 'role % exists already', {role!r};
         END

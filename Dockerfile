@@ -1,0 +1,43 @@
+# Alice in a container: `docker build -t alice .`
+#
+# Stage 1 builds the two wheels (chad-client, which owns the generated
+# contract, and alice-server); stage 2 installs them into a virtualenv and
+# runs as an unprivileged user. Migrations are a separate command, never a
+# side effect of starting the server:
+#   docker run --rm -e ALICE_ADMIN_DATABASE_URL=... alice-image alice-admin migrate
+# (compose.yaml runs it as the `migrate` service before `alice` starts).
+#
+# No Docker engine runs on the machine this was written on: the image has not
+# been built there. tests/test_container.py runs the install steps marked
+# `# test:` below in a fresh virtualenv, starts the ENTRYPOINT with this ENV
+# and runs the HEALTHCHECK command against it.
+ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+WORKDIR /src
+COPY pyproject.toml setup.py README.md ./
+COPY alice_server ./alice_server
+COPY migrations ./migrations
+COPY chad_client ./chad_client
+# test: build
+RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels ./chad_client .
+
+FROM ${PYTHON_IMAGE}
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin alice
+COPY --from=build /wheels /wheels
+# test: install
+RUN python -m venv /opt/alice && /opt/alice/bin/pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+ENV PATH=/opt/alice/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    ALICE_LISTEN_ADDRESS=[::]:50051 \
+    ALICE_METRICS_ADDRESS=[::]:9464 \
+    ALICE_LOG_FORMAT=json \
+    ALICE_ACCESS_LOG_LEVEL=INFO
+USER alice
+EXPOSE 50051 9464
+# Asks the gRPC health service (grpc.health.v1): SERVING only while the
+# database answers and its schema is at head.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["alice-server", "--health-check"]
+ENTRYPOINT ["alice-server"]

@@ -1,0 +1,163 @@
+"""Prometheus metrics (prometheus-client), served over HTTP on ALICE_METRICS_ADDRESS.
+
+Every series the server exports is declared here; `SERIES` lists their names
+for the dashboard and alert-rule tests. Label values are bounded:
+
+- `method`: one of the service's RPCs (only registered methods reach the
+  interceptor), never anything a client invents;
+- `code`: a gRPC status code name (17 values);
+- `customer_id`: only on `alice_rpc_requests_total` and
+  `alice_rate_limited_total`, the two series an operator reads per tenant. A
+  call whose token is not valid has customer_id "" (no label value per bad
+  token). A tenant adds at most (methods x codes it has seen) series to the
+  first and one to the second.
+
+Metrics are per process: with several server processes (ALICE_WORKERS) each
+serves its own endpoint only if given its own address; see README "Metrics".
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prometheus_client import (
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    disable_created_metrics,
+    start_http_server,
+)
+
+from alice_server import __version__
+from alice_server.domain.summarizer import CallAnalysis, Summarizer, TranscriptTurn
+
+# No `_created` series: one more series per label set, and nothing reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus-client lacks the annotation
+
+RPC_REQUESTS = Counter(
+    "alice_rpc_requests",
+    "RPCs finished, by method, customer (tenant) and gRPC status code.",
+    ["method", "customer_id", "code"],
+)
+RPC_DURATION = Histogram(
+    "alice_rpc_duration_seconds",
+    "Time to serve an RPC, by method (all tenants together).",
+    ["method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+RATE_LIMITED = Counter(
+    "alice_rate_limited",
+    "RPCs refused with RESOURCE_EXHAUSTED by the customer's rate limit.",
+    ["customer_id"],
+)
+DB_POOL_IN_USE = Gauge(
+    "alice_db_pool_connections_in_use", "Database connections checked out of the pool."
+)
+DB_POOL_SIZE = Gauge("alice_db_pool_connections", "Database connections open in the pool.")
+DB_POOL_WAITING = Gauge(
+    "alice_db_pool_waiting", "Units of work waiting for a connection from the pool."
+)
+SUMMARIZER_QUEUE = Gauge(
+    "alice_summarizer_queue_depth",
+    "Calls handed to the summariser and not finished (queued or running).",
+)
+SUMMARIZER_DURATION = Histogram(
+    "alice_summarizer_duration_seconds",
+    "Time to summarise one call, queueing included.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+HEALTH_SERVING = Gauge(
+    "alice_health_serving",
+    "1 while the health service reports SERVING, 0 otherwise (database down, "
+    "schema not at head, shutting down).",
+)
+DB_UP = Gauge("alice_database_up", "1 if the last database health probe succeeded, else 0.")
+BUILD = Info("alice_build", "The running Alice version.")
+BUILD.info({"version": __version__})
+
+# Names as Prometheus exposes them (counters get _total; histograms
+# _bucket/_sum/_count; Info _info).
+SERIES: frozenset[str] = frozenset(
+    {
+        "alice_rpc_requests_total",
+        "alice_rpc_duration_seconds_bucket",
+        "alice_rpc_duration_seconds_sum",
+        "alice_rpc_duration_seconds_count",
+        "alice_rate_limited_total",
+        "alice_db_pool_connections_in_use",
+        "alice_db_pool_connections",
+        "alice_db_pool_waiting",
+        "alice_summarizer_queue_depth",
+        "alice_summarizer_duration_seconds_bucket",
+        "alice_summarizer_duration_seconds_sum",
+        "alice_summarizer_duration_seconds_count",
+        "alice_health_serving",
+        "alice_database_up",
+        "alice_build_info",
+    }
+)
+
+
+def observe_rpc(method: str, customer_id: int | None, code: str, seconds: float) -> None:
+    RPC_REQUESTS.labels(method, "" if customer_id is None else str(customer_id), code).inc()
+    RPC_DURATION.labels(method).observe(seconds)
+
+
+def rate_limited(customer_id: int | None) -> None:
+    RATE_LIMITED.labels("" if customer_id is None else str(customer_id)).inc()
+
+
+def watch_pool(stats: Callable[[], tuple[int, int, int]]) -> None:
+    """Read the pool's (open, in use, waiting) at every scrape."""
+    DB_POOL_SIZE.set_function(lambda: stats()[0])
+    DB_POOL_IN_USE.set_function(lambda: stats()[1])
+    DB_POOL_WAITING.set_function(lambda: stats()[2])
+
+
+class InstrumentedSummarizer:
+    """A Summarizer that counts calls in flight and times each one."""
+
+    def __init__(self, inner: Summarizer) -> None:
+        self.inner = inner
+
+    async def analyze(self, turns: Sequence[TranscriptTurn]) -> CallAnalysis:
+        async with _timed_in_flight():
+            return await self.inner.analyze(turns)
+
+
+@asynccontextmanager
+async def _timed_in_flight() -> AsyncIterator[None]:
+    SUMMARIZER_QUEUE.inc()
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        SUMMARIZER_QUEUE.dec()
+        SUMMARIZER_DURATION.observe(time.perf_counter() - started)
+
+
+class MetricsEndpoint:
+    """The HTTP endpoint Prometheus scrapes (`/metrics`), in a thread of its own."""
+
+    def __init__(self, address: str) -> None:
+        host, _, port = address.rpartition(":")
+        host = host.strip("[]") or "0.0.0.0"  # noqa: S104 - the operator chose the address
+        self._server: Any
+        self._thread: threading.Thread
+        try:
+            self._server, self._thread = start_http_server(int(port), host)
+        except OSError as exc:
+            raise OSError(
+                f"cannot serve metrics on {address} (ALICE_METRICS_ADDRESS): {exc.strerror or exc}"
+            ) from None
+        self.port: int = int(self._server.server_port)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

@@ -1,0 +1,16 @@
+"""Package discovery for the alice-server wheel (everything else is in pyproject.toml).
+
+Every package under alice_server/ is found, so a new subpackage cannot be left
+out of the wheel; migrations/ ships as alice_server._migrations. chad_client is
+not here: the chad-client distribution owns it (alice-server depends on it).
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    packages=[
+        *find_packages(include=["alice_server", "alice_server.*"]),
+        "alice_server._migrations",
+        "alice_server._migrations.versions",
+    ]
+)
