@@ -44,8 +44,9 @@ def explain(exc: BaseException, app_role: str = "alice_app") -> str | None:
             return (
                 f"the database refused a privilege: {_line(error)}. Run migrations as the owner of "
                 "the database (ALICE_ADMIN_DATABASE_URL); that role needs CREATEROLE unless the "
-                f"service role {app_role!r} (ALICE_DB_APP_ROLE) exists already (roles are "
-                "cluster-wide: create it once with CREATE ROLE ... LOGIN)"
+                f"service role {app_role!r} (ALICE_DB_APP_ROLE) and the platform role "
+                f"{app_role + '_platform'!r} exist already (roles are cluster-wide: create each "
+                "once with CREATE ROLE ... LOGIN)"
             )
         if isinstance(error, asyncpg.exceptions.InvalidCatalogNameError):
             return f"{_line(error)}: create the database first (CREATE DATABASE ... OWNER <owner>)"

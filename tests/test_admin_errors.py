@@ -44,6 +44,7 @@ async def owner_without_createrole(superuser_url):
         yield libpq_url(url), app, server
     finally:
         await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await server.execute(f"DROP ROLE IF EXISTS {app}_platform")
         await server.execute(f"DROP ROLE IF EXISTS {app}")
         await server.execute(f"DROP ROLE IF EXISTS {owner}")
         await server.close()
@@ -58,9 +59,10 @@ async def test_migrate_without_createrole_says_so_then_works_with_the_role_creat
     assert code == 1
     line = one_line(err)
     assert "permission denied to create role" in line
-    assert "CREATEROLE" in line and app in line
-    # An administrator creates the service role once; the owner can then migrate.
+    assert "CREATEROLE" in line and app in line and f"{app}_platform" in line
+    # An administrator creates the two roles once; the owner can then migrate.
     await server.execute(f"CREATE ROLE {app} LOGIN")
+    await server.execute(f"CREATE ROLE {app}_platform LOGIN")
     code, out, err = await admin("migrate", **env)
     assert code == 0, err
     assert out.strip() == "schema at head"

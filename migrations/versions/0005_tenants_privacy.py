@@ -70,6 +70,7 @@ def _schema() -> str:
 
 def upgrade() -> None:
     app, platform = _roles()
+    platform_name = platform_role_name(str(context.config.attributes["app_role"]))
     op.add_column("customers", sa.Column("voice", sa.Text(), server_default="", nullable=False))
     op.add_column(
         "customers", sa.Column("time_zone", sa.Text(), server_default="UTC", nullable=False)
@@ -150,10 +151,12 @@ def upgrade() -> None:
         f"""
         DO $$
         BEGIN
-            CREATE ROLE {platform} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE
-                NOREPLICATION;
-        EXCEPTION WHEN duplicate_object THEN
-            RAISE NOTICE 'role % exists already', {platform!r};
+            -- Created beforehand by an administrator when the owner may not create
+            -- roles (a managed database's usual owner).
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {platform_name!r}) THEN
+                CREATE ROLE {platform} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE
+                    NOREPLICATION;
+            END IF;
         END
         $$
         """
