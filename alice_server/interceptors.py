@@ -29,10 +29,10 @@ from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from alice_server.auth import TokenVerifier, bind_tenant, unbind_tenant
+from alice_server.auth import ERROR_DOMAIN, TokenRejected, TokenVerifier, bind_tenant, unbind_tenant
 from alice_server.domain import errors
 from alice_server.domain.customers import CustomerDirectory
-from alice_server.domain.ratelimit import RateLimiter
+from alice_server.ratelimit import Limiter
 
 logger = logging.getLogger("alice.rpc")
 
@@ -177,6 +177,8 @@ class _Status:
 def _to_status(exc: BaseException, method: str) -> _Status:
     if isinstance(exc, errors.ResourceExhausted):
         return _rate_limited(exc)
+    if isinstance(exc, TokenRejected):
+        return _token_rejected(exc)
     if isinstance(exc, errors.AliceError):
         return _Status(STATUS_OF.get(type(exc), grpc.StatusCode.INTERNAL), exc.message)
     if isinstance(exc, TimeoutError):
@@ -202,6 +204,16 @@ def _rate_limited(exc: errors.ResourceExhausted) -> _Status:
     delay.FromNanoseconds(int(exc.retry_after * 1e9))
     detail = error_details_pb2.RetryInfo(retry_delay=delay)
     status = status_pb2.Status(code=code_pb2.RESOURCE_EXHAUSTED, message=exc.message)
+    status.details.add().Pack(detail)
+    rich = rpc_status.to_status(status)
+    return _Status(rich.code, rich.details, tuple(rich.trailing_metadata))
+
+
+def _token_rejected(exc: TokenRejected) -> _Status:
+    """UNAUTHENTICATED with a google.rpc.ErrorInfo whose reason a client can act on
+    (TOKEN_EXPIRED: mint a new token; TOKEN_MISSING, TOKEN_INVALID: fix the token)."""
+    detail = error_details_pb2.ErrorInfo(reason=exc.reason, domain=ERROR_DOMAIN)
+    status = status_pb2.Status(code=code_pb2.UNAUTHENTICATED, message=exc.message)
     status.details.add().Pack(detail)
     rich = rpc_status.to_status(status)
     return _Status(rich.code, rich.details, tuple(rich.trailing_metadata))
@@ -248,7 +260,7 @@ class AuthInterceptor(_WrappingInterceptor):
         self,
         verifier: TokenVerifier,
         customers: CustomerDirectory,
-        limiter: RateLimiter,
+        limiter: Limiter,
         method_scopes: Mapping[str, str],
     ) -> None:
         self._verifier = verifier
@@ -269,8 +281,12 @@ class AuthInterceptor(_WrappingInterceptor):
         if required is None:
             raise errors.PermissionDenied(f"{method} is not open to tokens")
         tenant.require(required)
+        # Cheap rejections first: the rate limit needs no database (a customer's
+        # own limit comes from the directory's cache once it has been read).
+        await self._limiter.acquire(
+            tenant.customer_id, self._customers.cached_rate_limit(tenant.customer_id)
+        )
         await self._customers.check_active(tenant.customer_id)
-        self._limiter.acquire(tenant.customer_id)
         token = bind_tenant(tenant)
         try:
             yield

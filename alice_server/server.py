@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import grpc
@@ -21,12 +19,14 @@ from alice_server.domain.customers import CustomerDirectory
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.memories import MemoryStore
 from alice_server.domain.paging import PageTokens
-from alice_server.domain.ratelimit import RateLimiter
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
+from alice_server.malformed import MalformedRequestInterceptor
+from alice_server.ratelimit import build_limiter
 from alice_server.servicers.context import ContextServicer
 from alice_server.servicers.memory import MemoryServicer
 from alice_server.storage.database import Database
+from alice_server.summarizer_pool import FairSummarizerPool
 from chad_client.v1 import (
     context_service_pb2,
     context_service_pb2_grpc,
@@ -79,29 +79,37 @@ class AliceServer:
     def __post_init__(self) -> None:
         # The built-in summariser is CPU-bound: it runs in worker processes, off
         # the event loop that serves every tenant (ALICE_SUMMARIZER_PROCESSES).
-        self._pool: ProcessPoolExecutor | None = None
+        # Tenants share the workers fairly (per-tenant queues, round robin, bounded).
+        self._pool: FairSummarizerPool | None = None
         if self.summarizer is None:
             if self.settings.summarizer_processes > 0:
-                self._pool = ProcessPoolExecutor(
+                self._pool = FairSummarizerPool(
                     self.settings.summarizer_processes,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=warm_up,
+                    self.settings.summarizer_queue_size,
+                    self.settings.summarizer_tenant_share,
                 )
             self.summarizer = HeuristicSummarizer(self._pool)
+        self.limiter = build_limiter(
+            self.settings.rate_limit_backend,
+            self.settings.redis_url,
+            self.settings.rate_limit_per_second,
+            self.settings.rate_limit_burst,
+        )
         tokens = PageTokens(self.jwt_secret)
         normalize = UserIdNormalizer(self.settings.default_region)
         db = self.database
         self.health = health.aio.HealthServicer()
         self.server = grpc.aio.server(
             interceptors=[
+                MalformedRequestInterceptor(),
                 StatusInterceptor(),
                 AuthInterceptor(
-                    TokenVerifier(self.jwt_secret),
-                    CustomerDirectory(db, self.settings.customer_cache_seconds),
-                    RateLimiter(
-                        self.settings.rate_limit_per_second,
-                        self.settings.rate_limit_burst,
+                    TokenVerifier(
+                        self.jwt_secret,
+                        max_lifetime_seconds=self.settings.max_token_lifetime_seconds,
                     ),
+                    CustomerDirectory(db, self.settings.customer_cache_seconds),
+                    self.limiter,
                     METHOD_SCOPES,
                 ),
             ],
@@ -168,6 +176,7 @@ class AliceServer:
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        await self.limiter.close()
 
     async def wait_for_termination(self) -> None:
         await self.server.wait_for_termination()

@@ -36,6 +36,16 @@ class CustomerDirectory:
         self._ttl = ttl_seconds
         self._clock = clock
         self._cache: dict[int, tuple[str | None, float]] = {}
+        # customer -> its own rate limit (calls per second), where one is stored.
+        self._rate_limits: dict[int, float | None] = {}
+
+    def cached_rate_limit(self, customer_id: int) -> float | None:
+        """The customer's own rate limit as last read (None: the default), without
+        a database round trip, so the rate limit can be checked before any lookup.
+
+        The hook for the nullable `customers.rate_limit_per_second` column: read
+        with the status when the schema has it (see `_status`)."""
+        return self._rate_limits.get(customer_id)
 
     async def check_active(self, customer_id: int) -> None:
         status = await self._status(customer_id)
@@ -49,8 +59,15 @@ class CustomerDirectory:
         cached = self._cache.get(customer_id)
         if cached is not None and cached[1] > now:
             return cached[0]
+        rate_column = getattr(Customer, "rate_limit_per_second", None)
+        columns = [Customer.status] if rate_column is None else [Customer.status, rate_column]
         async with self._db.tenant_session(customer_id) as session:
-            status = await session.scalar(select(Customer.status).where(Customer.id == customer_id))
+            row = (
+                await session.execute(select(*columns).where(Customer.id == customer_id))
+            ).first()
+        status = row[0] if row is not None else None
+        rate = row[1] if row is not None and len(row) > 1 else None
+        self._rate_limits[customer_id] = float(rate) if rate is not None else None
         if self._ttl > 0:
             self._cache[customer_id] = (status, now + self._ttl)
         return status
