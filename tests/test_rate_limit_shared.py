@@ -86,7 +86,9 @@ def redis_process() -> Iterator[RedisProcess]:
         redis.stop()
 
 
-async def _taken(limiter: RedisRateLimiter | RateLimiter, key: int, rate: float | None = None) -> bool:
+async def _taken(
+    limiter: RedisRateLimiter | RateLimiter, key: int, rate: float | None = None
+) -> bool:
     try:
         await limiter.acquire(key, rate)
     except ResourceExhausted as exc:
@@ -154,7 +156,9 @@ async def test_when_redis_is_down_each_replica_limits_on_its_own(
         assert any("Redis rate-limit backend unreachable" in r.getMessage() for r in caplog.records)
 
 
-async def test_two_server_processes_hold_one_combined_rate(redis_process, database, secret, peterson):
+async def test_two_server_processes_hold_one_combined_rate(
+    redis_process, database, secret, peterson
+):
     rate, burst = 2, 10
     env = _env(
         DATABASE_URL=database.app_url,
@@ -165,22 +169,23 @@ async def test_two_server_processes_hold_one_combined_rate(redis_process, databa
         ALICE_RATE_LIMIT_BURST=str(burst),
         ALICE_SUMMARIZER_PROCESSES="0",
     )
-    async with server_process(env) as (_, port_a, _), server_process(env) as (_, port_b, _):
-        async with (
-            grpc.aio.insecure_channel(f"127.0.0.1:{port_a}") as a,
-            grpc.aio.insecure_channel(f"127.0.0.1:{port_b}") as b,
-        ):
-            stubs = [context_service_pb2_grpc.ContextServiceStub(c) for c in (a, b)]
-            metadata = peterson.metadata()
-            accepted = [0, 0]
-            started = time.monotonic()
-            for i in range(60):
-                try:
-                    await stubs[i % 2].GetEnrichedContext(REQUEST, metadata=metadata)
-                    accepted[i % 2] += 1
-                except grpc.aio.AioRpcError as exc:
-                    assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-            elapsed = time.monotonic() - started
+    async with (
+        server_process(env) as (_, port_a, _),
+        server_process(env) as (_, port_b, _),
+        grpc.aio.insecure_channel(f"127.0.0.1:{port_a}") as a,
+        grpc.aio.insecure_channel(f"127.0.0.1:{port_b}") as b,
+    ):
+        stubs = [context_service_pb2_grpc.ContextServiceStub(c) for c in (a, b)]
+        metadata = peterson.metadata()
+        accepted = [0, 0]
+        started = time.monotonic()
+        for i in range(60):
+            try:
+                await stubs[i % 2].GetEnrichedContext(REQUEST, metadata=metadata)
+                accepted[i % 2] += 1
+            except grpc.aio.AioRpcError as exc:
+                assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        elapsed = time.monotonic() - started
     # One bucket for both: burst + rate x time (not 2 x burst, as per-process buckets give).
     assert sum(accepted) <= burst + rate * elapsed + 1, (accepted, elapsed)
     assert accepted[0] > 0 and accepted[1] > 0
