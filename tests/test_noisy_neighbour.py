@@ -19,10 +19,29 @@ from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.conftest import TenantHandle, create_customer
 
-WORDS = (
-    "policy claim premium deductible coverage renewal accident windshield roof flood "
-    "basement storm adjuster invoice payment address vehicle driver license daughter son"
-).split()
+WORDS = [
+    "policy",
+    "claim",
+    "premium",
+    "deductible",
+    "coverage",
+    "renewal",
+    "accident",
+    "windshield",
+    "roof",
+    "flood",
+    "basement",
+    "storm",
+    "adjuster",
+    "invoice",
+    "payment",
+    "address",
+    "vehicle",
+    "driver",
+    "license",
+    "daughter",
+    "son",
+]
 QUERY = " ".join(WORDS * 3)
 CALL_STARTS = 6
 BIG_CALL = [
