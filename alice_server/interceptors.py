@@ -22,17 +22,15 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 import grpc
-import sqlalchemy.exc
 from google.protobuf import duration_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from alice_server.auth import ERROR_DOMAIN, TokenRejected, TokenVerifier, bind_tenant, unbind_tenant
 from alice_server.domain import errors
-from alice_server.domain.customers import CustomerDirectory
 from alice_server.ratelimit import Limiter
+from alice_server.services.customers import CustomerDirectory
 
 logger = logging.getLogger("alice.rpc")
 
@@ -51,6 +49,9 @@ STATUS_OF: Mapping[type[errors.AliceError], grpc.StatusCode] = {
     errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
     errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
     errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.ServerBusy: grpc.StatusCode.UNAVAILABLE,
+    errors.StatementTimeout: grpc.StatusCode.DEADLINE_EXCEEDED,
+    errors.Aborted: grpc.StatusCode.ABORTED,
 }
 
 Around = Callable[[str, grpc.aio.ServicerContext], AbstractAsyncContextManager[None]]
@@ -174,77 +175,59 @@ class _Status:
         self.trailing_metadata = trailing_metadata
 
 
+# google.rpc.ErrorInfo reasons (domain ERROR_DOMAIN): what a client can act on
+# without reading the message. The first class in an error's MRO found here wins.
+REASON_OF: Mapping[type[errors.AliceError], str] = {
+    TokenRejected: "TOKEN_INVALID",  # its own reason (TOKEN_EXPIRED, ...) is used
+    errors.SummarizerBusy: "SUMMARIZER_BUSY",
+    errors.ResourceExhausted: "RATE_LIMITED",
+    errors.TenantBusy: "TENANT_DATABASE_SHARE_IN_USE",
+    errors.ServerBusy: "SERVER_BUSY",
+    errors.Unavailable: "DATABASE_UNAVAILABLE",
+    errors.StatementTimeout: "STATEMENT_TIMEOUT",
+    errors.Aborted: "CONFLICT",
+}
+# A tenant over its own share of the connections waits on itself: its own
+# quota, so RESOURCE_EXHAUSTED (not UNAVAILABLE, which clients retry at once).
+TENANT_BUSY_RETRY_SECONDS = 0.5
+
+
 def _to_status(exc: BaseException, method: str) -> _Status:
-    if isinstance(exc, errors.ResourceExhausted):
-        return _rate_limited(exc)
-    if isinstance(exc, TokenRejected):
-        return _token_rejected(exc)
     if isinstance(exc, errors.AliceError):
-        return _Status(STATUS_OF.get(type(exc), grpc.StatusCode.INTERNAL), exc.message)
+        return _domain_status(exc)
     if isinstance(exc, TimeoutError):
         return _Status(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline expired")
-    if _is_database_unavailable(exc):
-        logger.warning("database unavailable during %s: %s", method, type(exc).__name__)
-        return _Status(
-            grpc.StatusCode.UNAVAILABLE,
-            "the database is unavailable; retry with backoff",
-        )
-    if _is_retryable_conflict(exc):
-        return _Status(
-            grpc.StatusCode.ABORTED,
-            "the request conflicted with a concurrent one; retry it",
-        )
     reference = uuid.uuid4().hex[:12]
     logger.error("unexpected error in %s (reference %s)", method, reference, exc_info=exc)
     return _Status(grpc.StatusCode.INTERNAL, f"internal error (reference {reference})")
 
 
-def _rate_limited(exc: errors.ResourceExhausted) -> _Status:
-    delay = duration_pb2.Duration()
-    delay.FromNanoseconds(int(exc.retry_after * 1e9))
-    detail = error_details_pb2.RetryInfo(retry_delay=delay)
-    status = status_pb2.Status(code=code_pb2.RESOURCE_EXHAUSTED, message=exc.message)
-    status.details.add().Pack(detail)
+def _domain_status(exc: errors.AliceError) -> _Status:
+    """The status of a domain error, with ErrorInfo (and RetryInfo) details where useful."""
+    code = next(
+        (STATUS_OF[kind] for kind in type(exc).__mro__ if kind in STATUS_OF),
+        grpc.StatusCode.INTERNAL,
+    )
+    retry_after: float | None = None
+    if isinstance(exc, errors.ResourceExhausted):
+        retry_after = exc.retry_after
+    elif isinstance(exc, errors.TenantBusy):
+        code, retry_after = grpc.StatusCode.RESOURCE_EXHAUSTED, TENANT_BUSY_RETRY_SECONDS
+    if isinstance(exc, TokenRejected):
+        reason: str | None = exc.reason
+    else:
+        reason = next((REASON_OF[k] for k in type(exc).__mro__ if k in REASON_OF), None)
+    if reason is None and retry_after is None:
+        return _Status(code, exc.message)
+    status = status_pb2.Status(code=code.value[0], message=exc.message)
+    if retry_after is not None:  # first: clients read details[0] for the delay
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(retry_after * 1e9))
+        status.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+    if reason is not None:
+        status.details.add().Pack(error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN))
     rich = rpc_status.to_status(status)
     return _Status(rich.code, rich.details, tuple(rich.trailing_metadata))
-
-
-def _token_rejected(exc: TokenRejected) -> _Status:
-    """UNAUTHENTICATED with a google.rpc.ErrorInfo whose reason a client can act on
-    (TOKEN_EXPIRED: mint a new token; TOKEN_MISSING, TOKEN_INVALID: fix the token)."""
-    detail = error_details_pb2.ErrorInfo(reason=exc.reason, domain=ERROR_DOMAIN)
-    status = status_pb2.Status(code=code_pb2.UNAUTHENTICATED, message=exc.message)
-    status.details.add().Pack(detail)
-    rich = rpc_status.to_status(status)
-    return _Status(rich.code, rich.details, tuple(rich.trailing_metadata))
-
-
-def _is_database_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, sqlalchemy.exc.TimeoutError):  # pool exhausted
-        return True
-    if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        cause = exc.orig.__cause__ if exc.orig is not None else None
-        return isinstance(
-            cause,
-            asyncpg.exceptions.QueryCanceledError
-            | asyncpg.exceptions.CannotConnectNowError
-            | asyncpg.exceptions.TooManyConnectionsError
-            | asyncpg.exceptions.ConnectionDoesNotExistError
-            | asyncpg.exceptions.AdminShutdownError,
-        )
-    return isinstance(exc, OSError | asyncpg.exceptions.PostgresConnectionError)
-
-
-def _is_retryable_conflict(exc: BaseException) -> bool:
-    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.orig is not None:
-        cause = exc.orig.__cause__
-        return isinstance(
-            cause,
-            asyncpg.exceptions.SerializationError | asyncpg.exceptions.DeadlockDetectedError,
-        )
-    return False
 
 
 class AuthInterceptor(_WrappingInterceptor):

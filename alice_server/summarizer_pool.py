@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alice_server.auth import current_customer_id
-from alice_server.domain.errors import ResourceExhausted
+from alice_server.domain.errors import SummarizerBusy
 from alice_server.domain.summarizer import warm_up
 
 logger = logging.getLogger("alice.summarizer")
@@ -133,9 +133,9 @@ class FairSummarizerPool(Executor):
         self._dispatch()
         return job.future
 
-    def _busy(self, what: str, ahead: int) -> ResourceExhausted:
+    def _busy(self, what: str, ahead: int) -> SummarizerBusy:
         retry = max(0.1, self._seconds_per_call * (ahead / self.processes + 1))
-        return ResourceExhausted(f"{what}; retry in {retry:.1f} s", retry_after=retry)
+        return SummarizerBusy(f"{what}; retry in {retry:.1f} s", retry_after=retry)
 
     def _abandoned(self, job: _Job) -> None:
         """A waiting call was cancelled (deadline passed or client gone): drop it."""
