@@ -19,6 +19,7 @@ from alice_server.interceptors import AuthInterceptor, StatusInterceptor
 from alice_server.malformed import MalformedRequestInterceptor
 from alice_server.ratelimit import build_limiter
 from alice_server.servicers.context import ContextServicer
+from alice_server.servicers.limits import response_budget
 from alice_server.servicers.memory import MemoryServicer
 from alice_server.services.callers import CallerService
 from alice_server.services.calls import CallService
@@ -120,7 +121,12 @@ class AliceServer:
             ],
         )
         memory_service_pb2_grpc.add_MemoryServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            MemoryServicer(MemoryService(db, tokens), normalize), self.server
+            MemoryServicer(
+                MemoryService(db, tokens),
+                normalize,
+                response_budget(self.settings.max_message_bytes),
+            ),
+            self.server,
         )
         context_service_pb2_grpc.add_ContextServiceServicer_to_server(  # type: ignore[no-untyped-call]
             ContextServicer(
@@ -128,6 +134,7 @@ class AliceServer:
                 CallService(db, self.summarizer),
                 CallerService(db, tokens),
                 normalize,
+                response_budget(self.settings.max_message_bytes),
             ),
             self.server,
         )
