@@ -138,12 +138,13 @@ async def test_process_calls_past_their_deadline_are_dropped_not_run(
             return ctx.ProcessCallRequest(user_id=caller_phone, call_id=f"big-{i}", turns=LONG_CALL)
 
         flood = [
-            status_of(stub.ProcessCall(call(i), metadata=peterson.metadata(), timeout=0.5))
+            status_of(stub.ProcessCall(call(i), metadata=peterson.metadata(), timeout=2))
             for i in range(6)
         ]
         statuses = await asyncio.gather(*flood)
         assert {code for code, _ in statuses} == {grpc.StatusCode.DEADLINE_EXCEEDED}
-        assert pool.dropped >= 4  # at most one ran (one worker), the rest never started
+        # One worker, about 5 s per call: at most one ran, the rest waited and were dropped.
+        assert pool.dropped >= 4
         # Another tenant's small call is served at once afterwards.
         small = await stub.ProcessCall(
             ctx.ProcessCallRequest(
