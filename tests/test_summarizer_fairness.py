@@ -56,7 +56,7 @@ async def test_tenants_are_served_round_robin_not_first_come_first_served(pool):
         finished.append(await _as(customer, pool, label, 0.15))
 
     flood = [asyncio.create_task(run(1, f"A{i}")) for i in range(8)]
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # all eight submitted; A0 runs
     small = asyncio.create_task(run(2, "B"))
     await asyncio.gather(*flood, small)
     # One worker: A0 was running, then the two tenants alternate.
@@ -102,10 +102,11 @@ async def test_a_tenant_never_holds_more_than_its_share_of_the_workers():
 
 async def test_abandoned_work_is_dropped_before_it_runs(pool, tmp_path):
     marker = str(tmp_path / "ran")
-    busy = asyncio.create_task(_as(1, pool, "busy", 0.4, marker))
-    await asyncio.sleep(0.05)
+    busy = asyncio.create_task(_as(1, pool, "busy", 1.0, marker))
+    await asyncio.sleep(0)
     abandoned = asyncio.create_task(_as(2, pool, "abandoned", 0, marker))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)
+    assert len(pool._queues[2]) == 1  # waiting behind the busy worker
     abandoned.cancel()  # what a passed deadline or a cancelled client does
     with pytest.raises(asyncio.CancelledError):
         await abandoned
