@@ -66,8 +66,8 @@ async def test_tenants_are_served_round_robin_not_first_come_first_served(pool):
 async def test_a_full_queue_is_refused_with_a_retry_delay():
     pool = FairSummarizerPool(processes=1, queue_size=4, tenant_share=0.5)
     try:
-        running = asyncio.create_task(_as(1, pool, "A0", 0.5))
-        await asyncio.sleep(0.05)
+        running = asyncio.create_task(_as(1, pool, "A0", 2.0))
+        await asyncio.sleep(0)
         queued = [asyncio.create_task(_as(1, pool, f"A{i}", 0)) for i in (1, 2)]
         await asyncio.sleep(0)
         with pytest.raises(ResourceExhausted, match="share of the queue") as own_share:
