@@ -99,7 +99,7 @@ async def _taken(
 
 async def test_the_redis_bucket_is_shared_and_atomic(redis_process):
     # Two limiters are two replicas; 40 concurrent takes from a bucket of 5.
-    replicas = [RedisRateLimiter(redis_process.url, rate=0.5, burst=5) for _ in range(2)]
+    replicas = [RedisRateLimiter(redis_process.url, rate=0.01, burst=5) for _ in range(2)]
     try:
         results = await asyncio.gather(*(_taken(replicas[i % 2], 11) for i in range(40)))
         assert sum(results) == 5
@@ -131,7 +131,7 @@ async def test_when_redis_is_down_each_replica_limits_on_its_own(
             secret,
             rate_limit_backend="redis",
             redis_url=redis_process.url,
-            rate_limit_per_second=1,
+            rate_limit_per_second=0.02,
             rate_limit_burst=3,
         ) as server,
         grpc.aio.insecure_channel(server.address) as channel,
