@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,11 +79,63 @@ def expand_scopes(scope_claim: str) -> frozenset[str]:
     return frozenset(granted)
 
 
-class TokenVerifier:
-    """Checks bearer tokens. Every failure is `Unauthenticated` saying which check failed."""
+class TokenRejected(Unauthenticated):
+    """A token refused, with a machine-readable `reason` (sent as google.rpc.ErrorInfo)."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, message: str, reason: str = "TOKEN_INVALID") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+# ErrorInfo reasons a client can act on (chad_client renews on TOKEN_EXPIRED).
+REASON_MISSING = "TOKEN_MISSING"
+REASON_INVALID = "TOKEN_INVALID"
+REASON_EXPIRED = "TOKEN_EXPIRED"
+ERROR_DOMAIN = "alice.memory.v1"
+
+# Longer values are not tokens this service mints; they are refused unparsed.
+MAX_TOKEN_CHARS = 4096
+# Verified tokens remembered per process (first in, first out past this).
+TOKEN_CACHE_SIZE = 4096
+# Claims beyond this (year 33658) are nonsense, whatever their type.
+_MAX_TIME_CLAIM = 10**12
+DEFAULT_MAX_LIFETIME_SECONDS = 86400
+
+# What PyJWT and the JSON/base64 parsing under it raise for hostile input:
+# every one of them is the caller's fault, so UNAUTHENTICATED, never INTERNAL.
+_PARSE_ERRORS = (
+    jwt.PyJWTError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+)
+
+
+class TokenVerifier:
+    """Checks bearer tokens. Every failure is `TokenRejected` saying which check failed.
+
+    A token that passed every check is remembered (keyed by the whole token
+    string, so one token's result never serves another) until its own `exp`,
+    never later: repeated calls with one token cost a dictionary lookup instead
+    of an HMAC and a JSON parse. At most TOKEN_CACHE_SIZE tokens are kept.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        max_lifetime_seconds: float = DEFAULT_MAX_LIFETIME_SECONDS,
+        cache_size: int = TOKEN_CACHE_SIZE,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._secret = secret
+        self._max_lifetime = max_lifetime_seconds
+        self._cache_size = cache_size
+        self._clock = clock
+        self._verified: dict[str, tuple[Tenant | Platform, float]] = {}  # token -> (who, exp)
 
     def verify_header(self, values: Iterable[str]) -> Tenant:
         """Verify the `authorization` metadata values of one request."""
@@ -92,43 +144,53 @@ class TokenVerifier:
     def _bearer(self, values: Iterable[str]) -> str:
         headers = list(values)
         if not headers:
-            raise Unauthenticated(
-                "missing authorization metadata: send 'authorization: Bearer <JWT>'"
+            raise TokenRejected(
+                "missing authorization metadata: send 'authorization: Bearer <JWT>'",
+                REASON_MISSING,
             )
         if len(headers) > 1:
-            raise Unauthenticated("send exactly one authorization metadata entry")
+            raise TokenRejected("send exactly one authorization metadata entry")
         scheme, _, token = headers[0].strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("authorization metadata must be 'Bearer <JWT>'")
+            raise TokenRejected("authorization metadata must be 'Bearer <JWT>'", REASON_MISSING)
         return token.strip()
 
     def verify(self, token: str) -> Tenant:
-        claims = self._decode(token)
-        return Tenant(customer_id=_customer_id(claims), scopes=_scopes(claims))
-
-    # -- platform tokens (t-tenants) -------------------------------------------------
+        """A tenant token's tenant; a platform token is refused here."""
+        principal = self.verify_principal(token)
+        if not isinstance(principal, Tenant):
+            raise TokenRejected("a platform token does not act for a customer: use a tenant token")
+        return principal
 
     def verify_principal_header(self, values: Iterable[str]) -> Tenant | Platform:
         """Like `verify_header`, but a platform token gives a `Platform`."""
         return self.verify_principal(self._bearer(values))
 
     def verify_principal(self, token: str) -> Tenant | Platform:
+        """Every check of the token, or the remembered result of an earlier one."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            if self._clock() < cached[1]:
+                return cached[0]
+            del self._verified[token]  # past its exp: checked afresh (and refused)
+        if len(token) > MAX_TOKEN_CHARS:
+            raise TokenRejected(f"the token is longer than {MAX_TOKEN_CHARS} characters")
         claims = self._decode(token)
-        if PLATFORM_CLAIM not in claims:
-            return Tenant(customer_id=_customer_id(claims), scopes=_scopes(claims))
-        if claims[PLATFORM_CLAIM] is not True:
-            raise Unauthenticated(f"the token's {PLATFORM_CLAIM!r} claim must be true")
-        if "customer_id" in claims:
-            raise Unauthenticated("a platform token must not carry a customer_id")
-        return Platform(scopes=_scopes(claims))
+        expires = self._lifetime(claims)
+        principal = _principal(claims)
+        if self._cache_size > 0 and self._clock() < expires:
+            if len(self._verified) >= self._cache_size:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = (principal, float(expires))
+        return principal
 
     def _decode(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
-            raise Unauthenticated("the token is malformed: expected a JWT") from None
+        except _PARSE_ERRORS:
+            raise TokenRejected("the token is malformed: expected a JWT") from None
         if header.get("alg") != ALGORITHM:
-            raise Unauthenticated(f"the token must be signed with {ALGORITHM}")
+            raise TokenRejected(f"the token must be signed with {ALGORITHM}")
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -138,32 +200,65 @@ class TokenVerifier:
                 leeway=CLOCK_SKEW_SECONDS,
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthenticated("the token has expired: mint a new one") from None
+            raise TokenRejected("the token has expired: mint a new one", REASON_EXPIRED) from None
         except jwt.InvalidSignatureError:
-            raise Unauthenticated("the token's signature is invalid") from None
+            raise TokenRejected("the token's signature is invalid") from None
         except jwt.MissingRequiredClaimError as exc:
-            raise Unauthenticated(f"the token lacks the required claim {exc.claim!r}") from None
+            raise TokenRejected(f"the token lacks the required claim {exc.claim!r}") from None
         except jwt.ImmatureSignatureError:
-            raise Unauthenticated("the token's iat or nbf lies in the future") from None
-        except jwt.InvalidTokenError:
-            raise Unauthenticated("the token is malformed or its claims are invalid") from None
+            raise TokenRejected("the token's iat or nbf lies in the future") from None
+        except _PARSE_ERRORS:
+            raise TokenRejected("the token is malformed or its claims are invalid") from None
+        if not isinstance(claims, dict):
+            raise TokenRejected("the token's claims must be a JSON object")
         return claims
+
+    def _lifetime(self, claims: dict[str, Any]) -> float:
+        """exp; iat and exp must be JSON numbers, exp - iat within the allowed lifetime."""
+        issued, expires = _time_claim(claims, "iat"), _time_claim(claims, "exp")
+        if expires <= issued:
+            raise TokenRejected("the token's exp must be later than its iat")
+        if expires - issued > self._max_lifetime:
+            raise TokenRejected(
+                f"the token lives longer than {self._max_lifetime:g} seconds (exp - iat): "
+                "mint shorter-lived tokens"
+            )
+        return expires
+
+
+def _time_claim(claims: dict[str, Any], name: str) -> float:
+    value: Any = claims.get(name)
+    # bool is an int subclass; strings such as "9999999999" PyJWT would accept.
+    if type(value) not in (int, float) or not abs(value) < _MAX_TIME_CLAIM:
+        raise TokenRejected(f"the token's {name} must be a number of seconds since the epoch")
+    return float(value)
+
+
+def _principal(claims: dict[str, Any]) -> Tenant | Platform:
+    """A tenant token (customer_id) or a platform token (platform: true, no customer_id)."""
+    if PLATFORM_CLAIM not in claims:
+        return Tenant(customer_id=_customer_id(claims), scopes=_scopes(claims))
+    if claims[PLATFORM_CLAIM] is not True:
+        raise TokenRejected(f"the token's {PLATFORM_CLAIM!r} claim must be true")
+    if "customer_id" in claims:
+        raise TokenRejected("a platform token must not carry a customer_id")
+    return Platform(scopes=_scopes(claims))
 
 
 def _customer_id(claims: dict[str, Any]) -> int:
     if "customer_id" not in claims:
-        raise Unauthenticated("the token lacks the required claim 'customer_id'")
+        raise TokenRejected("the token lacks the required claim 'customer_id'")
     value = claims["customer_id"]
     # bool is an int subclass: True must not be customer 1.
     if type(value) is not int or not 0 < value <= MAX_CUSTOMER_ID:
-        raise Unauthenticated("the token's customer_id must be a positive integer")
+        raise TokenRejected("the token's customer_id must be a positive integer")
     return value
 
 
 def _scopes(claims: dict[str, Any]) -> frozenset[str]:
     scope = claims.get("scope", "")
     if not isinstance(scope, str):
-        raise Unauthenticated("the token's scope must be a space-separated string")
+        raise TokenRejected("the token's scope must be a space-separated string")
     return expand_scopes(scope)
 
 

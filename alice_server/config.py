@@ -14,6 +14,7 @@ from pathlib import Path
 
 DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50051"
 DEFAULT_APP_ROLE = "alice_app"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 MIN_SECRET_BYTES = 32
 _ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -55,6 +56,12 @@ class Settings:
     access_log_level: str = "DEBUG"
     metrics_address: str | None = None
     health_check_seconds: float = 5.0
+    # Hardening (issue 7): token lifetime, shared rate limits, summariser fairness.
+    max_token_lifetime_seconds: float = 86400.0
+    rate_limit_backend: str = "memory"
+    redis_url: str = DEFAULT_REDIS_URL
+    summarizer_queue_size: int = 64
+    summarizer_tenant_share: float = 0.5
 
     @property
     def embedded(self) -> bool:
@@ -100,6 +107,15 @@ class Settings:
             access_log_level=(reader.text("ALICE_ACCESS_LOG_LEVEL") or "DEBUG").upper(),
             metrics_address=reader.text("ALICE_METRICS_ADDRESS"),
             health_check_seconds=reader.number("ALICE_HEALTH_CHECK_SECONDS", 5.0, minimum=0.05),
+            max_token_lifetime_seconds=reader.number(
+                "ALICE_MAX_TOKEN_LIFETIME_SECONDS", 86400.0, minimum=1
+            ),
+            rate_limit_backend=(reader.text("ALICE_RATE_LIMIT_BACKEND") or "memory").lower(),
+            redis_url=reader.text("ALICE_REDIS_URL") or DEFAULT_REDIS_URL,
+            summarizer_queue_size=reader.integer("ALICE_SUMMARIZER_QUEUE_SIZE", 64, minimum=1),
+            summarizer_tenant_share=reader.number(
+                "ALICE_SUMMARIZER_TENANT_SHARE", 0.5, minimum=0.01
+            ),
         )
         settings.validate()
         return settings
@@ -148,6 +164,20 @@ class Settings:
             raise ConfigError(
                 "ALICE_LISTEN_ADDRESS must be host:port (for example 127.0.0.1:50051 or "
                 f"[::]:50051), got {self.listen_address!r}"
+            )
+        if self.rate_limit_backend not in {"memory", "redis"}:
+            raise ConfigError(
+                f"ALICE_RATE_LIMIT_BACKEND must be memory or redis, got {self.rate_limit_backend!r}"
+            )
+        if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(
+                "ALICE_REDIS_URL must be a redis://, rediss:// or unix:// URL, "
+                f"got {self.redis_url!r}"
+            )
+        if self.summarizer_tenant_share > 1:
+            raise ConfigError(
+                "ALICE_SUMMARIZER_TENANT_SHARE must be a fraction between 0.01 and 1, "
+                f"got {self.summarizer_tenant_share:g}"
             )
         if not 0 < self.db_max_tenant_share <= 1:
             raise ConfigError(

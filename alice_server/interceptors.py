@@ -22,13 +22,20 @@ from typing import Any
 
 import grpc
 from google.protobuf import duration_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from alice_server import logs, metrics
-from alice_server.auth import Platform, TokenVerifier, bind_tenant, unbind_tenant
+from alice_server.auth import (
+    ERROR_DOMAIN,
+    Platform,
+    TokenRejected,
+    TokenVerifier,
+    bind_tenant,
+    unbind_tenant,
+)
 from alice_server.domain import errors
-from alice_server.domain.ratelimit import RateLimiter
+from alice_server.ratelimit import Limiter
 from alice_server.services.customers import CustomerDirectory
 
 logger = logging.getLogger("alice.rpc")
@@ -192,11 +199,23 @@ class _Status:
         self.trailing_metadata = trailing_metadata
 
 
+# google.rpc.ErrorInfo reasons (domain ERROR_DOMAIN): what a client can act on
+# without reading the message. The first class in an error's MRO found here wins.
+REASON_OF: Mapping[type[errors.AliceError], str] = {
+    TokenRejected: "TOKEN_INVALID",  # its own reason (TOKEN_EXPIRED, ...) is used
+    errors.SummarizerBusy: "SUMMARIZER_BUSY",
+    errors.TenantShareExhausted: "TENANT_DATABASE_SHARE_IN_USE",
+    errors.ResourceExhausted: "RATE_LIMITED",
+    errors.ServerBusy: "SERVER_BUSY",
+    errors.Unavailable: "DATABASE_UNAVAILABLE",
+    errors.StatementTimeout: "STATEMENT_TIMEOUT",
+    errors.Aborted: "CONFLICT",
+}
+
+
 def _to_status(exc: BaseException, method: str) -> _Status:
-    if isinstance(exc, errors.ResourceExhausted):
-        return _rate_limited(exc)
     if isinstance(exc, errors.AliceError):
-        return _Status(STATUS_OF.get(type(exc), grpc.StatusCode.INTERNAL), exc.message)
+        return _domain_status(exc)
     if isinstance(exc, TimeoutError):
         return _Status(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline expired")
     reference = uuid.uuid4().hex[:12]
@@ -211,12 +230,28 @@ def _to_status(exc: BaseException, method: str) -> _Status:
     return _Status(grpc.StatusCode.INTERNAL, f"internal error (reference {reference})")
 
 
-def _rate_limited(exc: errors.ResourceExhausted) -> _Status:
-    delay = duration_pb2.Duration()
-    delay.FromNanoseconds(int(exc.retry_after * 1e9))
-    detail = error_details_pb2.RetryInfo(retry_delay=delay)
-    status = status_pb2.Status(code=code_pb2.RESOURCE_EXHAUSTED, message=exc.message)
-    status.details.add().Pack(detail)
+def _domain_status(exc: errors.AliceError) -> _Status:
+    """The status of a domain error, with ErrorInfo (and RetryInfo) details where useful."""
+    code = next(
+        (STATUS_OF[kind] for kind in type(exc).__mro__ if kind in STATUS_OF),
+        grpc.StatusCode.INTERNAL,
+    )
+    retry_after: float | None = None
+    if isinstance(exc, errors.ResourceExhausted):
+        retry_after = exc.retry_after
+    if isinstance(exc, TokenRejected):
+        reason: str | None = exc.reason
+    else:
+        reason = next((REASON_OF[k] for k in type(exc).__mro__ if k in REASON_OF), None)
+    if reason is None and retry_after is None:
+        return _Status(code, exc.message)
+    status = status_pb2.Status(code=code.value[0], message=exc.message)
+    if retry_after is not None:  # first: clients read details[0] for the delay
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(retry_after * 1e9))
+        status.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+    if reason is not None:
+        status.details.add().Pack(error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN))
     rich = rpc_status.to_status(status)
     return _Status(rich.code, rich.details, tuple(rich.trailing_metadata))
 
@@ -234,7 +269,7 @@ class AuthInterceptor(_WrappingInterceptor):
         self,
         verifier: TokenVerifier,
         customers: CustomerDirectory,
-        limiter: RateLimiter,
+        limiter: Limiter,
         method_scopes: Mapping[str, str],
         platform_scopes: Mapping[str, str] | None = None,
     ) -> None:
@@ -270,8 +305,12 @@ class AuthInterceptor(_WrappingInterceptor):
         if required is None:
             raise errors.PermissionDenied(f"{method} is not open to tokens")
         tenant.require(required)
+        # Cheap rejections first: the rate limit needs no database (a customer's
+        # own limit comes from the directory's cache once it has been read).
+        await self._limiter.acquire(
+            tenant.customer_id, self._customers.cached_rate_limit(tenant.customer_id)
+        )
         await self._customers.check_active(tenant.customer_id)
-        self._limiter.acquire(tenant.customer_id)
         token = bind_tenant(tenant)
         try:
             yield

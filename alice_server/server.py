@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import grpc
@@ -24,13 +22,15 @@ from alice_server.config import Settings
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.paging import PageTokens
 from alice_server.domain.privacy import SubjectHasher
-from alice_server.domain.ratelimit import RateLimiter
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.domain.tenants import PhoneNumbers
 from alice_server.health import HealthMonitor
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
+from alice_server.malformed import MalformedRequestInterceptor
+from alice_server.ratelimit import build_limiter
 from alice_server.servicers.calls import CallServicer
 from alice_server.servicers.context import ContextServicer
+from alice_server.servicers.limits import response_budget
 from alice_server.servicers.memory import MemoryServicer
 from alice_server.servicers.privacy import PrivacyServicer
 from alice_server.servicers.tenants import TenantServicer
@@ -46,6 +46,7 @@ from alice_server.services.tenants import CustomerAdmin, TenantProfiles
 from alice_server.services.transcripts import TranscriptService
 from alice_server.storage.database import Database
 from alice_server.storage.migrate import head_revision
+from alice_server.summarizer_pool import FairSummarizerPool
 from chad_client.v1 import (
     call_service_pb2,
     call_service_pb2_grpc,
@@ -144,16 +145,23 @@ class AliceServer:
     def __post_init__(self) -> None:
         # The built-in summariser is CPU-bound: it runs in worker processes, off
         # the event loop that serves every tenant (ALICE_SUMMARIZER_PROCESSES).
-        self._pool: ProcessPoolExecutor | None = None
+        # Tenants share the workers fairly (per-tenant queues, round robin, bounded).
+        self._pool: FairSummarizerPool | None = None
         if self.summarizer is None:
             if self.settings.summarizer_processes > 0:
-                self._pool = ProcessPoolExecutor(
+                self._pool = FairSummarizerPool(
                     self.settings.summarizer_processes,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=warm_up,
+                    self.settings.summarizer_queue_size,
+                    self.settings.summarizer_tenant_share,
                 )
             self.summarizer = HeuristicSummarizer(self._pool)
         self.summarizer = metrics.InstrumentedSummarizer(self.summarizer)
+        self.limiter = build_limiter(
+            self.settings.rate_limit_backend,
+            self.settings.redis_url,
+            self.settings.rate_limit_per_second,
+            self.settings.rate_limit_burst,
+        )
         tokens = PageTokens(self.jwt_secret)
         normalize = UserIdNormalizer(self.settings.default_region)
         db = self.database
@@ -170,14 +178,15 @@ class AliceServer:
         self.metrics_endpoint: metrics.MetricsEndpoint | None = None
         self.server = grpc.aio.server(
             interceptors=[
+                MalformedRequestInterceptor(),
                 StatusInterceptor(self.settings.access_log_level, self.monitor.poke),
                 AuthInterceptor(
-                    TokenVerifier(self.jwt_secret),
-                    directory,
-                    RateLimiter(
-                        self.settings.rate_limit_per_second,
-                        self.settings.rate_limit_burst,
+                    TokenVerifier(
+                        self.jwt_secret,
+                        max_lifetime_seconds=self.settings.max_token_lifetime_seconds,
                     ),
+                    directory,
+                    self.limiter,
                     METHOD_SCOPES,
                     PLATFORM_METHOD_SCOPES,
                 ),
@@ -189,7 +198,12 @@ class AliceServer:
             ],
         )
         memory_service_pb2_grpc.add_MemoryServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            MemoryServicer(MemoryService(db, tokens), normalize), self.server
+            MemoryServicer(
+                MemoryService(db, tokens),
+                normalize,
+                response_budget(self.settings.max_message_bytes),
+            ),
+            self.server,
         )
         context_service_pb2_grpc.add_ContextServiceServicer_to_server(  # type: ignore[no-untyped-call]
             ContextServicer(
@@ -198,6 +212,7 @@ class AliceServer:
                 CallerService(db, tokens),
                 normalize,
                 StatsService(db),
+                response_budget(self.settings.max_message_bytes),
             ),
             self.server,
         )
@@ -279,6 +294,7 @@ class AliceServer:
         if self.metrics_endpoint is not None:
             self.metrics_endpoint.close()
             self.metrics_endpoint = None
+        await self.limiter.close()
 
     async def wait_for_termination(self) -> None:
         await self.server.wait_for_termination()

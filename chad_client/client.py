@@ -348,12 +348,13 @@ class AliceClient:
             except grpc.aio.AioRpcError as exc:
                 code = exc.code()
                 # A token refused as expired (clock skew, a revoked cache): the
-                # server did nothing, so one retry with a fresh token is safe.
+                # server did nothing, so one retry with a fresh token is safe. The
+                # server says so with the ErrorInfo reason TOKEN_EXPIRED.
                 if (
                     code == grpc.StatusCode.UNAUTHENTICATED
                     and not token_renewed
                     and invalidate is not None
-                    and "expired" in (exc.details() or "")
+                    and errors.error_reason(exc) == errors.RENEW_REASON
                 ):
                     invalidate()
                     token_renewed = True

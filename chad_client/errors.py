@@ -116,6 +116,23 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> AliceError:
     return _BY_CODE.get(code, AliceError)(details, code)
 
 
+# google.rpc.ErrorInfo reason of a token refused because it expired: mint a new one.
+RENEW_REASON = "TOKEN_EXPIRED"
+
+
+def error_reason(error: grpc.aio.AioRpcError) -> str | None:
+    """The google.rpc.ErrorInfo reason in the status details, if the server sent one."""
+    for key, value in error.trailing_metadata() or ():
+        if key != _DETAILS_KEY or not isinstance(value, bytes):
+            continue
+        status = status_pb2.Status.FromString(value)
+        for detail in status.details:
+            info = error_details_pb2.ErrorInfo()
+            if detail.Unpack(info):
+                return str(info.reason)
+    return None
+
+
 def _retry_delay(error: grpc.aio.AioRpcError) -> float | None:
     """google.rpc.RetryInfo from the status details, if the server sent one."""
     for key, value in error.trailing_metadata() or ():

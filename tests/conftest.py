@@ -8,6 +8,7 @@ Unset, the tests start an embedded PostgreSQL in a temporary directory.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import shutil
@@ -24,6 +25,7 @@ import pytest_asyncio
 from alice_server.auth import mint_token
 from alice_server.testing import RunningServer, TestDatabase, running_server, temporary_database
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
+from tests.pgbouncer import pgbouncer, through
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +48,14 @@ def superuser_url() -> Iterator[str]:
 @pytest_asyncio.fixture(scope="session")
 async def database(superuser_url: str) -> AsyncIterator[TestDatabase]:
     async with temporary_database(superuser_url) as db:
-        yield db
+        if os.environ.get("ALICE_TEST_PGBOUNCER") != "1":
+            yield db
+            return
+        # The service connects through pgbouncer in transaction mode (.ci/run runs
+        # the isolation, call-flow and concurrency tests so, with
+        # ALICE_DB_STATEMENT_CACHE_SIZE=0); the owner connects directly.
+        async with pgbouncer(db.owner_url, [db.app_role]) as port:
+            yield dataclasses.replace(db, app_url=through(db.app_url, port))
 
 
 @pytest.fixture(scope="session")

@@ -69,13 +69,32 @@ def check_transcript(turns: Sequence[TranscriptTurn]) -> None:
             raise InvalidArgument(f"turns[{index}].content must not contain NUL characters")
 
 
+# A call's times: not before this, not more than a day ahead of the server's
+# clock, and a call lasts at most MAX_CALL_SECONDS (the duration column is 32-bit).
+EARLIEST_CALL = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+MAX_CLOCK_AHEAD = dt.timedelta(days=1)
+MAX_CALL_SECONDS = 24 * 3600
+
+
 def call_window(
     started_at: dt.datetime | None, ended_at: dt.datetime | None, now: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime | None, int | None]:
     """(start, end, duration in seconds) of a call; start defaults to now."""
     start = started_at or now
+    latest = now + MAX_CLOCK_AHEAD
+    for name, value in (("started_at", started_at), ("ended_at", ended_at)):
+        if value is not None and not EARLIEST_CALL <= value <= latest:
+            raise InvalidArgument(
+                f"{name} must lie between {EARLIEST_CALL:%Y-%m-%d} and one day from now (UTC)"
+            )
     if ended_at is None:
         return start, None, None
     if ended_at < start:
         raise InvalidArgument("ended_at must not be before started_at")
-    return start, ended_at, int((ended_at - start).total_seconds())
+    duration = int((ended_at - start).total_seconds())
+    if duration > MAX_CALL_SECONDS:
+        raise InvalidArgument(
+            f"a call lasts at most {MAX_CALL_SECONDS // 3600} hours: ended_at is too far "
+            "after started_at"
+        )
+    return start, ended_at, duration

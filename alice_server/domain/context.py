@@ -94,14 +94,14 @@ def render_context(
     memories: Sequence[Memory],
 ) -> str:
     """The block of text appended to the agent's system prompt."""
-    lines = [f"Caller: {user_id}"]
+    lines = [f"Caller: {inline(user_id)}"]
     if is_new_caller:
         lines.append("This is a new caller: there is no record of earlier calls.")
     elif profile is None:
         lines.append("No earlier call of this caller has been summarised yet.")
     else:
         if profile.preferred_name:
-            lines.append(f"Name: {profile.preferred_name}")
+            lines.append(f"Name: {inline(profile.preferred_name)}")
         if profile.total_calls == 0:  # a profile written before the first processed call
             lines.append("No earlier call of this caller has been summarised yet.")
         else:
@@ -132,9 +132,14 @@ def render_context(
     if summaries:
         lines.append("Recent calls (newest first):")
         for summary in summaries:
-            topics = f" Topics: {', '.join(summary.key_topics)}." if summary.key_topics else ""
+            topics = (
+                f" Topics: {', '.join(inline(t) for t in summary.key_topics)}."
+                if summary.key_topics
+                else ""
+            )
             lines.append(
-                f"- {summary.started_at:%Y-%m-%d} ({summary.sentiment}): {summary.summary}{topics}"
+                f"- {summary.started_at:%Y-%m-%d} ({inline(summary.sentiment)}): "
+                f"{inline(summary.summary)}{topics}"
             )
     own = [m for m in memories if m.user_id]
     shared = [m for m in memories if not m.user_id]
@@ -158,6 +163,31 @@ def _memory_line(memory: Memory) -> str:
         shown = only if isinstance(only, str) else json.dumps(only, ensure_ascii=False)
     else:
         shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    shown = inline(shown)
     if len(shown) > MAX_VALUE_CHARS_IN_TEXT:
         shown = shown[: MAX_VALUE_CHARS_IN_TEXT - 1] + "…"
-    return f"- {memory.type} / {memory.key}: {shown}"
+    return f"- {inline(memory.type)} / {inline(memory.key)}: {shown}"
+
+
+# Every character str.splitlines() breaks a line at.
+_LINE_BREAKS = str.maketrans(
+    {
+        "\n": "\\n",
+        "\r": "\\r",
+        "\v": "\\v",
+        "\f": "\\f",
+        "\x1c": "\\x1c",
+        "\x1d": "\\x1d",
+        "\x1e": "\\x1e",
+        "\x85": "\\x85",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
+
+
+def inline(text: str) -> str:
+    """Stored text made to stay on its line: line breaks escaped as in a JSON
+    string, so that no stored value can start a line of the block's own
+    structure (a forged "Business information:" section, say)."""
+    return text.translate(_LINE_BREAKS)

@@ -63,6 +63,11 @@ class TenantShareExhausted(ResourceExhausted):
     (ALICE_DB_MAX_TENANT_SHARE): RESOURCE_EXHAUSTED, retry after `retry_after`."""
 
 
+class SummarizerBusy(ResourceExhausted):
+    """The call summariser's queue (or this tenant's share of it) is full
+    (RESOURCE_EXHAUSTED, with a retry delay)."""
+
+
 class StatementTimeout(AliceError):
     """A database statement ran longer than the configured statement timeout and was
     cancelled; nothing was written (DEADLINE_EXCEEDED)."""

@@ -32,6 +32,9 @@ MAX_TTL_DAYS = 3650
 MAX_KEY_CHARS = 256
 MAX_SOURCE_CHARS = 64
 MAX_VALUE_BYTES = 64 * 1024
+# JSON nesting levels of a value (an object holding a list is 2). Protobuf's
+# parser cannot read a Struct much deeper than this (three message levels each).
+MAX_VALUE_DEPTH = 32
 MAX_QUERY_CHARS = 1000
 DEFAULT_SEARCH_LIMIT = 10
 MAX_SEARCH_LIMIT = 100
@@ -179,8 +182,30 @@ def check_json_value(value: dict[str, Any], field: str = "value") -> None:
         raise InvalidArgument(f"{field} must not contain NaN or infinite numbers") from None
     if len(encoded.encode()) > MAX_VALUE_BYTES:
         raise InvalidArgument(f"{field} is larger than {MAX_VALUE_BYTES // 1024} KiB")
-    if "\\u0000" in encoded:
-        raise InvalidArgument(f"{field} must not contain NUL characters")
+    _check_nested(value, field)
+
+
+def _check_nested(value: Any, field: str) -> None:
+    """No real NUL character in any key or string (PostgreSQL's jsonb refuses
+    them; the six characters backslash-u-0000 are ordinary text), and at most
+    MAX_VALUE_DEPTH levels of nesting. Iterative: depth cannot exhaust the stack."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise InvalidArgument(f"{field} must not contain NUL characters")
+            continue
+        if isinstance(item, dict | list):
+            if depth > MAX_VALUE_DEPTH:
+                raise InvalidArgument(
+                    f"{field} is nested deeper than {MAX_VALUE_DEPTH} levels of objects and lists"
+                )
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item)
+                stack.extend((child, depth + 1) for child in item.values())
+            else:
+                stack.extend((child, depth + 1) for child in item)
 
 
 def search_query(owners: MemoryFilter, text: str, types: Sequence[str], limit: int) -> SearchQuery:

@@ -95,13 +95,24 @@ class PageTokens:
         return PageRequest(kind, tuple(scope), size, after)
 
     def finish(
-        self, request: PageRequest, rows: Sequence[T], key: Callable[[T], Sequence[Any]]
+        self,
+        request: PageRequest,
+        rows: Sequence[T],
+        key: Callable[[T], Sequence[Any]],
+        fits: Callable[[Sequence[T]], int] | None = None,
     ) -> tuple[list[T], str]:
         """`rows` as read with `limit=request.fetch` (one more than the page): the page,
-        and the token of the next one ('' at the end)."""
-        if len(rows) <= request.size:
-            return list(rows), ""
+        and the token of the next one ('' at the end). `fits(page)`, if given, says
+        how many of the page's first rows fit in a response; the page is cut there
+        and the token continues after its last row."""
         page = list(rows[: request.size])
+        more = len(rows) > request.size
+        if fits is not None and page:
+            kept = max(1, fits(page))
+            if kept < len(page):
+                page, more = page[:kept], True
+        if not more:
+            return page, ""
         last = [_dump(value) for value in key(page[-1])]
         return page, self.encode(request.kind, request.scope, last)
 

@@ -6,7 +6,7 @@ import grpc
 
 from alice_server.auth import current_tenant
 from alice_server.domain.identity import UserIdNormalizer, check_token
-from alice_server.servicers import convert, convert_calls
+from alice_server.servicers import convert, convert_calls, limits
 from alice_server.services.callers import CallerService
 from alice_server.services.calls import CallService
 from alice_server.services.context import ContextService
@@ -23,12 +23,14 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
         callers: CallerService,
         normalize: UserIdNormalizer,
         stats: StatsService,
+        max_response_bytes: int = limits.response_budget(),
     ) -> None:
         self._stats = stats
         self._context = context_service
         self._calls = calls
         self._callers = callers
         self._normalize = normalize
+        self._budget = max_response_bytes
 
     async def GetEnrichedContext(
         self, request: pb.GetEnrichedContextRequest, context: grpc.aio.ServicerContext
@@ -40,7 +42,7 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
             request.num_summaries if request.HasField("num_summaries") else None,
             request.num_memories if request.HasField("num_memories") else None,
         )
-        return pb.GetEnrichedContextResponse(
+        response = pb.GetEnrichedContextResponse(
             customer_id=tenant.customer_id,
             user_id=result.user_id,
             is_new_caller=result.is_new_caller,
@@ -48,8 +50,12 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
             profile=convert.caller_profile(result.profile) if result.profile else None,
             personality=convert.personality(result.personality) if result.personality else None,
             summaries=[convert.call_summary(s) for s in result.summaries],
-            memories=[convert.memory(m) for m in result.memories],
         )
+        # The memories (most relevant first) that fit beside the rest of the response.
+        memories = [convert.memory(m) for m in result.memories]
+        room = self._budget - response.ByteSize()
+        response.memories.extend(memories[: limits.fitting(memories, room, keep_one=False)])
+        return response
 
     async def ProcessCall(
         self, request: pb.ProcessCallRequest, context: grpc.aio.ServicerContext

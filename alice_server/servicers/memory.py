@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import grpc
 
 from alice_server.auth import current_tenant
 from alice_server.domain.identity import UserIdNormalizer, parse_uuid
-from alice_server.domain.memories import MemoryFilter, check_type, memory_key, new_memory
-from alice_server.servicers import convert
+from alice_server.domain.memories import Memory, MemoryFilter, check_type, memory_key, new_memory
+from alice_server.servicers import convert, limits
 from alice_server.services.memories import MemoryService
 from chad_client.v1 import memory_service_pb2 as pb
 from chad_client.v1 import memory_service_pb2_grpc as pb_grpc
+from chad_client.v1 import resources_pb2 as pb_resources
 
 
 class MemoryServicer(pb_grpc.MemoryServiceServicer):
-    def __init__(self, store: MemoryService, normalize: UserIdNormalizer) -> None:
+    def __init__(
+        self,
+        store: MemoryService,
+        normalize: UserIdNormalizer,
+        max_response_bytes: int = limits.response_budget(),
+    ) -> None:
         self._store = store
         self._normalize = normalize
+        self._budget = max_response_bytes
 
     async def StoreMemory(
         self, request: pb.StoreMemoryRequest, context: grpc.aio.ServicerContext
@@ -53,16 +62,21 @@ class MemoryServicer(pb_grpc.MemoryServiceServicer):
     async def ListMemories(
         self, request: pb.ListMemoriesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListMemoriesResponse:
+        converted: list[pb_resources.Memory] = []
+
+        def fits(page: Sequence[Memory]) -> int:
+            converted.extend(convert.memory(m) for m in page)
+            return limits.fitting(converted, self._budget)
+
         memories, token = await self._store.list_page(
             current_tenant().customer_id,
             self._owners(request.user_id, request.include_shared),
             check_type(request.type) if request.type else None,
             request.page_size,
             request.page_token,
+            fits,
         )
-        return pb.ListMemoriesResponse(
-            memories=[convert.memory(m) for m in memories], next_page_token=token
-        )
+        return pb.ListMemoriesResponse(memories=converted[: len(memories)], next_page_token=token)
 
     async def SearchMemories(
         self, request: pb.SearchMemoriesRequest, context: grpc.aio.ServicerContext
@@ -74,11 +88,8 @@ class MemoryServicer(pb_grpc.MemoryServiceServicer):
             list(request.types),
             request.limit,
         )
-        return pb.SearchMemoriesResponse(
-            results=[
-                pb.MemorySearchResult(memory=convert.memory(m), score=score) for m, score in hits
-            ]
-        )
+        results = [pb.MemorySearchResult(memory=convert.memory(m), score=s) for m, s in hits]
+        return pb.SearchMemoriesResponse(results=results[: limits.fitting(results, self._budget)])
 
     async def GetMemoryByKey(
         self, request: pb.GetMemoryByKeyRequest, context: grpc.aio.ServicerContext

@@ -29,6 +29,14 @@ class CustomerDirectory:
         self._ttl = ttl_seconds
         self._clock = clock
         self._cache: dict[int, tuple[str | None, float]] = {}
+        # customer -> its own rate limit (calls per second), where one is stored.
+        self._rate_limits: dict[int, float | None] = {}
+
+    def cached_rate_limit(self, customer_id: int) -> float | None:
+        """The customer's own rate limit as last read (None: the default), without a
+        database round trip, so that the rate limit is checked before any lookup.
+        Read with the status from `customers.rate_limit_per_second` (nullable)."""
+        return self._rate_limits.get(customer_id)
 
     async def check_active(self, customer_id: int) -> None:
         status = await self._status(customer_id)
@@ -47,7 +55,8 @@ class CustomerDirectory:
         if cached is not None and cached[1] > now:
             return cached[0]
         async with self._db.tenant(customer_id) as uow:
-            status = await uow.customers.status()
+            status, rate_limit = await uow.customers.access()
+        self._rate_limits[customer_id] = rate_limit
         if self._ttl > 0:
             self._cache[customer_id] = (status, now + self._ttl)
         return status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from alice_server.domain.errors import NotFound
 from alice_server.domain.memories import (
@@ -60,8 +60,10 @@ class MemoryService:
         type: str | None,
         requested_page_size: int,
         page_token: str,
+        fits: Callable[[Sequence[Memory]], int] | None = None,
     ) -> tuple[list[Memory], str]:
-        """One page, newest first; returns (memories, next_page_token or '')."""
+        """One page, newest first; returns (memories, next_page_token or ''). The page
+        is cut after `fits(page)` memories when given (what fits in a response)."""
         if type is not None:
             check_type(type)
         page = self._tokens.request(
@@ -73,7 +75,7 @@ class MemoryService:
         )
         async with self._db.tenant(customer_id) as uow:
             rows = await uow.memories.list_page(owners.owners, type, page)
-        return self._tokens.finish(page, rows, lambda m: (m.created_at, m.id))
+        return self._tokens.finish(page, rows, lambda m: (m.created_at, m.id), fits)
 
     async def search(
         self,

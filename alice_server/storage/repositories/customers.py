@@ -6,11 +6,19 @@ import asyncpg
 
 from alice_server.domain.customers import CustomerRecord, NewCustomer
 from alice_server.domain.errors import AlreadyExists
+from alice_server.storage.models import Customer
 from alice_server.storage.repositories.base import TenantRepository
 
 RECORD_COLUMNS = "id, business_name, agent_name, twilio_phone_number, status"
 
 _STATUS = "SELECT status FROM customers WHERE id = $1"
+# The customer's own rate limit (nullable; migration 0005) once the schema has it.
+_RATE_LIMIT = (
+    "rate_limit_per_second::float8"
+    if "rate_limit_per_second" in Customer.__table__.c
+    else "NULL::float8"
+)
+_ACCESS = f"SELECT status, {_RATE_LIMIT} AS rate_limit FROM customers WHERE id = $1"
 _CREATE = f"""
 INSERT INTO customers (id, business_name, agent_name, greeting_template, twilio_phone_number)
 VALUES (coalesce($1, nextval(pg_get_serial_sequence('customers', 'id'))), $2, $3, $4, $5)
@@ -46,6 +54,14 @@ class CustomerRepository(TenantRepository):
         """'active', 'suspended', or None when the customer does not exist."""
         status: str | None = await self._connection.fetchval(_STATUS, self._customer_id)
         return status
+
+    async def access(self) -> tuple[str | None, float | None]:
+        """(status, own rate limit in calls per second or None for the default);
+        (None, None) when the customer does not exist."""
+        row = await self._connection.fetchrow(_ACCESS, self._customer_id)
+        if row is None:
+            return None, None
+        return row["status"], row["rate_limit"]
 
 
 class CustomerAdminRepository:

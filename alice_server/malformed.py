@@ -1,0 +1,147 @@
+"""Requests that are not valid protobuf: INVALID_ARGUMENT, briefly, and quietly.
+
+grpc turns a request its deserializer cannot parse into UNKNOWN, with the
+parser's exception text for the client and an ERROR traceback (~770 bytes) in
+the log for every such request. This interceptor, the outermost one, wraps
+every method's request deserializer: bytes that do not parse become a
+`Malformed` marker, and the handler answers it with INVALID_ARGUMENT and a
+short message, with or without a token, before any other work.
+
+Protobuf's parser refuses messages nested more than 100 levels deep; a
+google.protobuf.Struct value uses three message levels per JSON level, so a
+memory value nested deeper than about 32 JSON levels cannot even be parsed.
+MAX_VALUE_DEPTH (in the domain rules) is the documented limit, and the
+message names it.
+
+Logging is bounded: at most LOG_BURST lines per LOG_WINDOW_SECONDS, then one
+line saying how many more were not logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from alice_server.domain.memories import MAX_VALUE_DEPTH
+
+logger = logging.getLogger("alice.rpc")
+
+LOG_BURST = 10
+LOG_WINDOW_SECONDS = 60.0
+
+MESSAGE = (
+    "the request is not a valid {name} message: malformed protobuf bytes, or "
+    "Struct/list values nested deeper than {depth} levels"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """Stands in for a request whose bytes did not parse."""
+
+    size: int
+
+
+class BoundedLog:
+    """Logs at most `burst` lines per `window` seconds, then counts the rest."""
+
+    def __init__(self, burst: int = LOG_BURST, window: float = LOG_WINDOW_SECONDS) -> None:
+        self._burst = burst
+        self._window = window
+        self._start = -window
+        self._count = 0
+        self._suppressed = 0
+
+    def info(self, message: str, *args: Any) -> None:
+        now = time.monotonic()
+        if now - self._start >= self._window:
+            if self._suppressed:
+                logger.info("%d more malformed requests were not logged", self._suppressed)
+            self._start, self._count, self._suppressed = now, 0, 0
+        if self._count < self._burst:
+            self._count += 1
+            logger.info(message, *args)
+        else:
+            self._suppressed += 1
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception:  # noqa: BLE001 - any parse failure is the client's bytes
+            return Malformed(len(data))
+
+    return deserialize
+
+
+class MalformedRequestInterceptor(grpc.aio.ServerInterceptor):
+    """INVALID_ARGUMENT for request bytes that do not parse (every method, public ones too)."""
+
+    def __init__(self) -> None:
+        self.log = BoundedLog()
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.request_deserializer is None:
+            return handler
+        method: str = handler_call_details.method
+        name = method.rsplit("/", 1)[-1] + "Request"
+        deserializer = getattr(handler.request_deserializer, "__self__", None)
+        descriptor = getattr(deserializer, "DESCRIPTOR", None)
+        if descriptor is not None:
+            name = descriptor.name
+        refuse = self._refuser(method, name)
+        replaced = handler._replace(request_deserializer=_tolerant(handler.request_deserializer))
+        if handler.unary_unary is not None:
+            inner = handler.unary_unary
+
+            async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                if isinstance(request, Malformed):
+                    await refuse(request, context)
+                return await inner(request, context)
+
+            return replaced._replace(unary_unary=unary_unary)
+        if handler.unary_stream is not None:
+            inner_us = handler.unary_stream
+
+            async def unary_stream(
+                request: Any, context: grpc.aio.ServicerContext
+            ) -> AsyncIterator[Any]:
+                if isinstance(request, Malformed):
+                    await refuse(request, context)
+                result = inner_us(request, context)
+                if hasattr(result, "__aiter__"):
+                    async for response in result:
+                        yield response
+                else:
+                    await result
+
+            return replaced._replace(unary_stream=unary_stream)
+        # Client-streaming methods (none in Alice's contract) see the marker in their
+        # request iterator; they are left as they are.
+        return replaced
+
+    def _refuser(
+        self, method: str, name: str
+    ) -> Callable[[Malformed, grpc.aio.ServicerContext], Awaitable[None]]:
+        async def refuse(request: Malformed, context: grpc.aio.ServicerContext) -> None:
+            self.log.info("%s INVALID_ARGUMENT malformed request (%d bytes)", method, request.size)
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                MESSAGE.format(name=name, depth=MAX_VALUE_DEPTH),
+            )
+
+        return refuse
