@@ -60,6 +60,10 @@ def server_main(argv: Sequence[str] | None = None) -> int:
     logs.configure(settings.log_level)
     try:
         secret = jwt_secret(settings)
+        if settings.workers > 1:
+            from alice_server import workers
+
+            return workers.run(settings, secret)
         asyncio.run(serve(settings, secret))
     except ConfigError as exc:
         return _fail("alice-server", str(exc))
@@ -72,16 +76,29 @@ def server_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-async def serve(settings: Settings, secret: str) -> None:
-    """Run until SIGINT or SIGTERM, then stop gracefully."""
+async def serve(
+    settings: Settings,
+    secret: str,
+    *,
+    app_url: str | None = None,
+    ready: Callable[[int], None] | None = None,
+) -> None:
+    """Run until SIGINT or SIGTERM, then stop gracefully.
+
+    A worker of ALICE_WORKERS (alice_server.workers) gets `app_url` from its
+    supervisor, which runs the embedded database if any and announces the
+    address once every worker called `ready(port)`.
+    """
     from alice_server.server import AliceServer
 
-    runtime = await asyncio.to_thread(open_runtime, settings)
-    try:
-        app_url = runtime.require_app_url()
-    except ConfigError:
-        await asyncio.to_thread(runtime.close)
-        raise
+    runtime = None
+    if app_url is None:
+        runtime = await asyncio.to_thread(open_runtime, settings)
+        try:
+            app_url = runtime.require_app_url()
+        except ConfigError:
+            await asyncio.to_thread(runtime.close)
+            raise
     database = Database(
         app_url,
         PoolOptions(settings.db_pool_size, settings.db_statement_timeout_ms),
@@ -90,9 +107,12 @@ async def serve(settings: Settings, secret: str) -> None:
         await database.verify()
         server = AliceServer(settings, database, secret)
         await server.start()
-        host = settings.listen_address.rsplit(":", 1)[0]
-        where = f"embedded database in {settings.data_dir}" if settings.embedded else "DATABASE_URL"
-        logger.info("Alice listening on %s:%d (%s)", host, server.port, where)
+        if ready is not None:
+            ready(server.port)
+        else:
+            host = settings.listen_address.rsplit(":", 1)[0]
+            origin = database_origin(settings)
+            logger.info("Alice listening on %s:%d (%s)", host, server.port, origin)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -105,7 +125,12 @@ async def serve(settings: Settings, secret: str) -> None:
         await server.stop()
     finally:
         await database.close()
-        await asyncio.to_thread(runtime.close)
+        if runtime is not None:
+            await asyncio.to_thread(runtime.close)
+
+
+def database_origin(settings: Settings) -> str:
+    return f"embedded database in {settings.data_dir}" if settings.embedded else "DATABASE_URL"
 
 
 # --------------------------------------------------------------------------- alice-admin

@@ -45,6 +45,7 @@ class Settings:
     tls_cert_file: Path | None
     tls_key_file: Path | None
     log_level: str
+    workers: int = 1
 
     @property
     def embedded(self) -> bool:
@@ -79,6 +80,7 @@ class Settings:
             tls_cert_file=reader.path("ALICE_TLS_CERT_FILE"),
             tls_key_file=reader.path("ALICE_TLS_KEY_FILE"),
             log_level=(reader.text("ALICE_LOG_LEVEL") or "INFO").upper(),
+            workers=reader.integer("ALICE_WORKERS", _cores(), minimum=1),
         )
         settings.validate()
         return settings
@@ -116,6 +118,14 @@ def check_secret(secret: str, name: str) -> None:
             f"{name} is too short: it must be at least {MIN_SECRET_BYTES} bytes "
             f"(it has {len(secret.encode())})"
         )
+
+
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS has no sched_getaffinity
+        return os.cpu_count() or 1
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:
