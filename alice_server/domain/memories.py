@@ -12,6 +12,7 @@ the purge (`alice-admin purge-expired`) has deleted it yet.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -19,25 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import (
-    Select,
-    bindparam,
-    case,
-    delete,
-    func,
-    literal_column,
-    select,
-    text,
-    union_all,
-)
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-
-from alice_server.domain.errors import InvalidArgument, NotFound
-from alice_server.domain.paging import PageTokens
-from alice_server.storage.database import Database
-from alice_server.storage.models import Memory
+from alice_server.domain.errors import InvalidArgument
 
 ScopeName = Literal["user", "shared"]
 
@@ -53,6 +36,33 @@ MAX_SEARCH_TYPES = 20
 _TYPE_RE = re.compile(r"^[a-z0-9_.:\-]{1,64}$")
 
 SHARED_OWNER = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """A stored memory, as read back."""
+
+    id: uuid.UUID
+    scope: ScopeName
+    user_id: str
+    type: str
+    key: str
+    value: dict[str, Any]
+    source: str
+    ttl_days: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A validated SearchMemories request."""
+
+    owners: list[str]
+    text: str
+    types: list[str]
+    limit: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,212 +156,23 @@ def check_json_value(value: dict[str, Any], field: str = "value") -> None:
         raise InvalidArgument(f"{field} must not contain NUL characters")
 
 
-def _alive() -> Any:
-    return Memory.expires_at > func.now()
-
-
-class MemoryStore:
-    def __init__(self, db: Database, page_tokens: PageTokens) -> None:
-        self._db = db
-        self._tokens = page_tokens
-
-    async def store(self, customer_id: int, item: NewMemory) -> tuple[Memory, bool]:
-        """Create or update the memory with this identity; returns (memory, created)."""
-        now = func.now()
-        insert = pg_insert(Memory).values(
-            customer_id=customer_id,
-            scope=item.scope,
-            user_id=item.user_id,
-            type=item.type,
-            key=item.key,
-            value=item.value,
-            source=item.source,
-            ttl_days=item.ttl_days,
-            expires_at=now + func.make_interval(0, 0, 0, item.ttl_days),
-        )
-        # Replacing an expired memory makes a new one (new id, created again):
-        # the old one had already disappeared for every reader.
-        expired = Memory.expires_at <= now
-        upsert = insert.on_conflict_do_update(
-            constraint="uq_memories_customer_id_scope_user_id_type_key",
-            set_={
-                "id": case((expired, func.gen_random_uuid()), else_=Memory.id),
-                "created_at": case((expired, now), else_=Memory.created_at),
-                "value": insert.excluded.value,
-                "source": insert.excluded.source,
-                "ttl_days": insert.excluded.ttl_days,
-                "expires_at": insert.excluded.expires_at,
-                "updated_at": now,
-            },
-        )
-        # now() is the transaction's timestamp: a row created by this statement
-        # has created_at = updated_at, an updated one keeps its older created_at.
-        created = (Memory.created_at == Memory.updated_at).label("created")
-        async with self._db.tenant_session(customer_id) as session:
-            row = (await session.execute(upsert.returning(Memory, created))).one()
-        return row[0], bool(row[1])
-
-    async def get(self, customer_id: int, memory_id: uuid.UUID) -> Memory:
-        async with self._db.tenant_session(customer_id) as session:
-            memory = await session.scalar(
-                select(Memory).where(
-                    Memory.customer_id == customer_id, Memory.id == memory_id, _alive()
-                )
-            )
-        if memory is None:
-            raise NotFound(f"memory {memory_id} not found")
-        return memory
-
-    async def delete(self, customer_id: int, memory_id: uuid.UUID) -> None:
-        async with self._db.tenant_session(customer_id) as session:
-            deleted = await session.scalar(
-                delete(Memory)
-                .where(Memory.customer_id == customer_id, Memory.id == memory_id, _alive())
-                .returning(Memory.id)
-            )
-        if deleted is None:
-            raise NotFound(f"memory {memory_id} not found")
-
-    async def list_page(
-        self,
-        customer_id: int,
-        owners: MemoryFilter,
-        type: str | None,
-        requested_page_size: int,
-        page_token: str,
-    ) -> tuple[list[Memory], str]:
-        """One page, newest first; returns (memories, next_page_token or '')."""
-        query = self._owned(customer_id, owners)
-        if type is not None:
-            query = query.where(Memory.type == check_type(type))
-        async with self._db.tenant_session(customer_id) as session:
-            return await self._tokens.page(
-                session,
-                query,
-                (Memory.created_at, Memory.id),
-                kind="memories",
-                scope=[customer_id, owners.owners, type],
-                requested_size=requested_page_size,
-                page_token=page_token,
-            )
-
-    async def search(
-        self,
-        customer_id: int,
-        owners: MemoryFilter,
-        query_text: str,
-        types: Sequence[str],
-        limit: int,
-    ) -> list[tuple[Memory, float]]:
-        """Memories matching any word of the query, best first (see the module doc)."""
-        if not query_text.strip():
-            raise InvalidArgument("query is required")
-        if len(query_text) > MAX_QUERY_CHARS:
-            raise InvalidArgument(f"query must be at most {MAX_QUERY_CHARS} characters")
-        if "\x00" in query_text:
-            raise InvalidArgument("query must not contain NUL characters")
-        if len(types) > MAX_SEARCH_TYPES:
-            raise InvalidArgument(f"at most {MAX_SEARCH_TYPES} types")
-        for memory_type in types:
-            check_type(memory_type, "types")
-        if limit < 0:
-            raise InvalidArgument("limit must not be negative")
-        limit = min(limit or DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT)
-
-        # Any of the query's words (English stems), not all of them: a spoken
-        # question rarely repeats a memory's exact wording. More matching words,
-        # and matches in the key (weight A), rank higher.
-        tsquery = (
-            select(
-                func.to_tsquery(
-                    literal_column("'simple'::regconfig"),
-                    func.coalesce(
-                        func.string_agg(func.quote_literal(literal_column("lexeme")), " | "),
-                        "",
-                    ),
-                )
-            )
-            .select_from(
-                func.unnest(
-                    func.tsvector_to_array(
-                        func.to_tsvector(literal_column("'english'::regconfig"), query_text)
-                    )
-                ).alias("lexeme")
-            )
-            .scalar_subquery()
-        )
-        score = func.ts_rank_cd(Memory.search_vector, tsquery).label("score")
-        query = (
-            self._owned(customer_id, owners)
-            .add_columns(score)
-            .where(Memory.search_vector.op("@@")(tsquery))
-            .order_by(text("score DESC"), Memory.updated_at.desc(), Memory.id.desc())
-            .limit(limit)
-        )
-        if types:
-            query = query.where(Memory.type.in_(list(types)))
-        async with self._db.tenant_session(customer_id) as session:
-            rows = (await session.execute(query)).all()
-        return [(row[0], float(row[1])) for row in rows]
-
-    @staticmethod
-    async def for_context(
-        session: AsyncSession,
-        customer_id: int,
-        user_id: str,
-        limit: int,
-        excluded_types: Sequence[str],
-    ) -> list[Memory]:
-        """The caller's newest memories, then the tenant's shared ones, `limit` in all.
-
-        One statement of two halves, each read in index order and cut at `limit`,
-        so that a tenant with thousands of shared memories costs no more. The
-        statement is built once (see `_context_memories`).
-        """
-        if limit <= 0:
-            return []
-        rows = await session.scalars(
-            _CONTEXT_MEMORIES,
-            {
-                "customer_id": customer_id,
-                "user_id": user_id,
-                "limit": limit,
-                "excluded_types": list(excluded_types),
-            },
-        )
-        return list(rows)
-
-    @staticmethod
-    def _owned(customer_id: int, owners: MemoryFilter) -> Select[Memory]:
-        return select(Memory).where(
-            Memory.customer_id == customer_id,
-            Memory.user_id.in_(owners.owners),
-            _alive(),
-        )
-
-
-def _context_memories() -> Select[Memory]:
-    def newest(owner: Any) -> Select[Memory]:
-        return (
-            select(Memory)
-            .where(
-                Memory.customer_id == bindparam("customer_id"),
-                Memory.user_id == owner,
-                Memory.type.not_in(bindparam("excluded_types", expanding=True)),
-                _alive(),
-            )
-            .order_by(Memory.updated_at.desc())
-            .limit(bindparam("limit"))
-        )
-
-    both = union_all(newest(bindparam("user_id")), newest(SHARED_OWNER)).subquery()
-    row = aliased(Memory, both)
-    return (
-        select(row)
-        .order_by((row.user_id == SHARED_OWNER).asc(), row.updated_at.desc())
-        .limit(bindparam("limit"))
+def search_query(owners: MemoryFilter, text: str, types: Sequence[str], limit: int) -> SearchQuery:
+    """Validate a search (see the module doc of storage.repositories.memories for its rules)."""
+    if not text.strip():
+        raise InvalidArgument("query is required")
+    if len(text) > MAX_QUERY_CHARS:
+        raise InvalidArgument(f"query must be at most {MAX_QUERY_CHARS} characters")
+    if "\x00" in text:
+        raise InvalidArgument("query must not contain NUL characters")
+    if len(types) > MAX_SEARCH_TYPES:
+        raise InvalidArgument(f"at most {MAX_SEARCH_TYPES} types")
+    for memory_type in types:
+        check_type(memory_type, "types")
+    if limit < 0:
+        raise InvalidArgument("limit must not be negative")
+    return SearchQuery(
+        owners=owners.owners,
+        text=text,
+        types=list(types),
+        limit=min(limit or DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT),
     )
-
-
-# Built once: the start of every phone call runs it.
-_CONTEXT_MEMORIES = _context_memories()
