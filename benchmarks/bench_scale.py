@@ -78,6 +78,7 @@ DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 LISTENING = re.compile(r"(?:Alice|bare) listening on [\d.]+:(\d+)")
 RPC_TIMEOUT = 30.0
 FLOOD_TENANT = 0  # index of the noisy neighbour
+SMALL_CALLERS = 10  # callers per tenant of the small database
 MEMORY_TYPES = ("preference", "fact", "person", "moment", "rule")
 WORDS = [
     "policy",
@@ -634,6 +635,7 @@ class Phase:
             "error_samples": self.recorder.samples,
             "server_cpu_ms_per_rpc": round(self.server_cpu_s * 1000 / rpcs, 3) if rpcs else None,
             "server_cpu_share_of_one_core": round(self.server_cpu_s / self.seconds, 2),
+            "pg_cpu_share_of_one_core": round(self.pg_cpu_s / self.seconds, 2),
             "pg_cpu_ms_per_rpc": round(self.pg_cpu_s * 1000 / rpcs, 3) if rpcs else None,
             "per_rpc": per_rpc,
         }
@@ -824,6 +826,145 @@ def bare_worker(client: Client, tenants: Sequence[Tenant]) -> Worker:
     return work
 
 
+# --------------------------------------------------------------------------- profiles
+
+CATEGORIES = (
+    ("grpc", ("grpc/", "grpc_", "cygrpc")),
+    ("asyncpg", ("asyncpg/",)),
+    ("protobuf", ("google/protobuf", "_pb2")),
+    ("jwt", ("jwt/",)),
+    ("sqlalchemy", ("sqlalchemy/",)),
+    ("asyncio", ("asyncio/", "selectors.py", "uvloop")),
+    ("alice_server", ("alice_server/",)),
+    ("chad_client", ("chad_client/",)),
+    ("logging", ("logging/",)),
+)
+
+
+def category(frame: str) -> str:
+    for name, needles in CATEGORIES:
+        if any(n in frame for n in needles):
+            return name
+    return "other"
+
+
+def summarise_profile(path: Path) -> dict[str, Any]:
+    """py-spy's raw (collapsed) stacks: share of samples by the leaf frame's package,
+    by the innermost alice_server frame on the stack, and the top leaf functions."""
+    leaf_by_category: Counter[str] = Counter()
+    alice_frames: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        total += count
+        leaf = frames[-1]
+        leaf_by_category[category(leaf)] += count
+        leaves[leaf] += count
+        inner = next(
+            (f for f in reversed(frames) if "alice_server/" in f), "(no alice_server frame)"
+        )
+        alice_frames[re.sub(r":\d+\)$", ")", inner)] += count
+
+    def shares(counter: Counter[str], n: int) -> list[tuple[str, float]]:
+        return [(k, round(100 * v / total, 1)) for k, v in counter.most_common(n)] if total else []
+
+    return {
+        "samples": total,
+        "leaf_package_pct": shares(leaf_by_category, 12),
+        "innermost_alice_frame_pct": shares(alice_frames, 12),
+        "top_leaf_functions_pct": shares(leaves, 12),
+    }
+
+
+async def profile_server(
+    server: Server, seconds: float, directory: Path, label: str
+) -> dict[str, Any]:
+    """py-spy record (raw format, 200 Hz, no idle samples) of every Python process of the
+    server except the supervisor and multiprocessing's resource tracker."""
+    targets = profile_targets(server.process.pid)
+    spy = str(Path(sys.executable).parent / "py-spy")
+    processes = []
+    for pid, role in targets.items():
+        output = directory / f"{label}-{role}-{pid}.txt"
+        processes.append(
+            (
+                pid,
+                role,
+                output,
+                await asyncio.create_subprocess_exec(
+                    spy,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(int(seconds)),
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(output),
+                    "--nonblocking",
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL,
+                ),
+            )
+        )
+    return {"processes": processes}
+
+
+async def finish_profiles(started: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for pid, role, output, process in started["processes"]:
+        await process.wait()
+        if output.exists():
+            result[f"{role} {pid}"] = {"file": str(output), **summarise_profile(output)}
+    return result
+
+
+def profile_targets(supervisor: int) -> dict[int, str]:
+    """The server's Python processes by role, without multiprocessing's resource tracker."""
+    workers = descendants_direct(supervisor)
+    targets = {}
+    for pid in sorted(descendants(supervisor)):
+        with suppress(OSError):
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            if "resource_tracker" not in cmdline:
+                targets[pid] = "worker" if pid in workers else "summariser"
+    return targets
+
+
+def descendants_direct(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with suppress(OSError):
+            found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def print_profiles(title: str, profiles: dict[str, Any]) -> None:
+    out()
+    out(f"profile: {title} (py-spy, share of non-idle samples)")
+    for name, p in profiles.items():
+        if not p["samples"]:
+            continue
+        out(f"  {name}: {p['samples']} samples ({p['file']})")
+        out(
+            "    leaf frame by package: " + ", ".join(f"{k} {v}%" for k, v in p["leaf_package_pct"])
+        )
+        out("    innermost alice_server frame: ")
+        for k, v in p["innermost_alice_frame_pct"][:8]:
+            out(f"      {v:5.1f}%  {k}")
+        out("    top leaf functions: ")
+        for k, v in p["top_leaf_functions_pct"][:8]:
+            out(f"      {v:5.1f}%  {k}")
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -929,8 +1070,28 @@ def git_commit() -> str:
         return "unknown"
 
 
+ROW_HEADERS = (
+    "date",
+    "commit",
+    "cores",
+    "workers",
+    "tenants x callers",
+    "ceiling RPC/s",
+    "call start RPC/s",
+    "x ceiling",
+    "call start p99 ms",
+    "server CPU ms/RPC",
+    "whole calls RPC/s",
+    "whole-call errors",
+    "noisy p99 idle / flood",
+    "token µs",
+    "p50 empty / small / full ms",
+    "note",
+)
+
+
 def record_row(path: Path, figures: dict[str, Any], note: str) -> None:
-    """Append one dated row to the results table of docs/PERFORMANCE.md."""
+    """Add one dated row at the end of the results table of docs/PERFORMANCE.md."""
     s = figures["scenarios"]
 
     def get(*keys: str) -> Any:
@@ -964,11 +1125,21 @@ def record_row(path: Path, figures: dict[str, Any], note: str) -> None:
         f"{get('noisy', c, 'flood_errors')} err",
         str(figures.get("token", {}).get("same_token_median_us", "-")),
         f"{figures.get('empty_vs_full', {}).get('empty_p50_ms', '-')} / "
+        f"{figures.get('empty_vs_full', {}).get('small_p50_ms', '-')} / "
         f"{figures.get('empty_vs_full', {}).get('full_p50_ms', '-')}",
         note,
     ]
-    with path.open("a") as handle:
-        handle.write("| " + " | ".join(row) + " |\n")
+    line = "| " + " | ".join(row) + " |"
+    lines = path.read_text().splitlines() if path.exists() else []
+    header = next((i for i, text in enumerate(lines) if text.startswith("| date |")), None)
+    if header is None:  # no table yet: start one at the end
+        lines += ["", "| " + " | ".join(ROW_HEADERS) + " |", "|---" * len(ROW_HEADERS) + "|"]
+        header = len(lines) - 2
+    end = header + 1
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    lines.insert(end, line)
+    path.write_text("\n".join(lines) + "\n")
 
 
 # --------------------------------------------------------------------------- the run
@@ -1005,6 +1176,8 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
         ]
         alice_cmd = [_server_script(), "--listen", "127.0.0.1:0"]
         ceilings: dict[int, float] = {}
+        profiles: dict[str, Any] = {}
+        figures["profiles"] = profiles
         phases: list[tuple[str, Phase, float | None]] = []
         failures = 0
 
@@ -1067,6 +1240,16 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                 )
                 full_p50 = phase.figures()["per_rpc"].get("GetEnrichedContext", {}).get("p50_ms")
                 failures += phase.recorder.error_count
+                if args.profile:
+                    spies = await profile_server(alice, args.duration, args.profile, "call-start")
+                    await run_phase(
+                        "call start, profiled with py-spy (figures not used)",
+                        None,
+                        10,
+                        args.duration,
+                        call_start_worker(client, tenants, size.callers, rng),
+                    )
+                    profiles["call start, concurrency 10"] = await finish_profiles(spies)
             finally:
                 await client.close()
 
@@ -1136,16 +1319,38 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                             entry["flood_p50_ms"],
                             entry["flood_p99_ms"],
                             entry["p99_ratio"],
+                            f"{i_f['server_cpu_share_of_one_core']} / "
+                            f"{f_f['server_cpu_share_of_one_core']}",
+                            f"{i_f['pg_cpu_share_of_one_core']} / "
+                            f"{f_f['pg_cpu_share_of_one_core']}",
                             ", ".join(f"{k} {v}" for k, v in sorted(flood_ok.items())),
                             ", ".join(f"{k} {v}" for k, v in sorted(flood_recorder.errors.items()))
                             or "none",
                         ]
                     )
                     failures += idle.recorder.error_count + flood.recorder.error_count
+                if args.profile:
+                    spies = await profile_server(alice, args.duration, args.profile, "flood")
+                    await run_phase(
+                        "noisy neighbour: flood, profiled with py-spy (figures not used)",
+                        None,
+                        10,
+                        args.duration,
+                        call_start_worker(client, quiet, size.callers, rng),
+                        flood_workers(
+                            client,
+                            tenants[FLOOD_TENANT],
+                            size,
+                            rng,
+                            args.flood_searches,
+                            args.flood_calls,
+                        ),
+                    )
+                    profiles["noisy neighbour flood, concurrency 10"] = await finish_profiles(spies)
             finally:
                 await client.close()
 
-        empty_p50 = None
+        empty_p50 = small_p50 = None
         if not args.skip_empty:
             async with temporary_database(args.database_url) as empty:
                 connection = await asyncpg.connect(empty.owner_url)
@@ -1185,9 +1390,44 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                             phase.figures()["per_rpc"].get("GetEnrichedContext", {}).get("p50_ms")
                         )
                         failures += phase.recorder.error_count
+                        # The same callers as at full scale (same memories, summaries and
+                        # personality per caller), but only SMALL_CALLERS per tenant.
+                        small = Size(size.tenants, SMALL_CALLERS, size.memories, size.summaries)
+                        connection = await asyncpg.connect(empty.owner_url)
+                        try:
+                            await load(connection, small)
+                            ids = [
+                                r["id"]
+                                for r in await connection.fetch(
+                                    "SELECT id FROM customers "
+                                    "WHERE business_name LIKE 'Bench tenant %' ORDER BY id"
+                                )
+                            ]
+                        finally:
+                            await connection.close()
+                        small_tenants = [
+                            Tenant(i, (("authorization", f"Bearer {mint_token(secret, i)}"),))
+                            for i in ids
+                        ]
+                        phase = await run_phase(
+                            f"call start, concurrency 1 (small database: {small.label})",
+                            None,
+                            1,
+                            args.duration,
+                            call_start_worker(client, small_tenants, SMALL_CALLERS, rng),
+                        )
+                        small_p50 = (
+                            phase.figures()["per_rpc"].get("GetEnrichedContext", {}).get("p50_ms")
+                        )
+                        failures += phase.recorder.error_count
                     finally:
                         await client.close()
-        figures["empty_vs_full"] = {"empty_p50_ms": empty_p50, "full_p50_ms": full_p50}
+        figures["empty_vs_full"] = {
+            "empty_p50_ms": empty_p50,
+            "small_p50_ms": small_p50,
+            "small_callers_per_tenant": SMALL_CALLERS,
+            "full_p50_ms": full_p50,
+        }
         figures["token"] = token_cost(secret, db.tenant_ids[0], args.token_iterations)
 
     out()
@@ -1213,6 +1453,8 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                 "flood p50",
                 "flood p99",
                 "p99 x idle",
+                "srv CPU idle/flood",
+                "PG CPU idle/flood",
                 "flooder ok",
                 "flooder errors",
             ),
@@ -1226,7 +1468,13 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
         f"{token['same_token_median_us']} µs for a token seen before, "
         f"{token['new_token_median_us']} µs for a new one"
     )
-    out(f"call start p50 at concurrency 1: empty database {empty_p50} ms, full scale {full_p50} ms")
+    out(
+        f"call start p50 at concurrency 1: empty database (every caller new) {empty_p50} ms; "
+        f"the same callers in a small database ({SMALL_CALLERS} per tenant) {small_p50} ms; "
+        f"full scale {full_p50} ms"
+    )
+    for title, per_process in figures["profiles"].items():
+        print_profiles(title, per_process)
     return 1 if failures else 0
 
 
@@ -1305,6 +1553,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip-empty", action="store_true", help="skip the empty-database comparison"
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="also profile the server with py-spy (pip install py-spy) during an extra call-start "
+        "phase and an extra flood phase, writing raw stacks to DIR and a summary to the report",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument(
@@ -1326,6 +1581,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.record = ROOT / "docs" / "PERFORMANCE.md"
     if args.no_record:
         args.record = None
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     return args
 
 
