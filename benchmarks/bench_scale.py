@@ -1524,7 +1524,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a small smoke run (2 tenants x 20 callers, 2 s phases, concurrency 10) in a "
+        help="a small smoke run (4 tenants x 20 callers, 2 s phases, concurrency 10) in a "
         "throw-away database",
     )
     parser.add_argument("--tenants", type=int, default=10)
@@ -1572,7 +1572,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--note", default="", help="text for the row's note column")
     args = parser.parse_args(argv)
     if args.quick:
-        args.tenants, args.callers, args.memories, args.summaries = 2, 20, 5, 3
+        args.tenants, args.callers, args.memories, args.summaries = 4, 20, 5, 3
         args.duration, args.concurrency = 2.0, [10]
         args.token_iterations = 2000
         args.flood_searches, args.flood_calls = 4, 1
