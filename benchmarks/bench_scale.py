@@ -842,6 +842,8 @@ CATEGORIES = (
 
 
 def category(frame: str) -> str:
+    if frame.startswith("Handle._run "):  # compiled callbacks: gRPC's and asyncpg's Cython
+        return "C callbacks on the loop (gRPC/asyncpg Cython)"
     for name, needles in CATEGORIES:
         if any(n in frame for n in needles):
             return name
@@ -849,7 +851,7 @@ def category(frame: str) -> str:
 
 
 def summarise_profile(path: Path) -> dict[str, Any]:
-    """py-spy's raw (collapsed) stacks: share of samples by the leaf frame's package,
+    """py-spy's raw (collapsed) stacks: share of samples by the innermost known package,
     by the innermost alice_server frame on the stack, and the top leaf functions."""
     leaf_by_category: Counter[str] = Counter()
     alice_frames: Counter[str] = Counter()
@@ -862,12 +864,14 @@ def summarise_profile(path: Path) -> dict[str, Any]:
         count = int(count_text)
         frames = stack.split(";")
         total += count
-        leaf = frames[-1]
-        leaf_by_category[category(leaf)] += count
-        leaves[leaf] += count
-        inner = next(
-            (f for f in reversed(frames) if "alice_server/" in f), "(no alice_server frame)"
-        )
+        # The innermost frame of a known package (native frames of the interpreter, libc
+        # and the kernel belong to the caller that got there).
+        owner = next((c for c in map(category, reversed(frames)) if c != "other"), "other")
+        leaf_by_category[owner] += count
+        leaves[re.sub(r":\d+\)$", ")", frames[-1])] += count
+        inner = next((f for f in reversed(frames) if "alice_server/" in f), "")
+        if not inner or "workers.py" in inner or "alice_server/cli.py" in inner:
+            inner = "(no request code on the stack: event loop, gRPC or driver callbacks)"
         alice_frames[re.sub(r":\d+\)$", ")", inner)] += count
 
     def shares(counter: Counter[str], n: int) -> list[tuple[str, float]]:
@@ -884,7 +888,7 @@ def summarise_profile(path: Path) -> dict[str, Any]:
 async def profile_server(
     server: Server, seconds: float, directory: Path, label: str
 ) -> dict[str, Any]:
-    """py-spy record (raw format, 200 Hz, no idle samples) of every Python process of the
+    """py-spy record (raw format, 200 Hz, only the thread holding the GIL) of every process of the
     server except the supervisor and multiprocessing's resource tracker."""
     targets = profile_targets(server.process.pid)
     spy = str(Path(sys.executable).parent / "py-spy")
@@ -910,6 +914,7 @@ async def profile_server(
                     "--output",
                     str(output),
                     "--nonblocking",
+                    "--gil",  # only the thread holding the GIL: what keeps the loop busy
                     stdout=asyncio.subprocess.DEVNULL,
                     stderr=asyncio.subprocess.DEVNULL,
                 ),
@@ -939,6 +944,38 @@ def profile_targets(supervisor: int) -> dict[int, str]:
     return targets
 
 
+async def sample_backends(owner_url: str, database: str) -> dict[str, Any]:
+    """pg_stat_activity 5 times a second until cancelled: what the backends are doing."""
+    seen: Counter[str] = Counter()
+    samples = 0
+    connection = await asyncpg.connect(owner_url)
+    try:
+        while True:
+            rows = await connection.fetch(
+                "SELECT state, wait_event_type, wait_event, "
+                "left(regexp_replace(query, '\\s+', ' ', 'g'), 60) AS query "
+                "FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                database,
+            )
+            samples += 1
+            for r in rows:
+                what = r["state"] or "?"
+                if r["wait_event_type"]:
+                    what += f", waiting {r['wait_event_type']}:{r['wait_event']}"
+                if r["state"] == "active":
+                    what += f", {r['query']}"
+                seen[what] += 1
+            await asyncio.sleep(0.2)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await connection.close()
+    return {
+        "samples": samples,
+        "mean_backends": [(k, round(v / max(samples, 1), 2)) for k, v in seen.most_common(12)],
+    }
+
+
 def descendants_direct(pid: int) -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -955,7 +992,8 @@ def print_profiles(title: str, profiles: dict[str, Any]) -> None:
             continue
         out(f"  {name}: {p['samples']} samples ({p['file']})")
         out(
-            "    leaf frame by package: " + ", ".join(f"{k} {v}%" for k, v in p["leaf_package_pct"])
+            "    by innermost known package: "
+            + ", ".join(f"{k} {v}%" for k, v in p["leaf_package_pct"])
         )
         out("    innermost alice_server frame: ")
         for k, v in p["innermost_alice_frame_pct"][:8]:
@@ -1178,6 +1216,8 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
         ceilings: dict[int, float] = {}
         profiles: dict[str, Any] = {}
         figures["profiles"] = profiles
+        backends: dict[str, Any] = {}
+        figures["postgres_backends"] = backends
         phases: list[tuple[str, Phase, float | None]] = []
         failures = 0
 
@@ -1242,6 +1282,7 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                 failures += phase.recorder.error_count
                 if args.profile:
                     spies = await profile_server(alice, args.duration, args.profile, "call-start")
+                    sampler = asyncio.create_task(sample_backends(db.owner_url, db.name))
                     await run_phase(
                         "call start, profiled with py-spy (figures not used)",
                         None,
@@ -1250,6 +1291,8 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                         call_start_worker(client, tenants, size.callers, rng),
                     )
                     profiles["call start, concurrency 10"] = await finish_profiles(spies)
+                    sampler.cancel()
+                    backends["call start, concurrency 10"] = await sampler
             finally:
                 await client.close()
 
@@ -1331,6 +1374,7 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                     failures += idle.recorder.error_count + flood.recorder.error_count
                 if args.profile:
                     spies = await profile_server(alice, args.duration, args.profile, "flood")
+                    sampler = asyncio.create_task(sample_backends(db.owner_url, db.name))
                     await run_phase(
                         "noisy neighbour: flood, profiled with py-spy (figures not used)",
                         None,
@@ -1347,6 +1391,8 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                         ),
                     )
                     profiles["noisy neighbour flood, concurrency 10"] = await finish_profiles(spies)
+                    sampler.cancel()
+                    backends["noisy neighbour flood, concurrency 10"] = await sampler
             finally:
                 await client.close()
 
@@ -1475,6 +1521,15 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
     )
     for title, per_process in figures["profiles"].items():
         print_profiles(title, per_process)
+    for title, states in figures["postgres_backends"].items():
+        out()
+        out(
+            f"PostgreSQL backends of the benchmark database during '{title}' "
+            f"({states['samples']} samples of pg_stat_activity, 5 per second): mean number by "
+            "state and wait event"
+        )
+        for state, mean in states["mean_backends"]:
+            out(f"  {mean:6.2f}  {state}")
     return 1 if failures else 0
 
 
