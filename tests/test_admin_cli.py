@@ -143,7 +143,7 @@ async def test_migrate_and_downgrade(fresh_database):
     assert code == 0, err
     connection = await asyncpg.connect(url)
     try:
-        assert await connection.fetchval("SELECT version_num FROM alembic_version") == "0002"
+        assert await connection.fetchval("SELECT version_num FROM alembic_version") == "0003"
         code, _, err = await admin("downgrade", "0001", **env)
         assert code == 0, err
         assert await connection.fetchval("SELECT count(*) FROM pg_policies") == 0

@@ -1,4 +1,8 @@
-"""GetEnrichedContext: the call start, the one RPC every phone call waits on."""
+"""GetEnrichedContext: the call start, the one RPC every phone call waits on.
+
+One database round trip (`Database.statement`, migration 0003's function), then
+the pure rules of domain.context (who is new, the text block).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,14 @@ from alice_server.domain.context import (
     MAX_MEMORIES,
     MAX_SUMMARIES,
     TRANSCRIPT_TYPES,
-    ContextData,
     EnrichedContext,
     bounded,
     is_new_caller,
     render_context,
 )
 from alice_server.storage.database import Database
+
+_EXCLUDED_TYPES = list(TRANSCRIPT_TYPES)
 
 
 class ContextService:
@@ -30,12 +35,12 @@ class ContextService:
     ) -> EnrichedContext:
         n_summaries = bounded(num_summaries, DEFAULT_SUMMARIES, MAX_SUMMARIES, "num_summaries")
         n_memories = bounded(num_memories, DEFAULT_MEMORIES, MAX_MEMORIES, "num_memories")
-        async with self._db.tenant(customer_id) as uow:
-            profile = await uow.callers.profile(user_id)
-            personality = await uow.callers.personality(user_id) if profile else None
-            summaries = await uow.calls.latest(user_id, n_summaries) if profile else []
-            memories = await uow.memories.for_context(user_id, n_memories, list(TRANSCRIPT_TYPES))
-        data = ContextData(profile, personality, summaries, memories)
+        async with self._db.statement(customer_id) as unit:
+            data = await unit.context.call_start(user_id, n_summaries, n_memories, _EXCLUDED_TYPES)
         new = is_new_caller(user_id, data)
-        text = render_context(user_id, new, profile, personality, summaries, memories)
-        return EnrichedContext(user_id, new, text, profile, personality, summaries, memories)
+        text = render_context(
+            user_id, new, data.profile, data.personality, data.summaries, data.memories
+        )
+        return EnrichedContext(
+            user_id, new, text, data.profile, data.personality, data.summaries, data.memories
+        )

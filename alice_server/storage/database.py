@@ -5,6 +5,8 @@
         memory, created = await uow.memories.upsert(item)
     async with db.admin() as uow:                  # one transaction, no tenant (CLI)
         await uow.customers.create(...)
+    async with db.statement(customer_id) as unit:  # one round trip (the call start)
+        data = await unit.context.call_start(...)
 
 `tenant()` takes a connection from the pool (and a slot of the tenant's share of
 it, see `TenantSlots`), then sends, in ONE round trip (the simple query protocol
@@ -48,23 +50,17 @@ from alice_server.domain import errors
 from alice_server.storage.errors import (
     BUSY_MESSAGE,
     TENANT_BUSY_MESSAGE,
+    TENANT_BUSY_RETRY_SECONDS,
     UNAVAILABLE_MESSAGE,
     statement_timeout_message,
     translated,
 )
 from alice_server.storage.migrate import head_revision
-from alice_server.storage.unit_of_work import AdminUnitOfWork, TenantUnitOfWork
+from alice_server.storage.unit_of_work import AdminUnitOfWork, StatementUnit, TenantUnitOfWork
 from alice_server.storage.urls import libpq_url, redacted
 
 TENANT_SETTING = "alice.customer_id"
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
-TENANT_TABLES = (
-    "memories",
-    "call_summaries",
-    "caller_profiles",
-    "personality_metrics",
-    "personality_averages",
-)
 
 
 class UnsafeDatabaseRole(RuntimeError):
@@ -131,7 +127,9 @@ class TenantSlots:
                 async with asyncio.timeout(wait_seconds):
                     await semaphore.acquire()
             except TimeoutError:
-                raise errors.ServerBusy(TENANT_BUSY_MESSAGE) from None
+                raise errors.TenantShareExhausted(
+                    TENANT_BUSY_MESSAGE, retry_after=TENANT_BUSY_RETRY_SECONDS
+                ) from None
             try:
                 yield
             finally:
@@ -225,6 +223,31 @@ class Database:
             # statement has been cancelled on the server too).
 
     @asynccontextmanager
+    async def statement(self, customer_id: int) -> AsyncIterator[StatementUnit]:
+        """One round trip for a statement that sets the tenant itself (`uow.context`).
+
+        No BEGIN or COMMIT exchange: the statement runs in its own implicit
+        transaction, and its transaction-local tenant setting ends with it. The
+        statement timeout is the driver's (see storage.repositories.context).
+
+        With the statement cache off (pgbouncer older than 1.21 in transaction
+        mode) asyncpg parses and executes in two exchanges, which pgbouncer could
+        route to two server connections: then it runs inside a tenant transaction.
+        """
+        ms = self.options.statement_timeout_ms
+        timeout = ms / 1000 if ms > 0 else None
+        if self.options.statement_cache_size == 0:
+            async with self.tenant(customer_id) as uow:
+                yield StatementUnit(uow.connection, customer_id, timeout, self._timeout_message)
+            return
+        async with (
+            self.slots.slot(customer_id, self.options.acquire_timeout_seconds),
+            self.connection() as connection,
+        ):
+            with translated(ms):
+                yield StatementUnit(connection, customer_id, timeout, self._timeout_message)
+
+    @asynccontextmanager
     async def admin(self) -> AsyncIterator[AdminUnitOfWork]:
         """One transaction without a tenant: customers and other owner-level work.
 
@@ -246,12 +269,30 @@ class Database:
             role = await connection.fetchrow(
                 "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
             )
+            # Any table, view or sequence of the database (temporary ones aside): the
+            # owner of a table is not bound by its row-level security unless FORCEd.
             owned = await connection.fetchval(
-                "SELECT array_agg(relname::text ORDER BY relname) FROM pg_class "
-                "WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
-                "AND relname = ANY($1::text[])",
-                [*TENANT_TABLES, "customers"],
+                "SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+                "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+                "AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'"
             )
+            assert role is not None
+            problem = None
+            if role["rolsuper"]:
+                problem = "is a superuser"
+            elif role["rolbypassrls"]:
+                problem = "has BYPASSRLS"
+            elif owned:
+                problem = f"owns {', '.join(owned)}"
+            if problem:
+                raise UnsafeDatabaseRole(
+                    f"DATABASE_URL connects as {role['rolname']!r}, which {problem}: row-level "
+                    "security would not protect tenants. Connect as the service role the "
+                    "migrations create (ALICE_DB_APP_ROLE, default alice_app) and run migrations "
+                    "as the owner with `alice-admin migrate` (ALICE_ADMIN_DATABASE_URL)."
+                )
             has_version_table = await connection.fetchval(
                 "SELECT to_regclass('alembic_version') IS NOT NULL"
             )
@@ -259,21 +300,6 @@ class Database:
                 await connection.fetchval("SELECT version_num FROM alembic_version")
                 if has_version_table
                 else None
-            )
-        assert role is not None
-        problem = None
-        if role["rolsuper"]:
-            problem = "is a superuser"
-        elif role["rolbypassrls"]:
-            problem = "has BYPASSRLS"
-        elif owned:
-            problem = f"owns {', '.join(owned)}"
-        if problem:
-            raise UnsafeDatabaseRole(
-                f"DATABASE_URL connects as {role['rolname']!r}, which {problem}: row-level "
-                "security would not protect tenants. Connect as the service role the "
-                "migrations create (ALICE_DB_APP_ROLE, default alice_app) and run migrations "
-                "as the owner with `alice-admin migrate` (ALICE_ADMIN_DATABASE_URL)."
             )
         head = head_revision()
         if revision != head:
