@@ -25,6 +25,8 @@ RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels ./chad_clie
 FROM ${PYTHON_IMAGE}
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin alice
 COPY --from=build /wheels /wheels
+# One server process per container (scale with replicas): one metrics target,
+# one pool, and the orchestrator restarts it.
 # test: install
 RUN python -m venv /opt/alice && /opt/alice/bin/pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 ENV PATH=/opt/alice/bin:$PATH \
@@ -33,7 +35,8 @@ ENV PATH=/opt/alice/bin:$PATH \
     ALICE_LISTEN_ADDRESS=[::]:50051 \
     ALICE_METRICS_ADDRESS=[::]:9464 \
     ALICE_LOG_FORMAT=json \
-    ALICE_ACCESS_LOG_LEVEL=INFO
+    ALICE_ACCESS_LOG_LEVEL=INFO \
+    ALICE_WORKERS=1
 USER alice
 EXPOSE 50051 9464
 # Asks the gRPC health service (grpc.health.v1): SERVING only while the

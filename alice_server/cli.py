@@ -10,7 +10,7 @@ import logging
 import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
@@ -73,6 +73,10 @@ def server_main(argv: Sequence[str] | None = None) -> int:
     logs.configure(settings.log_level, settings.log_format)
     try:
         secret = jwt_secret(settings)
+        if settings.workers > 1:
+            from alice_server import workers
+
+            return workers.run(settings, secret)
         asyncio.run(serve(settings, secret))
     except ConfigError as exc:
         return _fail("alice-server", str(exc))
@@ -107,28 +111,45 @@ def _health_check(settings: Settings) -> int:
     return 0 if status == "SERVING" else 1
 
 
-async def serve(settings: Settings, secret: str) -> None:
-    """Run until SIGINT or SIGTERM, then stop gracefully."""
+async def serve(
+    settings: Settings,
+    secret: str,
+    *,
+    app_url: str | None = None,
+    ready: Callable[[int], None] | None = None,
+) -> None:
+    """Run until SIGINT or SIGTERM, then stop gracefully.
+
+    A worker of ALICE_WORKERS (alice_server.workers) gets `app_url` from its
+    supervisor, which runs the embedded database if any and announces the
+    address once every worker called `ready(port)`.
+    """
     from alice_server.server import AliceServer
 
-    runtime = await asyncio.to_thread(open_runtime, settings)
-    try:
-        app_url = runtime.require_app_url()
-    except ConfigError:
-        await asyncio.to_thread(runtime.close)
-        raise
+    runtime = None
+    if app_url is None:
+        runtime = await asyncio.to_thread(open_runtime, settings)
+        try:
+            app_url = runtime.require_app_url()
+        except ConfigError:
+            await asyncio.to_thread(runtime.close)
+            raise
     database = Database(app_url, PoolOptions.from_settings(settings))
     # t-tenants: the platform role's own small pool, for the platform RPCs.
-    platform = Database(runtime.platform_url, PoolOptions(size=2)) if runtime.platform_url else None
+    platform_url = runtime.platform_url if runtime is not None else settings.platform_database_url
+    platform = Database(platform_url, PoolOptions(size=2)) if platform_url else None
     try:
         await database.verify()
         if platform is not None:
             await platform.verify()
         server = AliceServer(settings, database, secret, platform_database=platform)
         await server.start()
-        host = settings.listen_address.rsplit(":", 1)[0]
-        where = f"embedded database in {settings.data_dir}" if settings.embedded else "DATABASE_URL"
-        logger.info("Alice listening on %s:%d (%s)", host, server.port, where)
+        if ready is not None:
+            ready(server.port)
+        else:
+            host = settings.listen_address.rsplit(":", 1)[0]
+            origin = database_origin(settings)
+            logger.info("Alice listening on %s:%d (%s)", host, server.port, origin)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -143,7 +164,12 @@ async def serve(settings: Settings, secret: str) -> None:
         await database.close()
         if platform is not None:
             await platform.close()
-        await asyncio.to_thread(runtime.close)
+        if runtime is not None:
+            await asyncio.to_thread(runtime.close)
+
+
+def database_origin(settings: Settings) -> str:
+    return f"embedded database in {settings.data_dir}" if settings.embedded else "DATABASE_URL"
 
 
 # --------------------------------------------------------------------------- alice-admin

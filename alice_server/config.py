@@ -62,6 +62,7 @@ class Settings:
     redis_url: str = DEFAULT_REDIS_URL
     summarizer_queue_size: int = 64
     summarizer_tenant_share: float = 0.5
+    workers: int = 1
 
     @property
     def embedded(self) -> bool:
@@ -116,6 +117,7 @@ class Settings:
             summarizer_tenant_share=reader.number(
                 "ALICE_SUMMARIZER_TENANT_SHARE", 0.5, minimum=0.01
             ),
+            workers=reader.integer("ALICE_WORKERS", _cores(), minimum=1),
         )
         settings.validate()
         return settings
@@ -195,6 +197,14 @@ def check_secret(secret: str, name: str) -> None:
             f"{name} is too short: it must be at least {MIN_SECRET_BYTES} bytes "
             f"(it has {len(secret.encode())})"
         )
+
+
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS has no sched_getaffinity
+        return os.cpu_count() or 1
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:

@@ -194,7 +194,8 @@ class AliceServer:
             options=[
                 ("grpc.max_receive_message_length", self.settings.max_message_bytes),
                 ("grpc.max_send_message_length", self.settings.max_message_bytes),
-                ("grpc.so_reuseport", 0),
+                # ALICE_WORKERS > 1: every worker binds the same port (alice_server.workers).
+                ("grpc.so_reuseport", 1 if self.settings.workers > 1 else 0),
             ],
         )
         memory_service_pb2_grpc.add_MemoryServiceServicer_to_server(  # type: ignore[no-untyped-call]

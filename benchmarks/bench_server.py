@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Alice benchmark: hot-path latency, a 10-tenant load test, JWT and per-query cost, memory.
+"""Alice benchmark: hot-path latency, a 10-tenant load test, JWT cost, memory.
 
 Prints figures; asserts nothing about speed (the project's rule: speed targets are
 checked by a benchmark that prints figures, never by timed assertions in tests).
@@ -16,8 +16,7 @@ What it does, in one run (see benchmarks/README.md for the meaning of every figu
    transcripts of type thread_recap, 5 shared), plus background callers;
 3. measures GetEnrichedContext (returning and new caller; sequential and at
    --concurrency) over real gRPC;
-4. measures TokenVerifier.verify, and the statements of one GetEnrichedContext
-   (SQLAlchemy cursor events on an in-process server's engine, and EXPLAIN ANALYZE);
+4. measures TokenVerifier.verify;
 5. runs the load test (per simulated phone call: GetEnrichedContext, 3x StoreMemory,
    SearchMemories, ProcessCall) from --concurrency workers spread over the tenants,
    then checks that every tenant sees exactly its own data;
@@ -61,10 +60,9 @@ from urllib.parse import urlsplit
 import asyncpg
 import grpc
 from google.protobuf import struct_pb2, timestamp_pb2
-from sqlalchemy import event
 
 from alice_server.auth import TokenVerifier, mint_token
-from alice_server.testing import TestDatabase, running_server, temporary_database
+from alice_server.testing import temporary_database
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
@@ -920,197 +918,6 @@ def measure_jwt(secret: str, customer_id: int, iterations: int) -> dict[str, flo
     return figures
 
 
-# ----------------------------------------------------------------- 3. statements of the hot path
-
-
-def query_label(statement: str) -> str:
-    lowered = " ".join(statement.split()).lower()
-    if "set_config" in lowered:
-        return "BEGIN + set tenant (set_config)"
-    for table_name, name in (
-        ("caller_profiles", "profile"),
-        ("personality_averages", "personality"),
-        ("call_summaries", "summaries"),
-        ("memories", "memories"),
-        ("customers", "customer check (cached)"),
-    ):
-        if f"from {table_name}" in lowered:
-            return name
-    return lowered[:40]
-
-
-def query_order(label: str) -> int:
-    return QUERY_ORDER.index(label) if label in QUERY_ORDER else len(QUERY_ORDER)
-
-
-QUERY_ORDER = (
-    "BEGIN + set tenant (set_config)",
-    "profile",
-    "personality",
-    "summaries",
-    "memories",
-    "customer check (cached)",
-)
-
-
-def _plan_nodes(node: dict[str, Any]) -> list[str]:
-    name = node.get("Node Type", "?")
-    if "Index Name" in node:
-        name += f" {node['Index Name']}"
-    elif "Relation Name" in node:
-        name += f" {node['Relation Name']}"
-    nodes = [name]
-    for child in node.get("Plans", []):
-        nodes.extend(_plan_nodes(child))
-    return nodes
-
-
-async def explain(
-    app_url: str, customer_id: int, statements: dict[str, tuple[str, Sequence[Any]]], repeat: int
-) -> dict[str, dict[str, Any]]:
-    """EXPLAIN ANALYZE of each statement, as the service role in a tenant transaction."""
-    connection = await asyncpg.connect(app_url)
-    results: dict[str, dict[str, Any]] = {}
-    try:
-        for label, (sql, params) in statements.items():
-            if "set_config" in label:
-                continue
-            executions, plannings = [], []
-            plan: dict[str, Any] = {}
-            for _ in range(repeat):
-                async with connection.transaction():
-                    await connection.execute(
-                        "SELECT set_config('alice.customer_id', $1, true)", str(customer_id)
-                    )
-                    raw = await connection.fetchval(
-                        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, *params
-                    )
-                plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
-                executions.append(float(plan["Execution Time"]))
-                plannings.append(float(plan["Planning Time"]))
-            results[label] = {
-                "execution_ms": statistics.median(executions),
-                "planning_ms": statistics.median(plannings),
-                "plan": " > ".join(_plan_nodes(plan["Plan"])),
-                "rows": int(plan["Plan"].get("Actual Rows", 0)),
-            }
-    finally:
-        await connection.close()
-    return results
-
-
-async def measure_queries(
-    db: TestDatabase, secret: str, tenant: Tenant, samples: int
-) -> dict[str, Any]:
-    """The statements of GetEnrichedContext, timed inside an in-process server."""
-    captured: list[tuple[str, float]] = []
-    examples: dict[str, tuple[str, Sequence[Any]]] = {}
-
-    def before(
-        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: Any
-    ) -> None:
-        conn.info.setdefault("bench_started", []).append(time.perf_counter())
-
-    def after(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: Any) -> None:
-        ms = (time.perf_counter() - conn.info["bench_started"].pop()) * 1000
-        label = query_label(statement)
-        captured.append((label, ms))
-        examples[label] = (statement, tuple(params or ()))
-
-    per_query: dict[str, dict[str, list[float]]] = {
-        "returning": defaultdict(list),
-        "new": defaultdict(list),
-    }
-    rpc_ms: dict[str, list[float]] = {"returning": [], "new": []}
-    db_ms: dict[str, list[float]] = {"returning": [], "new": []}
-    statements_per_rpc: dict[str, list[int]] = {"returning": [], "new": []}
-    returning_examples: dict[str, tuple[str, Sequence[Any]]] = {}
-    async with running_server(db.app_url, secret, rate_limit_per_second=0) as alice:
-        engine = alice.database.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", before)
-        event.listen(engine, "after_cursor_execute", after)
-        try:
-            async with grpc.aio.insecure_channel(alice.address) as channel:
-                stubs = Stubs(channel)
-                for kind in ("returning", "new"):
-                    for i in range(samples + 20):
-                        user_id = tenant.returning if kind == "returning" else phone(8_000_000 + i)
-                        captured.clear()
-                        started = time.perf_counter()
-                        await must(
-                            stubs.contexts.GetEnrichedContext(
-                                ctx.GetEnrichedContextRequest(user_id=user_id),
-                                metadata=tenant.metadata,
-                                timeout=RPC_TIMEOUT,
-                            ),
-                            "GetEnrichedContext",
-                        )
-                        elapsed = (time.perf_counter() - started) * 1000
-                        if i < 20:  # warm-up
-                            continue
-                        rpc_ms[kind].append(elapsed)
-                        db_ms[kind].append(sum(ms for _, ms in captured))
-                        statements_per_rpc[kind].append(len(captured))
-                        for label, ms in captured:
-                            per_query[kind][label].append(ms)
-                    if kind == "returning":
-                        returning_examples = dict(examples)
-        finally:
-            event.remove(engine, "before_cursor_execute", before)
-            event.remove(engine, "after_cursor_execute", after)
-    progress("EXPLAIN ANALYZE of the context's queries")
-    plans = await explain(db.app_url, tenant.id, returning_examples, repeat=20)
-
-    out(
-        "  server: alice_server.testing.running_server in this process (same code, pool 5), "
-        "because the cursor events need its engine; times are driver round trips on loopback."
-    )
-    out(
-        "  EXPLAIN columns: median Execution/Planning Time of 20 EXPLAIN ANALYZE runs of the "
-        "captured statement. The customer check runs once per tenant per "
-        "ALICE_CUSTOMER_CACHE_SECONDS (10 s), so it is usually absent from the samples. "
-        "The first statement's time includes BEGIN (SQLAlchemy's asyncpg driver begins lazily)."
-    )
-    figures: dict[str, Any] = {}
-    for kind in ("returning", "new"):
-        rows = []
-        queries = per_query[kind]
-        for label in sorted(queries, key=query_order):
-            s = Stats.of(queries[label])
-            plan = plans.get(label, {}) if kind == "returning" else {}
-            rows.append(
-                stats_row(
-                    label,
-                    s,
-                    plan.get("execution_ms", math.nan),
-                    plan.get("planning_ms", math.nan),
-                )
-            )
-            figures.setdefault(kind, {})[label] = {
-                **s.as_dict(),
-                **{k: v for k, v in plan.items() if k != "plan"},
-            }
-        total_db = Stats.of(db_ms[kind])
-        total_rpc = Stats.of(rpc_ms[kind])
-        rest = Stats.of(r - d for r, d in zip(rpc_ms[kind], db_ms[kind], strict=True))
-        rows.append(stats_row("= all statements of one RPC", total_db, math.nan, math.nan))
-        rows.append(stats_row("whole RPC (in-process client)", total_rpc, math.nan, math.nan))
-        rows.append(stats_row("rest: gRPC, auth, pool, COMMIT, ORM", rest, math.nan, math.nan))
-        per_rpc = statistics.median(statements_per_rpc[kind]) if statements_per_rpc[kind] else 0
-        figures.setdefault(kind, {})["_all_statements"] = total_db.as_dict()
-        figures[kind]["_whole_rpc_in_process"] = total_rpc.as_dict()
-        figures[kind]["_rest"] = rest.as_dict()
-        figures[kind]["_statements_per_rpc_median"] = per_rpc
-        out(f"{kind} caller ({per_rpc:g} statements per RPC):")
-        out(table(("statement", *STATS_HEADERS, "EXPLAIN exec ms", "plan ms"), rows))
-        out()
-    out("query plans (EXPLAIN ANALYZE, returning caller, as the service role with RLS):")
-    for label, plan in sorted(plans.items(), key=lambda p: query_order(p[0])):
-        out(f"  {label}: {plan['plan']} ({plan['rows']} rows)")
-    figures["plans"] = {label: plan["plan"] for label, plan in plans.items()}
-    return figures
-
-
 # -------------------------------------------------------------------- 4. load test, 5. isolation
 
 
@@ -1512,15 +1319,6 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                     "ratio_to_context_p50": round(share, 4),
                 }
 
-                section(
-                    "3. The statements of one GetEnrichedContext "
-                    "(SQLAlchemy cursor events, in-process server on the same database)"
-                )
-                progress(f"per-statement timings x{args.query_samples}")
-                figures["queries"] = await measure_queries(
-                    db, secret, tenants[0], args.query_samples
-                )
-
                 memory["before_load"] = memory_of(server.pid)
                 section(f"4. Load test ({load_mode}, server process)")
                 progress(f"load test: {load_mode}, {args.concurrency} workers")
@@ -1611,11 +1409,6 @@ def print_summary(figures: dict[str, Any], args: argparse.Namespace, elapsed: fl
     hot = figures["get_enriched_context"]
     jwt = figures["jwt"]
     load = figures["load"]
-    queries = figures["queries"]["returning"]
-    slowest = max(
-        ((k, v) for k, v in queries.items() if not k.startswith("_")),
-        key=lambda kv: kv[1]["p99_ms"],
-    )
     memory = figures["memory_mib"]
     c = args.concurrency
     r_seq, r_con = hot["returning_sequential"], hot["returning_concurrent"]
@@ -1638,12 +1431,6 @@ def print_summary(figures: dict[str, Any], args: argparse.Namespace, elapsed: fl
             "JWT validation",
             f"{jwt['verify_mean_us']:.1f} µs per verify = {jwt['ratio_to_context_p50']:.1%} of "
             "the context p50 (target <10 ms)",
-        ),
-        (
-            "DB queries",
-            f"slowest statement of the context: {slowest[0]} p99 {slowest[1]['p99_ms']:.2f} ms, "
-            f"max {slowest[1]['max_ms']:.2f} ms (target <100 ms per query); all statements "
-            f"of one RPC p50 {queries['_all_statements']['p50_ms']:.2f} ms",
         ),
         (
             "load",
@@ -1674,8 +1461,8 @@ def print_summary(figures: dict[str, Any], args: argparse.Namespace, elapsed: fl
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Benchmark Alice: hot-path latency, a multi-tenant load test, JWT and "
-        "query cost, server memory. Prints figures; asserts nothing about speed.",
+        description="Benchmark Alice: hot-path latency, a multi-tenant load test, JWT "
+        "cost, server memory. Prints figures; asserts nothing about speed.",
     )
     parser.add_argument(
         "--database-url",
@@ -1715,12 +1502,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="GetEnrichedContext requests per hot-path series (default %(default)s)",
     )
     parser.add_argument(
-        "--query-samples",
-        type=int,
-        default=200,
-        help="GetEnrichedContext requests for the per-statement timings (default %(default)s)",
-    )
-    parser.add_argument(
         "--jwt-iterations",
         type=int,
         default=20_000,
@@ -1737,7 +1518,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--duration must be positive")
     if not 1 <= args.tenants <= MAX_TENANTS:
         parser.error(f"--tenants must be 1 to {MAX_TENANTS}")
-    for name in ("concurrency", "callers", "samples", "query_samples", "jwt_iterations"):
+    for name in ("concurrency", "callers", "samples", "jwt_iterations"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args

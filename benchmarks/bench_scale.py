@@ -1,0 +1,1673 @@
+#!/usr/bin/env python3
+"""Alice at realistic scale, side by side with the bare gRPC ceiling.
+
+Prints figures; asserts nothing about speed. Exit status: 0 the run completed
+with no unexpected RPC error, 1 some RPC of the measured tenants failed (the
+flooding tenant's own RESOURCE_EXHAUSTED are expected and not counted), 2 the
+benchmark could not run. See benchmarks/README.md ("bench_scale.py").
+
+1. Data, loaded once with COPY as the database owner into the real tables and
+   kept in the database `--database` (default alice_bench) for later runs:
+   10 tenants x 1,000 callers, each with a profile, personality averages, 20
+   call summaries (the last 3 with personality scores) and 50 memories.
+2. The bare grpc.aio servicer (benchmarks/bare_server.py, an empty
+   GetEnrichedContextResponse, as many processes as Alice has workers) and
+   `alice-server` (ALICE_WORKERS), driven by the same client: one process,
+   `--channels` HTTP/2 connections, `--concurrency` tasks.
+3. Scenarios at each concurrency: the ceiling; (1) call start only, random
+   callers of random tenants; (2) whole calls (context, three upserts, a
+   search, ProcessCall); (3) noisy neighbour: nine tenants run call starts,
+   first alone ("idle"), then while tenant 1 floods (long searches, large
+   ProcessCalls, at its rate limit). Then token verification, and call-start
+   p50 at concurrency 1 on an empty database vs the full one.
+
+    python benchmarks/bench_scale.py [--quick] [--json PATH] [--drop]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import math
+import os
+import random
+import re
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_server import (
+    BenchmarkError,
+    _server_script,
+    percentile,
+    phone,
+    struct,
+    table,
+    transcript,
+)
+
+from alice_server.auth import TokenVerifier, mint_token
+from alice_server.storage import migrate
+from alice_server.storage.urls import libpq_url, with_database, with_user
+from alice_server.testing import temporary_database
+from chad_client.v1 import context_service_pb2 as ctx
+from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
+from chad_client.v1 import memory_service_pb2 as mem
+from chad_client.v1 import resources_pb2 as res
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+LISTENING = re.compile(r"(?:Alice|bare) listening on [\d.]+:(\d+)")
+RPC_TIMEOUT = 30.0
+FLOOD_TENANT = 0  # index of the noisy neighbour
+SMALL_CALLERS = 10  # callers per tenant of the small database
+MEMORY_TYPES = ("preference", "fact", "person", "moment", "rule")
+WORDS = [
+    "policy",
+    "premium",
+    "claim",
+    "windshield",
+    "renters",
+    "auto",
+    "bundle",
+    "refund",
+    "charge",
+    "address",
+    "quote",
+    "deductible",
+    "coverage",
+    "daughter",
+    "license",
+    "email",
+    "monday",
+    "morning",
+    "evening",
+    "office",
+    "payment",
+    "discount",
+    "vehicle",
+    "accident",
+    "glass",
+    "repair",
+    "renewal",
+    "card",
+    "invoice",
+    "agent",
+    "callback",
+]
+Metadata = tuple[tuple[str, str], ...]
+
+
+def out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def progress(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+@dataclass(frozen=True)
+class Size:
+    tenants: int
+    callers: int
+    memories: int
+    summaries: int
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{self.tenants} tenants x {self.callers} callers, {self.memories} memories and "
+            f"{self.summaries} summaries per caller"
+        )
+
+    @property
+    def marker(self) -> str:
+        return (
+            f"alice-bench v1 tenants={self.tenants} callers={self.callers} "
+            f"memories={self.memories} summaries={self.summaries}"
+        )
+
+
+def caller_number(tenant: int, caller: int) -> str:
+    # Caller i of every tenant has the same number: one person calling several businesses.
+    return phone(1_000_000 + caller)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class BenchDatabase:
+    name: str
+    owner_url: str  # superuser on this database
+    app_url: str  # the service role
+    tenant_ids: list[int]
+
+
+async def prepare_database(
+    superuser_url: str, name: str, size: Size, reload: bool
+) -> BenchDatabase:
+    """Create and migrate `name` if needed; load the data unless it already holds `size`."""
+    role = f"{name}_app"
+    admin = await asyncpg.connect(libpq_url(superuser_url))
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            progress(f"creating database {name}")
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        marker = await admin.fetchval(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+            name,
+        )
+        owner_url = with_database(superuser_url, name)
+        progress(f"migrating {name} (service role {role})")
+        await asyncio.to_thread(migrate.upgrade, owner_url, role)
+        password = secrets.token_urlsafe(18)
+        await admin.execute(
+            await admin.fetchval(
+                "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)", role, password
+            )
+        )
+    finally:
+        await admin.close()
+    owner = await asyncpg.connect(libpq_url(owner_url))
+    try:
+        if marker != size.marker or reload:
+            await load(owner, size)
+            await owner.execute(f"COMMENT ON DATABASE \"{name}\" IS '{size.marker}'")
+        else:
+            progress(f"{name} already holds {size.label}: reusing it")
+        ids = [
+            r["id"]
+            for r in await owner.fetch(
+                "SELECT id FROM customers WHERE business_name LIKE 'Bench tenant %' ORDER BY id"
+            )
+        ]
+    finally:
+        await owner.close()
+    return BenchDatabase(
+        name,
+        libpq_url(owner_url),
+        libpq_url(with_user(owner_url, role, password)),
+        ids,
+    )
+
+
+async def columns_of(connection: asyncpg.Connection, table_name: str) -> dict[str, str]:
+    rows = await connection.fetch(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = $1 AND table_schema = 'public' AND is_generated = 'NEVER' "
+        "ORDER BY ordinal_position",
+        table_name,
+    )
+    return {r["column_name"]: r["data_type"] for r in rows}
+
+
+async def load(connection: asyncpg.Connection, size: Size) -> None:
+    """COPY the data set into the real tables as the owner (a superuser here)."""
+    started = time.perf_counter()
+    rng = random.Random(1)  # noqa: S311 - test data, not security
+    now = dt.datetime.now(dt.UTC)
+    progress(f"loading {size.label} with COPY")
+    await connection.execute("DELETE FROM customers WHERE business_name LIKE 'Bench tenant %'")
+    ids = []
+    for t in range(size.tenants):
+        ids.append(
+            await connection.fetchval(
+                "INSERT INTO customers (business_name, agent_name) VALUES ($1, $2) RETURNING id",
+                f"Bench tenant {t + 1}",
+                f"Agent {t + 1}",
+            )
+        )
+    # Score columns are whatever the schema has (double precision): 0-100.
+    metric_cols = await columns_of(connection, "personality_metrics")
+    average_cols = await columns_of(connection, "personality_averages")
+    metric_scores = [c for c, kind in metric_cols.items() if kind == "double precision"]
+    average_scores = [c for c, kind in average_cols.items() if kind == "double precision"]
+    rows = Counter[str]()
+    for t, customer_id in enumerate(ids):
+        profiles, averages, summaries, metrics, memories = [], [], [], [], []
+        for c in range(size.callers):
+            user = caller_number(t, c)
+            first = now - dt.timedelta(days=400 + rng.random() * 300)
+            calls = sorted(
+                (now - dt.timedelta(days=rng.random() * 365) for _ in range(size.summaries)),
+            )
+            last = calls[-1] if calls else first
+            profiles.append(
+                (customer_id, user, first, last, len(calls), rng.choice(("Jordan", "Alex", "")))
+            )
+            averages.append(
+                (
+                    customer_id,
+                    user,
+                    len(calls),
+                    *(rng.uniform(10, 90) for _ in average_scores),
+                    "stable",
+                    "stable",
+                )
+            )
+            for k, started_at in enumerate(calls):
+                call_id = f"bench-{c}-{k}"
+                summaries.append(
+                    (
+                        customer_id,
+                        call_id,
+                        user,
+                        started_at,
+                        started_at + dt.timedelta(minutes=4),
+                        240,
+                        " ".join(rng.choices(WORDS, k=30)).capitalize() + ".",
+                        json.dumps(rng.sample(WORDS, 3)),
+                        rng.choice(("positive", "neutral", "negative")),
+                        8,
+                    )
+                )
+                if k >= len(calls) - 3:
+                    metrics.append(
+                        (
+                            customer_id,
+                            user,
+                            call_id,
+                            started_at,
+                            *(rng.uniform(10, 90) for _ in metric_scores),
+                        )
+                    )
+            for m in range(size.memories):
+                kind = MEMORY_TYPES[m % len(MEMORY_TYPES)]
+                updated = now - dt.timedelta(days=rng.random() * 300)
+                memories.append(
+                    (
+                        customer_id,
+                        "user",
+                        user,
+                        kind,
+                        f"{kind}_{m}",
+                        json.dumps({"value": " ".join(rng.choices(WORDS, k=8))}),
+                        "bench",
+                        365,
+                        updated,
+                        updated,
+                        updated + dt.timedelta(days=365),
+                    )
+                )
+        for m in range(20):
+            memories.append(
+                (
+                    customer_id,
+                    "shared",
+                    "",
+                    "fact",
+                    f"business_{m}",
+                    json.dumps({"value": " ".join(rng.choices(WORDS, k=8))}),
+                    "bench",
+                    3650,
+                    now,
+                    now,
+                    now + dt.timedelta(days=3650),
+                )
+            )
+        copies: list[tuple[str, list[str], list[tuple[Any, ...]]]] = [
+            (
+                "caller_profiles",
+                [
+                    "customer_id",
+                    "user_id",
+                    "first_call_at",
+                    "last_call_at",
+                    "total_calls",
+                    "preferred_name",
+                ],
+                profiles,
+            ),
+            (
+                "personality_averages",
+                [
+                    "customer_id",
+                    "user_id",
+                    "call_count",
+                    *average_scores,
+                    "satisfaction_trend",
+                    "frustration_trend",
+                ],
+                averages,
+            ),
+            (
+                "call_summaries",
+                [
+                    "customer_id",
+                    "call_id",
+                    "user_id",
+                    "started_at",
+                    "ended_at",
+                    "duration_seconds",
+                    "summary",
+                    "key_topics",
+                    "sentiment",
+                    "turn_count",
+                ],
+                summaries,
+            ),
+            (
+                "personality_metrics",
+                ["customer_id", "user_id", "call_id", "call_at", *metric_scores],
+                metrics,
+            ),
+            (
+                "memories",
+                [
+                    "customer_id",
+                    "scope",
+                    "user_id",
+                    "type",
+                    "key",
+                    "value",
+                    "source",
+                    "ttl_days",
+                    "created_at",
+                    "updated_at",
+                    "expires_at",
+                ],
+                memories,
+            ),
+        ]
+        for table_name, columns, records in copies:
+            await connection.copy_records_to_table(table_name, records=records, columns=columns)
+            rows[table_name] += len(records)
+        elapsed = time.perf_counter() - started
+        total = sum(rows.values())
+        progress(
+            f"  tenant {t + 1}/{size.tenants}: {total:,} rows in {elapsed:.0f} s "
+            f"({total / elapsed:,.0f} rows/s)"
+        )
+    progress("ANALYZE")
+    await connection.execute("ANALYZE")
+    progress(
+        f"loaded in {time.perf_counter() - started:.0f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in rows.items())
+    )
+
+
+# --------------------------------------------------------------------------- processes and CPU
+
+
+def descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with suppress(OSError):
+                for child in (task / "children").read_text().split():
+                    if int(child) not in found:
+                        found.add(int(child))
+                        todo.append(int(child))
+    return found
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: set[int]) -> dict[int, float]:
+    """utime + stime (and reaped children's) of each live pid, from /proc/<pid>/stat."""
+    result = {}
+    for pid in pids:
+        with suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            result[pid] = sum(int(v) for v in fields[11:15]) / TICK
+    return result
+
+
+@dataclass
+class Server:
+    process: asyncio.subprocess.Process
+    port: int
+    log_path: Path
+    database: str | None  # for PostgreSQL's backends
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def pids(self) -> set[int]:
+        return {self.process.pid} | descendants(self.process.pid)
+
+
+@asynccontextmanager
+async def start_server(
+    command: list[str], env: dict[str, str], database: str | None
+) -> AsyncIterator[Server]:
+    """A server in a session of its own, its log in a file; SIGTERM (then SIGKILL) at the end."""
+    with tempfile.NamedTemporaryFile(prefix="alice-bench-", suffix=".log") as log:
+        path = Path(log.name)
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        try:
+            for _ in range(1200):
+                text = await asyncio.to_thread(path.read_text, errors="replace")
+                if match := LISTENING.search(text):
+                    break
+                if process.returncode is not None:
+                    raise BenchmarkError(f"{command[0]} exited early:\n{text[-3000:]}")
+                await asyncio.sleep(0.1)
+            else:
+                raise BenchmarkError(f"{command[0]} did not start in 120 s:\n{text[-3000:]}")
+            yield Server(process, int(match.group(1)), path, database)
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(process.wait(), 30)
+                except TimeoutError:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    await process.wait()
+
+
+def alice_env(app_url: str, secret: str, workers: int, rate_limit: bool) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ALICE_") and k not in ("DATABASE_URL", "JWT_SECRET_KEY")
+    }
+    env.update(
+        DATABASE_URL=app_url,
+        JWT_SECRET_KEY=secret,
+        ALICE_WORKERS=str(workers),
+        ALICE_SHUTDOWN_GRACE_SECONDS="2",
+    )
+    if not rate_limit:
+        env["ALICE_RATE_LIMIT_PER_SECOND"] = "0"
+    return env
+
+
+async def backend_pids(owner_url: str, database: str) -> set[int]:
+    connection = await asyncpg.connect(owner_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+    finally:
+        await connection.close()
+    return {r["pid"] for r in rows}
+
+
+class CpuMeter:
+    """CPU seconds of the server's processes and of PostgreSQL's backends over a phase."""
+
+    def __init__(self, server: Server, owner_url: str | None) -> None:
+        self.server = server
+        self.owner_url = owner_url
+        self._server: dict[int, float] = {}
+        self._pg: dict[int, float] = {}
+
+    async def _pg_pids(self) -> set[int]:
+        if self.owner_url is None or self.server.database is None:
+            return set()
+        return await backend_pids(self.owner_url, self.server.database)
+
+    async def start(self) -> None:
+        self._server = cpu_seconds(self.server.pids())
+        self._pg = cpu_seconds(await self._pg_pids())
+
+    async def stop(self) -> tuple[float, float]:
+        server_now = cpu_seconds(self.server.pids())
+        pg_now = cpu_seconds(await self._pg_pids() | set(self._pg))
+        server = sum(v - self._server.get(p, 0.0) for p, v in server_now.items())
+        pg = sum(v - self._pg.get(p, 0.0) for p, v in pg_now.items())
+        return server, pg
+
+
+# --------------------------------------------------------------------------- the client
+
+
+class Client:
+    """One process, `count` HTTP/2 connections (the kernel spreads connections over workers)."""
+
+    def __init__(self, address: str, count: int) -> None:
+        self.channels = [
+            grpc.aio.insecure_channel(
+                address,
+                options=[
+                    ("grpc.use_local_subchannel_pool", 1),
+                    ("grpc.max_send_message_length", 8 << 20),
+                ],
+            )
+            for _ in range(count)
+        ]
+        self.contexts = [context_service_pb2_grpc.ContextServiceStub(c) for c in self.channels]  # type: ignore[no-untyped-call]
+        self.memories = [memory_service_pb2_grpc.MemoryServiceStub(c) for c in self.channels]  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        for channel in self.channels:
+            await channel.close()
+
+
+@dataclass
+class Recorder:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: Counter[str] = field(default_factory=Counter)
+    samples: list[str] = field(default_factory=list)
+
+    async def call(self, name: str, rpc: Callable[[], Awaitable[Any]]) -> Any | None:
+        started = time.perf_counter()
+        try:
+            response = await rpc()
+        except grpc.aio.AioRpcError as exc:
+            self.errors[f"{name} {exc.code().name}"] += 1
+            if len(self.samples) < 5:
+                self.samples.append(f"{name}: {exc.code().name}: {exc.details()}")
+            return None
+        self.latencies[name].append((time.perf_counter() - started) * 1000)
+        return response
+
+    @property
+    def ok(self) -> int:
+        return sum(len(v) for v in self.latencies.values())
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+
+@dataclass
+class Tenant:
+    id: int
+    metadata: Metadata
+
+
+Worker = Callable[[int, Recorder, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class Phase:
+    name: str
+    concurrency: int
+    seconds: float
+    recorder: Recorder
+    server_cpu_s: float
+    pg_cpu_s: float
+
+    def figures(self, ceiling: float | None = None) -> dict[str, Any]:
+        rpcs = self.recorder.ok + self.recorder.error_count
+        rate = rpcs / self.seconds if self.seconds else math.nan
+        per_rpc = {}
+        for name, values in self.recorder.latencies.items():
+            data = sorted(values)
+            per_rpc[name] = {
+                "count": len(data),
+                "p50_ms": round(percentile(data, 50), 3),
+                "p95_ms": round(percentile(data, 95), 3),
+                "p99_ms": round(percentile(data, 99), 3),
+            }
+        result: dict[str, Any] = {
+            "concurrency": self.concurrency,
+            "seconds": round(self.seconds, 2),
+            "rpcs": rpcs,
+            "rpc_per_second": round(rate, 1),
+            "errors": dict(self.recorder.errors),
+            "error_samples": self.recorder.samples,
+            "server_cpu_ms_per_rpc": round(self.server_cpu_s * 1000 / rpcs, 3) if rpcs else None,
+            "server_cpu_share_of_one_core": round(self.server_cpu_s / self.seconds, 2),
+            "pg_cpu_share_of_one_core": round(self.pg_cpu_s / self.seconds, 2),
+            "pg_cpu_ms_per_rpc": round(self.pg_cpu_s * 1000 / rpcs, 3) if rpcs else None,
+            "per_rpc": per_rpc,
+        }
+        if ceiling:
+            result["ratio_to_ceiling"] = round(rate / ceiling, 3)
+        return result
+
+
+async def run_phase(
+    name: str,
+    meter: CpuMeter | None,
+    concurrency: int,
+    seconds: float,
+    worker: Worker,
+    background: Sequence[Worker] = (),
+    background_recorder: Recorder | None = None,
+) -> Phase:
+    """`concurrency` copies of `worker` (plus `background` ones) for `seconds`."""
+    progress(f"{name}: concurrency {concurrency}, {seconds:.0f} s")
+    recorder = Recorder()
+    stop = asyncio.Event()
+    if meter:
+        await meter.start()
+    started = time.perf_counter()
+    tasks: list[asyncio.Task[None]] = [
+        asyncio.create_task(worker(i, recorder, stop)) for i in range(concurrency)
+    ]
+    tasks += [
+        asyncio.create_task(w(i, background_recorder or Recorder(), stop))
+        for i, w in enumerate(background)
+    ]
+    await asyncio.sleep(seconds)
+    stop.set()
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    server_cpu, pg_cpu = await meter.stop() if meter else (math.nan, math.nan)
+    return Phase(name, concurrency, elapsed, recorder, server_cpu, pg_cpu)
+
+
+def call_start_worker(
+    client: Client, tenants: Sequence[Tenant], callers: int, rng: random.Random
+) -> Worker:
+    async def work(i: int, recorder: Recorder, stop: asyncio.Event) -> None:
+        stub = client.contexts[i % len(client.contexts)]
+        while not stop.is_set():
+            tenant = rng.choice(tenants)
+            request = ctx.GetEnrichedContextRequest(
+                user_id=caller_number(0, rng.randrange(callers))
+            )
+            await recorder.call(
+                "GetEnrichedContext",
+                partial(
+                    stub.GetEnrichedContext, request, metadata=tenant.metadata, timeout=RPC_TIMEOUT
+                ),
+            )
+
+    return work
+
+
+def whole_call_worker(
+    client: Client, tenants: Sequence[Tenant], size: Size, rng: random.Random
+) -> Worker:
+    async def work(i: int, recorder: Recorder, stop: asyncio.Event) -> None:
+        contexts = client.contexts[i % len(client.contexts)]
+        memories = client.memories[i % len(client.memories)]
+        while not stop.is_set():
+            tenant = rng.choice(tenants)
+            user = caller_number(0, rng.randrange(size.callers))
+            md = tenant.metadata
+            await recorder.call(
+                "GetEnrichedContext",
+                partial(
+                    contexts.GetEnrichedContext,
+                    ctx.GetEnrichedContextRequest(user_id=user),
+                    metadata=md,
+                    timeout=RPC_TIMEOUT,
+                ),
+            )
+            for m in rng.sample(range(max(size.memories, 3)), 3):
+                kind = MEMORY_TYPES[m % len(MEMORY_TYPES)]
+                request = mem.StoreMemoryRequest(
+                    user_id=user,
+                    type=kind,
+                    key=f"{kind}_{m}",
+                    value=struct(value=" ".join(rng.choices(WORDS, k=8))),
+                )
+                await recorder.call(
+                    "StoreMemory",
+                    partial(memories.StoreMemory, request, metadata=md, timeout=RPC_TIMEOUT),
+                )
+            await recorder.call(
+                "SearchMemories",
+                partial(
+                    memories.SearchMemories,
+                    mem.SearchMemoriesRequest(
+                        user_id=user, query=" ".join(rng.choices(WORDS, k=3)), include_shared=True
+                    ),
+                    metadata=md,
+                    timeout=RPC_TIMEOUT,
+                ),
+            )
+            await recorder.call(
+                "ProcessCall",
+                partial(
+                    contexts.ProcessCall,
+                    ctx.ProcessCallRequest(
+                        user_id=user, call_id=uuid.uuid4().hex, turns=transcript(rng, "Jordan")
+                    ),
+                    metadata=md,
+                    timeout=RPC_TIMEOUT,
+                ),
+            )
+
+    return work
+
+
+def flood_workers(
+    client: Client, tenant: Tenant, size: Size, rng: random.Random, searches: int, calls: int
+) -> list[Worker]:
+    """The noisy neighbour: long searches and large ProcessCalls, as fast as its limit allows."""
+    long_query = " ".join(WORDS * 2)
+    big_turns = [
+        res.Turn(
+            role=res.ROLE_CALLER if k % 2 == 0 else res.ROLE_AGENT,
+            content=" ".join(rng.choices(WORDS, k=400)),
+        )
+        for k in range(300)
+    ]  # about 0.8 MB
+
+    async def backoff(recorder: Recorder, before: int) -> None:
+        if recorder.error_count > before:  # rate limited: retry soon, as a client would
+            await asyncio.sleep(0.05)
+
+    async def search(i: int, recorder: Recorder, stop: asyncio.Event) -> None:
+        stub = client.memories[i % len(client.memories)]
+        while not stop.is_set():
+            before = recorder.error_count
+            await recorder.call(
+                "flood SearchMemories",
+                partial(
+                    stub.SearchMemories,
+                    mem.SearchMemoriesRequest(
+                        user_id=caller_number(0, rng.randrange(size.callers)),
+                        query=long_query,
+                        include_shared=True,
+                        limit=100,
+                    ),
+                    metadata=tenant.metadata,
+                    timeout=RPC_TIMEOUT,
+                ),
+            )
+            await backoff(recorder, before)
+
+    async def process(i: int, recorder: Recorder, stop: asyncio.Event) -> None:
+        stub = client.contexts[i % len(client.contexts)]
+        while not stop.is_set():
+            before = recorder.error_count
+            await recorder.call(
+                "flood ProcessCall",
+                partial(
+                    stub.ProcessCall,
+                    ctx.ProcessCallRequest(
+                        user_id=caller_number(0, rng.randrange(size.callers)),
+                        call_id=uuid.uuid4().hex,
+                        turns=big_turns,
+                    ),
+                    metadata=tenant.metadata,
+                    timeout=RPC_TIMEOUT,
+                ),
+            )
+            await backoff(recorder, before)
+
+    workers: list[Worker] = [search] * searches
+    return workers + [process] * calls
+
+
+def bare_worker(client: Client, tenants: Sequence[Tenant]) -> Worker:
+    async def work(i: int, recorder: Recorder, stop: asyncio.Event) -> None:
+        stub = client.contexts[i % len(client.contexts)]
+        request = ctx.GetEnrichedContextRequest(user_id=caller_number(0, 1))
+        while not stop.is_set():
+            md = tenants[i % len(tenants)].metadata
+            await recorder.call(
+                "GetEnrichedContext",
+                partial(stub.GetEnrichedContext, request, metadata=md, timeout=RPC_TIMEOUT),
+            )
+
+    return work
+
+
+# --------------------------------------------------------------------------- profiles
+
+CATEGORIES = (
+    ("grpc", ("grpc/", "grpc_", "cygrpc")),
+    ("asyncpg", ("asyncpg/",)),
+    ("protobuf", ("google/protobuf", "_pb2")),
+    ("jwt", ("jwt/",)),
+    ("sqlalchemy", ("sqlalchemy/",)),
+    ("asyncio", ("asyncio/", "selectors.py", "uvloop")),
+    ("alice_server", ("alice_server/",)),
+    ("chad_client", ("chad_client/",)),
+    ("logging", ("logging/",)),
+)
+
+
+def category(frame: str) -> str:
+    if frame.startswith("Handle._run "):  # compiled callbacks: gRPC's and asyncpg's Cython
+        return "C callbacks on the loop (gRPC/asyncpg Cython)"
+    for name, needles in CATEGORIES:
+        if any(n in frame for n in needles):
+            return name
+    return "other"
+
+
+def summarise_profile(path: Path) -> dict[str, Any]:
+    """py-spy's raw (collapsed) stacks: share of samples by the innermost known package,
+    by the innermost alice_server frame on the stack, and the top leaf functions."""
+    leaf_by_category: Counter[str] = Counter()
+    alice_frames: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        total += count
+        # The innermost frame of a known package (native frames of the interpreter, libc
+        # and the kernel belong to the caller that got there).
+        owner = next((c for c in map(category, reversed(frames)) if c != "other"), "other")
+        leaf_by_category[owner] += count
+        leaves[re.sub(r":\d+\)$", ")", frames[-1])] += count
+        inner = next((f for f in reversed(frames) if "alice_server/" in f), "")
+        if not inner or "workers.py" in inner or "alice_server/cli.py" in inner:
+            inner = "(no request code on the stack: event loop, gRPC or driver callbacks)"
+        alice_frames[re.sub(r":\d+\)$", ")", inner)] += count
+
+    def shares(counter: Counter[str], n: int) -> list[tuple[str, float]]:
+        return [(k, round(100 * v / total, 1)) for k, v in counter.most_common(n)] if total else []
+
+    return {
+        "samples": total,
+        "leaf_package_pct": shares(leaf_by_category, 12),
+        "innermost_alice_frame_pct": shares(alice_frames, 12),
+        "top_leaf_functions_pct": shares(leaves, 12),
+    }
+
+
+async def profile_server(
+    server: Server, seconds: float, directory: Path, label: str
+) -> dict[str, Any]:
+    """py-spy record (raw format, 200 Hz, only the thread holding the GIL) of every process of the
+    server except the supervisor and multiprocessing's resource tracker."""
+    targets = profile_targets(server.process.pid)
+    spy = str(Path(sys.executable).parent / "py-spy")
+    processes = []
+    for pid, role in targets.items():
+        output = directory / f"{label}-{role}-{pid}.txt"
+        processes.append(
+            (
+                pid,
+                role,
+                output,
+                await asyncio.create_subprocess_exec(
+                    spy,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(int(seconds)),
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(output),
+                    "--nonblocking",
+                    "--gil",  # only the thread holding the GIL: what keeps the loop busy
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL,
+                ),
+            )
+        )
+    return {"processes": processes}
+
+
+async def finish_profiles(started: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for pid, role, output, process in started["processes"]:
+        await process.wait()
+        if output.exists():
+            result[f"{role} {pid}"] = {"file": str(output), **summarise_profile(output)}
+    return result
+
+
+def profile_targets(supervisor: int) -> dict[int, str]:
+    """The server's Python processes by role, without multiprocessing's resource tracker."""
+    workers = descendants_direct(supervisor)
+    targets = {}
+    for pid in sorted(descendants(supervisor)):
+        with suppress(OSError):
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            if "resource_tracker" not in cmdline:
+                targets[pid] = "worker" if pid in workers else "summariser"
+    return targets
+
+
+async def sample_backends(owner_url: str, database: str) -> dict[str, Any]:
+    """pg_stat_activity 5 times a second until cancelled: what the backends are doing."""
+    seen: Counter[str] = Counter()
+    samples = 0
+    connection = await asyncpg.connect(owner_url)
+    try:
+        while True:
+            rows = await connection.fetch(
+                "SELECT state, wait_event_type, wait_event, "
+                "left(regexp_replace(query, '\\s+', ' ', 'g'), 60) AS query "
+                "FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                database,
+            )
+            samples += 1
+            for r in rows:
+                what = r["state"] or "?"
+                if r["wait_event_type"]:
+                    what += f", waiting {r['wait_event_type']}:{r['wait_event']}"
+                if r["state"] == "active":
+                    what += f", {r['query']}"
+                seen[what] += 1
+            await asyncio.sleep(0.2)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await connection.close()
+    return {
+        "samples": samples,
+        "mean_backends": [(k, round(v / max(samples, 1), 2)) for k, v in seen.most_common(12)],
+    }
+
+
+def descendants_direct(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with suppress(OSError):
+            found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def print_profiles(title: str, profiles: dict[str, Any]) -> None:
+    out()
+    out(f"profile: {title} (py-spy, share of non-idle samples)")
+    for name, p in profiles.items():
+        if not p["samples"]:
+            continue
+        out(f"  {name}: {p['samples']} samples ({p['file']})")
+        out(
+            "    by innermost known package: "
+            + ", ".join(f"{k} {v}%" for k, v in p["leaf_package_pct"])
+        )
+        out("    innermost alice_server frame: ")
+        for k, v in p["innermost_alice_frame_pct"][:8]:
+            out(f"      {v:5.1f}%  {k}")
+        out("    top leaf functions: ")
+        for k, v in p["top_leaf_functions_pct"][:8]:
+            out(f"      {v:5.1f}%  {k}")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def phase_rows(phases: Sequence[tuple[str, Phase, float | None]]) -> str:
+    rows = []
+    for label, phase, ceiling in phases:
+        f = phase.figures(ceiling)
+        for i, (name, rpc) in enumerate(sorted(f["per_rpc"].items())):
+            first = i == 0
+            rows.append(
+                [
+                    label if first else "",
+                    f["concurrency"] if first else "",
+                    f["rpc_per_second"] if first else "",
+                    name,
+                    rpc["count"],
+                    rpc["p50_ms"],
+                    rpc["p95_ms"],
+                    rpc["p99_ms"],
+                    (sum(f["errors"].values()) if first else ""),
+                    (f["server_cpu_ms_per_rpc"] if first else ""),
+                    (f["pg_cpu_ms_per_rpc"] if first else ""),
+                    (f.get("ratio_to_ceiling", "") if first else ""),
+                ]
+            )
+        if not f["per_rpc"]:
+            rows.append(
+                [
+                    label,
+                    f["concurrency"],
+                    f["rpc_per_second"],
+                    "-",
+                    0,
+                    "",
+                    "",
+                    "",
+                    sum(f["errors"].values()),
+                    "",
+                    "",
+                    "",
+                ]
+            )
+    return table(
+        (
+            "scenario",
+            "conc",
+            "RPC/s",
+            "RPC",
+            "count",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "errors",
+            "srv CPU ms/RPC",
+            "PG CPU ms/RPC",
+            "x ceiling",
+        ),
+        rows,
+    )
+
+
+def token_cost(secret: str, customer_id: int, iterations: int) -> dict[str, float]:
+    """Median µs of TokenVerifier.verify on one token, as the server sees per RPC."""
+    verifier = TokenVerifier(secret)
+    token = mint_token(secret, customer_id)
+    for _ in range(200):
+        verifier.verify(token)
+    samples = []
+    for _ in range(iterations):
+        started = time.perf_counter_ns()
+        verifier.verify(token)
+        samples.append((time.perf_counter_ns() - started) / 1000)
+    fresh: list[float] = []
+    for _ in range(min(iterations, 500)):
+        other = mint_token(secret, customer_id, ttl_seconds=3600 + len(fresh))
+        started = time.perf_counter_ns()
+        verifier.verify(other)
+        fresh.append((time.perf_counter_ns() - started) / 1000)
+    return {
+        "same_token_median_us": round(statistics.median(samples), 2),
+        "new_token_median_us": round(statistics.median(fresh), 2),
+        "iterations": iterations,
+    }
+
+
+def git_commit() -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            # The results file this run appends to does not make the code dirty.
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs"],  # noqa: S607 - git from PATH
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        return commit + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+ROW_HEADERS = (
+    "date",
+    "commit",
+    "cores",
+    "workers",
+    "tenants x callers",
+    "ceiling RPC/s",
+    "call start RPC/s",
+    "x ceiling",
+    "call start p99 ms",
+    "server CPU ms/RPC",
+    "whole calls RPC/s",
+    "whole-call errors",
+    "noisy p99 idle / flood",
+    "token µs",
+    "p50 empty / small / full ms",
+    "note",
+)
+
+
+def record_row(path: Path, figures: dict[str, Any], note: str) -> None:
+    """Add one dated row at the end of the results table of docs/PERFORMANCE.md."""
+    s = figures["scenarios"]
+
+    def get(*keys: str) -> Any:
+        value: Any = s
+        for key in keys:
+            if not isinstance(value, dict) or key not in value:
+                return "-"
+            value = value[key]
+        return value
+
+    c = "10"
+    cs = get("call_start", c)
+    row = [
+        figures["date"],
+        figures["commit"],
+        str(figures["cores"]),
+        str(figures["workers"]),
+        f"{figures['size']['tenants']}x{figures['size']['callers']}",
+        str(get("ceiling", c, "rpc_per_second")),
+        str(get("call_start", c, "rpc_per_second")),
+        str(cs.get("ratio_to_ceiling", "-") if isinstance(cs, dict) else "-"),
+        str(get("call_start", c, "per_rpc", "GetEnrichedContext", "p99_ms")),
+        str(get("call_start", c, "server_cpu_ms_per_rpc")),
+        str(get("whole_call", c, "rpc_per_second")),
+        str(
+            sum(get("whole_call", c, "errors").values())
+            if isinstance(get("whole_call", c, "errors"), dict)
+            else "-"
+        ),
+        f"{get('noisy', c, 'idle_p99_ms')} / {get('noisy', c, 'flood_p99_ms')} ms, "
+        f"{get('noisy', c, 'flood_errors')} err",
+        str(figures.get("token", {}).get("same_token_median_us", "-")),
+        f"{figures.get('empty_vs_full', {}).get('empty_p50_ms', '-')} / "
+        f"{figures.get('empty_vs_full', {}).get('small_p50_ms', '-')} / "
+        f"{figures.get('empty_vs_full', {}).get('full_p50_ms', '-')}",
+        note,
+    ]
+    line = "| " + " | ".join(row) + " |"
+    lines = path.read_text().splitlines() if path.exists() else []
+    header = next((i for i, text in enumerate(lines) if text.startswith("| date |")), None)
+    if header is None:  # no table yet: start one at the end
+        lines += ["", "| " + " | ".join(ROW_HEADERS) + " |", "|---" * len(ROW_HEADERS) + "|"]
+        header = len(lines) - 2
+    end = header + 1
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    lines.insert(end, line)
+    path.write_text("\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------- the run
+
+
+async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
+    size = Size(args.tenants, args.callers, args.memories, args.summaries)
+    secret = secrets.token_urlsafe(48)
+    rng = random.Random(args.seed)  # noqa: S311 - test data, not security
+    figures.update(
+        date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        commit=git_commit(),
+        cores=os.cpu_count(),
+        workers=args.workers,
+        channels=args.channels,
+        size=size.__dict__,
+        scenarios=defaultdict(dict),
+    )
+    out(
+        f"Alice at scale: {size.label}; {figures['cores']} cores, ALICE_WORKERS={args.workers}, "
+        f"client: 1 process, {args.channels} connections; commit {figures['commit']}"
+    )
+    async with bench_database(args, size) as db:
+        tenants = [
+            Tenant(i, (("authorization", f"Bearer {mint_token(secret, i, ttl_seconds=4 * 3600)}"),))
+            for i in db.tenant_ids
+        ]
+        quiet = tenants[1:] if len(tenants) > 1 else tenants
+        bare_cmd = [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bare_server.py"),
+            "--processes",
+            str(args.workers),
+        ]
+        alice_cmd = [_server_script(), "--listen", "127.0.0.1:0"]
+        ceilings: dict[int, float] = {}
+        profiles: dict[str, Any] = {}
+        figures["profiles"] = profiles
+        backends: dict[str, Any] = {}
+        figures["postgres_backends"] = backends
+        phases: list[tuple[str, Phase, float | None]] = []
+        failures = 0
+
+        async with start_server(bare_cmd, dict(os.environ), None) as bare:
+            client = Client(bare.address, args.channels)
+            try:
+                meter = CpuMeter(bare, None)
+                await run_phase("warm-up", None, 10, 1, bare_worker(client, tenants))
+                for c in args.concurrency:
+                    phase = await run_phase(
+                        "ceiling (bare servicer)",
+                        meter,
+                        c,
+                        args.duration,
+                        bare_worker(client, tenants),
+                    )
+                    ceilings[c] = phase.figures()["rpc_per_second"]
+                    figures["scenarios"]["ceiling"][str(c)] = phase.figures()
+                    phases.append(("ceiling: bare servicer", phase, None))
+            finally:
+                await client.close()
+
+        async with start_server(
+            alice_cmd, alice_env(db.app_url, secret, args.workers, False), db.name
+        ) as alice:
+            client = Client(alice.address, args.channels)
+            meter = CpuMeter(alice, db.owner_url)
+            try:
+                await run_phase(
+                    "warm-up", None, 10, 2, call_start_worker(client, tenants, size.callers, rng)
+                )
+                for c in args.concurrency:
+                    phase = await run_phase(
+                        "call start",
+                        meter,
+                        c,
+                        args.duration,
+                        call_start_worker(client, tenants, size.callers, rng),
+                    )
+                    figures["scenarios"]["call_start"][str(c)] = phase.figures(ceilings[c])
+                    phases.append(("1 call start", phase, ceilings[c]))
+                    failures += phase.recorder.error_count
+                for c in args.concurrency:
+                    phase = await run_phase(
+                        "whole calls",
+                        meter,
+                        c,
+                        args.duration,
+                        whole_call_worker(client, tenants, size, rng),
+                    )
+                    figures["scenarios"]["whole_call"][str(c)] = phase.figures(ceilings[c])
+                    phases.append(("2 whole calls", phase, ceilings[c]))
+                    failures += phase.recorder.error_count
+                phase = await run_phase(
+                    "call start, concurrency 1 (full database)",
+                    meter,
+                    1,
+                    args.duration,
+                    call_start_worker(client, tenants, size.callers, rng),
+                )
+                full_p50 = phase.figures()["per_rpc"].get("GetEnrichedContext", {}).get("p50_ms")
+                failures += phase.recorder.error_count
+                if args.profile:
+                    spies = await profile_server(alice, args.duration, args.profile, "call-start")
+                    sampler = asyncio.create_task(sample_backends(db.owner_url, db.name))
+                    await run_phase(
+                        "call start, profiled with py-spy (figures not used)",
+                        None,
+                        10,
+                        args.duration,
+                        call_start_worker(client, tenants, size.callers, rng),
+                    )
+                    profiles["call start, concurrency 10"] = await finish_profiles(spies)
+                    sampler.cancel()
+                    backends["call start, concurrency 10"] = await sampler
+            finally:
+                await client.close()
+
+        # (3) with the production rate limit on, so the flooder meets it.
+        noisy_rows = []
+        async with start_server(
+            alice_cmd, alice_env(db.app_url, secret, args.workers, True), db.name
+        ) as alice:
+            client = Client(alice.address, args.channels)
+            meter = CpuMeter(alice, db.owner_url)
+            try:
+                await run_phase(
+                    "warm-up", None, 10, 2, call_start_worker(client, quiet, size.callers, rng)
+                )
+                for c in args.concurrency:
+                    idle = await run_phase(
+                        "noisy neighbour: idle",
+                        meter,
+                        c,
+                        args.duration,
+                        call_start_worker(client, quiet, size.callers, rng),
+                    )
+                    flood_recorder = Recorder()
+                    flood = await run_phase(
+                        "noisy neighbour: flood",
+                        meter,
+                        c,
+                        args.duration,
+                        call_start_worker(client, quiet, size.callers, rng),
+                        flood_workers(
+                            client,
+                            tenants[FLOOD_TENANT],
+                            size,
+                            rng,
+                            args.flood_searches,
+                            args.flood_calls,
+                        ),
+                        flood_recorder,
+                    )
+                    i_f, f_f = idle.figures(), flood.figures()
+                    ip = i_f["per_rpc"].get("GetEnrichedContext", {})
+                    fp = f_f["per_rpc"].get("GetEnrichedContext", {})
+                    flood_ok = {k: len(v) for k, v in flood_recorder.latencies.items()}
+                    entry = {
+                        "idle": i_f,
+                        "flood": f_f,
+                        "idle_p50_ms": ip.get("p50_ms"),
+                        "idle_p99_ms": ip.get("p99_ms"),
+                        "flood_p50_ms": fp.get("p50_ms"),
+                        "flood_p99_ms": fp.get("p99_ms"),
+                        "idle_errors": idle.recorder.error_count,
+                        "flood_errors": flood.recorder.error_count,
+                        "flooder_ok": flood_ok,
+                        "flooder_errors": dict(flood_recorder.errors),
+                        "p99_ratio": round(fp["p99_ms"] / ip["p99_ms"], 2) if ip and fp else None,
+                    }
+                    figures["scenarios"]["noisy"][str(c)] = entry
+                    noisy_rows.append(
+                        [
+                            c,
+                            i_f["rpc_per_second"],
+                            entry["idle_errors"],
+                            entry["idle_p50_ms"],
+                            entry["idle_p99_ms"],
+                            f_f["rpc_per_second"],
+                            entry["flood_errors"],
+                            entry["flood_p50_ms"],
+                            entry["flood_p99_ms"],
+                            entry["p99_ratio"],
+                            f"{i_f['server_cpu_share_of_one_core']} / "
+                            f"{f_f['server_cpu_share_of_one_core']}",
+                            f"{i_f['pg_cpu_share_of_one_core']} / "
+                            f"{f_f['pg_cpu_share_of_one_core']}",
+                            ", ".join(f"{k} {v}" for k, v in sorted(flood_ok.items())),
+                            ", ".join(f"{k} {v}" for k, v in sorted(flood_recorder.errors.items()))
+                            or "none",
+                        ]
+                    )
+                    failures += idle.recorder.error_count + flood.recorder.error_count
+                if args.profile:
+                    spies = await profile_server(alice, args.duration, args.profile, "flood")
+                    sampler = asyncio.create_task(sample_backends(db.owner_url, db.name))
+                    await run_phase(
+                        "noisy neighbour: flood, profiled with py-spy (figures not used)",
+                        None,
+                        10,
+                        args.duration,
+                        call_start_worker(client, quiet, size.callers, rng),
+                        flood_workers(
+                            client,
+                            tenants[FLOOD_TENANT],
+                            size,
+                            rng,
+                            args.flood_searches,
+                            args.flood_calls,
+                        ),
+                    )
+                    profiles["noisy neighbour flood, concurrency 10"] = await finish_profiles(spies)
+                    sampler.cancel()
+                    backends["noisy neighbour flood, concurrency 10"] = await sampler
+            finally:
+                await client.close()
+
+        empty_p50 = small_p50 = None
+        if not args.skip_empty:
+            async with temporary_database(args.database_url) as empty:
+                connection = await asyncpg.connect(empty.owner_url)
+                try:
+                    ids = [
+                        await connection.fetchval(
+                            "INSERT INTO customers (business_name) VALUES ($1) RETURNING id",
+                            f"Empty {t}",
+                        )
+                        for t in range(size.tenants)
+                    ]
+                finally:
+                    await connection.close()
+                empty_tenants = [
+                    Tenant(i, (("authorization", f"Bearer {mint_token(secret, i)}"),)) for i in ids
+                ]
+                async with start_server(
+                    alice_cmd, alice_env(empty.app_url, secret, args.workers, False), None
+                ) as alice:
+                    client = Client(alice.address, args.channels)
+                    try:
+                        await run_phase(
+                            "warm-up",
+                            None,
+                            10,
+                            2,
+                            call_start_worker(client, empty_tenants, size.callers, rng),
+                        )
+                        phase = await run_phase(
+                            "call start, concurrency 1 (empty database)",
+                            None,
+                            1,
+                            args.duration,
+                            call_start_worker(client, empty_tenants, size.callers, rng),
+                        )
+                        empty_p50 = (
+                            phase.figures()["per_rpc"].get("GetEnrichedContext", {}).get("p50_ms")
+                        )
+                        failures += phase.recorder.error_count
+                        # The same callers as at full scale (same memories, summaries and
+                        # personality per caller), but only SMALL_CALLERS per tenant.
+                        small = Size(size.tenants, SMALL_CALLERS, size.memories, size.summaries)
+                        connection = await asyncpg.connect(empty.owner_url)
+                        try:
+                            await load(connection, small)
+                            ids = [
+                                r["id"]
+                                for r in await connection.fetch(
+                                    "SELECT id FROM customers "
+                                    "WHERE business_name LIKE 'Bench tenant %' ORDER BY id"
+                                )
+                            ]
+                        finally:
+                            await connection.close()
+                        small_tenants = [
+                            Tenant(i, (("authorization", f"Bearer {mint_token(secret, i)}"),))
+                            for i in ids
+                        ]
+                        phase = await run_phase(
+                            f"call start, concurrency 1 (small database: {small.label})",
+                            None,
+                            1,
+                            args.duration,
+                            call_start_worker(client, small_tenants, SMALL_CALLERS, rng),
+                        )
+                        small_p50 = (
+                            phase.figures()["per_rpc"].get("GetEnrichedContext", {}).get("p50_ms")
+                        )
+                        failures += phase.recorder.error_count
+                    finally:
+                        await client.close()
+        figures["empty_vs_full"] = {
+            "empty_p50_ms": empty_p50,
+            "small_p50_ms": small_p50,
+            "small_callers_per_tenant": SMALL_CALLERS,
+            "full_p50_ms": full_p50,
+        }
+        figures["token"] = token_cost(secret, db.tenant_ids[0], args.token_iterations)
+
+    out()
+    out("Scenarios (client-side latency of successful RPCs; CPU from /proc of the server's")
+    out("processes and the database's PostgreSQL backends; 'x ceiling' = RPC/s / bare RPC/s):")
+    out(phase_rows(phases))
+    out()
+    out(
+        f"3 noisy neighbour: {len(quiet)} tenants' call starts, alone (idle) and while "
+        f"tenant 1 floods ({args.flood_searches} long searches + {args.flood_calls} ~0.8 MB "
+        "ProcessCalls in flight, rate limit on)"
+    )
+    out(
+        table(
+            (
+                "conc",
+                "idle RPC/s",
+                "idle err",
+                "idle p50",
+                "idle p99",
+                "flood RPC/s",
+                "flood err",
+                "flood p50",
+                "flood p99",
+                "p99 x idle",
+                "srv CPU idle/flood",
+                "PG CPU idle/flood",
+                "flooder ok",
+                "flooder errors",
+            ),
+            noisy_rows,
+        )
+    )
+    token = figures["token"]
+    out()
+    out(
+        f"token verification (TokenVerifier.verify, {token['iterations']} calls): median "
+        f"{token['same_token_median_us']} µs for a token seen before, "
+        f"{token['new_token_median_us']} µs for a new one"
+    )
+    out(
+        f"call start p50 at concurrency 1: empty database (every caller new) {empty_p50} ms; "
+        f"the same callers in a small database ({SMALL_CALLERS} per tenant) {small_p50} ms; "
+        f"full scale {full_p50} ms"
+    )
+    for title, per_process in figures["profiles"].items():
+        print_profiles(title, per_process)
+    for title, states in figures["postgres_backends"].items():
+        out()
+        out(
+            f"PostgreSQL backends of the benchmark database during '{title}' "
+            f"({states['samples']} samples of pg_stat_activity, 5 per second): mean number by "
+            "state and wait event"
+        )
+        for state, mean in states["mean_backends"]:
+            out(f"  {mean:6.2f}  {state}")
+    return 1 if failures else 0
+
+
+@asynccontextmanager
+async def bench_database(args: argparse.Namespace, size: Size) -> AsyncIterator[BenchDatabase]:
+    name = args.database
+    temporary = args.quick and args.database == DEFAULT_NAME
+    if temporary:
+        name = f"alice_bench_quick_{uuid.uuid4().hex[:8]}"
+    db = await prepare_database(args.database_url, name, size, args.reload)
+    try:
+        yield db
+    finally:
+        if temporary or args.drop:
+            admin = await asyncpg.connect(libpq_url(args.database_url))
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin.execute(f'DROP ROLE IF EXISTS "{name}_app"')
+            finally:
+                await admin.close()
+            progress(f"dropped database {name} and role {name}_app")
+        else:
+            progress(f"kept database {name} for the next run (--drop removes it)")
+
+
+DEFAULT_NAME = "alice_bench"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("ALICE_TEST_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        help="a superuser URL (default: $ALICE_TEST_DATABASE_URL or %(default)s)",
+    )
+    parser.add_argument(
+        "--database",
+        default=DEFAULT_NAME,
+        help="database holding the data set, kept between runs (default %(default)s)",
+    )
+    parser.add_argument(
+        "--reload", action="store_true", help="load the data again even if the database holds it"
+    )
+    parser.add_argument(
+        "--drop", action="store_true", help="drop the database and its role at the end"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small smoke run (4 tenants x 20 callers, 2 s phases, concurrency 10) in a "
+        "throw-away database",
+    )
+    parser.add_argument("--tenants", type=int, default=10)
+    parser.add_argument("--callers", type=int, default=1000, help="callers per tenant")
+    parser.add_argument("--memories", type=int, default=50, help="memories per caller")
+    parser.add_argument("--summaries", type=int, default=20, help="call summaries per caller")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured phase")
+    parser.add_argument(
+        "--concurrency",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[10, 50],
+        help="comma-separated (default 10,50)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="ALICE_WORKERS, and the bare server's processes (default: cores)",
+    )
+    parser.add_argument(
+        "--channels", type=int, default=8, help="client connections (default %(default)s)"
+    )
+    parser.add_argument("--flood-searches", type=int, default=20)
+    parser.add_argument("--flood-calls", type=int, default=4)
+    parser.add_argument("--token-iterations", type=int, default=20_000)
+    parser.add_argument(
+        "--skip-empty", action="store_true", help="skip the empty-database comparison"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="also profile the server with py-spy (pip install py-spy) during an extra call-start "
+        "phase and an extra flood phase, writing raw stacks to DIR and a summary to the report",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        help="append a row to this file (default: docs/PERFORMANCE.md, except with --quick)",
+    )
+    parser.add_argument("--no-record", action="store_true", help="do not append a row")
+    parser.add_argument("--note", default="", help="text for the row's note column")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.tenants, args.callers, args.memories, args.summaries = 4, 20, 5, 3
+        args.duration, args.concurrency = 2.0, [10]
+        args.token_iterations = 2000
+        args.flood_searches, args.flood_calls = 4, 1
+        args.skip_empty = True
+    if args.record is None and not args.quick:
+        args.record = ROOT / "docs" / "PERFORMANCE.md"
+    if args.no_record:
+        args.record = None
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    figures: dict[str, Any] = {}
+    started = time.perf_counter()
+    try:
+        code = await benchmark(args, figures)
+    except (BenchmarkError, OSError, asyncpg.PostgresError) as exc:
+        print(f"bench_scale: {exc}", file=sys.stderr)
+        return 2
+    figures["elapsed_s"] = round(time.perf_counter() - started, 1)
+    out(f"wall time {figures['elapsed_s']:.0f} s; exit status {code}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+        progress(f"figures written to {args.json}")
+    if args.record:
+        record_row(args.record, figures, args.note)
+        progress(f"row appended to {args.record}")
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return asyncio.run(main_async(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

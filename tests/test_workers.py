@@ -1,0 +1,202 @@
+"""ALICE_WORKERS: real `alice-server` processes sharing one port, seen from the OS.
+
+Which process listens on, or holds a connection of, the port is read from
+/proc/net/tcp and /proc/<pid>/fd (no debug hook in the server). Linux only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+
+import grpc
+import pytest
+
+from chad_client.v1 import context_service_pb2 as ctx
+from chad_client.v1 import context_service_pb2_grpc
+from tests.test_server_process import _env, _run, _script
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+LISTEN, ESTABLISHED = "0A", "01"
+LISTENING = re.compile(r"Alice listening on [\d.]+:(\d+)")
+
+
+@asynccontextmanager
+async def server_process(
+    env: dict[str, str],
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, list[str]]]:
+    """`alice-server --listen 127.0.0.1:0`; its log goes to a file, not a pipe, so that
+    an orphaned grandchild holding it cannot keep the test waiting."""
+    with tempfile.NamedTemporaryFile("w+", prefix="alice-workers-", suffix=".log") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            _script("alice-server"),
+            "--listen",
+            "127.0.0.1:0",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log_file,
+        )
+        log: list[str] = []
+        try:
+            for _ in range(1200):
+                text = await asyncio.to_thread(Path(log_file.name).read_text)
+                if match := LISTENING.search(text):
+                    break
+                if process.returncode is not None:
+                    pytest.fail("alice-server exited early:\n" + text)
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("alice-server did not start in 120 s:\n" + text)
+            yield process, int(match.group(1)), log
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(process.wait(), 60)
+            text = await asyncio.to_thread(Path(log_file.name).read_text)
+            log.extend(text.splitlines(keepends=True))
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with suppress(OSError):
+            found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running and not a zombie (an orphan's zombie may wait for a reaper here)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def _socket_pids(port: int, state: str, candidates: set[int]) -> set[int]:
+    """Which of `candidates` own a TCP socket in `state` whose local port is `port`."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+                inodes.add(fields[9])
+    owners: set[int] = set()
+    for pid in candidates:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                link = os.readlink(fd)
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    owners.add(pid)
+        except OSError:
+            continue
+    return owners
+
+
+async def _gone(pids: set[int], seconds: float) -> set[int]:
+    """Wait up to `seconds` for every pid to end; the ones still alive."""
+    for _ in range(int(seconds * 5)):
+        if not any(_alive(p) for p in pids):
+            break
+        await asyncio.sleep(0.2)
+    return {p for p in pids if _alive(p)}
+
+
+def _workers_env(database, secret: str, workers: int = 2) -> dict[str, str]:
+    return _env(
+        DATABASE_URL=database.app_url,
+        JWT_SECRET_KEY=secret,
+        ALICE_WORKERS=str(workers),
+        ALICE_SHUTDOWN_GRACE_SECONDS="2",
+    )
+
+
+async def test_two_workers_listen_on_one_port_and_both_answer_calls(database, secret, peterson):
+    async with server_process(_workers_env(database, secret)) as (process, port, log):
+        # Announced only when every worker serves: both listen at this moment.
+        workers = _socket_pids(port, LISTEN, _children(process.pid))
+        assert len(workers) == 2 and process.pid not in workers
+        # The kernel spreads connections, not calls: one channel per connection.
+        channels = [
+            grpc.aio.insecure_channel(
+                f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)]
+            )
+            for _ in range(16)
+        ]
+        try:
+            for channel in channels:
+                response = await context_service_pb2_grpc.ContextServiceStub(
+                    channel
+                ).GetEnrichedContext(
+                    ctx.GetEnrichedContextRequest(user_id="+15550000077"),
+                    metadata=peterson.metadata(),
+                    timeout=10,
+                )
+                assert response.customer_id == peterson.id and response.is_new_caller
+            answering = _socket_pids(port, ESTABLISHED, workers)
+        finally:
+            for channel in channels:
+                await channel.close()
+        # 16 connections all hashed to one of two workers: odds 2 in 65,536.
+        assert answering == workers
+
+        family = _descendants(process.pid)
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+        assert await _gone(family, 10) == set()
+    text = "".join(log)
+    assert "Alice listening on" in text and "2 workers" in text
+    assert "Traceback" not in text and secret not in text
+
+
+async def test_killing_the_supervisor_with_sigkill_leaves_no_worker(database, secret):
+    async with server_process(_workers_env(database, secret)) as (process, port, _):
+        workers = _socket_pids(port, LISTEN, _children(process.pid))
+        assert len(workers) == 2
+        family = _descendants(process.pid)  # workers, their summarisers, trackers
+        process.kill()
+        await process.wait()
+        assert await _gone(family, 30) == set()
+        assert _socket_pids(port, LISTEN, family) == set()
+
+
+async def test_a_worker_that_dies_is_reported_and_stops_the_server(database, secret):
+    async with server_process(_workers_env(database, secret)) as (process, port, log):
+        first, second = sorted(_socket_pids(port, LISTEN, _children(process.pid)))
+        orphans = _descendants(first)  # its summariser (whose own test is elsewhere)
+        try:
+            os.kill(first, signal.SIGKILL)
+            assert await asyncio.wait_for(process.wait(), 30) == 1
+            assert await _gone({first, second}, 10) == set()
+        finally:
+            for pid in await _gone(orphans, 5):
+                os.kill(pid, signal.SIGKILL)
+    text = "".join(log)
+    assert f"(pid {first}) was killed by SIGKILL; the other workers were stopped" in text
+
+
+async def test_a_port_in_use_stops_the_second_server(database, secret):
+    env = _workers_env(database, secret)
+    async with server_process(env) as (_, port, _):
+        code, _, err = await _run(_script("alice-server"), "--listen", f"127.0.0.1:{port}", env=env)
+    assert code == 1
+    assert f"cannot listen on 127.0.0.1:{port} (in use" in err
