@@ -15,14 +15,16 @@ from tests.helpers import struct
 
 @pytest.fixture
 async def both_tenants_have_data(memories, contexts, peterson, smith, caller_phone):
-    """Rows in all five tables for both tenants."""
+    """Rows in every tenant table for both tenants."""
     for tenant in (peterson, smith):
-        await memories.StoreMemory(
-            mem.StoreMemoryRequest(
-                user_id=caller_phone, type="fact", key="k", value=struct(owner=tenant.name)
-            ),
-            metadata=tenant.metadata(),
-        )
+        # Stored twice with different values: the first value goes to memory_history.
+        for value in ("first", tenant.name):
+            await memories.StoreMemory(
+                mem.StoreMemoryRequest(
+                    user_id=caller_phone, type="fact", key="k", value=struct(owner=value)
+                ),
+                metadata=tenant.metadata(),
+            )
         await contexts.ProcessCall(
             ctx.ProcessCallRequest(
                 user_id=caller_phone,

@@ -34,7 +34,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -51,6 +51,7 @@ TENANT_TABLES = (
     "caller_profiles",
     "personality_metrics",
     "personality_averages",
+    "memory_history",
 )
 
 # The ten traits that are averaged over all calls, and the three levels that
@@ -120,6 +121,9 @@ class Memory(Base):
         CheckConstraint("scope IN ('user', 'shared')", name="scope"),
         CheckConstraint("(scope = 'shared') = (user_id = '')", name="shared_has_no_user"),
         CheckConstraint("ttl_days BETWEEN 1 AND 3650", name="ttl_days"),
+        CheckConstraint(
+            "embedding IS NULL OR cardinality(embedding) = 256", name="embedding_dimensions"
+        ),
         Index(
             "ix_memories_customer_id_user_id_created_at",
             "customer_id",
@@ -152,6 +156,43 @@ class Memory(Base):
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR, Computed(MEMORY_SEARCH_VECTOR, persisted=True), deferred=True
     )
+    # Unit-length embedding of type, key and value (alice_server.domain.embeddings);
+    # NULL until computed. With pgvector, migration 0004 also indexes
+    # `embedding::vector(256)` with HNSW (an index that exists only there, so
+    # it is not declared here; tests/test_migrations.py knows it).
+    embedding: Mapped[list[float] | None] = mapped_column(ARRAY(REAL), deferred=True)
+
+
+class MemoryHistory(Base):
+    """The value a memory had before an update or its deletion (written by a trigger)."""
+
+    __tablename__ = "memory_history"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "id"),
+        CheckConstraint("change IN ('update', 'delete')", name="change"),
+        Index(
+            "ix_memory_history_customer_id_memory_id_changed_at",
+            "customer_id",
+            "memory_id",
+            text("changed_at DESC"),
+            text("id DESC"),
+        ),
+        Index("ix_memory_history_customer_id_user_id", "customer_id", "user_id"),
+        Index("ix_memory_history_changed_at", "changed_at"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False))
+    memory_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    change: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Text)
+    previous_value: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    previous_source: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
 
 
 class CallSummary(Base):

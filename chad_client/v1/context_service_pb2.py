@@ -26,7 +26,7 @@ from chad_client.v1 import resources_pb2 as alice_dot_memory_dot_v1_dot_resource
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%alice/memory/v1/context_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x01\n\x19GetEnrichedContextRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1a\n\rnum_summaries\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x19\n\x0cnum_memories\x18\x03 \x01(\x05H\x01\x88\x01\x01\x42\x10\n\x0e_num_summariesB\x0f\n\r_num_memories\"\xaa\x02\n\x1aGetEnrichedContextResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x15\n\ris_new_caller\x18\x03 \x01(\x08\x12\x0f\n\x07\x63ontext\x18\x04 \x01(\t\x12/\n\x07profile\x18\x05 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x31\n\x0bpersonality\x18\x06 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\x12/\n\tsummaries\x18\x07 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12)\n\x08memories\x18\x08 \x03(\x0b\x32\x17.alice.memory.v1.Memory\"\xba\x01\n\x12ProcessCallRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12$\n\x05turns\x18\x03 \x03(\x0b\x32\x15.alice.memory.v1.Turn\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe3\x01\n\x13ProcessCallResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12-\n\tsentiment\x18\x04 \x01(\x0e\x32\x1a.alice.memory.v1.Sentiment\x12\x12\n\nkey_topics\x18\x05 \x03(\t\x12\x37\n\x0bpersonality\x18\x06 \x01(\x0b\x32\".alice.memory.v1.PersonalityScores\x12\x19\n\x11\x61lready_processed\x18\x07 \x01(\x08\"*\n\x17GetCallerProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x18GetCallerProfileResponse\x12/\n\x07profile\x18\x01 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\"B\n\x19ListCallerProfilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"g\n\x1aListCallerProfilesResponse\x12\x30\n\x08profiles\x18\x01 \x03(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x15GetPersonalityRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x16GetPersonalityResponse\x12\x31\n\x0bpersonality\x18\x01 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\"R\n\x18ListCallSummariesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"e\n\x19ListCallSummariesResponse\x12/\n\tsummaries\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x80\x05\n\x0e\x43ontextService\x12m\n\x12GetEnrichedContext\x12*.alice.memory.v1.GetEnrichedContextRequest\x1a+.alice.memory.v1.GetEnrichedContextResponse\x12X\n\x0bProcessCall\x12#.alice.memory.v1.ProcessCallRequest\x1a$.alice.memory.v1.ProcessCallResponse\x12g\n\x10GetCallerProfile\x12(.alice.memory.v1.GetCallerProfileRequest\x1a).alice.memory.v1.GetCallerProfileResponse\x12m\n\x12ListCallerProfiles\x12*.alice.memory.v1.ListCallerProfilesRequest\x1a+.alice.memory.v1.ListCallerProfilesResponse\x12\x61\n\x0eGetPersonality\x12&.alice.memory.v1.GetPersonalityRequest\x1a\'.alice.memory.v1.GetPersonalityResponse\x12j\n\x11ListCallSummaries\x12).alice.memory.v1.ListCallSummariesRequest\x1a*.alice.memory.v1.ListCallSummariesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%alice/memory/v1/context_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x01\n\x19GetEnrichedContextRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1a\n\rnum_summaries\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x19\n\x0cnum_memories\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\r\n\x05query\x18\x04 \x01(\tB\x10\n\x0e_num_summariesB\x0f\n\r_num_memories\"\xaa\x02\n\x1aGetEnrichedContextResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x15\n\ris_new_caller\x18\x03 \x01(\x08\x12\x0f\n\x07\x63ontext\x18\x04 \x01(\t\x12/\n\x07profile\x18\x05 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x31\n\x0bpersonality\x18\x06 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\x12/\n\tsummaries\x18\x07 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12)\n\x08memories\x18\x08 \x03(\x0b\x32\x17.alice.memory.v1.Memory\"\xba\x01\n\x12ProcessCallRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12$\n\x05turns\x18\x03 \x03(\x0b\x32\x15.alice.memory.v1.Turn\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe3\x01\n\x13ProcessCallResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12-\n\tsentiment\x18\x04 \x01(\x0e\x32\x1a.alice.memory.v1.Sentiment\x12\x12\n\nkey_topics\x18\x05 \x03(\t\x12\x37\n\x0bpersonality\x18\x06 \x01(\x0b\x32\".alice.memory.v1.PersonalityScores\x12\x19\n\x11\x61lready_processed\x18\x07 \x01(\x08\"*\n\x17GetCallerProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x18GetCallerProfileResponse\x12/\n\x07profile\x18\x01 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\"B\n\x19ListCallerProfilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"g\n\x1aListCallerProfilesResponse\x12\x30\n\x08profiles\x18\x01 \x03(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x15GetPersonalityRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x16GetPersonalityResponse\x12\x31\n\x0bpersonality\x18\x01 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\"R\n\x18ListCallSummariesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"e\n\x19ListCallSummariesResponse\x12/\n\tsummaries\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x80\x05\n\x0e\x43ontextService\x12m\n\x12GetEnrichedContext\x12*.alice.memory.v1.GetEnrichedContextRequest\x1a+.alice.memory.v1.GetEnrichedContextResponse\x12X\n\x0bProcessCall\x12#.alice.memory.v1.ProcessCallRequest\x1a$.alice.memory.v1.ProcessCallResponse\x12g\n\x10GetCallerProfile\x12(.alice.memory.v1.GetCallerProfileRequest\x1a).alice.memory.v1.GetCallerProfileResponse\x12m\n\x12ListCallerProfiles\x12*.alice.memory.v1.ListCallerProfilesRequest\x1a+.alice.memory.v1.ListCallerProfilesResponse\x12\x61\n\x0eGetPersonality\x12&.alice.memory.v1.GetPersonalityRequest\x1a\'.alice.memory.v1.GetPersonalityResponse\x12j\n\x11ListCallSummaries\x12).alice.memory.v1.ListCallSummariesRequest\x1a*.alice.memory.v1.ListCallSummariesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,29 +34,29 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'alice.memory.v1.context_ser
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETENRICHEDCONTEXTREQUEST']._serialized_start=125
-  _globals['_GETENRICHEDCONTEXTREQUEST']._serialized_end=259
-  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_start=262
-  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_end=560
-  _globals['_PROCESSCALLREQUEST']._serialized_start=563
-  _globals['_PROCESSCALLREQUEST']._serialized_end=749
-  _globals['_PROCESSCALLRESPONSE']._serialized_start=752
-  _globals['_PROCESSCALLRESPONSE']._serialized_end=979
-  _globals['_GETCALLERPROFILEREQUEST']._serialized_start=981
-  _globals['_GETCALLERPROFILEREQUEST']._serialized_end=1023
-  _globals['_GETCALLERPROFILERESPONSE']._serialized_start=1025
-  _globals['_GETCALLERPROFILERESPONSE']._serialized_end=1100
-  _globals['_LISTCALLERPROFILESREQUEST']._serialized_start=1102
-  _globals['_LISTCALLERPROFILESREQUEST']._serialized_end=1168
-  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_start=1170
-  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_end=1273
-  _globals['_GETPERSONALITYREQUEST']._serialized_start=1275
-  _globals['_GETPERSONALITYREQUEST']._serialized_end=1315
-  _globals['_GETPERSONALITYRESPONSE']._serialized_start=1317
-  _globals['_GETPERSONALITYRESPONSE']._serialized_end=1392
-  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_start=1394
-  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_end=1476
-  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_start=1478
-  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_end=1579
-  _globals['_CONTEXTSERVICE']._serialized_start=1582
-  _globals['_CONTEXTSERVICE']._serialized_end=2222
+  _globals['_GETENRICHEDCONTEXTREQUEST']._serialized_end=274
+  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_start=277
+  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_end=575
+  _globals['_PROCESSCALLREQUEST']._serialized_start=578
+  _globals['_PROCESSCALLREQUEST']._serialized_end=764
+  _globals['_PROCESSCALLRESPONSE']._serialized_start=767
+  _globals['_PROCESSCALLRESPONSE']._serialized_end=994
+  _globals['_GETCALLERPROFILEREQUEST']._serialized_start=996
+  _globals['_GETCALLERPROFILEREQUEST']._serialized_end=1038
+  _globals['_GETCALLERPROFILERESPONSE']._serialized_start=1040
+  _globals['_GETCALLERPROFILERESPONSE']._serialized_end=1115
+  _globals['_LISTCALLERPROFILESREQUEST']._serialized_start=1117
+  _globals['_LISTCALLERPROFILESREQUEST']._serialized_end=1183
+  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_start=1185
+  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_end=1288
+  _globals['_GETPERSONALITYREQUEST']._serialized_start=1290
+  _globals['_GETPERSONALITYREQUEST']._serialized_end=1330
+  _globals['_GETPERSONALITYRESPONSE']._serialized_start=1332
+  _globals['_GETPERSONALITYRESPONSE']._serialized_end=1407
+  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_start=1409
+  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_end=1491
+  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_start=1493
+  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_end=1594
+  _globals['_CONTEXTSERVICE']._serialized_start=1597
+  _globals['_CONTEXTSERVICE']._serialized_end=2237
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,202 @@
+"""Semantic retrieval and memory history.
+
+* `memories.embedding real[]`: the unit-length embedding (256 dimensions) of
+  the memory's type, key and value (alice_server.domain.embeddings); NULL
+  until computed (`alice-admin backfill-embeddings` fills old rows).
+* `alice_embedding_distance(a, b)`: the negative inner product of two
+  embeddings (= minus the cosine similarity, as they are unit length), lower is
+  closer. Where the pgvector extension is available (or can be created by the
+  migrating role) it is computed by pgvector, and an HNSW index on
+  `embedding::vector(256)` serves nearest-neighbour ordering; elsewhere (this
+  machine's PostgreSQL 15, managed servers without the extension) the same
+  function computes the exact product in SQL, so every server returns the same
+  ranking. docs/RETRIEVAL.md explains the choice.
+* `memory_history`: the value a memory had before each update or deletion,
+  written by triggers on `memories` (so no code path can forget it), with
+  row-level security like every tenant table.
+
+Revision ID: 0004
+Revises: 0002
+Create Date: 2026-11-26
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import context, op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0004"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+DIM = 256
+TENANT_MATCH = "customer_id = (SELECT alice_current_customer_id())"
+
+# Exact scoring without pgvector. The vectors are unit length: the inner
+# product is the cosine similarity.
+_DISTANCE_SQL = """
+CREATE OR REPLACE FUNCTION alice_embedding_distance(a real[], b real[]) RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT -coalesce(sum(x::double precision * y), 0) FROM unnest(a, b) AS t(x, y) $$
+"""
+# With pgvector: the same value from its C code (`<#>` is the negative inner
+# product). Written with vector(256) so that the planner can match the HNSW
+# index's expression when it orders by this function.
+_DISTANCE_PGVECTOR = f"""
+CREATE OR REPLACE FUNCTION alice_embedding_distance(a real[], b real[]) RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT a::vector({DIM}) <#> b::vector({DIM}) $$
+"""
+
+
+def _role() -> str:
+    role = str(context.config.attributes["app_role"])
+    return op.get_bind().dialect.identifier_preparer.quote(role)
+
+
+def _pgvector() -> bool:
+    """Use pgvector when installed in this database, or when this role may create it."""
+    bind = op.get_bind()
+    if bind.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'vector'").scalar():
+        return True
+    if not bind.exec_driver_sql(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"
+    ).scalar():
+        return False
+    # Creating it needs a superuser (pgvector is not a trusted extension): try,
+    # and fall back to exact scoring in SQL if this role may not.
+    bind.exec_driver_sql(
+        """
+        DO $$
+        BEGIN
+            CREATE EXTENSION IF NOT EXISTS vector;
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'pgvector is available but this role may not create it: '
+                'semantic search scores exactly in SQL; a superuser can run '
+                '"CREATE EXTENSION vector" and then "alice-admin migrate" again';
+        END
+        $$
+        """
+    )
+    return bool(
+        bind.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'vector'").scalar()
+    )
+
+
+def upgrade() -> None:
+    role = _role()
+    op.add_column("memories", sa.Column("embedding", postgresql.ARRAY(sa.REAL()), nullable=True))
+    op.create_check_constraint(
+        "embedding_dimensions",
+        "memories",
+        f"embedding IS NULL OR cardinality(embedding) = {DIM}",
+    )
+    if _pgvector():
+        op.execute(_DISTANCE_PGVECTOR)
+        op.execute(
+            "CREATE INDEX ix_memories_embedding_hnsw ON memories "
+            f"USING hnsw ((embedding::vector({DIM})) vector_ip_ops)"
+        )
+    else:
+        op.execute(_DISTANCE_SQL)
+
+    op.create_table(
+        "memory_history",
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("memory_id", sa.UUID(), nullable=False),
+        sa.Column("change", sa.Text(), nullable=False),
+        sa.Column("scope", sa.Text(), nullable=False),
+        sa.Column("user_id", sa.Text(), nullable=False),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("previous_value", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("previous_source", sa.Text(), nullable=False),
+        sa.Column("changed_by", sa.Text(), nullable=False),
+        sa.Column(
+            "changed_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint("change IN ('update', 'delete')", name=op.f("ck_memory_history_change")),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_memory_history_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("customer_id", "id", name=op.f("pk_memory_history")),
+    )
+    op.create_index(
+        "ix_memory_history_customer_id_memory_id_changed_at",
+        "memory_history",
+        ["customer_id", "memory_id", sa.text("changed_at DESC"), sa.text("id DESC")],
+    )
+    op.create_index(
+        "ix_memory_history_customer_id_user_id",
+        "memory_history",
+        ["customer_id", "user_id"],
+    )
+    op.create_index("ix_memory_history_changed_at", "memory_history", ["changed_at"])
+    op.execute("ALTER TABLE memory_history ENABLE ROW LEVEL SECURITY")
+    op.execute("ALTER TABLE memory_history FORCE ROW LEVEL SECURITY")
+    op.execute(
+        "CREATE POLICY tenant_isolation ON memory_history "
+        f"USING ({TENANT_MATCH}) WITH CHECK ({TENANT_MATCH})"
+    )
+    op.execute(f"GRANT SELECT, INSERT, DELETE ON memory_history TO {role}")
+
+    # The triggers run as the role that changes the memory (the service), so
+    # row-level security checks the history row too. A memory that had already
+    # expired leaves no history: for every reader it was gone. `changed_by` of
+    # a deletion is the transaction-local setting alice.change_source, set by
+    # the service, else 'api'.
+    op.execute(
+        """
+        CREATE FUNCTION alice_memory_history() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF OLD.expires_at <= now() THEN
+                RETURN NULL;
+            END IF;
+            IF TG_OP = 'UPDATE' THEN
+                IF OLD.id <> NEW.id OR (OLD.value = NEW.value AND OLD.source = NEW.source) THEN
+                    RETURN NULL;
+                END IF;
+                INSERT INTO memory_history (customer_id, memory_id, change, scope, user_id, type,
+                                            key, previous_value, previous_source, changed_by)
+                VALUES (OLD.customer_id, OLD.id, 'update', OLD.scope, OLD.user_id, OLD.type,
+                        OLD.key, OLD.value, OLD.source, NEW.source);
+            ELSE
+                INSERT INTO memory_history (customer_id, memory_id, change, scope, user_id, type,
+                                            key, previous_value, previous_source, changed_by)
+                VALUES (OLD.customer_id, OLD.id, 'delete', OLD.scope, OLD.user_id, OLD.type,
+                        OLD.key, OLD.value, OLD.source,
+                        coalesce(nullif(current_setting('alice.change_source', true), ''), 'api'));
+            END IF;
+            RETURN NULL;
+        END
+        $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER memory_history_on_change AFTER UPDATE OF value, source OR DELETE "
+        "ON memories FOR EACH ROW EXECUTE FUNCTION alice_memory_history()"
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER memory_history_on_change ON memories")
+    op.execute("DROP FUNCTION alice_memory_history()")
+    op.drop_table("memory_history")
+    op.execute("DROP INDEX IF EXISTS ix_memories_embedding_hnsw")
+    op.execute("DROP FUNCTION alice_embedding_distance(real[], real[])")
+    op.drop_constraint(op.f("ck_memories_embedding_dimensions"), "memories", type_="check")
+    op.drop_column("memories", "embedding")
+    # The extension stays: other databases or schemas may use it, and dropping
+    # it needs the superuser who created it.
