@@ -45,6 +45,8 @@ class Settings:
     tls_cert_file: Path | None
     tls_key_file: Path | None
     log_level: str
+    semantic_search: str = "auto"
+    memory_history_days: int = 365
 
     @property
     def embedded(self) -> bool:
@@ -79,6 +81,8 @@ class Settings:
             tls_cert_file=reader.path("ALICE_TLS_CERT_FILE"),
             tls_key_file=reader.path("ALICE_TLS_KEY_FILE"),
             log_level=(reader.text("ALICE_LOG_LEVEL") or "INFO").upper(),
+            semantic_search=(reader.text("ALICE_SEMANTIC_SEARCH") or "auto").lower(),
+            memory_history_days=reader.integer("ALICE_MEMORY_HISTORY_DAYS", 365, minimum=1),
         )
         settings.validate()
         return settings
@@ -97,6 +101,10 @@ class Settings:
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ConfigError(
                 f"ALICE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}"
+            )
+        if self.semantic_search not in {"auto", "on", "off"}:
+            raise ConfigError(
+                f"ALICE_SEMANTIC_SEARCH must be auto, on or off, got {self.semantic_search!r}"
             )
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ConfigError("set both ALICE_TLS_CERT_FILE and ALICE_TLS_KEY_FILE, or neither")

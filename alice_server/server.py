@@ -18,6 +18,7 @@ from alice_server.domain.callers import CallerViews
 from alice_server.domain.calls import CallProcessor
 from alice_server.domain.context import ContextBuilder
 from alice_server.domain.customers import CustomerDirectory
+from alice_server.domain.embeddings import embedder_for
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.memories import MemoryStore
 from alice_server.domain.paging import PageTokens
@@ -53,6 +54,7 @@ READ_METHODS = frozenset(
         "/alice.memory.v1.MemoryService/GetMemory",
         "/alice.memory.v1.MemoryService/ListMemories",
         "/alice.memory.v1.MemoryService/SearchMemories",
+        "/alice.memory.v1.MemoryService/GetMemoryHistory",
         "/alice.memory.v1.ContextService/GetEnrichedContext",
         "/alice.memory.v1.ContextService/GetCallerProfile",
         "/alice.memory.v1.ContextService/ListCallerProfiles",
@@ -88,6 +90,8 @@ class AliceServer:
                     initializer=warm_up,
                 )
             self.summarizer = HeuristicSummarizer(self._pool)
+        # The embedding model loads once per process (ALICE_SEMANTIC_SEARCH).
+        self.embedder = embedder_for(self.settings.semantic_search)
         tokens = PageTokens(self.jwt_secret)
         normalize = UserIdNormalizer(self.settings.default_region)
         db = self.database
@@ -112,7 +116,11 @@ class AliceServer:
             ],
         )
         memory_service_pb2_grpc.add_MemoryServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            MemoryServicer(MemoryStore(db, tokens), normalize), self.server
+            MemoryServicer(
+                MemoryStore(db, tokens, self.embedder, self.settings.memory_history_days),
+                normalize,
+            ),
+            self.server,
         )
         context_service_pb2_grpc.add_ContextServiceServicer_to_server(  # type: ignore[no-untyped-call]
             ContextServicer(

@@ -84,12 +84,6 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
     assert (await _schema(url))["policies"] == 7
 
 
-def _not_the_pgvector_index(obj, name, type_, reflected, compare_to):
-    # Migration 0004 creates this index only where pgvector is installed (see
-    # models.Memory.embedding); everything else must agree everywhere.
-    return not (type_ == "index" and name == "ix_memories_embedding_hnsw")
-
-
 async def test_models_and_migrations_agree(empty_database):
     url, role = empty_database
     await asyncio.to_thread(migrate.upgrade, url, role)
@@ -99,12 +93,7 @@ async def test_models_and_migrations_agree(empty_database):
             differences = await connection.run_sync(
                 lambda sync: compare_metadata(
                     MigrationContext.configure(
-                        sync,
-                        opts={
-                            "compare_type": True,
-                            "compare_server_default": True,
-                            "include_object": _not_the_pgvector_index,
-                        },
+                        sync, opts={"compare_type": True, "compare_server_default": True}
                     ),
                     Base.metadata,
                 )

@@ -36,6 +36,10 @@ class AlreadyExists(AliceError):
     """The id is taken by something different (ALREADY_EXISTS)."""
 
 
+class FailedPrecondition(AliceError):
+    """The server is not in a state to do this; the message says what to change."""
+
+
 class Unavailable(AliceError):
     """A dependency is down; retrying later may succeed (UNAVAILABLE)."""
 

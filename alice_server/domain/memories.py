@@ -25,18 +25,26 @@ from sqlalchemy import (
     case,
     delete,
     func,
-    literal_column,
     select,
-    text,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from alice_server.domain.embeddings import Embedder
 from alice_server.domain.errors import InvalidArgument, NotFound
 from alice_server.domain.paging import PageTokens
+from alice_server.domain.retrieval import (
+    Candidate,
+    SearchHit,
+    SearchMode,
+    candidate_depth,
+    effective_mode,
+    fuse,
+)
 from alice_server.storage.database import Database
+from alice_server.storage.memory_search import SEARCH_CANDIDATES, search_arguments
 from alice_server.storage.models import Memory
 
 ScopeName = Literal["user", "shared"]
@@ -151,13 +159,26 @@ def _alive() -> Any:
 
 
 class MemoryStore:
-    def __init__(self, db: Database, page_tokens: PageTokens) -> None:
+    def __init__(
+        self,
+        db: Database,
+        page_tokens: PageTokens,
+        embedder: Embedder | None = None,
+        history_days: int = 365,
+    ) -> None:
         self._db = db
         self._tokens = page_tokens
+        self._embedder = embedder
+        self._history_days = history_days
 
     async def store(self, customer_id: int, item: NewMemory) -> tuple[Memory, bool]:
         """Create or update the memory with this identity; returns (memory, created)."""
         now = func.now()
+        embedding = (
+            self._embedder.embed_memory(item.type, item.key, item.value)
+            if self._embedder is not None
+            else None
+        )
         insert = pg_insert(Memory).values(
             customer_id=customer_id,
             scope=item.scope,
@@ -168,6 +189,7 @@ class MemoryStore:
             source=item.source,
             ttl_days=item.ttl_days,
             expires_at=now + func.make_interval(0, 0, 0, item.ttl_days),
+            embedding=embedding,
         )
         # Replacing an expired memory makes a new one (new id, created again):
         # the old one had already disappeared for every reader.
@@ -181,6 +203,7 @@ class MemoryStore:
                 "source": insert.excluded.source,
                 "ttl_days": insert.excluded.ttl_days,
                 "expires_at": insert.excluded.expires_at,
+                "embedding": insert.excluded.embedding,
                 "updated_at": now,
             },
         )
@@ -242,8 +265,9 @@ class MemoryStore:
         query_text: str,
         types: Sequence[str],
         limit: int,
-    ) -> list[tuple[Memory, float]]:
-        """Memories matching any word of the query, best first (see the module doc)."""
+        mode: SearchMode = SearchMode.HYBRID,
+    ) -> list[SearchHit[Memory]]:
+        """Memories for the query, best first (see domain/retrieval.py)."""
         if not query_text.strip():
             raise InvalidArgument("query is required")
         if len(query_text) > MAX_QUERY_CHARS:
@@ -257,42 +281,35 @@ class MemoryStore:
         if limit < 0:
             raise InvalidArgument("limit must not be negative")
         limit = min(limit or DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT)
-
-        # Any of the query's words (English stems), not all of them: a spoken
-        # question rarely repeats a memory's exact wording. More matching words,
-        # and matches in the key (weight A), rank higher.
-        tsquery = (
-            select(
-                func.to_tsquery(
-                    literal_column("'simple'::regconfig"),
-                    func.coalesce(
-                        func.string_agg(func.quote_literal(literal_column("lexeme")), " | "),
-                        "",
-                    ),
-                )
-            )
-            .select_from(
-                func.unnest(
-                    func.tsvector_to_array(
-                        func.to_tsvector(literal_column("'english'::regconfig"), query_text)
-                    )
-                ).alias("lexeme")
-            )
-            .scalar_subquery()
+        mode = effective_mode(mode, self._embedder is not None)
+        vector = (
+            self._embedder.embed_one(query_text)
+            if self._embedder is not None and mode.uses_embeddings
+            else None
         )
-        score = func.ts_rank_cd(Memory.search_vector, tsquery).label("score")
-        query = (
-            self._owned(customer_id, owners)
-            .add_columns(score)
-            .where(Memory.search_vector.op("@@")(tsquery))
-            .order_by(text("score DESC"), Memory.updated_at.desc(), Memory.id.desc())
-            .limit(limit)
+        arguments = search_arguments(
+            customer_id,
+            owners.owners,
+            types,
+            query_text if mode.uses_keywords else None,
+            vector,
+            candidate_depth(limit),
         )
-        if types:
-            query = query.where(Memory.type.in_(list(types)))
         async with self._db.tenant_session(customer_id) as session:
-            rows = (await session.execute(query)).all()
-        return [(row[0], float(row[1])) for row in rows]
+            raw = (await (await session.connection()).get_raw_connection()).driver_connection
+            assert raw is not None
+            rows = await raw.fetch(SEARCH_CANDIDATES, *arguments)
+        candidates = [
+            Candidate(
+                _memory_of(row),
+                row["keyword_rank"],
+                row["keyword_score"],
+                row["semantic_rank"],
+                row["similarity"],
+            )
+            for row in rows
+        ]
+        return fuse(candidates, mode, limit, query_text)
 
     @staticmethod
     async def for_context(
@@ -355,3 +372,21 @@ def _context_memories() -> Select[Memory]:
 
 # Built once: the start of every phone call runs it.
 _CONTEXT_MEMORIES = _context_memories()
+
+
+def _memory_of(row: Any) -> Memory:
+    value = row["value"]
+    return Memory(
+        customer_id=None,
+        id=row["id"],
+        scope=row["scope"],
+        user_id=row["user_id"],
+        type=row["type"],
+        key=row["key"],
+        value=json.loads(value) if isinstance(value, str) else value,
+        source=row["source"],
+        ttl_days=row["ttl_days"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        expires_at=row["expires_at"],
+    )

@@ -10,8 +10,10 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 from alice_server.domain.errors import InvalidArgument
 from alice_server.domain.memories import ScopeName
 from alice_server.domain.personality import labelled_scores
+from alice_server.domain.retrieval import SearchHit, SearchMode
 from alice_server.domain.summarizer import PersonalityScores, TranscriptTurn
 from alice_server.storage import models
+from chad_client.v1 import memory_service_pb2
 from chad_client.v1 import resources_pb2 as pb
 
 SCOPE_NAMES: dict[int, ScopeName] = {
@@ -99,6 +101,33 @@ def memory(row: models.Memory) -> pb.Memory:
         created_at=timestamp(row.created_at),
         updated_at=timestamp(row.updated_at),
         expires_at=timestamp(row.expires_at),
+    )
+
+
+_SEARCH_MODES: dict[int, SearchMode] = {
+    memory_service_pb2.SEARCH_MODE_UNSPECIFIED: SearchMode.HYBRID,
+    memory_service_pb2.SEARCH_MODE_HYBRID: SearchMode.HYBRID,
+    memory_service_pb2.SEARCH_MODE_KEYWORD: SearchMode.KEYWORD,
+    memory_service_pb2.SEARCH_MODE_SEMANTIC: SearchMode.SEMANTIC,
+}
+
+
+def search_mode(value: int) -> SearchMode:
+    try:
+        return _SEARCH_MODES[value]
+    except KeyError:
+        raise InvalidArgument(f"mode {value} is not a SearchMode") from None
+
+
+def search_hit(hit: SearchHit[models.Memory]) -> memory_service_pb2.MemorySearchResult:
+    return memory_service_pb2.MemorySearchResult(
+        memory=memory(hit.memory),
+        score=hit.score,
+        keyword_match=hit.keyword_match,
+        keyword_rank=hit.keyword_rank,
+        semantic_match=hit.semantic_match,
+        semantic_rank=hit.semantic_rank,
+        semantic_similarity=hit.similarity,
     )
 
 

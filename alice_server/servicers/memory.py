@@ -77,12 +77,9 @@ class MemoryServicer(pb_grpc.MemoryServiceServicer):
             request.query,
             list(request.types),
             request.limit,
+            convert.search_mode(request.mode),
         )
-        return pb.SearchMemoriesResponse(
-            results=[
-                pb.MemorySearchResult(memory=convert.memory(m), score=score) for m, score in hits
-            ]
-        )
+        return pb.SearchMemoriesResponse(results=[convert.search_hit(hit) for hit in hits])
 
     def _owners(self, user_id: str, include_shared: bool) -> MemoryFilter:
         if not user_id.strip() and include_shared:

@@ -157,9 +157,7 @@ class Memory(Base):
         TSVECTOR, Computed(MEMORY_SEARCH_VECTOR, persisted=True), deferred=True
     )
     # Unit-length embedding of type, key and value (alice_server.domain.embeddings);
-    # NULL until computed. With pgvector, migration 0004 also indexes
-    # `embedding::vector(256)` with HNSW (an index that exists only there, so
-    # it is not declared here; tests/test_migrations.py knows it).
+    # NULL until computed. Scored by alice_embedding_distance() (migration 0004).
     embedding: Mapped[list[float] | None] = mapped_column(ARRAY(REAL), deferred=True)
 
 

@@ -6,11 +6,12 @@
 * `alice_embedding_distance(a, b)`: the negative inner product of two
   embeddings (= minus the cosine similarity, as they are unit length), lower is
   closer. Where the pgvector extension is available (or can be created by the
-  migrating role) it is computed by pgvector, and an HNSW index on
-  `embedding::vector(256)` serves nearest-neighbour ordering; elsewhere (this
-  machine's PostgreSQL 15, managed servers without the extension) the same
-  function computes the exact product in SQL, so every server returns the same
-  ranking. docs/RETRIEVAL.md explains the choice.
+  migrating role) pgvector computes it; elsewhere (this machine's PostgreSQL
+  15, managed servers without the extension) the same function computes the
+  exact product in SQL, so every server returns the same ranking. Search is
+  always within one caller's memories (plus the tenant's shared ones), found
+  by the (customer_id, user_id) indexes, and scored exactly: no approximate
+  vector index (docs/RETRIEVAL.md explains why and measures it).
 * `memory_history`: the value a memory had before each update or deletion,
   written by triggers on `memories` (so no code path can forget it), with
   row-level security like every tenant table.
@@ -44,8 +45,7 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT -coalesce(sum(x::double precision * y), 0) FROM unnest(a, b) AS t(x, y) $$
 """
 # With pgvector: the same value from its C code (`<#>` is the negative inner
-# product). Written with vector(256) so that the planner can match the HNSW
-# index's expression when it orders by this function.
+# product).
 _DISTANCE_PGVECTOR = f"""
 CREATE OR REPLACE FUNCTION alice_embedding_distance(a real[], b real[]) RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -95,14 +95,7 @@ def upgrade() -> None:
         "memories",
         f"embedding IS NULL OR cardinality(embedding) = {DIM}",
     )
-    if _pgvector():
-        op.execute(_DISTANCE_PGVECTOR)
-        op.execute(
-            "CREATE INDEX ix_memories_embedding_hnsw ON memories "
-            f"USING hnsw ((embedding::vector({DIM})) vector_ip_ops)"
-        )
-    else:
-        op.execute(_DISTANCE_SQL)
+    op.execute(_DISTANCE_PGVECTOR if _pgvector() else _DISTANCE_SQL)
 
     op.create_table(
         "memory_history",
@@ -194,7 +187,6 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER memory_history_on_change ON memories")
     op.execute("DROP FUNCTION alice_memory_history()")
     op.drop_table("memory_history")
-    op.execute("DROP INDEX IF EXISTS ix_memories_embedding_hnsw")
     op.execute("DROP FUNCTION alice_embedding_distance(real[], real[])")
     op.drop_constraint(op.f("ck_memories_embedding_dimensions"), "memories", type_="check")
     op.drop_column("memories", "embedding")
