@@ -91,46 +91,11 @@ class SearchHit(Generic[T]):
 
 _TOKEN = re.compile(r"[\w@.'-]+")
 # Capitalised words that start questions and requests, not names.
-_NOT_NAMES = frozenset(
-    [
-        "what",
-        "when",
-        "where",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "how",
-        "which",
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "has",
-        "have",
-        "had",
-        "i",
-        "i'm",
-        "it's",
-        "its",
-        "my",
-        "the",
-        "a",
-        "an",
-        "any",
-        "please",
-        "hi",
-        "hello",
-    ]
+_NOT_NAMES_TEXT = (
+    "what when where who whom whose why how which is are was were do does did can could "
+    "should would will has have had i i'm it's its my the a an any please hi hello"
 )
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
 
 def names_identifier(query: str) -> bool:
