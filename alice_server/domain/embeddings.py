@@ -83,7 +83,7 @@ class Embedder:
         keys = self.embed([_words(k) for _, k, _ in memories])
         combined = whole + KEY_WEIGHT * keys
         norms = np.linalg.norm(combined, axis=1, keepdims=True)
-        return combined / np.where(norms == 0, 1, norms)
+        return (combined / np.where(norms == 0, 1, norms)).astype(np.float32)
 
     def embed_memory(self, type: str, key: str, value: Mapping[str, Any]) -> list[float]:
         return [float(x) for x in self.embed_memories([(type, key, value)])[0]]
