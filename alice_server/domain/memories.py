@@ -12,6 +12,7 @@ the purge (`alice-admin purge-expired`) has deleted it yet.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -34,7 +35,8 @@ from sqlalchemy.orm import aliased
 
 from alice_server.domain.embeddings import Embedder
 from alice_server.domain.errors import InvalidArgument, NotFound
-from alice_server.domain.paging import PageTokens
+from alice_server.domain.history import MemoryChange
+from alice_server.domain.paging import PageTokens, page_size
 from alice_server.domain.retrieval import (
     Candidate,
     SearchHit,
@@ -44,6 +46,7 @@ from alice_server.domain.retrieval import (
     fuse,
 )
 from alice_server.storage.database import Database
+from alice_server.storage.memory_history import HISTORY_PAGE, MEMORY_EXISTS, change_of
 from alice_server.storage.memory_search import SEARCH_CANDIDATES, search_arguments
 from alice_server.storage.models import Memory
 
@@ -310,6 +313,46 @@ class MemoryStore:
             for row in rows
         ]
         return fuse(candidates, mode, limit, query_text)
+
+    async def history(
+        self, customer_id: int, memory_id: uuid.UUID, requested_page_size: int, page_token: str
+    ) -> tuple[list[MemoryChange], str]:
+        """Earlier values of one memory, newest first; returns (changes, next_page_token)."""
+        size = page_size(requested_page_size)
+        scope = [customer_id, str(memory_id)]
+        position = self._tokens.decode(page_token, "memory_history", scope)
+        after_at, after_id = None, None
+        if position is not None:
+            try:
+                after_at = dt.datetime.fromisoformat(position[0])
+                after_id = int(position[1])
+            except (IndexError, TypeError, ValueError):
+                raise InvalidArgument(
+                    "page_token is not valid for this request: pass the next_page_token of "
+                    "the previous response unchanged, with the same id"
+                ) from None
+        async with self._db.tenant_session(customer_id) as session:
+            raw = (await (await session.connection()).get_raw_connection()).driver_connection
+            assert raw is not None
+            rows = await raw.fetch(
+                HISTORY_PAGE,
+                customer_id,
+                memory_id,
+                self._history_days,
+                after_at,
+                after_id,
+                size + 1,
+            )
+            known = rows or position is not None
+            if not known and not await raw.fetchval(MEMORY_EXISTS, customer_id, memory_id):
+                raise NotFound(f"memory {memory_id} not found")
+        changes = [change_of(row) for row in rows[:size]]
+        if len(rows) <= size:
+            return changes, ""
+        last = changes[-1]
+        return changes, self._tokens.encode(
+            "memory_history", scope, [last.changed_at.isoformat(), last.id]
+        )
 
     @staticmethod
     async def for_context(

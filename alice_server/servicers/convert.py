@@ -8,6 +8,7 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
 from alice_server.domain.errors import InvalidArgument
+from alice_server.domain.history import MemoryChange
 from alice_server.domain.memories import ScopeName
 from alice_server.domain.personality import labelled_scores
 from alice_server.domain.retrieval import SearchHit, SearchMode
@@ -128,6 +129,21 @@ def search_hit(hit: SearchHit[models.Memory]) -> memory_service_pb2.MemorySearch
         semantic_match=hit.semantic_match,
         semantic_rank=hit.semantic_rank,
         semantic_similarity=hit.similarity,
+    )
+
+
+def memory_change(change: MemoryChange) -> pb.MemoryHistoryEntry:
+    return pb.MemoryHistoryEntry(
+        memory_id=str(change.memory_id),
+        change=change.change,
+        previous_value=struct(change.previous_value),
+        previous_source=change.previous_source,
+        changed_by=change.changed_by,
+        changed_at=timestamp(change.changed_at),
+        scope=_SCOPE_ENUM[change.scope],
+        user_id=change.user_id,
+        type=change.type,
+        key=change.key,
     )
 
 

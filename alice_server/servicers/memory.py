@@ -81,6 +81,19 @@ class MemoryServicer(pb_grpc.MemoryServiceServicer):
         )
         return pb.SearchMemoriesResponse(results=[convert.search_hit(hit) for hit in hits])
 
+    async def GetMemoryHistory(
+        self, request: pb.GetMemoryHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetMemoryHistoryResponse:
+        changes, token = await self._store.history(
+            current_tenant().customer_id,
+            parse_uuid(request.id),
+            request.page_size,
+            request.page_token,
+        )
+        return pb.GetMemoryHistoryResponse(
+            entries=[convert.memory_change(c) for c in changes], next_page_token=token
+        )
+
     def _owners(self, user_id: str, include_shared: bool) -> MemoryFilter:
         if not user_id.strip() and include_shared:
             return MemoryFilter(None, include_shared=True)
