@@ -30,6 +30,7 @@ from alice_server.storage.database import (
     UnsafeDatabaseRole,
 )
 from alice_server.storage.urls import async_url
+from alice_server.tools import backfill_embeddings
 
 logger = logging.getLogger("alice.cli")
 
@@ -152,6 +153,7 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
     sub.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
 
     commands.add_parser("purge-expired", help="delete expired memories of every customer")
+    backfill_embeddings.add_parser(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -193,6 +195,8 @@ def _with_runtime(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _run_admin(runtime: Runtime, args: argparse.Namespace) -> int:
     settings = runtime.settings
+    if args.command == "backfill-embeddings":
+        return await backfill_embeddings.run(runtime.require_admin_url(), args)
     if args.command == "purge-expired":
         database = Database(runtime.require_admin_url(), PoolOptions(size=1))
         try:
