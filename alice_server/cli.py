@@ -9,19 +9,17 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-import sqlalchemy.exc
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from alice_server import logs
 from alice_server.auth import SCOPE_READ, SCOPE_WRITE, mint_token
 from alice_server.config import ConfigError, Settings
 from alice_server.domain import customers
-from alice_server.domain.errors import AliceError
+from alice_server.domain.errors import AliceError, Unavailable
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.runtime import Runtime, jwt_secret, open_runtime
+from alice_server.services import admin
 from alice_server.storage import migrate
 from alice_server.storage.database import (
     Database,
@@ -29,7 +27,6 @@ from alice_server.storage.database import (
     SchemaOutOfDate,
     UnsafeDatabaseRole,
 )
-from alice_server.storage.urls import async_url
 from alice_server.tools import backfill_embeddings
 
 logger = logging.getLogger("alice.cli")
@@ -66,9 +63,8 @@ def server_main(argv: Sequence[str] | None = None) -> int:
         return _fail("alice-server", str(exc))
     except (UnsafeDatabaseRole, SchemaOutOfDate, OSError) as exc:
         return _fail("alice-server", str(exc), 1)
-    except sqlalchemy.exc.DBAPIError as exc:
-        cause = exc.orig.__cause__ if exc.orig is not None else None
-        reason = f"{type(cause or exc).__name__}: {cause or exc.orig}"
+    except AliceError as exc:  # the database refused or could not be reached
+        reason = f"{type(exc.__cause__ or exc).__name__}: {exc.__cause__ or exc.message}"
         return _fail("alice-server", f"cannot use the database: {reason}", 1)
     return 0
 
@@ -83,10 +79,7 @@ async def serve(settings: Settings, secret: str) -> None:
     except ConfigError:
         await asyncio.to_thread(runtime.close)
         raise
-    database = Database(
-        app_url,
-        PoolOptions(settings.db_pool_size, settings.db_statement_timeout_ms),
-    )
+    database = Database(app_url, PoolOptions.from_settings(settings))
     try:
         await database.verify()
         server = AliceServer(settings, database, secret)
@@ -195,67 +188,36 @@ def _with_runtime(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _run_admin(runtime: Runtime, args: argparse.Namespace) -> int:
     settings = runtime.settings
-    if args.command == "backfill-embeddings":
-        return await backfill_embeddings.run(runtime.require_admin_url(), args)
-    if args.command == "purge-expired":
-        database = Database(runtime.require_admin_url(), PoolOptions(size=1))
-        try:
-            total = await _purge_expired(database)
-        finally:
-            await database.close()
-        print(f"deleted {total} expired memories")
-        return 0
-
-    async def run(connection: AsyncConnection) -> Any:
+    database = Database(runtime.require_admin_url(), PoolOptions(size=1))
+    try:
+        if args.command == "backfill-embeddings":
+            return await backfill_embeddings.run(database, args)
+        if args.command == "purge-expired":
+            total = await admin.purge_expired(database, settings.memory_history_days)
+            print(f"deleted {total} expired memories")
+            return 0
+        result: Any
         if args.command == "create-customer":
             phone = UserIdNormalizer(settings.default_region)(args.phone) if args.phone else None
-            return await customers.create_customer(
-                connection,
-                business_name=args.name,
-                agent_name=args.agent_name,
-                greeting_template=args.greeting,
-                twilio_phone_number=phone,
-                customer_id=args.id,
+            result = await admin.create_customer(
+                database,
+                customers.new_customer(
+                    business_name=args.name,
+                    agent_name=args.agent_name,
+                    greeting_template=args.greeting,
+                    twilio_phone_number=phone,
+                    customer_id=args.id,
+                ),
             )
-        if args.command == "list-customers":
-            return await customers.list_customers(connection)
-        status = customers.SUSPENDED if args.command == "suspend-customer" else customers.ACTIVE
-        return await customers.set_status(connection, args.customer_id, status)
-
-    result = await _in_admin_transaction(runtime.require_admin_url(), run)
+        elif args.command == "list-customers":
+            result = await admin.list_customers(database)
+        else:
+            status = customers.SUSPENDED if args.command == "suspend-customer" else customers.ACTIVE
+            result = await admin.set_status(database, args.customer_id, status)
+    except Unavailable as exc:
+        raise ConfigError(f"cannot reach the database: {exc.message}") from None
+    finally:
+        await database.close()
     for record in result if isinstance(result, list) else [result]:
         print(json.dumps(dataclasses.asdict(record)))
     return 0
-
-
-async def _in_admin_transaction(url: str, work: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
-    engine = create_async_engine(async_url(url))
-    try:
-        async with engine.begin() as connection:
-            return await work(connection)
-    except Exception as exc:
-        if isinstance(exc, sqlalchemy.exc.IntegrityError):
-            raise ConfigError(f"refused by the database: {exc.orig}") from None
-        raise
-    finally:
-        await engine.dispose()
-
-
-async def _purge_expired(database: Database) -> int:
-    """Tenant by tenant: the owner is bound by row-level security too (FORCE)."""
-    from sqlalchemy import delete, func, select
-
-    from alice_server.storage.models import Customer, Memory
-
-    async with database.engine.connect() as connection:
-        ids = list(await connection.scalars(select(Customer.id).order_by(Customer.id)))
-    total = 0
-    for customer_id in ids:
-        async with database.tenant_session(customer_id) as session:
-            result = await session.execute(
-                delete(Memory).where(
-                    Memory.customer_id == customer_id, Memory.expires_at <= func.now()
-                )
-            )
-            total += result.rowcount or 0  # type: ignore[attr-defined]
-    return total

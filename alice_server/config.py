@@ -35,6 +35,8 @@ class Settings:
     app_role: str
     db_pool_size: int
     db_statement_timeout_ms: int
+    db_statement_cache_size: int
+    db_max_tenant_share: float
     customer_cache_seconds: float
     rate_limit_per_second: float
     rate_limit_burst: int
@@ -69,6 +71,8 @@ class Settings:
             db_statement_timeout_ms=reader.integer(
                 "ALICE_DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0
             ),
+            db_statement_cache_size=reader.integer("ALICE_DB_STATEMENT_CACHE_SIZE", 100, minimum=0),
+            db_max_tenant_share=reader.number("ALICE_DB_MAX_TENANT_SHARE", 0.5, minimum=0.0),
             customer_cache_seconds=reader.number("ALICE_CUSTOMER_CACHE_SECONDS", 10.0, minimum=0),
             rate_limit_per_second=reader.number("ALICE_RATE_LIMIT_PER_SECOND", 100.0, minimum=0),
             rate_limit_burst=reader.integer("ALICE_RATE_LIMIT_BURST", 200, minimum=1),
@@ -112,6 +116,11 @@ class Settings:
             raise ConfigError(
                 "ALICE_LISTEN_ADDRESS must be host:port (for example 127.0.0.1:50051 or "
                 f"[::]:50051), got {self.listen_address!r}"
+            )
+        if not 0 < self.db_max_tenant_share <= 1:
+            raise ConfigError(
+                "ALICE_DB_MAX_TENANT_SHARE must be a fraction of the pool above 0 and at most 1 "
+                f"(for example 0.5), got {self.db_max_tenant_share}"
             )
         if self.jwt_secret is not None:
             check_secret(self.jwt_secret, "JWT_SECRET_KEY")

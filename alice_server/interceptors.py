@@ -22,17 +22,15 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 import grpc
-import sqlalchemy.exc
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from alice_server.auth import TokenVerifier, bind_tenant, unbind_tenant
 from alice_server.domain import errors
-from alice_server.domain.customers import CustomerDirectory
 from alice_server.domain.ratelimit import RateLimiter
+from alice_server.services.customers import CustomerDirectory
 
 logger = logging.getLogger("alice.rpc")
 
@@ -52,6 +50,9 @@ STATUS_OF: Mapping[type[errors.AliceError], grpc.StatusCode] = {
     errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
     errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
     errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.ServerBusy: grpc.StatusCode.UNAVAILABLE,
+    errors.StatementTimeout: grpc.StatusCode.DEADLINE_EXCEEDED,
+    errors.Aborted: grpc.StatusCode.ABORTED,
 }
 
 Around = Callable[[str, grpc.aio.ServicerContext], AbstractAsyncContextManager[None]]
@@ -182,17 +183,6 @@ def _to_status(exc: BaseException, method: str) -> _Status:
         return _Status(STATUS_OF.get(type(exc), grpc.StatusCode.INTERNAL), exc.message)
     if isinstance(exc, TimeoutError):
         return _Status(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline expired")
-    if _is_database_unavailable(exc):
-        logger.warning("database unavailable during %s: %s", method, type(exc).__name__)
-        return _Status(
-            grpc.StatusCode.UNAVAILABLE,
-            "the database is unavailable; retry with backoff",
-        )
-    if _is_retryable_conflict(exc):
-        return _Status(
-            grpc.StatusCode.ABORTED,
-            "the request conflicted with a concurrent one; retry it",
-        )
     reference = uuid.uuid4().hex[:12]
     logger.error("unexpected error in %s (reference %s)", method, reference, exc_info=exc)
     return _Status(grpc.StatusCode.INTERNAL, f"internal error (reference {reference})")
@@ -206,34 +196,6 @@ def _rate_limited(exc: errors.ResourceExhausted) -> _Status:
     status.details.add().Pack(detail)
     rich = rpc_status.to_status(status)
     return _Status(rich.code, rich.details, tuple(rich.trailing_metadata))
-
-
-def _is_database_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, sqlalchemy.exc.TimeoutError):  # pool exhausted
-        return True
-    if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        cause = exc.orig.__cause__ if exc.orig is not None else None
-        return isinstance(
-            cause,
-            asyncpg.exceptions.QueryCanceledError
-            | asyncpg.exceptions.CannotConnectNowError
-            | asyncpg.exceptions.TooManyConnectionsError
-            | asyncpg.exceptions.ConnectionDoesNotExistError
-            | asyncpg.exceptions.AdminShutdownError,
-        )
-    return isinstance(exc, OSError | asyncpg.exceptions.PostgresConnectionError)
-
-
-def _is_retryable_conflict(exc: BaseException) -> bool:
-    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.orig is not None:
-        cause = exc.orig.__cause__
-        return isinstance(
-            cause,
-            asyncpg.exceptions.SerializationError | asyncpg.exceptions.DeadlockDetectedError,
-        )
-    return False
 
 
 class AuthInterceptor(_WrappingInterceptor):

@@ -14,19 +14,19 @@ from grpc_reflection.v1alpha import reflection
 
 from alice_server.auth import SCOPE_READ, SCOPE_WRITE, TokenVerifier
 from alice_server.config import Settings
-from alice_server.domain.callers import CallerViews
-from alice_server.domain.calls import CallProcessor
-from alice_server.domain.context import ContextBuilder
-from alice_server.domain.customers import CustomerDirectory
 from alice_server.domain.embeddings import embedder_for
 from alice_server.domain.identity import UserIdNormalizer
-from alice_server.domain.memories import MemoryStore
 from alice_server.domain.paging import PageTokens
 from alice_server.domain.ratelimit import RateLimiter
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
 from alice_server.servicers.context import ContextServicer
 from alice_server.servicers.memory import MemoryServicer
+from alice_server.services.callers import CallerService
+from alice_server.services.calls import CallService
+from alice_server.services.context import ContextService
+from alice_server.services.customers import CustomerDirectory
+from alice_server.services.memories import MemoryService
 from alice_server.storage.database import Database
 from chad_client.v1 import (
     context_service_pb2,
@@ -117,16 +117,16 @@ class AliceServer:
         )
         memory_service_pb2_grpc.add_MemoryServiceServicer_to_server(  # type: ignore[no-untyped-call]
             MemoryServicer(
-                MemoryStore(db, tokens, self.embedder, self.settings.memory_history_days),
+                MemoryService(db, tokens, self.embedder, self.settings.memory_history_days),
                 normalize,
             ),
             self.server,
         )
         context_service_pb2_grpc.add_ContextServiceServicer_to_server(  # type: ignore[no-untyped-call]
             ContextServicer(
-                ContextBuilder(db),
-                CallProcessor(db, self.summarizer),
-                CallerViews(db, tokens),
+                ContextService(db),
+                CallService(db, self.summarizer),
+                CallerService(db, tokens),
                 normalize,
             ),
             self.server,

@@ -98,7 +98,7 @@ async def running_server(
     **setting_overrides: Any,
 ) -> AsyncIterator[RunningServer]:
     settings = settings_for_tests(database_url=app_url, jwt_secret=secret, **setting_overrides)
-    database = Database(app_url, PoolOptions(size=pool_size))
+    database = Database(app_url, PoolOptions.from_settings(settings, size=pool_size))
     try:
         await database.verify()
         server = AliceServer(settings, database, secret, summarizer)

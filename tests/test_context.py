@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
 import grpc
 import pytest
-from sqlalchemy import event
 
+from alice_server.testing import running_server
 from chad_client.v1 import context_service_pb2 as ctx
+from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
+from tests.pgproxy import pg_proxy
 from tests.test_calls import AUTO_CALL, T0, _call
 
 
@@ -127,45 +128,48 @@ async def test_context_rejects_bad_input(contexts, peterson, kwargs, fragment):
     assert fragment in details
 
 
-@contextmanager
-def counting_statements(engine):  # type: ignore[no-untyped-def]
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
-
-
-async def test_context_runs_a_bounded_number_of_queries(
-    alice, contexts, memories, peterson, caller_phone
+async def test_context_runs_a_bounded_number_of_round_trips(
+    database, secret, peterson, caller_phone
 ):
+    """Counted on the wire (tests/pgproxy.py reads the protocol): the same number of
+    database round trips for a new caller and for one with 30 calls and 30 memories."""
     md = peterson.metadata()
     request = ctx.GetEnrichedContextRequest(
         user_id=caller_phone, num_summaries=50, num_memories=100
     )
-
-    with counting_statements(alice.database.engine) as new_caller:
+    async with (
+        pg_proxy(database.app_url) as proxy,
+        running_server(proxy.url, secret, rate_limit_per_second=0) as alice,
+        grpc.aio.insecure_channel(alice.address) as channel,
+    ):
+        contexts = context_service_pb2_grpc.ContextServiceStub(channel)
+        memories = memory_service_pb2_grpc.MemoryServiceStub(channel)
+        # Warm up: the customer check is cached, every statement prepared once.
         await contexts.GetEnrichedContext(request, metadata=md)
-
-    for i in range(30):
-        await contexts.ProcessCall(_call(caller_phone, f"CA-q-{i}", turns=AUTO_CALL), metadata=md)
-        await memories.StoreMemory(
-            mem.StoreMemoryRequest(
-                user_id=caller_phone, type="fact", key=f"f{i}", value=struct(v=i)
-            ),
-            metadata=md,
+        await contexts.GetEnrichedContext(
+            ctx.GetEnrichedContextRequest(user_id="+15550000000"), metadata=md
         )
-    with counting_statements(alice.database.engine) as returning:
-        response = await contexts.GetEnrichedContext(request, metadata=md)
-    assert len(response.summaries) == 30 and len(response.memories) == 30
+        proxy.reset_counts()
+        await contexts.GetEnrichedContext(request, metadata=md)
+        new_caller = proxy.round_trips
 
-    # The customer check (this server caches nothing) is 2 statements:
-    # set_config and one select. The context itself: set_config and four
-    # selects, whatever the amount of data.
-    assert len(new_caller) <= 5
-    assert len(returning) == 7, returning
+        for i in range(30):
+            await contexts.ProcessCall(
+                _call(caller_phone, f"CA-q-{i}", turns=AUTO_CALL), metadata=md
+            )
+            await memories.StoreMemory(
+                mem.StoreMemoryRequest(
+                    user_id=caller_phone, type="fact", key=f"f{i}", value=struct(v=i)
+                ),
+                metadata=md,
+            )
+        proxy.reset_counts()
+        response = await contexts.GetEnrichedContext(request, metadata=md)
+        returning, statements = proxy.round_trips, list(proxy.statements)
+    assert len(response.summaries) == 30 and len(response.memories) == 30
+    # BEGIN with the tenant setting, the queries, COMMIT; whatever the amount of data.
+    assert new_caller <= CALL_START_ROUND_TRIPS
+    assert returning == CALL_START_ROUND_TRIPS, statements
+
+
+CALL_START_ROUND_TRIPS = 6

@@ -22,24 +22,28 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from alice_server.domain.errors import AlreadyExists, InvalidArgument
-from alice_server.domain.personality import recompute_averages
-from alice_server.domain.summarizer import (
-    PERSONALITY_TRAITS,
-    CallAnalysis,
-    PersonalityScores,
-    Summarizer,
-    TranscriptTurn,
-)
-from alice_server.storage.database import Database
-from alice_server.storage.models import CallerProfile, CallSummary, PersonalityMetrics
+from alice_server.domain.errors import InvalidArgument
+from alice_server.domain.summarizer import PersonalityScores, TranscriptTurn
 
 MAX_TURNS = 5000
 MAX_TURN_CHARS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class CallSummary:
+    """One processed call: its summary, sentiment and topics."""
+
+    id: int
+    call_id: str
+    user_id: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    duration_seconds: int | None
+    summary: str
+    key_topics: list[str]
+    sentiment: str
+    turn_count: int
+    created_at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,115 +79,3 @@ def call_window(
     if ended_at < start:
         raise InvalidArgument("ended_at must not be before started_at")
     return start, ended_at, int((ended_at - start).total_seconds())
-
-
-class CallProcessor:
-    def __init__(self, db: Database, summarizer: Summarizer) -> None:
-        self._db = db
-        self._summarizer = summarizer
-
-    async def process(
-        self,
-        customer_id: int,
-        user_id: str,
-        call_id: str,
-        turns: Sequence[TranscriptTurn],
-        started_at: dt.datetime | None,
-        ended_at: dt.datetime | None,
-    ) -> CallRecord:
-        check_transcript(turns)
-        start, end, duration = call_window(started_at, ended_at, dt.datetime.now(dt.UTC))
-        analysis = await self._summarizer.analyze(turns)
-        async with self._db.tenant_session(customer_id) as session:
-            summary_id = await session.scalar(
-                pg_insert(CallSummary)
-                .values(
-                    customer_id=customer_id,
-                    call_id=call_id,
-                    user_id=user_id,
-                    started_at=start,
-                    ended_at=end,
-                    duration_seconds=duration,
-                    summary=analysis.summary,
-                    key_topics=list(analysis.key_topics),
-                    sentiment=analysis.sentiment,
-                    turn_count=len(turns),
-                )
-                .on_conflict_do_nothing(constraint="uq_call_summaries_customer_id_call_id")
-                .returning(CallSummary.id)
-            )
-            if summary_id is None:
-                return await self._stored(session, customer_id, user_id, call_id)
-            await self._count_call(session, customer_id, user_id, start, analysis)
-            await session.execute(
-                pg_insert(PersonalityMetrics).values(
-                    customer_id=customer_id,
-                    user_id=user_id,
-                    call_id=call_id,
-                    call_at=start,
-                    **analysis.personality.as_dict(),
-                )
-            )
-            await recompute_averages(session, customer_id, user_id)
-            summary = await session.get_one(CallSummary, (customer_id, summary_id))
-        return CallRecord(summary, analysis.personality, already_processed=False)
-
-    @staticmethod
-    async def _count_call(
-        session: AsyncSession,
-        customer_id: int,
-        user_id: str,
-        start: dt.datetime,
-        analysis: CallAnalysis,
-    ) -> None:
-        insert = pg_insert(CallerProfile).values(
-            customer_id=customer_id,
-            user_id=user_id,
-            first_call_at=start,
-            last_call_at=start,
-            total_calls=1,
-            preferred_name=analysis.caller_name or "",
-        )
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["customer_id", "user_id"],
-                set_={
-                    "first_call_at": func.least(CallerProfile.first_call_at, start),
-                    "last_call_at": func.greatest(CallerProfile.last_call_at, start),
-                    "total_calls": CallerProfile.total_calls + 1,
-                    # A name the caller gave is kept once known.
-                    "preferred_name": func.coalesce(
-                        func.nullif(CallerProfile.preferred_name, ""),
-                        insert.excluded.preferred_name,
-                    ),
-                    "updated_at": func.now(),
-                },
-            )
-        )
-
-    @staticmethod
-    async def _stored(
-        session: AsyncSession, customer_id: int, user_id: str, call_id: str
-    ) -> CallRecord:
-        row = (
-            await session.execute(
-                select(CallSummary, PersonalityMetrics)
-                .join(
-                    PersonalityMetrics,
-                    (PersonalityMetrics.customer_id == CallSummary.customer_id)
-                    & (PersonalityMetrics.call_id == CallSummary.call_id),
-                )
-                .where(
-                    CallSummary.customer_id == customer_id,
-                    CallSummary.call_id == call_id,
-                )
-            )
-        ).one()
-        summary, metrics = row
-        if summary.user_id != user_id:
-            raise AlreadyExists(
-                f"call_id {call_id!r} was already processed for another caller: "
-                "call ids must be unique per call"
-            )
-        scores = PersonalityScores(**{t: getattr(metrics, t) for t in PERSONALITY_TRAITS})
-        return CallRecord(summary, scores, already_processed=True)

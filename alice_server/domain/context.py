@@ -1,9 +1,9 @@
 """GetEnrichedContext: what the agent knows about a caller at the start of a call.
 
-The hot path of every phone call. One transaction, at most four indexed
-queries (profile, personality, summaries, memories; the personality and the
-summaries are skipped for a caller without a profile), built once at import,
-and the text block for the LLM prompt built from their results.
+The rules of the hot path of every phone call: the bounds of a request, which
+memory types are left out, who counts as a new caller, and the text block for
+the LLM prompt (`render_context`, a pure function). Reading the data is one
+database round trip (`alice_server.services.context`).
 """
 
 from __future__ import annotations
@@ -12,17 +12,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
-
+from alice_server.domain.callers import CallerProfile
+from alice_server.domain.calls import CallSummary
 from alice_server.domain.errors import InvalidArgument
-from alice_server.domain.memories import MemoryStore
-from alice_server.domain.personality import RECENT_WINDOW, label, labelled_scores
-from alice_server.storage.database import Database
-from alice_server.storage.models import (
-    CallerProfile,
-    CallSummary,
-    Memory,
+from alice_server.domain.memories import Memory
+from alice_server.domain.personality import (
+    RECENT_WINDOW,
     PersonalityAverages,
+    label,
+    labelled_scores,
 )
 
 DEFAULT_SUMMARIES = 5
@@ -34,16 +32,20 @@ MAX_MEMORIES = 100
 TRANSCRIPT_TYPES = ("thread_recap", "conversation")
 MAX_VALUE_CHARS_IN_TEXT = 300
 
-# Built once: the start of every phone call runs it.
-_LATEST_SUMMARIES = (
-    select(CallSummary)
-    .where(
-        CallSummary.customer_id == bindparam("customer_id"),
-        CallSummary.user_id == bindparam("user_id"),
-    )
-    .order_by(CallSummary.started_at.desc(), CallSummary.id.desc())
-    .limit(bindparam("limit"))
-)
+
+@dataclass(frozen=True, slots=True)
+class ContextData:
+    """What the database holds for a call start (read in one round trip)."""
+
+    profile: CallerProfile | None
+    personality: PersonalityAverages | None
+    summaries: list[CallSummary]
+    memories: list[Memory]
+
+
+def is_new_caller(user_id: str, data: ContextData) -> bool:
+    """No processed call and no memory of the caller's own."""
+    return data.profile is None and not any(m.user_id == user_id for m in data.memories)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,42 +65,6 @@ def bounded(value: int | None, default: int, maximum: int, field: str) -> int:
     if value < 0 or value > maximum:
         raise InvalidArgument(f"{field} must be 0 to {maximum} (unset means {default})")
     return value
-
-
-class ContextBuilder:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def enriched_context(
-        self,
-        customer_id: int,
-        user_id: str,
-        num_summaries: int | None,
-        num_memories: int | None,
-    ) -> EnrichedContext:
-        n_summaries = bounded(num_summaries, DEFAULT_SUMMARIES, MAX_SUMMARIES, "num_summaries")
-        n_memories = bounded(num_memories, DEFAULT_MEMORIES, MAX_MEMORIES, "num_memories")
-        async with self._db.tenant_session(customer_id) as session:
-            profile = await session.get(CallerProfile, (customer_id, user_id))
-            personality = (
-                await session.get(PersonalityAverages, (customer_id, user_id))
-                if profile is not None
-                else None
-            )
-            summaries: list[CallSummary] = []
-            if n_summaries and profile is not None:
-                summaries = list(
-                    await session.scalars(
-                        _LATEST_SUMMARIES,
-                        {"customer_id": customer_id, "user_id": user_id, "limit": n_summaries},
-                    )
-                )
-            memories = await MemoryStore.for_context(
-                session, customer_id, user_id, n_memories, TRANSCRIPT_TYPES
-            )
-        is_new = profile is None and not any(m.user_id == user_id for m in memories)
-        text = render_context(user_id, is_new, profile, personality, summaries, memories)
-        return EnrichedContext(user_id, is_new, text, profile, personality, summaries, memories)
 
 
 def render_context(

@@ -1,59 +1,17 @@
-"""Customers (tenants): the check every RPC makes, and the admin operations.
+"""Customers (tenants): their record, statuses and the rules for creating one.
 
-The service role sees only the customers row of the tenant it has set (RLS on
-customers), so the check runs in a tenant transaction like everything else.
-Its answer is cached for ALICE_CUSTOMER_CACHE_SECONDS: suspending a customer
-takes effect within that time.
+The check every RPC makes (exists and active, cached) is
+`alice_server.services.customers.CustomerDirectory`; the admin operations are
+`alice_server.services.admin`.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from alice_server.domain.errors import InvalidArgument, NotFound, PermissionDenied
-from alice_server.storage.database import Database
-from alice_server.storage.models import Customer
+from alice_server.domain.errors import InvalidArgument
 
 ACTIVE, SUSPENDED = "active", "suspended"
-
-
-class CustomerDirectory:
-    """Answers "may this customer use Alice now?" with a short-lived cache."""
-
-    def __init__(
-        self,
-        db: Database,
-        ttl_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._db = db
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._cache: dict[int, tuple[str | None, float]] = {}
-
-    async def check_active(self, customer_id: int) -> None:
-        status = await self._status(customer_id)
-        if status is None:
-            raise PermissionDenied(f"customer {customer_id} does not exist")
-        if status != ACTIVE:
-            raise PermissionDenied(f"customer {customer_id} is {status}")
-
-    async def _status(self, customer_id: int) -> str | None:
-        now = self._clock()
-        cached = self._cache.get(customer_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        async with self._db.tenant_session(customer_id) as session:
-            status = await session.scalar(select(Customer.status).where(Customer.id == customer_id))
-        if self._ttl > 0:
-            self._cache[customer_id] = (status, now + self._ttl)
-        return status
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,64 +23,35 @@ class CustomerRecord:
     status: str
 
 
-async def create_customer(
-    connection: AsyncConnection,
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    """A validated customer to create (an explicit id is for imports)."""
+
+    business_name: str
+    agent_name: str = ""
+    greeting_template: str = ""
+    twilio_phone_number: str | None = None
+    id: int | None = None
+
+
+def new_customer(
     *,
     business_name: str,
     agent_name: str = "",
     greeting_template: str = "",
     twilio_phone_number: str | None = None,
     customer_id: int | None = None,
-) -> CustomerRecord:
-    """Insert a customer (as the schema owner). An explicit id is for imports."""
+) -> NewCustomer:
     if not business_name.strip():
         raise InvalidArgument("business_name is required")
-    values: dict[str, object] = {
-        "business_name": business_name.strip(),
-        "agent_name": agent_name,
-        "greeting_template": greeting_template,
-        "twilio_phone_number": twilio_phone_number,
-    }
-    if customer_id is not None:
-        if customer_id <= 0:
-            raise InvalidArgument("customer id must be a positive integer")
-        values["id"] = customer_id
-    row = (await connection.execute(insert(Customer).values(**values).returning(*_COLUMNS))).one()
-    if customer_id is not None:
-        # Keep the identity sequence ahead of explicitly chosen ids.
-        await connection.exec_driver_sql(
-            "SELECT setval(pg_get_serial_sequence('customers', 'id'), "
-            "GREATEST((SELECT max(id) FROM customers), 1))"
-        )
-    return CustomerRecord(*row)
+    if customer_id is not None and customer_id <= 0:
+        raise InvalidArgument("customer id must be a positive integer")
+    return NewCustomer(
+        business_name.strip(), agent_name, greeting_template, twilio_phone_number, customer_id
+    )
 
 
-async def set_status(connection: AsyncConnection, customer_id: int, status: str) -> CustomerRecord:
+def check_status(status: str) -> str:
     if status not in (ACTIVE, SUSPENDED):
         raise InvalidArgument("status must be active or suspended")
-    row = (
-        await connection.execute(
-            update(Customer)
-            .where(Customer.id == customer_id)
-            .values(status=status, updated_at=func.now())
-            .returning(*_COLUMNS)
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"customer {customer_id} does not exist")
-    return CustomerRecord(*row)
-
-
-async def list_customers(connection: AsyncConnection) -> list[CustomerRecord]:
-    rows = await connection.execute(select(*_COLUMNS).order_by(Customer.id))
-    return [CustomerRecord(*row) for row in rows]
-
-
-# The columns of CustomerRecord, in its field order.
-_COLUMNS: list[Any] = [
-    Customer.id,
-    Customer.business_name,
-    Customer.agent_name,
-    Customer.twilio_phone_number,
-    Customer.status,
-]
+    return status

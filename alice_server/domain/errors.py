@@ -50,3 +50,18 @@ class ResourceExhausted(AliceError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServerBusy(Unavailable):
+    """Alice is saturated (every database connection of the pool, or of this tenant's
+    share of it, is in use); retrying with backoff may succeed (UNAVAILABLE)."""
+
+
+class StatementTimeout(AliceError):
+    """A database statement ran longer than the configured statement timeout and was
+    cancelled; nothing was written (DEADLINE_EXCEEDED)."""
+
+
+class Aborted(AliceError):
+    """The request conflicted with a concurrent one (a serialization failure or a
+    deadlock) and was rolled back; retrying it may succeed (ABORTED)."""

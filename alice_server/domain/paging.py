@@ -14,12 +14,9 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
-
-from sqlalchemy import Select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from alice_server.domain.errors import InvalidArgument
 
@@ -77,33 +74,51 @@ class PageTokens:
         data = json.dumps(list(scope), separators=(",", ":"), default=str).encode()
         return hmac.new(self._key, data, hashlib.sha256).hexdigest()[:16]
 
-    async def page(
+    def request(
         self,
-        session: AsyncSession,
-        query: Select[T],
-        order: Sequence[InstrumentedAttribute[Any]],
         *,
         kind: str,
         scope: Sequence[Any],
         requested_size: int,
         page_token: str,
-    ) -> tuple[list[T], str]:
-        """One page of `query` in descending `order` (a unique key, e.g. (created_at,
-        id)), after the position in `page_token`; returns (rows, next_page_token)."""
+        key_types: Sequence[type],
+    ) -> PageRequest:
+        """What a repository needs to read one page: its size and the keyset position
+        (typed as `key_types`, e.g. (datetime, UUID)) after which it starts."""
         size = page_size(requested_size)
         position = self.decode(page_token, kind, scope)
+        after = None
         if position is not None:
-            if len(position) != len(order):
+            if len(position) != len(key_types):
                 raise _invalid_token()
-            after = [_parse(column, value) for column, value in zip(order, position, strict=True)]
-            query = query.where(tuple_(*order) < tuple_(*after))
-        query = query.order_by(*(column.desc() for column in order)).limit(size + 1)
-        rows = list(await session.scalars(query))
-        if len(rows) <= size:
-            return rows, ""
-        rows = rows[:size]
-        last = [_dump(getattr(rows[-1], column.key)) for column in order]
-        return rows, self.encode(kind, scope, last)
+            after = tuple(_parse(t, v) for t, v in zip(key_types, position, strict=True))
+        return PageRequest(kind, tuple(scope), size, after)
+
+    def finish(
+        self, request: PageRequest, rows: Sequence[T], key: Callable[[T], Sequence[Any]]
+    ) -> tuple[list[T], str]:
+        """`rows` as read with `limit=request.fetch` (one more than the page): the page,
+        and the token of the next one ('' at the end)."""
+        if len(rows) <= request.size:
+            return list(rows), ""
+        page = list(rows[: request.size])
+        last = [_dump(value) for value in key(page[-1])]
+        return page, self.encode(request.kind, request.scope, last)
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """One page to read, newest first: `fetch` rows after the keyset position `after`."""
+
+    kind: str
+    scope: tuple[Any, ...]
+    size: int
+    after: tuple[Any, ...] | None
+
+    @property
+    def fetch(self) -> int:
+        """Rows to read: one more than the page, to know whether another page follows."""
+        return self.size + 1
 
 
 def _invalid_token() -> InvalidArgument:
@@ -121,9 +136,8 @@ def _dump(value: Any) -> Any:
     return value
 
 
-def _parse(column: InstrumentedAttribute[Any], value: Any) -> Any:
+def _parse(kind: type, value: Any) -> Any:
     """A position value back as its column's Python type; anything else is invalid."""
-    kind = column.type.python_type
     try:
         if kind is dt.datetime:
             parsed = dt.datetime.fromisoformat(value)

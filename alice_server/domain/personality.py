@@ -20,17 +20,11 @@ when it sees nothing).
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from alice_server.storage.models import (
-    AVERAGED_TRAITS,
-    PersonalityAverages,
-    PersonalityMetrics,
-)
+from alice_server.domain.traits import AVERAGED_TRAITS, PERSONALITY_TRAITS
 
 TREND_THRESHOLD = 10.0
 TREND_WINDOW = 3
@@ -71,6 +65,49 @@ TRAIT_LABELS: dict[str, tuple[str, str, str]] = {
 }
 
 
+assert tuple(TRAIT_LABELS) == PERSONALITY_TRAITS, "a label for every trait, in order"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalityAverages:
+    """A caller's personality: the ten traits averaged over all calls
+    (`averages`, by trait name), the three levels over the last RECENT_WINDOW
+    calls, and the trends (None with a single call)."""
+
+    user_id: str
+    call_count: int
+    averages: Mapping[str, float]
+    recent_frustration: float
+    recent_satisfaction: float
+    recent_urgency: float
+    satisfaction_trend: str | None
+    frustration_trend: str | None
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalityAggregates:
+    """What the averages are computed from (read by the calls repository)."""
+
+    call_count: int
+    averages: Mapping[str, float]
+    recent_frustration: float
+    recent_satisfaction: float
+    recent_urgency: float
+    latest_satisfaction: float | None
+    previous_satisfaction: float | None
+    latest_frustration: float | None
+    previous_frustration: float | None
+
+    @property
+    def satisfaction_trend(self) -> str | None:
+        return trend(self.latest_satisfaction, self.previous_satisfaction)
+
+    @property
+    def frustration_trend(self) -> str | None:
+        return trend(self.latest_frustration, self.previous_frustration)
+
+
 def label(trait: str, score: float) -> str:
     low, middle, high = TRAIT_LABELS[trait]
     if score <= LOW:
@@ -93,58 +130,10 @@ def trend(latest: float | None, previous: float | None) -> str | None:
 
 def labelled_scores(averages: PersonalityAverages) -> list[tuple[str, float, str]]:
     """(trait, score, label) for the ten averaged traits and the three recent levels."""
-    scores = [(t, float(getattr(averages, f"avg_{t}"))) for t in AVERAGED_TRAITS]
+    scores = [(t, float(averages.averages[t])) for t in AVERAGED_TRAITS]
     scores += [
         ("frustration_level", averages.recent_frustration),
         ("satisfaction_level", averages.recent_satisfaction),
         ("urgency_level", averages.recent_urgency),
     ]
     return [(trait, score, label(trait, score)) for trait, score in scores]
-
-
-async def recompute_averages(session: AsyncSession, customer_id: int, user_id: str) -> None:
-    """Recompute the caller's personality_averages row from all their metrics."""
-    m = PersonalityMetrics
-    rank = func.row_number().over(order_by=(m.call_at.desc(), m.id.desc())).label("rank")
-    ranked = select(m, rank).where(m.customer_id == customer_id, m.user_id == user_id).subquery()
-    recent = ranked.c.rank <= RECENT_WINDOW
-    before_latest = ranked.c.rank.between(2, 1 + TREND_WINDOW)
-    latest = ranked.c.rank == 1
-    row = (
-        await session.execute(
-            select(
-                func.count().label("call_count"),
-                *(func.avg(ranked.c[t]).label(f"avg_{t}") for t in AVERAGED_TRAITS),
-                func.avg(ranked.c.frustration_level).filter(recent).label("recent_frustration"),
-                func.avg(ranked.c.satisfaction_level).filter(recent).label("recent_satisfaction"),
-                func.avg(ranked.c.urgency_level).filter(recent).label("recent_urgency"),
-                func.max(ranked.c.satisfaction_level).filter(latest).label("latest_satisfaction"),
-                func.avg(ranked.c.satisfaction_level)
-                .filter(before_latest)
-                .label("prev_satisfaction"),
-                func.max(ranked.c.frustration_level).filter(latest).label("latest_frustration"),
-                func.avg(ranked.c.frustration_level)
-                .filter(before_latest)
-                .label("prev_frustration"),
-            )
-        )
-    ).one()
-    values: dict[str, Any] = {
-        "customer_id": customer_id,
-        "user_id": user_id,
-        "call_count": row.call_count,
-        **{f"avg_{t}": float(getattr(row, f"avg_{t}")) for t in AVERAGED_TRAITS},
-        "recent_frustration": float(row.recent_frustration),
-        "recent_satisfaction": float(row.recent_satisfaction),
-        "recent_urgency": float(row.recent_urgency),
-        "satisfaction_trend": trend(row.latest_satisfaction, row.prev_satisfaction),
-        "frustration_trend": trend(row.latest_frustration, row.prev_frustration),
-    }
-    insert = pg_insert(PersonalityAverages).values(**values)
-    updated = {k: insert.excluded[k] for k in values if k not in {"customer_id", "user_id"}}
-    await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["customer_id", "user_id"],
-            set_={**updated, "updated_at": func.now()},
-        )
-    )

@@ -38,6 +38,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
+from alice_server.domain.traits import PERSONALITY_TRAITS
+
 __all__ = [
     "PERSONALITY_TRAITS",
     "CallAnalysis",
@@ -65,22 +67,6 @@ class TranscriptTurn:
     speaker: Speaker
     text: str
 
-
-PERSONALITY_TRAITS: tuple[str, ...] = (
-    "openness",
-    "conscientiousness",
-    "extraversion",
-    "agreeableness",
-    "neuroticism",
-    "formality",
-    "directness",
-    "detail_orientation",
-    "patience",
-    "technical_comfort",
-    "frustration_level",
-    "satisfaction_level",
-    "urgency_level",
-)
 
 NEUTRAL_SCORE: Final = 50.0
 """The score of a trait for which the call gave no signal."""

@@ -1,15 +1,15 @@
-"""ContextService: protobuf in, domain call, protobuf out."""
+"""ContextService: protobuf in, service call, protobuf out."""
 
 from __future__ import annotations
 
 import grpc
 
 from alice_server.auth import current_tenant
-from alice_server.domain.callers import CallerViews
-from alice_server.domain.calls import CallProcessor
-from alice_server.domain.context import ContextBuilder
 from alice_server.domain.identity import UserIdNormalizer, check_token
 from alice_server.servicers import convert
+from alice_server.services.callers import CallerService
+from alice_server.services.calls import CallService
+from alice_server.services.context import ContextService
 from chad_client.v1 import context_service_pb2 as pb
 from chad_client.v1 import context_service_pb2_grpc as pb_grpc
 
@@ -17,12 +17,12 @@ from chad_client.v1 import context_service_pb2_grpc as pb_grpc
 class ContextServicer(pb_grpc.ContextServiceServicer):
     def __init__(
         self,
-        context_builder: ContextBuilder,
-        calls: CallProcessor,
-        callers: CallerViews,
+        context_service: ContextService,
+        calls: CallService,
+        callers: CallerService,
         normalize: UserIdNormalizer,
     ) -> None:
-        self._context = context_builder
+        self._context = context_service
         self._calls = calls
         self._callers = callers
         self._normalize = normalize

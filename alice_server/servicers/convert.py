@@ -1,4 +1,4 @@
-"""Conversions between storage rows / domain values and protobuf messages."""
+"""Conversions between domain values and protobuf messages."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
+from alice_server.domain.callers import CallerProfile
+from alice_server.domain.calls import CallSummary
 from alice_server.domain.errors import InvalidArgument
 from alice_server.domain.history import MemoryChange
-from alice_server.domain.memories import ScopeName
-from alice_server.domain.personality import labelled_scores
+from alice_server.domain.memories import Memory, ScopeName
+from alice_server.domain.personality import PersonalityAverages, labelled_scores
 from alice_server.domain.retrieval import SearchHit, SearchMode
 from alice_server.domain.summarizer import PersonalityScores, TranscriptTurn
-from alice_server.storage import models
 from chad_client.v1 import memory_service_pb2
 from chad_client.v1 import resources_pb2 as pb
 
@@ -89,7 +90,7 @@ def turns(messages: Any) -> list[TranscriptTurn]:
     return result
 
 
-def memory(row: models.Memory) -> pb.Memory:
+def memory(row: Memory) -> pb.Memory:
     return pb.Memory(
         id=str(row.id),
         scope=_SCOPE_ENUM[row.scope],
@@ -120,7 +121,7 @@ def search_mode(value: int) -> SearchMode:
         raise InvalidArgument(f"mode {value} is not a SearchMode") from None
 
 
-def search_hit(hit: SearchHit[models.Memory]) -> memory_service_pb2.MemorySearchResult:
+def search_hit(hit: SearchHit[Memory]) -> memory_service_pb2.MemorySearchResult:
     return memory_service_pb2.MemorySearchResult(
         memory=memory(hit.memory),
         score=hit.score,
@@ -147,7 +148,7 @@ def memory_change(change: MemoryChange) -> pb.MemoryHistoryEntry:
     )
 
 
-def caller_profile(row: models.CallerProfile) -> pb.CallerProfile:
+def caller_profile(row: CallerProfile) -> pb.CallerProfile:
     return pb.CallerProfile(
         user_id=row.user_id,
         first_call_at=timestamp(row.first_call_at),
@@ -160,7 +161,7 @@ def caller_profile(row: models.CallerProfile) -> pb.CallerProfile:
     )
 
 
-def call_summary(row: models.CallSummary) -> pb.CallSummary:
+def call_summary(row: CallSummary) -> pb.CallSummary:
     return pb.CallSummary(
         call_id=row.call_id,
         user_id=row.user_id,
@@ -183,12 +184,11 @@ def scores(value: PersonalityScores) -> pb.PersonalityScores:
     return pb.PersonalityScores(**value.as_dict())
 
 
-def personality(row: models.PersonalityAverages) -> pb.Personality:
-    averages = {t: getattr(row, f"avg_{t}") for t in models.AVERAGED_TRAITS}
+def personality(row: PersonalityAverages) -> pb.Personality:
     return pb.Personality(
         user_id=row.user_id,
         call_count=row.call_count,
-        averages=pb.PersonalityScores(**averages),
+        averages=pb.PersonalityScores(**row.averages),
         recent_frustration=row.recent_frustration,
         recent_satisfaction=row.recent_satisfaction,
         recent_urgency=row.recent_urgency,

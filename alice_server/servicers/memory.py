@@ -1,4 +1,4 @@
-"""MemoryService: protobuf in, domain call, protobuf out."""
+"""MemoryService: protobuf in, service call, protobuf out."""
 
 from __future__ import annotations
 
@@ -6,19 +6,15 @@ import grpc
 
 from alice_server.auth import current_tenant
 from alice_server.domain.identity import UserIdNormalizer, parse_uuid
-from alice_server.domain.memories import (
-    MemoryFilter,
-    MemoryStore,
-    check_type,
-    new_memory,
-)
+from alice_server.domain.memories import MemoryFilter, check_type, new_memory
 from alice_server.servicers import convert
+from alice_server.services.memories import MemoryService
 from chad_client.v1 import memory_service_pb2 as pb
 from chad_client.v1 import memory_service_pb2_grpc as pb_grpc
 
 
 class MemoryServicer(pb_grpc.MemoryServiceServicer):
-    def __init__(self, store: MemoryStore, normalize: UserIdNormalizer) -> None:
+    def __init__(self, store: MemoryService, normalize: UserIdNormalizer) -> None:
         self._store = store
         self._normalize = normalize
 

@@ -1,33 +1,70 @@
-"""The service's connection pool and the tenant-bound transaction.
+"""The service's connection pool and its units of work (asyncpg; no ORM at run time).
 
-Every query of a tenant runs inside `Database.tenant_session(customer_id)`: a
-transaction whose first statement is
-`set_config('alice.customer_id', <id>, true)`. The setting is
-transaction-local, so it can never leak to the next user of a pooled
-connection (or through pgbouncer in transaction mode), and row-level security
-in PostgreSQL checks every row against it.
+    db = Database(url, PoolOptions(size=10))
+    async with db.tenant(customer_id) as uow:      # one transaction of one tenant
+        memory, created = await uow.memories.upsert(item)
+    async with db.admin() as uow:                  # one transaction, no tenant (CLI)
+        await uow.customers.create(...)
+
+`tenant()` takes a connection from the pool (and a slot of the tenant's share of
+it, see `TenantSlots`), then sends, in ONE round trip (the simple query protocol
+allows several statements in one message; the values are integers formatted by
+this module, never text from a request):
+
+    BEGIN;
+    SELECT set_config('alice.customer_id', '<id>', true),
+           set_config('statement_timeout', '<ms>', true),
+           set_config('idle_in_transaction_session_timeout', '<ms>', true)
+
+Everything is transaction-local (`true`): nothing can leak to the next user of a
+pooled connection, or through pgbouncer in transaction mode, and no startup
+parameter is sent (pgbouncer refuses unknown ones). Row-level security checks
+every row against `alice.customer_id`. The block's statements run through the
+repositories of the unit of work (`uow.memories`, `uow.calls`, `uow.callers`,
+`uow.customers`); leaving the block commits, an exception (or a cancelled task)
+rolls back. Driver exceptions leave the block as domain errors
+(`alice_server.storage.errors`).
+
+Settings (`PoolOptions`, from ALICE_DB_*): `size` connections (and as many again
+under load), `statement_timeout_ms`, `statement_cache_size` (asyncpg's prepared
+statement cache per connection; 0 behind pgbouncer older than 1.21 in
+transaction mode), `max_tenant_share` (the fraction of the pool one tenant may
+hold at once).
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
+import asyncpg
+
+from alice_server.config import Settings
+from alice_server.domain import errors
+from alice_server.storage.errors import (
+    BUSY_MESSAGE,
+    TENANT_BUSY_MESSAGE,
+    UNAVAILABLE_MESSAGE,
+    statement_timeout_message,
+    translated,
 )
-
-from alice_server.storage.migrate import current_revision, head_revision
-from alice_server.storage.models import TENANT_TABLES
-from alice_server.storage.urls import async_url, redacted
+from alice_server.storage.migrate import head_revision
+from alice_server.storage.unit_of_work import AdminUnitOfWork, TenantUnitOfWork
+from alice_server.storage.urls import libpq_url, redacted
 
 TENANT_SETTING = "alice.customer_id"
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+TENANT_TABLES = (
+    "memories",
+    "call_summaries",
+    "caller_profiles",
+    "personality_metrics",
+    "personality_averages",
+)
 
 
 class UnsafeDatabaseRole(RuntimeError):
@@ -42,71 +79,198 @@ class SchemaOutOfDate(RuntimeError):
 class PoolOptions:
     size: int = 10
     statement_timeout_ms: int = 5000
+    # asyncpg's per-connection cache of prepared statements (ALICE_DB_STATEMENT_CACHE_SIZE).
+    # With it, a repeated statement costs one round trip instead of two.
+    statement_cache_size: int = 100
+    # The share of the pool's connections one tenant may hold at once
+    # (ALICE_DB_MAX_TENANT_SHARE); at least one connection.
+    max_tenant_share: float = 0.5
+    acquire_timeout_seconds: float = 5.0
+    connect_timeout_seconds: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> PoolOptions:
+        """The server's pool, from its ALICE_DB_* settings."""
+        values: dict[str, Any] = {
+            "size": settings.db_pool_size,
+            "statement_timeout_ms": settings.db_statement_timeout_ms,
+            "statement_cache_size": settings.db_statement_cache_size,
+            "max_tenant_share": settings.db_max_tenant_share,
+        }
+        return cls(**(values | overrides))
+
+    @property
+    def max_connections(self) -> int:
+        return self.size * 2
+
+    @property
+    def per_tenant(self) -> int:
+        return max(1, math.floor(self.max_connections * self.max_tenant_share))
+
+
+class TenantSlots:
+    """At most `limit` connections per tenant at once: one tenant cannot fill the pool.
+
+    A semaphore per tenant that currently holds or waits for a connection (the
+    entry disappears when nobody does, so the map stays small).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._slots: dict[int, tuple[asyncio.Semaphore, list[int]]] = {}
+
+    @asynccontextmanager
+    async def slot(self, customer_id: int, wait_seconds: float) -> AsyncIterator[None]:
+        entry = self._slots.get(customer_id)
+        if entry is None:
+            entry = self._slots[customer_id] = (asyncio.Semaphore(self.limit), [0])
+        semaphore, users = entry
+        users[0] += 1
+        try:
+            try:
+                async with asyncio.timeout(wait_seconds):
+                    await semaphore.acquire()
+            except TimeoutError:
+                raise errors.ServerBusy(TENANT_BUSY_MESSAGE) from None
+            try:
+                yield
+            finally:
+                semaphore.release()
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._slots[customer_id]
+
+    def in_use(self, customer_id: int) -> int:
+        entry = self._slots.get(customer_id)
+        return 0 if entry is None else self.limit - entry[0]._value
+
+
+async def _rollback_if_in_transaction(connection: asyncpg.Connection) -> None:
+    """The pool's reset: only an abandoned transaction needs undoing (every setting
+    Alice makes is transaction-local), so a released connection costs no round trip."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
 
 
 class Database:
-    """One AsyncEngine for the process; sessions per unit of work."""
+    """One asyncpg pool for the process; units of work on top of it."""
 
-    def __init__(self, url: str | URL, options: PoolOptions | None = None) -> None:
-        options = options or PoolOptions()
-        self.url = async_url(url)
-        self.engine: AsyncEngine = create_async_engine(
-            self.url,
-            pool_size=options.size,
-            max_overflow=options.size,
-            pool_timeout=5,
-            # Connections are recycled before server-side idle timeouts bite.
-            pool_recycle=1800,
-            connect_args={
-                "server_settings": {
-                    "application_name": "alice-server",
-                    "statement_timeout": str(options.statement_timeout_ms),
-                    "idle_in_transaction_session_timeout": "60000",
-                },
-                "timeout": 5,
-            },
+    def __init__(self, url: Any, options: PoolOptions | None = None) -> None:
+        self.options = options or PoolOptions()
+        self.url = libpq_url(url)
+        self.slots = TenantSlots(self.options.per_tenant)
+        self._pool: asyncpg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
+        ms = int(self.options.statement_timeout_ms)
+        self._timeout_message = statement_timeout_message(ms)
+        self._setup = (
+            "BEGIN; SELECT set_config('alice.customer_id', '{}', true), "
+            f"set_config('statement_timeout', '{ms}', true), "
+            f"set_config('idle_in_transaction_session_timeout', "
+            f"'{IDLE_IN_TRANSACTION_TIMEOUT_MS}', true)"
         )
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def pool(self) -> asyncpg.Pool:
+        """The pool, created on first use (no connection is opened before it is needed)."""
+        if self._pool is None:
+            async with self._pool_lock:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self.url,
+                        min_size=0,
+                        max_size=self.options.max_connections,
+                        statement_cache_size=self.options.statement_cache_size,
+                        max_inactive_connection_lifetime=300.0,
+                        timeout=self.options.connect_timeout_seconds,
+                        reset=_rollback_if_in_transaction,
+                        # No server_settings: pgbouncer refuses startup parameters it
+                        # does not know. Timeouts are set inside each transaction.
+                    )
+        return self._pool
 
     @asynccontextmanager
-    async def tenant_session(self, customer_id: int) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction bound to `customer_id`; commits on success."""
-        async with self._sessions() as session, session.begin():
-            await session.execute(select(func.set_config(TENANT_SETTING, str(customer_id), True)))
-            yield session
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection (no transaction, no tenant): for storage code only."""
+        with translated(self.options.statement_timeout_ms):
+            pool = await self.pool()
+            try:
+                connection = await pool.acquire(timeout=self.options.acquire_timeout_seconds)
+            except TimeoutError:
+                # Every connection in use (busy), or connecting took too long (down).
+                full = pool.get_size() >= pool.get_max_size() and pool.get_idle_size() == 0
+                raise (
+                    errors.ServerBusy(BUSY_MESSAGE)
+                    if full
+                    else errors.Unavailable(UNAVAILABLE_MESSAGE)
+                ) from None
+            try:
+                yield connection
+            finally:
+                await pool.release(connection)
+
+    @asynccontextmanager
+    async def tenant(self, customer_id: int) -> AsyncIterator[TenantUnitOfWork]:
+        """One transaction bound to `customer_id`; commits when the block succeeds."""
+        setup = self._setup.format(int(customer_id))
+        async with (
+            self.slots.slot(customer_id, self.options.acquire_timeout_seconds),
+            self.connection() as connection,
+        ):
+            with translated(self.options.statement_timeout_ms):
+                await connection.execute(setup)
+                yield TenantUnitOfWork(connection, customer_id)
+                await connection.execute("COMMIT")
+            # On an exception the pool's reset rolls back (after a cancelled
+            # statement has been cancelled on the server too).
+
+    @asynccontextmanager
+    async def admin(self) -> AsyncIterator[AdminUnitOfWork]:
+        """One transaction without a tenant: customers and other owner-level work.
+
+        Meant for the schema owner's URL (alice-admin). Through the service role
+        row-level security leaves such a transaction nothing of any tenant.
+        """
+        ms = int(self.options.statement_timeout_ms)
+        async with self.connection() as connection:
+            with translated(ms):
+                await connection.execute(
+                    f"BEGIN; SELECT set_config('statement_timeout', '{ms}', true)"
+                )
+                yield AdminUnitOfWork(connection, self)
+                await connection.execute("COMMIT")
 
     async def verify(self) -> None:
         """Refuse to serve through a role that bypasses RLS, or on an old schema."""
-        async with self.engine.connect() as connection:
-            role = (
-                await connection.execute(
-                    text(
-                        "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles "
-                        "WHERE rolname = current_user"
-                    )
-                )
-            ).one()
-            owned = (
-                await connection.execute(
-                    text(
-                        "SELECT array_agg(relname::text ORDER BY relname) FROM pg_class "
-                        "WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
-                        "AND relname = ANY(:tables)"
-                    ),
-                    {"tables": [*list(TENANT_TABLES), "customers"]},
-                )
-            ).scalar_one()
-            revision = await current_revision(connection)
+        async with self.connection() as connection:
+            role = await connection.fetchrow(
+                "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+            )
+            owned = await connection.fetchval(
+                "SELECT array_agg(relname::text ORDER BY relname) FROM pg_class "
+                "WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+                "AND relname = ANY($1::text[])",
+                [*TENANT_TABLES, "customers"],
+            )
+            has_version_table = await connection.fetchval(
+                "SELECT to_regclass('alembic_version') IS NOT NULL"
+            )
+            revision = (
+                await connection.fetchval("SELECT version_num FROM alembic_version")
+                if has_version_table
+                else None
+            )
+        assert role is not None
         problem = None
-        if role.rolsuper:
+        if role["rolsuper"]:
             problem = "is a superuser"
-        elif role.rolbypassrls:
+        elif role["rolbypassrls"]:
             problem = "has BYPASSRLS"
         elif owned:
             problem = f"owns {', '.join(owned)}"
         if problem:
             raise UnsafeDatabaseRole(
-                f"DATABASE_URL connects as {role.rolname!r}, which {problem}: row-level "
+                f"DATABASE_URL connects as {role['rolname']!r}, which {problem}: row-level "
                 "security would not protect tenants. Connect as the service role the "
                 "migrations create (ALICE_DB_APP_ROLE, default alice_app) and run migrations "
                 "as the owner with `alice-admin migrate` (ALICE_ADMIN_DATABASE_URL)."
@@ -119,4 +283,6 @@ class Database:
             )
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()

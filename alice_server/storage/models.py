@@ -37,6 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from alice_server.domain.traits import AVERAGED_TRAITS, PERSONALITY_TRAITS, RECENT_LEVELS
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -54,21 +56,8 @@ TENANT_TABLES = (
     "memory_history",
 )
 
-# The ten traits that are averaged over all calls, and the three levels that
-# are averaged over the last three calls (see alice_server.domain.personality).
-AVERAGED_TRAITS = (
-    "openness",
-    "conscientiousness",
-    "extraversion",
-    "agreeableness",
-    "neuroticism",
-    "formality",
-    "directness",
-    "detail_orientation",
-    "patience",
-    "technical_comfort",
-)
-RECENT_LEVELS = ("frustration_level", "satisfaction_level", "urgency_level")
+# The trait list (one for all of Alice) decides the score columns below.
+
 
 # Text searched by SearchMemories: the key (weight A) and the strings, numbers
 # and object keys of the value (weight B), with English stemming.
@@ -256,14 +245,14 @@ class CallerProfile(Base):
 
 
 def _score() -> Mapped[float]:
-    return mapped_column(Double)
+    return mapped_column(Double, nullable=False)
 
 
 def _score_checks(columns: tuple[str, ...]) -> tuple[CheckConstraint, ...]:
     return tuple(CheckConstraint(f"{c} BETWEEN 0 AND 100", name=f"{c}_range") for c in columns)
 
 
-PERSONALITY_SCORES = AVERAGED_TRAITS + RECENT_LEVELS
+PERSONALITY_SCORES = PERSONALITY_TRAITS
 
 
 class PersonalityMetrics(Base):
@@ -293,19 +282,6 @@ class PersonalityMetrics(Base):
     user_id: Mapped[str] = mapped_column(Text)
     call_id: Mapped[str] = mapped_column(Text)
     call_at: Mapped[dt.datetime] = mapped_column()
-    openness: Mapped[float] = _score()
-    conscientiousness: Mapped[float] = _score()
-    extraversion: Mapped[float] = _score()
-    agreeableness: Mapped[float] = _score()
-    neuroticism: Mapped[float] = _score()
-    formality: Mapped[float] = _score()
-    directness: Mapped[float] = _score()
-    detail_orientation: Mapped[float] = _score()
-    patience: Mapped[float] = _score()
-    technical_comfort: Mapped[float] = _score()
-    frustration_level: Mapped[float] = _score()
-    satisfaction_level: Mapped[float] = _score()
-    urgency_level: Mapped[float] = _score()
     created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
 
 
@@ -333,19 +309,15 @@ class PersonalityAverages(Base):
     customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
     user_id: Mapped[str] = mapped_column(Text)
     call_count: Mapped[int] = mapped_column(Integer)
-    avg_openness: Mapped[float] = _score()
-    avg_conscientiousness: Mapped[float] = _score()
-    avg_extraversion: Mapped[float] = _score()
-    avg_agreeableness: Mapped[float] = _score()
-    avg_neuroticism: Mapped[float] = _score()
-    avg_formality: Mapped[float] = _score()
-    avg_directness: Mapped[float] = _score()
-    avg_detail_orientation: Mapped[float] = _score()
-    avg_patience: Mapped[float] = _score()
-    avg_technical_comfort: Mapped[float] = _score()
-    recent_frustration: Mapped[float] = _score()
-    recent_satisfaction: Mapped[float] = _score()
-    recent_urgency: Mapped[float] = _score()
     satisfaction_trend: Mapped[str | None] = mapped_column(Text)
     frustration_trend: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+# The score columns, one per trait (in the list's order, after the other columns).
+for _trait in PERSONALITY_TRAITS:
+    setattr(PersonalityMetrics, _trait, _score())
+for _trait in AVERAGED_TRAITS:
+    setattr(PersonalityAverages, f"avg_{_trait}", _score())
+for _level in RECENT_LEVELS:
+    setattr(PersonalityAverages, f"recent_{_level.removesuffix('_level')}", _score())

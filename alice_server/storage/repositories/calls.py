@@ -1,0 +1,234 @@
+"""call_summaries, personality_metrics and personality_averages: recording a call.
+
+ProcessCall's transaction (`alice_server.services.calls`) calls, in order:
+`insert_summary` (ON CONFLICT DO NOTHING: a retry inserts nothing and reads
+the stored result with `stored`), `count_call` (locks the caller's profile row,
+so two calls of one caller are counted one after the other), `insert_scores`
+and `update_personality`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from alice_server.domain.calls import CallSummary
+from alice_server.domain.paging import PageRequest
+from alice_server.domain.personality import RECENT_WINDOW, TREND_WINDOW, PersonalityAggregates
+from alice_server.domain.summarizer import CallAnalysis, PersonalityScores
+from alice_server.domain.traits import AVERAGED_TRAITS, PERSONALITY_TRAITS
+from alice_server.storage.repositories.base import TenantRepository
+
+SUMMARY_COLUMNS = (
+    "id, call_id, user_id, started_at, ended_at, duration_seconds, summary, key_topics, "
+    "sentiment, turn_count, created_at"
+)
+
+_INSERT_SUMMARY = f"""
+INSERT INTO call_summaries
+    (customer_id, call_id, user_id, started_at, ended_at, duration_seconds, summary,
+     key_topics, sentiment, turn_count)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
+ON CONFLICT ON CONSTRAINT uq_call_summaries_customer_id_call_id DO NOTHING
+RETURNING {SUMMARY_COLUMNS}
+"""
+
+_STORED = f"""
+SELECT {", ".join(f"s.{c.strip()}" for c in SUMMARY_COLUMNS.split(","))},
+       {", ".join(f"m.{t}" for t in PERSONALITY_TRAITS)}
+FROM call_summaries s
+JOIN personality_metrics m ON m.customer_id = s.customer_id AND m.call_id = s.call_id
+WHERE s.customer_id = $1 AND s.call_id = $2
+"""
+
+# A name the caller gave is kept once known.
+_COUNT_CALL = """
+INSERT INTO caller_profiles AS p
+    (customer_id, user_id, first_call_at, last_call_at, total_calls, preferred_name)
+VALUES ($1, $2, $3, $3, 1, $4)
+ON CONFLICT (customer_id, user_id) DO UPDATE SET
+    first_call_at = least(p.first_call_at, EXCLUDED.first_call_at),
+    last_call_at = greatest(p.last_call_at, EXCLUDED.last_call_at),
+    total_calls = p.total_calls + 1,
+    preferred_name = coalesce(nullif(p.preferred_name, ''), EXCLUDED.preferred_name),
+    updated_at = now()
+"""
+
+_INSERT_SCORES = f"""
+INSERT INTO personality_metrics (customer_id, user_id, call_id, call_at,
+    {", ".join(PERSONALITY_TRAITS)})
+VALUES ($1, $2, $3, $4, {", ".join(f"${i}" for i in range(5, 5 + len(PERSONALITY_TRAITS)))})
+"""
+
+_AGGREGATES = f"""
+WITH ranked AS (
+    SELECT *, row_number() OVER (ORDER BY call_at DESC, id DESC) AS rank
+    FROM personality_metrics WHERE customer_id = $1 AND user_id = $2
+)
+SELECT count(*) AS call_count,
+       {", ".join(f"avg({t})::float8 AS avg_{t}" for t in AVERAGED_TRAITS)},
+       (avg(frustration_level) FILTER (WHERE rank <= {RECENT_WINDOW}))::float8
+           AS recent_frustration,
+       (avg(satisfaction_level) FILTER (WHERE rank <= {RECENT_WINDOW}))::float8
+           AS recent_satisfaction,
+       (avg(urgency_level) FILTER (WHERE rank <= {RECENT_WINDOW}))::float8 AS recent_urgency,
+       max(satisfaction_level) FILTER (WHERE rank = 1) AS latest_satisfaction,
+       (avg(satisfaction_level) FILTER (WHERE rank BETWEEN 2 AND {1 + TREND_WINDOW}))::float8
+           AS previous_satisfaction,
+       max(frustration_level) FILTER (WHERE rank = 1) AS latest_frustration,
+       (avg(frustration_level) FILTER (WHERE rank BETWEEN 2 AND {1 + TREND_WINDOW}))::float8
+           AS previous_frustration
+FROM ranked
+"""
+
+_AVERAGE_COLUMNS = (
+    "call_count",
+    *(f"avg_{t}" for t in AVERAGED_TRAITS),
+    "recent_frustration",
+    "recent_satisfaction",
+    "recent_urgency",
+    "satisfaction_trend",
+    "frustration_trend",
+)
+_UPSERT_AVERAGES = f"""
+INSERT INTO personality_averages (customer_id, user_id, {", ".join(_AVERAGE_COLUMNS)})
+VALUES ($1, $2, {", ".join(f"${i}" for i in range(3, 3 + len(_AVERAGE_COLUMNS)))})
+ON CONFLICT (customer_id, user_id) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in _AVERAGE_COLUMNS)},
+    updated_at = now()
+"""
+
+_LATEST = f"""
+SELECT {SUMMARY_COLUMNS} FROM call_summaries
+WHERE customer_id = $1 AND user_id = $2
+ORDER BY started_at DESC, id DESC
+LIMIT $3
+"""
+
+_PAGE = f"""
+SELECT {SUMMARY_COLUMNS} FROM call_summaries
+WHERE customer_id = $1 AND ($2::text IS NULL OR user_id = $2)
+  AND ($3::timestamptz IS NULL OR (started_at, id) < ($3, $4::bigint))
+ORDER BY started_at DESC, id DESC
+LIMIT $5
+"""
+
+
+def summary_of(row: Mapping[str, Any]) -> CallSummary:
+    topics = row["key_topics"]
+    return CallSummary(
+        id=row["id"],
+        call_id=row["call_id"],
+        user_id=row["user_id"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        duration_seconds=row["duration_seconds"],
+        summary=row["summary"],
+        key_topics=json.loads(topics) if isinstance(topics, str) else topics,
+        sentiment=row["sentiment"],
+        turn_count=row["turn_count"],
+        created_at=row["created_at"],
+    )
+
+
+class CallRepository(TenantRepository):
+    async def insert_summary(
+        self,
+        *,
+        call_id: str,
+        user_id: str,
+        started_at: dt.datetime,
+        ended_at: dt.datetime | None,
+        duration_seconds: int | None,
+        analysis: CallAnalysis,
+        turn_count: int,
+    ) -> CallSummary | None:
+        """The new summary, or None when this call_id is recorded already."""
+        row = await self._connection.fetchrow(
+            _INSERT_SUMMARY,
+            self._customer_id,
+            call_id,
+            user_id,
+            started_at,
+            ended_at,
+            duration_seconds,
+            analysis.summary,
+            json.dumps(list(analysis.key_topics)),
+            analysis.sentiment,
+            turn_count,
+        )
+        return None if row is None else summary_of(row)
+
+    async def stored(self, call_id: str) -> tuple[CallSummary, PersonalityScores] | None:
+        """A recorded call's summary and scores."""
+        row = await self._connection.fetchrow(_STORED, self._customer_id, call_id)
+        if row is None:
+            return None
+        scores = PersonalityScores(**{t: float(row[t]) for t in PERSONALITY_TRAITS})
+        return summary_of(row), scores
+
+    async def count_call(self, user_id: str, started_at: dt.datetime, name: str | None) -> None:
+        """Create or update the caller's profile with one more call (locks its row)."""
+        await self._connection.execute(
+            _COUNT_CALL, self._customer_id, user_id, started_at, name or ""
+        )
+
+    async def insert_scores(
+        self, user_id: str, call_id: str, call_at: dt.datetime, scores: PersonalityScores
+    ) -> None:
+        values = scores.as_dict()
+        await self._connection.execute(
+            _INSERT_SCORES,
+            self._customer_id,
+            user_id,
+            call_id,
+            call_at,
+            *(values[t] for t in PERSONALITY_TRAITS),
+        )
+
+    async def personality_aggregates(self, user_id: str) -> PersonalityAggregates:
+        row = await self._connection.fetchrow(_AGGREGATES, self._customer_id, user_id)
+        assert row is not None
+        return PersonalityAggregates(
+            call_count=row["call_count"],
+            averages={t: row[f"avg_{t}"] for t in AVERAGED_TRAITS},
+            recent_frustration=row["recent_frustration"],
+            recent_satisfaction=row["recent_satisfaction"],
+            recent_urgency=row["recent_urgency"],
+            latest_satisfaction=row["latest_satisfaction"],
+            previous_satisfaction=row["previous_satisfaction"],
+            latest_frustration=row["latest_frustration"],
+            previous_frustration=row["previous_frustration"],
+        )
+
+    async def save_personality(self, user_id: str, aggregates: PersonalityAggregates) -> None:
+        """Write the caller's personality_averages row (trends by the domain's rule)."""
+        await self._connection.execute(
+            _UPSERT_AVERAGES,
+            self._customer_id,
+            user_id,
+            aggregates.call_count,
+            *(aggregates.averages[t] for t in AVERAGED_TRAITS),
+            aggregates.recent_frustration,
+            aggregates.recent_satisfaction,
+            aggregates.recent_urgency,
+            aggregates.satisfaction_trend,
+            aggregates.frustration_trend,
+        )
+
+    async def latest(self, user_id: str, limit: int) -> list[CallSummary]:
+        if limit <= 0:
+            return []
+        rows = await self._connection.fetch(_LATEST, self._customer_id, user_id, limit)
+        return [summary_of(row) for row in rows]
+
+    async def summaries_page(self, user_id: str | None, page: PageRequest) -> list[CallSummary]:
+        """Up to `page.fetch` summaries (every caller's when user_id is None), newest
+        first, after `page.after` ((started_at, id))."""
+        after_at, after_id = page.after if page.after is not None else (None, None)
+        rows = await self._connection.fetch(
+            _PAGE, self._customer_id, user_id, after_at, after_id, page.fetch
+        )
+        return [summary_of(row) for row in rows]

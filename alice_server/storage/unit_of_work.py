@@ -1,0 +1,60 @@
+"""Units of work: one transaction on one connection, with its repositories bound to it.
+
+`Database.tenant(customer_id)` yields a `TenantUnitOfWork` (the tenant is set,
+row-level security applies); `Database.admin()` yields an `AdminUnitOfWork`
+(no tenant; for the schema owner's maintenance: customers, purges). Code
+outside storage/ only ever calls the repositories' methods: it never sees the
+connection's driver, a SQL string or a database row.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from alice_server.storage.repositories.callers import CallerRepository
+from alice_server.storage.repositories.calls import CallRepository
+from alice_server.storage.repositories.customers import (
+    CustomerAdminRepository,
+    CustomerRepository,
+)
+from alice_server.storage.repositories.memories import MemoryRepository
+from alice_server.storage.repositories.memory_history import MemoryHistoryRepository
+
+if TYPE_CHECKING:
+    from alice_server.storage.database import Database
+
+
+class TenantUnitOfWork:
+    """The repositories of one tenant's transaction (see `Database.tenant`)."""
+
+    __slots__ = (
+        "callers",
+        "calls",
+        "connection",
+        "customer_id",
+        "customers",
+        "memories",
+        "memory_history",
+    )
+
+    def __init__(self, connection: asyncpg.Connection, customer_id: int) -> None:
+        self.customer_id = customer_id
+        self.connection = connection
+        self.memories = MemoryRepository(connection, customer_id)
+        self.memory_history = MemoryHistoryRepository(connection, customer_id)
+        self.calls = CallRepository(connection, customer_id)
+        self.callers = CallerRepository(connection, customer_id)
+        self.customers = CustomerRepository(connection, customer_id)
+
+
+class AdminUnitOfWork:
+    """The owner-level repositories of one transaction without a tenant (see `Database.admin`)."""
+
+    __slots__ = ("connection", "customers", "database")
+
+    def __init__(self, connection: asyncpg.Connection, database: Database) -> None:
+        self.connection = connection
+        self.database = database
+        self.customers = CustomerAdminRepository(connection)
