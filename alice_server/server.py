@@ -124,7 +124,7 @@ class AliceServer:
         )
         context_service_pb2_grpc.add_ContextServiceServicer_to_server(  # type: ignore[no-untyped-call]
             ContextServicer(
-                ContextService(db),
+                ContextService(db, self.embedder),
                 CallService(db, self.summarizer),
                 CallerService(db, tokens),
                 normalize,

@@ -12,6 +12,7 @@ import pytest
 from alice_server.domain.embeddings import EMBEDDING_DIM, load_embedder
 from alice_server.testing import running_server
 from alice_server.tools.eval_retrieval import evaluate, load_eval_set
+from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import memory_service_pb2_grpc
 from chad_client.v1 import resources_pb2 as res
@@ -218,3 +219,56 @@ async def test_embedding_distance_is_computed_by_pgvector_where_the_server_has_i
     assert ("<#>" in body) == bool(available)
     for row in rows:
         assert row["distance"] == pytest.approx(-float(np.dot(row["embedding"], query)), abs=1e-5)
+
+
+async def test_enriched_context_with_a_query_chooses_the_relevant_memories(
+    memories, contexts, peterson, caller_phone
+):
+    vehicle = await _store(
+        memories, peterson, caller_phone, "vehicle", struct(value="2021 Tesla Model 3")
+    )
+    for key, value in {
+        "dog": "German shepherd named Rex",
+        "birthday": "March 14",
+        "occupation": "nurse at the county hospital",
+    }.items():
+        await _store(memories, peterson, caller_phone, key, struct(value=value))
+    await _store(
+        memories,
+        peterson,
+        caller_phone,
+        "thread_history:t1",
+        struct(messages=["my car is a Tesla"]),
+        type_="thread_recap",
+    )
+    md = peterson.metadata()
+    default = await contexts.GetEnrichedContext(
+        ctx.GetEnrichedContextRequest(user_id=caller_phone, num_memories=1), metadata=md
+    )
+    assert [m.key for m in default.memories] == ["occupation"]  # the newest, as before
+
+    relevant = await contexts.GetEnrichedContext(
+        ctx.GetEnrichedContextRequest(
+            user_id=caller_phone, num_memories=1, query="what car does he drive"
+        ),
+        metadata=md,
+    )
+    assert [m.id for m in relevant.memories] == [vehicle.id]
+    assert "Tesla" in relevant.context
+
+    # Transcripts stay out, and a query about nothing stored gives no memories.
+    wide = await contexts.GetEnrichedContext(
+        ctx.GetEnrichedContextRequest(user_id=caller_phone, query="Tesla car"), metadata=md
+    )
+    assert "thread_recap" not in [m.type for m in wide.memories]
+    nothing = await contexts.GetEnrichedContext(
+        ctx.GetEnrichedContextRequest(user_id=caller_phone, query="zanzibar"), metadata=md
+    )
+    assert list(nothing.memories) == []
+
+    code, details = await status_of(
+        contexts.GetEnrichedContext(
+            ctx.GetEnrichedContextRequest(user_id=caller_phone, query="q" * 1001), metadata=md
+        )
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "1000" in details

@@ -99,9 +99,11 @@ _EXISTS = "SELECT EXISTS (SELECT 1 FROM memories WHERE customer_id = $1 AND id =
 # index's post-filtering (docs/RETRIEVAL.md).
 #
 # $1 customer_id, $2 owners, $3 types (empty = all), $4 query text or NULL (no
-# keyword ranking), $5 query embedding or NULL (no semantic ranking), $6 depth.
+# keyword ranking), $5 query embedding or NULL (no semantic ranking), $6 depth,
+# $7 types left out (GetEnrichedContext leaves out transcripts).
 _SCOPE = """m.customer_id = $1 AND m.user_id = ANY($2::text[]) AND m.expires_at > now()
-        AND (cardinality($3::text[]) = 0 OR m.type = ANY($3::text[]))"""
+        AND (cardinality($3::text[]) = 0 OR m.type = ANY($3::text[]))
+        AND m.type <> ALL($7::text[])"""
 _SEARCH_CANDIDATES = f"""
 WITH kw AS (
     SELECT id, score, row_number() OVER (ORDER BY score DESC, updated_at DESC, id DESC) AS rank
@@ -227,6 +229,7 @@ class MemoryRepository(TenantRepository):
         keyword_text: str | None,
         embedding: Sequence[float] | None,
         depth: int,
+        excluded_types: Sequence[str] = (),
     ) -> list[Candidate[Memory]]:
         """The best `depth` by keywords and by embedding, newest first (see _SEARCH_CANDIDATES)."""
         rows = await self._connection.fetch(
@@ -237,6 +240,7 @@ class MemoryRepository(TenantRepository):
             keyword_text,
             None if embedding is None else list(embedding),
             depth,
+            list(excluded_types),
         )
         return [
             Candidate(
