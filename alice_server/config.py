@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50051"
@@ -49,6 +49,11 @@ class Settings:
     log_level: str
     semantic_search: str = "auto"
     memory_history_days: int = 365
+    summarizer: str = "builtin"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout_seconds: float = 20.0
 
     @property
     def embedded(self) -> bool:
@@ -87,6 +92,11 @@ class Settings:
             log_level=(reader.text("ALICE_LOG_LEVEL") or "INFO").upper(),
             semantic_search=(reader.text("ALICE_SEMANTIC_SEARCH") or "auto").lower(),
             memory_history_days=reader.integer("ALICE_MEMORY_HISTORY_DAYS", 365, minimum=1),
+            summarizer=(reader.text("ALICE_SUMMARIZER") or "builtin").lower(),
+            llm_base_url=reader.text("ALICE_LLM_BASE_URL"),
+            llm_model=reader.text("ALICE_LLM_MODEL"),
+            llm_api_key=reader.text("ALICE_LLM_API_KEY"),
+            llm_timeout_seconds=reader.number("ALICE_LLM_TIMEOUT_SECONDS", 20.0, minimum=0.1),
         )
         settings.validate()
         return settings
@@ -106,6 +116,18 @@ class Settings:
             raise ConfigError(
                 f"ALICE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}"
             )
+        if self.summarizer not in {"builtin", "openai"}:
+            raise ConfigError(
+                f"ALICE_SUMMARIZER must be builtin or openai, got {self.summarizer!r}"
+            )
+        if self.summarizer == "openai":
+            if not self.llm_base_url or not re.match(r"^https?://", self.llm_base_url):
+                raise ConfigError(
+                    "ALICE_SUMMARIZER=openai needs ALICE_LLM_BASE_URL, the http(s) URL of an "
+                    "OpenAI-compatible API (for example https://api.openai.com/v1)"
+                )
+            if not self.llm_model:
+                raise ConfigError("ALICE_SUMMARIZER=openai needs ALICE_LLM_MODEL (the model name)")
         if self.semantic_search not in {"auto", "on", "off"}:
             raise ConfigError(
                 f"ALICE_SEMANTIC_SEARCH must be auto, on or off, got {self.semantic_search!r}"

@@ -20,6 +20,7 @@ from alice_server.domain.paging import PageTokens
 from alice_server.domain.ratelimit import RateLimiter
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
+from alice_server.llm.summarizer import llm_summarizer
 from alice_server.servicers.context import ContextServicer
 from alice_server.servicers.memory import MemoryServicer
 from alice_server.services.callers import CallerService
@@ -90,6 +91,8 @@ class AliceServer:
                     initializer=warm_up,
                 )
             self.summarizer = HeuristicSummarizer(self._pool)
+            if self.settings.summarizer == "openai":
+                self.summarizer = llm_summarizer(self.settings, self.summarizer)
         # The embedding model loads once per process (ALICE_SEMANTIC_SEARCH).
         self.embedder = embedder_for(self.settings.semantic_search)
         tokens = PageTokens(self.jwt_secret)
@@ -125,7 +128,7 @@ class AliceServer:
         context_service_pb2_grpc.add_ContextServiceServicer_to_server(  # type: ignore[no-untyped-call]
             ContextServicer(
                 ContextService(db, self.embedder),
-                CallService(db, self.summarizer),
+                CallService(db, self.summarizer, self.embedder),
                 CallerService(db, tokens),
                 normalize,
             ),
