@@ -4,6 +4,10 @@ model, the evaluation set's targets, and the embedding arithmetic in PostgreSQL
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+
 import asyncpg
 import grpc
 import numpy as np
@@ -272,3 +276,33 @@ async def test_enriched_context_with_a_query_chooses_the_relevant_memories(
         )
     )
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "1000" in details
+
+
+async def test_the_model_loads_with_no_network_at_all(tmp_path):
+    """Every socket refused and the home directory empty: the bundled files suffice."""
+    script = (
+        "import socket\n"
+        "def refuse(*a, **k):\n"
+        "    raise OSError('network access attempted')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "socket.getaddrinfo = refuse\n"
+        "from alice_server.domain.embeddings import load_embedder, EMBEDDING_DIM\n"
+        "vector = load_embedder().embed_one('when to call')\n"
+        "assert len(vector) == EMBEDDING_DIM\n"
+        "print('loaded')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "XDG_"))}
+    env["HOME"] = str(tmp_path)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        script,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, err.decode()
+    assert out.decode().strip() == "loaded"
+    assert not any(tmp_path.iterdir()), "nothing was written to the home directory"
