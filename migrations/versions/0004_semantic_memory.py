@@ -76,8 +76,8 @@ def _pgvector() -> bool:
             CREATE EXTENSION IF NOT EXISTS vector;
         EXCEPTION WHEN insufficient_privilege THEN
             RAISE NOTICE 'pgvector is available but this role may not create it: '
-                'semantic search scores exactly in SQL; a superuser can run '
-                '"CREATE EXTENSION vector" and then "alice-admin migrate" again';
+                'semantic search scores exactly in SQL (docs/RETRIEVAL.md says how to '
+                'switch to pgvector later)';
         END
         $$
         """
