@@ -8,8 +8,10 @@ else an embedded PostgreSQL 16 with pgvector), fills one tenant with
 `--memories` memories spread over `--callers` callers plus 50 shared ones (random
 unit-length embeddings, generated in SQL), then times the hybrid search
 statement (the repository's, through the service role, in a tenant unit of
-work) for random callers: p50, p95 and max in milliseconds, and which
-implementation of the distance ran (pgvector or SQL). docs/RETRIEVAL.md has the
+work) for random callers in each mode (keyword only: the statement as before
+semantic search; semantic only; hybrid): p50, p95 and max in milliseconds, and
+which implementation of the distance ran (pgvector or SQL). `--explain` also
+prints the plan of one hybrid search. docs/RETRIEVAL.md has the
 figures. Nothing here is asserted: it prints what it measured.
 """
 
@@ -27,6 +29,7 @@ import numpy as np
 from alice_server.domain.memories import MemoryFilter, search_query
 from alice_server.domain.retrieval import candidate_depth
 from alice_server.storage.database import Database, PoolOptions
+from alice_server.storage.repositories.memories import _SEARCH_CANDIDATES
 from alice_server.testing import temporary_database
 from alice_server.tools.eval_retrieval import _superuser_url
 
@@ -48,6 +51,7 @@ async def main() -> None:
     parser.add_argument("--callers", type=int, default=5_000)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--database-url", default=os.environ.get("ALICE_TEST_DATABASE_URL"))
+    parser.add_argument("--explain", action="store_true", help="print one hybrid search's plan")
     args = parser.parse_args()
     async with _superuser_url(args.database_url) as url, temporary_database(url) as db:
         owner = await asyncpg.connect(db.owner_url)
@@ -83,31 +87,50 @@ async def main() -> None:
         )
         database = Database(db.app_url, PoolOptions(size=2))
         rng = np.random.default_rng(7)
+        modes = {"keyword": (True, False), "semantic": (False, True), "hybrid": (True, True)}
+        timings: dict[str, list[float]] = {mode: [] for mode in modes}
         try:
-            timings: list[float] = []
             for n in range(args.samples + 10):
                 caller = f"+1555{int(rng.integers(1, args.callers + 1)):07d}"
-                vector = np.random.default_rng(n).normal(size=256).astype(np.float32)
+                vector = rng.normal(size=256).astype(np.float32)
                 vector /= np.linalg.norm(vector)
                 query = search_query(
                     MemoryFilter(caller, include_shared=True), "value of a caller", [], 10
                 )
-                t0 = time.perf_counter()
+                for mode, (words, meaning) in modes.items():
+                    t0 = time.perf_counter()
+                    async with database.tenant(customer) as uow:
+                        found = await uow.memories.search_candidates(
+                            query,
+                            query.text if words else None,
+                            vector.tolist() if meaning else None,
+                            candidate_depth(query.limit),
+                        )
+                    if n >= 10:  # the first ones warm the caches and prepare the statements
+                        timings[mode].append((time.perf_counter() - t0) * 1000)
+                    assert found, "every caller has memories"
+            if args.explain:
                 async with database.tenant(customer) as uow:
-                    found = await uow.memories.search_candidates(
-                        query, query.text, vector.tolist(), candidate_depth(query.limit)
+                    plan = await uow.connection.fetch(
+                        "EXPLAIN (ANALYZE, BUFFERS) " + _SEARCH_CANDIDATES,
+                        customer,
+                        query.owners,
+                        [],
+                        query.text,
+                        vector.tolist(),
+                        candidate_depth(10),
+                        [],
                     )
-                if n >= 10:  # the first ones warm the caches and prepare the statement
-                    timings.append((time.perf_counter() - t0) * 1000)
-                assert found, "every caller has memories"
+                print("\n".join(row[0] for row in plan))
         finally:
             await database.close()
-    timings.sort()
-    print(
-        f"hybrid search statement, {args.samples} callers: "
-        f"p50 {statistics.median(timings):.1f} ms, "
-        f"p95 {timings[int(len(timings) * 0.95) - 1]:.1f} ms, max {timings[-1]:.1f} ms"
-    )
+    for mode, values in timings.items():
+        values.sort()
+        print(
+            f"{mode:8} search statement, {args.samples} callers: "
+            f"p50 {statistics.median(values):.1f} ms, "
+            f"p95 {values[int(len(values) * 0.95) - 1]:.1f} ms, max {values[-1]:.1f} ms"
+        )
 
 
 if __name__ == "__main__":
