@@ -95,10 +95,14 @@ async def running_server(
     *,
     summarizer: Summarizer | None = None,
     pool_size: int = 5,
+    pool_overrides: dict[str, Any] | None = None,
     **setting_overrides: Any,
 ) -> AsyncIterator[RunningServer]:
+    """`pool_overrides`: PoolOptions fields the settings do not reach (e.g. the
+    acquire timeout)."""
     settings = settings_for_tests(database_url=app_url, jwt_secret=secret, **setting_overrides)
-    database = Database(app_url, PoolOptions.from_settings(settings, size=pool_size))
+    options = PoolOptions.from_settings(settings, size=pool_size, **(pool_overrides or {}))
+    database = Database(app_url, options)
     try:
         await database.verify()
         server = AliceServer(settings, database, secret, summarizer)

@@ -3,8 +3,9 @@ down: a real network fault for a real server, instead of a mock.
 
 It also reads the frontend (client to server) side of the PostgreSQL wire
 protocol and counts round trips: every message after which the client waits
-for the server's ReadyForQuery, i.e. a simple Query ('Q') or an extended-
-protocol Sync ('S'). `statements` lists the SQL text of every Query and Parse.
+for the server's answer, i.e. a simple Query ('Q'), an extended-protocol Sync
+('S') or Flush ('H'; asyncpg prepares a statement with Parse, Describe,
+Flush). `statements` lists the SQL text of every Query and Parse.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ class _FrontendReader:
                 return
             body = bytes(self._buffer[5 : 1 + length])
             del self._buffer[: 1 + length]
-            if kind in ("Q", "S"):
+            if kind in ("Q", "S", "H"):
                 self._proxy.round_trips += 1
             if kind == "Q":
                 self._proxy.statements.append(body.rstrip(b"\0").decode())

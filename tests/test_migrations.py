@@ -39,7 +39,8 @@ async def _schema(url: str) -> dict[str, object]:
         )
         policies = await connection.fetchval("SELECT count(*) FROM pg_policies")
         functions = await connection.fetchval(
-            "SELECT count(*) FROM pg_proc WHERE proname = 'alice_current_customer_id'"
+            "SELECT count(*) FROM pg_proc WHERE proname IN "
+            "('alice_current_customer_id', 'alice_call_start_context')"
         )
         return {"tables": [tuple(t) for t in tables], "policies": policies, "functions": functions}
     finally:
@@ -68,7 +69,7 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
         "personality_averages",
         "personality_metrics",
     ]
-    assert schema["policies"] == 7 and schema["functions"] == 1
+    assert schema["policies"] == 7 and schema["functions"] == 2
     assert await _role_exists(url, role)
 
     await asyncio.to_thread(migrate.downgrade, url, role, "base")

@@ -17,10 +17,11 @@ from alice_server.domain.embeddings import EMBEDDING_DIM, load_embedder
 from alice_server.testing import running_server
 from alice_server.tools.eval_retrieval import evaluate, load_eval_set
 from chad_client.v1 import context_service_pb2 as ctx
+from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
-from chad_client.v1 import memory_service_pb2_grpc
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
+from tests.pgproxy import pg_proxy
 
 
 async def _store(memories, tenant, caller, key, value, type_="fact", **extra):
@@ -306,3 +307,27 @@ async def test_the_model_loads_with_no_network_at_all(tmp_path):
     assert process.returncode == 0, err.decode()
     assert out.decode().strip() == "loaded"
     assert not any(tmp_path.iterdir()), "nothing was written to the home directory"
+
+
+async def test_enriched_context_with_a_query_is_still_one_round_trip(
+    database, secret, peterson, caller_phone
+):
+    """Counted on the wire: the query-aware call start is one statement too (migration
+    0004 extends 0003's function with the search candidates)."""
+    md = peterson.metadata()
+    request = ctx.GetEnrichedContextRequest(user_id=caller_phone, query="what car does he drive")
+    async with (
+        pg_proxy(database.app_url) as proxy,
+        running_server(proxy.url, secret, rate_limit_per_second=0) as server,
+        grpc.aio.insecure_channel(server.address) as channel,
+    ):
+        stub = memory_service_pb2_grpc.MemoryServiceStub(channel)
+        contexts = context_service_pb2_grpc.ContextServiceStub(channel)
+        vehicle = await _store(stub, peterson, caller_phone, "vehicle", struct(value="Tesla"))
+        await _store(stub, peterson, caller_phone, "dog", struct(value="German shepherd"))
+        await contexts.GetEnrichedContext(request, metadata=md)  # warm up
+        proxy.reset_counts()
+        response = await contexts.GetEnrichedContext(request, metadata=md)
+        round_trips = proxy.round_trips
+    assert response.memories[0].id == vehicle.id
+    assert round_trips == 1

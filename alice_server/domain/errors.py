@@ -53,8 +53,13 @@ class ResourceExhausted(AliceError):
 
 
 class ServerBusy(Unavailable):
-    """Alice is saturated (every database connection of the pool, or of this tenant's
-    share of it, is in use); retrying with backoff may succeed (UNAVAILABLE)."""
+    """Alice is saturated (every database connection of the pool is in use);
+    retrying with backoff may succeed (UNAVAILABLE)."""
+
+
+class TenantShareExhausted(ResourceExhausted):
+    """This customer already holds its share of the database connections
+    (ALICE_DB_MAX_TENANT_SHARE): RESOURCE_EXHAUSTED, retry after `retry_after`."""
 
 
 class StatementTimeout(AliceError):

@@ -17,12 +17,8 @@ from typing import Any, Final
 
 from alice_server.domain.errors import InvalidArgument
 from alice_server.domain.memories import DEFAULT_TTL_DAYS, new_memory
-from alice_server.domain.summarizer import (
-    SUMMARY_MAX_CHARS,
-    CallAnalysis,
-    ExtractedMemory,
-    PersonalityScores,
-)
+from alice_server.domain.summarizer import CallAnalysis, ExtractedMemory, PersonalityScores
+from alice_server.domain.summarizer.limits import SUMMARY_MAX_CHARS
 from alice_server.domain.traits import PERSONALITY_TRAITS
 
 MAX_TOPICS: Final = 5

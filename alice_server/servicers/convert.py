@@ -45,12 +45,20 @@ def scope_name(value: int) -> ScopeName:
         raise InvalidArgument("scope must be SCOPE_USER or SCOPE_SHARED") from None
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+    """An aware (or UTC naive) datetime as a Timestamp: integer arithmetic only, a
+    few times cheaper than Timestamp.FromDatetime on the call-start path."""
     if value is None:
         return None
-    message = timestamp_pb2.Timestamp()
-    message.FromDatetime(value)
-    return message
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    delta = value - _EPOCH
+    return timestamp_pb2.Timestamp(
+        seconds=delta.days * 86400 + delta.seconds, nanos=delta.microseconds * 1000
+    )
 
 
 def datetime_of(message: Any, field: str) -> dt.datetime | None:

@@ -1,6 +1,12 @@
-"""GetEnrichedContext: the call start, the one RPC every phone call waits on."""
+"""GetEnrichedContext: the call start, the one RPC every phone call waits on.
+
+One database round trip (`Database.statement`, migration 0003's function), then
+the pure rules of domain.context (who is new, the text block).
+"""
 
 from __future__ import annotations
+
+import dataclasses
 
 from alice_server.domain.context import (
     DEFAULT_MEMORIES,
@@ -8,7 +14,6 @@ from alice_server.domain.context import (
     MAX_MEMORIES,
     MAX_SUMMARIES,
     TRANSCRIPT_TYPES,
-    ContextData,
     EnrichedContext,
     bounded,
     is_new_caller,
@@ -18,6 +23,8 @@ from alice_server.domain.embeddings import Embedder
 from alice_server.domain.memories import MemoryFilter, search_query
 from alice_server.domain.retrieval import SearchMode, candidate_depth, effective_mode, fuse
 from alice_server.storage.database import Database
+
+_EXCLUDED_TYPES = list(TRANSCRIPT_TYPES)
 
 
 class ContextService:
@@ -33,40 +40,38 @@ class ContextService:
         num_memories: int | None,
         query: str = "",
     ) -> EnrichedContext:
-        """The call-start context; with a `query`, the memories most relevant to it
-        (ranked as SearchMemories ranks in hybrid mode), else the newest ones."""
+        """The call-start context. With a `query` (what the call is about), the
+        memories are the ones most relevant to it, ranked as SearchMemories ranks in
+        hybrid mode (the caller's and the shared ones); without one, the newest."""
         n_summaries = bounded(num_summaries, DEFAULT_SUMMARIES, MAX_SUMMARIES, "num_summaries")
         n_memories = bounded(num_memories, DEFAULT_MEMORIES, MAX_MEMORIES, "num_memories")
-        relevant = None
-        if query and n_memories:
+        if query:
             relevant = search_query(
-                MemoryFilter(user_id, include_shared=True), query, [], n_memories
+                MemoryFilter(user_id, include_shared=True), query, [], n_memories or 1
             )
-        mode = effective_mode(SearchMode.HYBRID, self._embedder is not None)
-        embedding = (
-            self._embedder.embed_one(query)
-            if relevant is not None and self._embedder is not None
-            else None
-        )
-        async with self._db.tenant(customer_id) as uow:
-            profile = await uow.callers.profile(user_id)
-            personality = await uow.callers.personality(user_id) if profile else None
-            summaries = await uow.calls.latest(user_id, n_summaries) if profile else []
-            if relevant is None:
-                memories = await uow.memories.for_context(
-                    user_id, n_memories, list(TRANSCRIPT_TYPES)
-                )
-            else:
-                candidates = await uow.memories.search_candidates(
-                    relevant,
+            mode = effective_mode(SearchMode.HYBRID, self._embedder is not None)
+            embedding = self._embedder.embed_one(query) if self._embedder is not None else None
+            async with self._db.statement(customer_id) as unit:
+                data, candidates = await unit.context.call_start_for_query(
+                    user_id,
+                    n_summaries,
+                    n_memories,
+                    _EXCLUDED_TYPES,
                     relevant.text,
                     embedding,
                     candidate_depth(relevant.limit),
-                    TRANSCRIPT_TYPES,
                 )
-                hits = fuse(candidates, mode, relevant.limit, relevant.text)
-                memories = [hit.memory for hit in hits]
-        data = ContextData(profile, personality, summaries, memories)
+            hits = fuse(candidates, mode, n_memories, relevant.text)
+            data = dataclasses.replace(data, memories=[hit.memory for hit in hits])
+        else:
+            async with self._db.statement(customer_id) as unit:
+                data = await unit.context.call_start(
+                    user_id, n_summaries, n_memories, _EXCLUDED_TYPES
+                )
         new = is_new_caller(user_id, data)
-        text = render_context(user_id, new, profile, personality, summaries, memories)
-        return EnrichedContext(user_id, new, text, profile, personality, summaries, memories)
+        text = render_context(
+            user_id, new, data.profile, data.personality, data.summaries, data.memories
+        )
+        return EnrichedContext(
+            user_id, new, text, data.profile, data.personality, data.summaries, data.memories
+        )

@@ -5,6 +5,8 @@
         memory, created = await uow.memories.upsert(item)
     async with db.admin() as uow:                  # one transaction, no tenant (CLI)
         await uow.customers.create(...)
+    async with db.statement(customer_id) as unit:  # one round trip (the call start)
+        data = await unit.context.call_start(...)
 
 `tenant()` takes a connection from the pool (and a slot of the tenant's share of
 it, see `TenantSlots`), then sends, in ONE round trip (the simple query protocol
@@ -48,12 +50,13 @@ from alice_server.domain import errors
 from alice_server.storage.errors import (
     BUSY_MESSAGE,
     TENANT_BUSY_MESSAGE,
+    TENANT_BUSY_RETRY_SECONDS,
     UNAVAILABLE_MESSAGE,
     statement_timeout_message,
     translated,
 )
 from alice_server.storage.migrate import head_revision
-from alice_server.storage.unit_of_work import AdminUnitOfWork, TenantUnitOfWork
+from alice_server.storage.unit_of_work import AdminUnitOfWork, StatementUnit, TenantUnitOfWork
 from alice_server.storage.urls import libpq_url, redacted
 
 TENANT_SETTING = "alice.customer_id"
@@ -131,7 +134,9 @@ class TenantSlots:
                 async with asyncio.timeout(wait_seconds):
                     await semaphore.acquire()
             except TimeoutError:
-                raise errors.ServerBusy(TENANT_BUSY_MESSAGE) from None
+                raise errors.TenantShareExhausted(
+                    TENANT_BUSY_MESSAGE, retry_after=TENANT_BUSY_RETRY_SECONDS
+                ) from None
             try:
                 yield
             finally:
@@ -223,6 +228,31 @@ class Database:
                 await connection.execute("COMMIT")
             # On an exception the pool's reset rolls back (after a cancelled
             # statement has been cancelled on the server too).
+
+    @asynccontextmanager
+    async def statement(self, customer_id: int) -> AsyncIterator[StatementUnit]:
+        """One round trip for a statement that sets the tenant itself (`uow.context`).
+
+        No BEGIN or COMMIT exchange: the statement runs in its own implicit
+        transaction, and its transaction-local tenant setting ends with it. The
+        statement timeout is the driver's (see storage.repositories.context).
+
+        With the statement cache off (pgbouncer older than 1.21 in transaction
+        mode) asyncpg parses and executes in two exchanges, which pgbouncer could
+        route to two server connections: then it runs inside a tenant transaction.
+        """
+        ms = self.options.statement_timeout_ms
+        timeout = ms / 1000 if ms > 0 else None
+        if self.options.statement_cache_size == 0:
+            async with self.tenant(customer_id) as uow:
+                yield StatementUnit(uow.connection, customer_id, timeout, self._timeout_message)
+            return
+        async with (
+            self.slots.slot(customer_id, self.options.acquire_timeout_seconds),
+            self.connection() as connection,
+        ):
+            with translated(ms):
+                yield StatementUnit(connection, customer_id, timeout, self._timeout_message)
 
     @asynccontextmanager
     async def admin(self) -> AsyncIterator[AdminUnitOfWork]:

@@ -8,9 +8,11 @@ asyncpg or socket exception, only these domain errors:
 |-------------------------------------------------|------------------------|-------------------|
 | the server cannot be reached, the connection    | `Unavailable`          | UNAVAILABLE       |
 | broke, the server is starting or shutting down  |                        |                   |
-| no pooled connection (or no slot of the         | `ServerBusy`           | UNAVAILABLE       |
-| tenant's share) within the acquire timeout;     |                        |                   |
-| PostgreSQL's `too many connections`             |                        |                   |
+| no pooled connection within the acquire timeout | `ServerBusy`           | UNAVAILABLE       |
+| (every connection in use); PostgreSQL's         |                        |                   |
+| `too many connections`                          |                        |                   |
+| the tenant holds its share of the pool for      | `TenantShareExhausted` | RESOURCE_EXHAUSTED|
+| longer than the acquire timeout                 |                        | (with RetryInfo)  |
 | `statement_timeout` cancelled a statement       | `StatementTimeout`     | DEADLINE_EXCEEDED |
 | serialization failure or deadlock               | `Aborted`              | ABORTED           |
 
@@ -33,9 +35,10 @@ logger = logging.getLogger("alice.storage")
 UNAVAILABLE_MESSAGE = "the database is unavailable; retry with backoff"
 BUSY_MESSAGE = "the server is busy: all database connections are in use; retry with backoff"
 TENANT_BUSY_MESSAGE = (
-    "the server is busy: this customer already uses its share of the database "
-    "connections (ALICE_DB_MAX_TENANT_SHARE); retry with backoff"
+    "this customer already has as many database operations running as one customer may "
+    "(ALICE_DB_MAX_TENANT_SHARE of the pool); retry after the delay in RetryInfo"
 )
+TENANT_BUSY_RETRY_SECONDS = 1.0
 
 
 def statement_timeout_message(timeout_ms: int) -> str:

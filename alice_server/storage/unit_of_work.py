@@ -1,7 +1,9 @@
 """Units of work: one transaction on one connection, with its repositories bound to it.
 
 `Database.tenant(customer_id)` yields a `TenantUnitOfWork` (the tenant is set,
-row-level security applies); `Database.admin()` yields an `AdminUnitOfWork`
+row-level security applies); `Database.statement(customer_id)` a `StatementUnit`
+(one statement that sets the tenant itself: the call start);
+`Database.admin()` yields an `AdminUnitOfWork`
 (no tenant; for the schema owner's maintenance: customers, purges). Code
 outside storage/ only ever calls the repositories' methods: it never sees the
 connection's driver, a SQL string or a database row.
@@ -15,6 +17,7 @@ import asyncpg
 
 from alice_server.storage.repositories.callers import CallerRepository
 from alice_server.storage.repositories.calls import CallRepository
+from alice_server.storage.repositories.context import ContextRepository
 from alice_server.storage.repositories.customers import (
     CustomerAdminRepository,
     CustomerRepository,
@@ -47,6 +50,22 @@ class TenantUnitOfWork:
         self.calls = CallRepository(connection, customer_id)
         self.callers = CallerRepository(connection, customer_id)
         self.customers = CustomerRepository(connection, customer_id)
+
+
+class StatementUnit:
+    """One statement that sets the tenant itself (an SQL function of the schema), so
+    it needs no BEGIN or COMMIT exchange: the call start (see `Database.statement`)."""
+
+    __slots__ = ("context",)
+
+    def __init__(
+        self,
+        connection: asyncpg.Connection,
+        customer_id: int,
+        timeout_seconds: float | None,
+        timeout_message: str,
+    ) -> None:
+        self.context = ContextRepository(connection, customer_id, timeout_seconds, timeout_message)
 
 
 class AdminUnitOfWork:

@@ -16,21 +16,29 @@
   written by triggers on `memories` (so no code path can forget it), with
   row-level security like every tenant table.
 
+* `alice_call_start_context` (migration 0003) gains `p_query`,
+  `p_query_embedding` and `p_depth`: with a query, GetEnrichedContext's
+  memories are the keyword and semantic candidates (with their ranks) that the
+  service fuses as SearchMemories does, still in one statement.
+
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-26
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import context, op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -51,6 +59,103 @@ CREATE OR REPLACE FUNCTION alice_embedding_distance(a real[], b real[]) RETURNS 
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT a::vector({DIM}) <#> b::vector({DIM}) $$
 """
+
+
+OLD_CALL_START = "alice_call_start_context(bigint, text, integer, integer, text[], text, text[])"
+CALL_START = (
+    "alice_call_start_context(bigint, text, integer, integer, text[], text, text[], text, "
+    "real[], integer)"
+)
+MEMORY_COLUMNS = (
+    "id, scope, user_id, type, key, value, source, ttl_days, created_at, updated_at, expires_at"
+)
+# The same scope and rankings as SearchMemories' statement (frozen here, as a
+# migration never follows the code): the caller's and the shared live memories,
+# without the excluded types and the hidden settings; keyword candidates by
+# ts_rank_cd, semantic ones by alice_embedding_distance, each cut at p_depth.
+_CANDIDATES = f"""
+        WITH scoped AS (
+            SELECT * FROM memories m
+            WHERE m.customer_id = p_customer_id AND m.user_id IN (p_user_id, '')
+              AND m.type <> ALL(p_excluded_types) AND m.expires_at > now()
+              AND NOT (m.user_id = '' AND m.type = p_hidden_type AND m.key = ANY(p_hidden_keys))
+        ),
+        kw AS (
+            SELECT id, score,
+                   row_number() OVER (ORDER BY score DESC, updated_at DESC, id DESC) AS rank
+            FROM (
+                SELECT s.id, s.updated_at, ts_rank_cd(s.search_vector, q.query) AS score
+                FROM scoped s, (
+                    SELECT to_tsquery('simple'::regconfig,
+                               coalesce(string_agg(quote_literal(lexeme), ' | '), '')) AS query
+                    FROM unnest(tsvector_to_array(to_tsvector('english'::regconfig, p_query)))
+                         AS lexeme
+                ) q
+                WHERE s.search_vector @@ q.query
+            ) matched
+            ORDER BY rank LIMIT p_depth
+        ),
+        sem AS (
+            SELECT id, -distance AS similarity,
+                   row_number() OVER (ORDER BY distance, updated_at DESC, id DESC) AS rank
+            FROM (
+                SELECT s.id, s.updated_at,
+                       alice_embedding_distance(s.embedding, p_query_embedding) AS distance
+                FROM scoped s
+                WHERE p_query_embedding IS NOT NULL AND s.embedding IS NOT NULL
+            ) scored
+            ORDER BY rank LIMIT p_depth
+        )
+        SELECT coalesce(json_agg(c ORDER BY c.updated_at DESC, c.id DESC), '[]')
+        INTO v_candidates
+        FROM (
+            SELECT {", ".join("m." + c.strip() for c in MEMORY_COLUMNS.split(","))},
+                   coalesce(kw.rank, 0) AS keyword_rank,
+                   coalesce(kw.score, 0)::float8 AS keyword_score,
+                   coalesce(sem.rank, 0) AS semantic_rank,
+                   sem.similarity::float8 AS similarity
+            FROM (SELECT id FROM kw UNION SELECT id FROM sem) found
+            JOIN memories m ON m.customer_id = p_customer_id AND m.id = found.id
+            LEFT JOIN kw ON kw.id = found.id
+            LEFT JOIN sem ON sem.id = found.id
+        ) c;
+"""
+
+
+def _call_start_function() -> str:
+    """Migration 0003's function, with a query: candidates instead of the newest memories."""
+    source = str(_migration_0003().FUNCTION)
+    source = source.replace(
+        "    p_hidden_keys text[] DEFAULT '{}'\n) RETURNS json",
+        "    p_hidden_keys text[] DEFAULT '{}',\n"
+        "    p_query text DEFAULT NULL,\n"
+        "    p_query_embedding real[] DEFAULT NULL,\n"
+        "    p_depth integer DEFAULT 30\n) RETURNS json",
+    )
+    source = source.replace(
+        "    v_memories json := '[]';\n",
+        "    v_memories json := '[]';\n    v_candidates json;\n",
+    )
+    source = source.replace(
+        "    IF p_memories > 0 THEN",
+        f"    IF p_memories > 0 AND p_query IS NOT NULL THEN\n{_CANDIDATES}"
+        "    ELSIF p_memories > 0 THEN",
+    )
+    source = source.replace(
+        "        'memories', v_memories\n",
+        "        'memories', v_memories,\n        'candidates', v_candidates\n",
+    )
+    assert source.count("p_query_embedding") >= 3 and "'candidates'" in source, "0003 changed"
+    return source
+
+
+def _migration_0003() -> Any:
+    path = Path(__file__).with_name("0003_call_start_context.py")
+    spec = importlib.util.spec_from_file_location("alice_migration_0003", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _role() -> str:
@@ -182,8 +287,17 @@ def upgrade() -> None:
         "ON memories FOR EACH ROW EXECUTE FUNCTION alice_memory_history()"
     )
 
+    op.execute(f"DROP FUNCTION {OLD_CALL_START}")
+    op.execute(_call_start_function())
+    op.execute(f"REVOKE ALL ON FUNCTION {CALL_START} FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {CALL_START} TO {role}")
+
 
 def downgrade() -> None:
+    op.execute(f"DROP FUNCTION {CALL_START}")
+    op.execute(_migration_0003().FUNCTION)
+    op.execute(f"REVOKE ALL ON FUNCTION {OLD_CALL_START} FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {OLD_CALL_START} TO {_role()}")
     op.execute("DROP TRIGGER memory_history_on_change ON memories")
     op.execute("DROP FUNCTION alice_memory_history()")
     op.drop_table("memory_history")

@@ -1,0 +1,204 @@
+"""The call start: everything GetEnrichedContext needs, in ONE round trip.
+
+One statement, `SELECT alice_call_start_context(...)` (migration 0003): a
+SECURITY INVOKER function that sets the tenant transaction-locally in the
+statement's own transaction and returns the profile, personality, latest call
+summaries and context memories as one JSON document. Row-level security
+applies inside it as everywhere else.
+
+With asyncpg's statement cache on, a repeated statement is one Bind/Execute/Sync
+exchange: one round trip. The statement timeout of a single statement cannot be
+set inside it (PostgreSQL arms the timer when the statement starts), so the
+driver enforces it: past `statement_timeout_ms` asyncpg sends a cancel request
+to the server and the call fails with StatementTimeout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import asyncpg
+
+from alice_server.domain.callers import CallerProfile
+from alice_server.domain.calls import CallSummary
+from alice_server.domain.context import ContextData
+from alice_server.domain.errors import StatementTimeout
+from alice_server.domain.memories import Memory
+from alice_server.domain.personality import PersonalityAverages
+from alice_server.domain.retrieval import Candidate
+from alice_server.domain.traits import AVERAGED_TRAITS
+
+CALL_START = "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7)::text"
+# With a query (migration 0004): the memories are search candidates with their ranks.
+CALL_START_FOR_QUERY = (
+    "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7, $8, $9::real[], $10)::text"
+)
+
+_timestamp = dt.datetime.fromisoformat
+
+
+def _optional_timestamp(value: str | None) -> dt.datetime | None:
+    return None if value is None else _timestamp(value)
+
+
+class ContextRepository:
+    """Bound to a connection with no tenant set: the statement sets it itself."""
+
+    __slots__ = ("_connection", "_customer_id", "_timeout", "_timeout_message")
+
+    def __init__(
+        self,
+        connection: asyncpg.Connection,
+        customer_id: int,
+        timeout_seconds: float | None,
+        timeout_message: str,
+    ) -> None:
+        self._connection = connection
+        self._customer_id = customer_id
+        self._timeout = timeout_seconds
+        self._timeout_message = timeout_message
+
+    async def call_start(
+        self,
+        user_id: str,
+        summaries: int,
+        memories: int,
+        excluded_types: list[str],
+        hidden_settings: tuple[str, list[str]] = ("", []),
+    ) -> ContextData:
+        """The caller's profile, personality, `summaries` latest call summaries and
+        `memories` memories (the caller's newest, then the shared ones), without
+        `excluded_types`, nor shared memories of type `hidden_settings[0]` whose key
+        is in `hidden_settings[1]`."""
+        hidden_type, hidden_keys = hidden_settings
+        try:
+            document = await self._connection.fetchval(
+                CALL_START,
+                self._customer_id,
+                user_id,
+                summaries,
+                memories,
+                excluded_types,
+                hidden_type,
+                hidden_keys,
+                timeout=self._timeout,
+            )
+        except TimeoutError:
+            raise StatementTimeout(self._timeout_message) from None
+        return context_of(json.loads(document))
+
+    async def call_start_for_query(
+        self,
+        user_id: str,
+        summaries: int,
+        memories: int,
+        excluded_types: list[str],
+        query: str,
+        embedding: list[float] | None,
+        depth: int,
+    ) -> tuple[ContextData, list[Candidate[Memory]]]:
+        """As `call_start`, but the memories come back as the keyword and semantic
+        candidates for `query` (the caller's and the shared ones, `depth` of each
+        ranking), for the service to fuse as SearchMemories does."""
+        try:
+            document = await self._connection.fetchval(
+                CALL_START_FOR_QUERY,
+                self._customer_id,
+                user_id,
+                summaries,
+                memories,
+                excluded_types,
+                "",
+                [],
+                query,
+                embedding,
+                depth,
+                timeout=self._timeout,
+            )
+        except TimeoutError:
+            raise StatementTimeout(self._timeout_message) from None
+        parsed = json.loads(document)
+        candidates = [
+            Candidate(
+                _memory(row),
+                row["keyword_rank"],
+                row["keyword_score"],
+                row["semantic_rank"],
+                row["similarity"],
+            )
+            for row in parsed["candidates"] or []
+        ]
+        return context_of(parsed), candidates
+
+
+def context_of(document: dict[str, Any]) -> ContextData:
+    profile = document["profile"]
+    personality = document["personality"]
+    return ContextData(
+        profile=None if profile is None else _profile(profile),
+        personality=None if personality is None else _personality(personality),
+        summaries=[_summary(s) for s in document["summaries"]],
+        memories=[_memory(m) for m in document["memories"]],
+    )
+
+
+def _profile(row: dict[str, Any]) -> CallerProfile:
+    return CallerProfile(
+        user_id=row["user_id"],
+        first_call_at=_timestamp(row["first_call_at"]),
+        last_call_at=_timestamp(row["last_call_at"]),
+        total_calls=row["total_calls"],
+        preferred_name=row["preferred_name"],
+        preferences=row["preferences"],
+        created_at=_timestamp(row["created_at"]),
+        updated_at=_timestamp(row["updated_at"]),
+    )
+
+
+def _personality(row: dict[str, Any]) -> PersonalityAverages:
+    return PersonalityAverages(
+        user_id=row["user_id"],
+        call_count=row["call_count"],
+        averages={t: float(row[f"avg_{t}"]) for t in AVERAGED_TRAITS},
+        recent_frustration=float(row["recent_frustration"]),
+        recent_satisfaction=float(row["recent_satisfaction"]),
+        recent_urgency=float(row["recent_urgency"]),
+        satisfaction_trend=row["satisfaction_trend"],
+        frustration_trend=row["frustration_trend"],
+        updated_at=_timestamp(row["updated_at"]),
+    )
+
+
+def _summary(row: dict[str, Any]) -> CallSummary:
+    return CallSummary(
+        id=row["id"],
+        call_id=row["call_id"],
+        user_id=row["user_id"],
+        started_at=_timestamp(row["started_at"]),
+        ended_at=_optional_timestamp(row["ended_at"]),
+        duration_seconds=row["duration_seconds"],
+        summary=row["summary"],
+        key_topics=row["key_topics"],
+        sentiment=row["sentiment"],
+        turn_count=row["turn_count"],
+        created_at=_timestamp(row["created_at"]),
+    )
+
+
+def _memory(row: dict[str, Any]) -> Memory:
+    return Memory(
+        id=uuid.UUID(row["id"]),
+        scope=row["scope"],
+        user_id=row["user_id"],
+        type=row["type"],
+        key=row["key"],
+        value=row["value"],
+        source=row["source"],
+        ttl_days=row["ttl_days"],
+        created_at=_timestamp(row["created_at"]),
+        updated_at=_timestamp(row["updated_at"]),
+        expires_at=_timestamp(row["expires_at"]),
+    )

@@ -1,0 +1,324 @@
+"""The call start (GetEnrichedContext) in one database round trip, kept as strict as before.
+
+* the SQL function of migration 0003 is SECURITY INVOKER, not owned by the service
+  role, executable by it and not by PUBLIC, and its tenant setting ends with its
+  statement (the next statement on that connection sees no tenant's rows);
+* round trips, counted on the wire (tests/pgproxy.py): one with the statement
+  cache on; a bounded few with it off (pgbouncer < 1.21);
+* a slow call start is cancelled at the statement timeout and says so;
+* the plans of its statements use the intended indexes on a database with many
+  tenants, callers and memories (plans, read with auto_explain; never times).
+  ALICE_TEST_PLAN_SCALE=full loads the benchmark's scale (10 tenants x 1,000
+  callers, 50 memories and 20 call summaries each) instead of the default
+  smaller one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from typing import Any
+
+import asyncpg
+import grpc
+import pytest
+
+from alice_server.domain.traits import AVERAGED_TRAITS
+from alice_server.testing import TestDatabase, running_server, temporary_database
+from chad_client.v1 import context_service_pb2 as ctx
+from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
+from chad_client.v1 import memory_service_pb2 as mem
+from chad_client.v1 import resources_pb2 as res
+from tests.helpers import status_of, struct
+from tests.pgproxy import pg_proxy
+from tests.test_calls import AUTO_CALL, _call
+
+FUNCTION = "alice_call_start_context(bigint, text, integer, integer, text[], text, text[])"
+
+
+async def test_call_start_function_is_security_invoker_and_granted_only_to_the_service_role(
+    database,
+):
+    owner = await asyncpg.connect(database.owner_url)
+    try:
+        row = await owner.fetchrow(
+            "SELECT p.prosecdef, pg_get_userbyid(p.proowner) AS owner, "
+            "has_function_privilege($1, p.oid, 'EXECUTE') AS service_may, "
+            "coalesce((SELECT bool_or(a::text LIKE '=%') FROM unnest(p.proacl) a), true) "
+            "AS public_may "
+            f"FROM pg_proc p WHERE p.oid = '{FUNCTION}'::regprocedure",
+            database.app_role,
+        )
+        service_owns = await owner.fetchval(
+            "SELECT count(*) FROM pg_class WHERE relowner = "
+            "(SELECT oid FROM pg_roles WHERE rolname = $1)",
+            database.app_role,
+        )
+    finally:
+        await owner.close()
+    assert row["prosecdef"] is False  # SECURITY INVOKER: row-level security applies inside
+    assert row["owner"] != database.app_role
+    assert row["service_may"] is True
+    assert row["public_may"] is False
+    assert service_owns == 0
+
+
+async def test_the_tenant_set_by_the_call_start_ends_with_its_statement(
+    database, memories, peterson, caller_phone
+):
+    await memories.StoreMemory(
+        mem.StoreMemoryRequest(user_id=caller_phone, type="fact", key="k", value=struct(v=1)),
+        metadata=peterson.metadata(),
+    )
+    service = await asyncpg.connect(database.app_url)
+    try:
+        document = json.loads(
+            await service.fetchval(
+                f"SELECT {FUNCTION.split('(')[0]}($1, $2, 5, 10, '{{}}')",
+                peterson.id,
+                caller_phone,
+            )
+        )
+        assert [m["key"] for m in document["memories"]] == ["k"]
+        # Same connection, next statement: no tenant, so no rows (fail closed).
+        assert await service.fetchval("SELECT current_setting('alice.customer_id', true)") == ""
+        assert await service.fetchval("SELECT count(*) FROM memories") == 0
+    finally:
+        await service.close()
+
+
+async def test_call_start_leaves_out_excluded_types_and_hidden_shared_settings(
+    database, memories, peterson, caller_phone
+):
+    md = peterson.metadata()
+    for scope, user, type_, key in (
+        (res.SCOPE_USER, caller_phone, "fact", "car"),
+        (res.SCOPE_USER, caller_phone, "thread_recap", "thread_history:1"),
+        (res.SCOPE_SHARED, "", "admin_setting", "voice"),
+        (res.SCOPE_SHARED, "", "admin_setting", "office_hours"),
+    ):
+        await memories.StoreMemory(
+            mem.StoreMemoryRequest(
+                scope=scope, user_id=user, type=type_, key=key, value=struct(v=key)
+            ),
+            metadata=md,
+        )
+    service = await asyncpg.connect(database.app_url)
+    try:
+        document = json.loads(
+            await service.fetchval(
+                f"SELECT {FUNCTION.split('(')[0]}($1, $2, 5, 10, $3, $4, $5)",
+                peterson.id,
+                caller_phone,
+                ["thread_recap"],
+                "admin_setting",
+                ["voice"],
+            )
+        )
+    finally:
+        await service.close()
+    assert [m["key"] for m in document["memories"]] == ["car", "office_hours"]
+
+
+async def _count_call_start(
+    database: TestDatabase, secret: str, tenant: Any, user_id: str, **settings: Any
+) -> tuple[int, int]:
+    """Round trips of one GetEnrichedContext of a new caller, then of a returning one."""
+    request = ctx.GetEnrichedContextRequest(user_id=user_id, num_summaries=50, num_memories=100)
+    md = tenant.metadata()
+    async with (
+        pg_proxy(database.app_url) as proxy,
+        running_server(proxy.url, secret, rate_limit_per_second=0, **settings) as alice,
+        grpc.aio.insecure_channel(alice.address) as channel,
+    ):
+        contexts = context_service_pb2_grpc.ContextServiceStub(channel)
+        memories = memory_service_pb2_grpc.MemoryServiceStub(channel)
+        await contexts.GetEnrichedContext(request, metadata=md)  # warm: customer check cached
+        proxy.reset_counts()
+        await contexts.GetEnrichedContext(request, metadata=md)
+        new_caller = proxy.round_trips
+        for i in range(3):
+            await contexts.ProcessCall(_call(user_id, f"CA-rt-{i}", turns=AUTO_CALL), metadata=md)
+            await memories.StoreMemory(
+                mem.StoreMemoryRequest(
+                    user_id=user_id, type="fact", key=f"f{i}", value=struct(v=i)
+                ),
+                metadata=md,
+            )
+        proxy.reset_counts()
+        response = await contexts.GetEnrichedContext(request, metadata=md)
+        assert len(response.summaries) == 3 and len(response.memories) == 3
+        return new_caller, proxy.round_trips
+
+
+async def test_call_start_is_one_round_trip(database, secret, peterson, caller_phone):
+    assert await _count_call_start(database, secret, peterson, caller_phone) == (1, 1)
+
+
+async def test_call_start_without_the_statement_cache_stays_in_one_transaction(
+    database, secret, peterson, caller_phone
+):
+    # ALICE_DB_STATEMENT_CACHE_SIZE=0 (pgbouncer < 1.21): BEGIN with the tenant,
+    # parse, execute, COMMIT, so that pgbouncer keeps the exchanges on one server.
+    counts = await _count_call_start(
+        database, secret, peterson, caller_phone, db_statement_cache_size=0
+    )
+    assert counts == (4, 4)
+
+
+async def test_a_slow_call_start_is_cancelled_at_the_statement_timeout(
+    database, secret, peterson, caller_phone
+):
+    md = peterson.metadata()
+    request = ctx.GetEnrichedContextRequest(user_id=caller_phone)
+    async with (
+        pg_proxy(database.app_url) as proxy,
+        running_server(
+            proxy.url, secret, rate_limit_per_second=0, db_statement_timeout_ms=200
+        ) as alice,
+        grpc.aio.insecure_channel(alice.address) as channel,
+    ):
+        contexts = context_service_pb2_grpc.ContextServiceStub(channel)
+        await contexts.GetEnrichedContext(request, metadata=md)
+        proxy.delay = 0.6  # the network (or the server) is slower than the timeout
+        code, details = await status_of(
+            contexts.GetEnrichedContext(request, metadata=md, timeout=10)
+        )
+        proxy.delay = 0
+        again = await contexts.GetEnrichedContext(request, metadata=md, timeout=10)
+    assert code == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert "200 ms" in details and "ALICE_DB_STATEMENT_TIMEOUT_MS" in details
+    assert again.user_id == caller_phone  # the pool recovered
+
+
+# --------------------------------------------------------------------------- plans
+
+SCALES = {
+    # tenants, callers per tenant, memories per caller, summaries per caller, shared memories
+    "default": (10, 200, 20, 8, 50),
+    "full": (10, 1000, 50, 20, 50),
+}
+
+
+async def _load(owner: asyncpg.Connection, scale: tuple[int, int, int, int, int]) -> list[int]:
+    tenants, callers, per_caller, summaries, shared = scale
+    ids = [
+        row["id"]
+        for row in await owner.fetch(
+            "INSERT INTO customers (business_name) "
+            "SELECT 'Plan tenant ' || t FROM generate_series(1, $1) t RETURNING id",
+            tenants,
+        )
+    ]
+    caller = "'+1555' || lpad(u::text, 7, '0')"
+    await owner.execute(
+        "INSERT INTO caller_profiles (customer_id, user_id, first_call_at, last_call_at, "
+        "total_calls) "
+        f"SELECT c, {caller}, now() - interval '90 days', now() - (u || ' minutes')::interval, $3 "
+        "FROM unnest($1::bigint[]) c, generate_series(1, $2) u",
+        ids,
+        callers,
+        summaries,
+    )
+    await owner.execute(
+        "INSERT INTO personality_averages (customer_id, user_id, call_count, "
+        + ", ".join(f"avg_{t}" for t in AVERAGED_TRAITS)
+        + ", recent_frustration, recent_satisfaction, recent_urgency) "
+        f"SELECT c, {caller}, $3, "
+        + ", ".join("50" for _ in AVERAGED_TRAITS)
+        + ", 50, 50, 50 FROM unnest($1::bigint[]) c, generate_series(1, $2) u",
+        ids,
+        callers,
+        summaries,
+    )
+    await owner.execute(
+        "INSERT INTO call_summaries (customer_id, call_id, user_id, started_at, summary, "
+        "key_topics, sentiment, turn_count) "
+        f"SELECT c, 'CA-' || u || '-' || s, {caller}, now() - (s || ' days')::interval, "
+        "'The caller asked about their policy.', '[\"policy\"]', 'neutral', 12 "
+        "FROM unnest($1::bigint[]) c, generate_series(1, $2) u, generate_series(1, $3) s",
+        ids,
+        callers,
+        summaries,
+    )
+    await owner.execute(
+        "INSERT INTO memories (customer_id, scope, user_id, type, key, value, source, "
+        "ttl_days, expires_at, updated_at) "
+        f"SELECT c, 'user', {caller}, 'fact', 'fact ' || m, jsonb_build_object('v', m), 'api', "
+        "365, now() + interval '365 days', now() - (m || ' minutes')::interval "
+        "FROM unnest($1::bigint[]) c, generate_series(1, $2) u, generate_series(1, $3) m",
+        ids,
+        callers,
+        per_caller,
+    )
+    await owner.execute(
+        "INSERT INTO memories (customer_id, scope, user_id, type, key, value, source, "
+        "ttl_days, expires_at) "
+        "SELECT c, 'shared', '', 'business', 'info ' || m, jsonb_build_object('v', m), 'api', "
+        "365, now() + interval '365 days' "
+        "FROM unnest($1::bigint[]) c, generate_series(1, $2) m",
+        ids,
+        shared,
+    )
+    await owner.execute("ANALYZE")
+    return ids
+
+
+def _scans(plan: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
+    """(node type, relation, index) of every node of a JSON plan."""
+    found = [(plan["Node Type"], plan.get("Relation Name"), plan.get("Index Name"))]
+    for child in plan.get("Plans", []):
+        found.extend(_scans(child))
+    return found
+
+
+async def test_call_start_plans_use_the_intended_indexes(superuser_url):
+    scale = SCALES[os.environ.get("ALICE_TEST_PLAN_SCALE", "default")]
+    async with temporary_database(superuser_url) as db:
+        owner = await asyncpg.connect(db.owner_url)
+        try:
+            try:
+                await owner.execute("LOAD 'auto_explain'")
+            except asyncpg.PostgresError as exc:
+                pytest.skip(f"auto_explain is not available on this PostgreSQL: {exc}")
+            ids = await _load(owner, scale)
+            for setting, value in {
+                "auto_explain.log_min_duration": "0",
+                "auto_explain.log_nested_statements": "on",
+                "auto_explain.log_format": "json",
+                "auto_explain.log_level": "notice",
+                "client_min_messages": "notice",
+            }.items():
+                await owner.execute("SELECT set_config($1, $2, false)", setting, value)
+            plans: list[dict[str, Any]] = []
+
+            def collect(_: object, message: asyncpg.PostgresLogMessage) -> None:
+                text = message.message
+                if "plan:" in text:
+                    plans.append(json.loads(text.split("plan:", 1)[1])["Plan"])
+
+            owner.add_log_listener(collect)
+            # As the service role: its row-level security policies are in the plans.
+            await owner.execute(f'SET ROLE "{db.app_role}"')
+            await owner.fetchval(
+                f"SELECT {FUNCTION.split('(')[0]}($1, '+15550000007', 5, 10, "
+                "ARRAY['thread_recap', 'conversation'])",
+                ids[3],
+            )
+            await asyncio.sleep(0.05)  # log messages are delivered by the event loop
+        finally:
+            await owner.close()
+
+    scans = [scan for plan in plans for scan in _scans(plan)]
+    by_table: dict[str, set[str | None]] = {}
+    for node, relation, index in scans:
+        if relation is not None:
+            by_table.setdefault(relation, set()).add(index)
+            assert node != "Seq Scan", f"sequential scan of {relation}: {scans}"
+    assert by_table == {
+        "caller_profiles": {"pk_caller_profiles"},
+        "personality_averages": {"pk_personality_averages"},
+        "call_summaries": {"ix_call_summaries_customer_id_user_id_started_at"},
+        "memories": {"ix_memories_customer_id_user_id_updated_at"},
+    }, scans
