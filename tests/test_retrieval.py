@@ -331,3 +331,22 @@ async def test_enriched_context_with_a_query_is_still_one_round_trip(
         round_trips = proxy.round_trips
     assert response.memories[0].id == vehicle.id
     assert round_trips == 1
+
+
+def test_semantic_search_setting(monkeypatch):
+    from alice_server.config import ConfigError, Settings
+    from alice_server.domain import embeddings
+
+    with pytest.raises(ConfigError, match="ALICE_SEMANTIC_SEARCH"):
+        Settings.from_env({"ALICE_SEMANTIC_SEARCH": "maybe"})
+    assert embeddings.embedder_for("off") is None
+    assert embeddings.embedder_for("auto") is not None
+    # Without the package: `auto` serves keywords only, `on` refuses to start.
+    monkeypatch.setattr(embeddings, "model_available", lambda: False)
+    embeddings.load_embedder.cache_clear()
+    try:
+        assert embeddings.embedder_for("auto") is None
+        with pytest.raises(ConfigError, match=r"ALICE_SEMANTIC_SEARCH=on, but .*wordllama"):
+            embeddings.embedder_for("on")
+    finally:
+        embeddings.load_embedder.cache_clear()

@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from alice_server.config import ConfigError
+
 MODEL_NAME = "wordllama/l2_supercat"
 EMBEDDING_DIM = 256
 # Longest text embedded per memory: a static model averages token vectors, so
@@ -173,6 +175,6 @@ def embedder_for(setting: str) -> Embedder | None:
         return load_embedder()
     except EmbeddingModelMissing as missing:
         if setting == "on":
-            raise
+            raise ConfigError(f"ALICE_SEMANTIC_SEARCH=on, but {missing}") from None
         logger.warning("semantic search is off: %s", missing)
         return None
