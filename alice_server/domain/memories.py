@@ -1,4 +1,7 @@
-"""Memories: upsert by key, get, delete, list (keyset pages) and full-text search.
+"""Memories: the Memory dataclass and the rules of a store, a list and a search.
+
+(The statements are in alice_server.storage.repositories.memories; the use
+cases in alice_server.services.memories.)
 
 Scope and ownership: a memory of SCOPE_USER belongs to one caller (user_id); a
 shared memory belongs to the tenant and has user_id ''. The schema enforces

@@ -61,13 +61,6 @@ from alice_server.storage.urls import libpq_url, redacted
 
 TENANT_SETTING = "alice.customer_id"
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
-TENANT_TABLES = (
-    "memories",
-    "call_summaries",
-    "caller_profiles",
-    "personality_metrics",
-    "personality_averages",
-)
 
 
 class UnsafeDatabaseRole(RuntimeError):
@@ -276,12 +269,30 @@ class Database:
             role = await connection.fetchrow(
                 "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
             )
+            # Any table, view or sequence of the database (temporary ones aside): the
+            # owner of a table is not bound by its row-level security unless FORCEd.
             owned = await connection.fetchval(
-                "SELECT array_agg(relname::text ORDER BY relname) FROM pg_class "
-                "WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
-                "AND relname = ANY($1::text[])",
-                [*TENANT_TABLES, "customers"],
+                "SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+                "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+                "AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'"
             )
+            assert role is not None
+            problem = None
+            if role["rolsuper"]:
+                problem = "is a superuser"
+            elif role["rolbypassrls"]:
+                problem = "has BYPASSRLS"
+            elif owned:
+                problem = f"owns {', '.join(owned)}"
+            if problem:
+                raise UnsafeDatabaseRole(
+                    f"DATABASE_URL connects as {role['rolname']!r}, which {problem}: row-level "
+                    "security would not protect tenants. Connect as the service role the "
+                    "migrations create (ALICE_DB_APP_ROLE, default alice_app) and run migrations "
+                    "as the owner with `alice-admin migrate` (ALICE_ADMIN_DATABASE_URL)."
+                )
             has_version_table = await connection.fetchval(
                 "SELECT to_regclass('alembic_version') IS NOT NULL"
             )
@@ -289,21 +300,6 @@ class Database:
                 await connection.fetchval("SELECT version_num FROM alembic_version")
                 if has_version_table
                 else None
-            )
-        assert role is not None
-        problem = None
-        if role["rolsuper"]:
-            problem = "is a superuser"
-        elif role["rolbypassrls"]:
-            problem = "has BYPASSRLS"
-        elif owned:
-            problem = f"owns {', '.join(owned)}"
-        if problem:
-            raise UnsafeDatabaseRole(
-                f"DATABASE_URL connects as {role['rolname']!r}, which {problem}: row-level "
-                "security would not protect tenants. Connect as the service role the "
-                "migrations create (ALICE_DB_APP_ROLE, default alice_app) and run migrations "
-                "as the owner with `alice-admin migrate` (ALICE_ADMIN_DATABASE_URL)."
             )
         head = head_revision()
         if revision != head:

@@ -1,4 +1,5 @@
-"""Database URLs: what operators write (libpq style) and what SQLAlchemy needs."""
+"""Database URLs: what operators write (libpq style), what asyncpg takes (`libpq_url`)
+and what alembic's SQLAlchemy engine needs (`async_url`)."""
 
 from __future__ import annotations
 
