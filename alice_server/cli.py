@@ -34,6 +34,7 @@ from alice_server.storage.database import (
     SchemaOutOfDate,
     UnsafeDatabaseRole,
 )
+from alice_server.tools import backfill_embeddings
 
 logger = logging.getLogger("alice.cli")
 
@@ -228,6 +229,7 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
     )
     tenant_commands.register(commands)  # t-tenants: onboarding, privacy, backups, demo data
     parser.add_argument("--version", action="version", version=f"alice-admin {__version__}")
+    backfill_embeddings.add_parser(commands)
     args = parser.parse_args(argv)
 
     app_role = "alice_app"
@@ -318,8 +320,10 @@ async def _run_admin(runtime: Runtime, args: argparse.Namespace) -> int:
         return 0
     database = Database(runtime.require_admin_url(), PoolOptions(size=1))
     try:
+        if args.command == "backfill-embeddings":
+            return await backfill_embeddings.run(database, args)
         if args.command == "purge-expired":
-            total = await admin.purge_expired(database)
+            total = await admin.purge_expired(database, runtime.settings.memory_history_days)
             print(f"deleted {total} expired memories")
             turns = await admin.purge_transcript_turns(database)
             print(f"deleted {turns} transcript turns older than {TRANSCRIPT_RETENTION_DAYS} days")

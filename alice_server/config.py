@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50051"
@@ -63,6 +63,13 @@ class Settings:
     summarizer_queue_size: int = 64
     summarizer_tenant_share: float = 0.5
     workers: int = 1
+    semantic_search: str = "auto"
+    memory_history_days: int = 365
+    summarizer: str = "builtin"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout_seconds: float = 20.0
 
     @property
     def embedded(self) -> bool:
@@ -118,6 +125,13 @@ class Settings:
                 "ALICE_SUMMARIZER_TENANT_SHARE", 0.5, minimum=0.01
             ),
             workers=reader.integer("ALICE_WORKERS", _cores(), minimum=1),
+            semantic_search=(reader.text("ALICE_SEMANTIC_SEARCH") or "auto").lower(),
+            memory_history_days=reader.integer("ALICE_MEMORY_HISTORY_DAYS", 365, minimum=1),
+            summarizer=(reader.text("ALICE_SUMMARIZER") or "builtin").lower(),
+            llm_base_url=reader.text("ALICE_LLM_BASE_URL"),
+            llm_model=reader.text("ALICE_LLM_MODEL"),
+            llm_api_key=reader.text("ALICE_LLM_API_KEY"),
+            llm_timeout_seconds=reader.number("ALICE_LLM_TIMEOUT_SECONDS", 20.0, minimum=0.1),
         )
         settings.validate()
         return settings
@@ -159,6 +173,22 @@ class Settings:
             raise ConfigError(
                 "ALICE_METRICS_ADDRESS must be host:port (for example 0.0.0.0:9464 or "
                 f"127.0.0.1:9464), got {self.metrics_address!r}"
+            )
+        if self.summarizer not in {"builtin", "openai"}:
+            raise ConfigError(
+                f"ALICE_SUMMARIZER must be builtin or openai, got {self.summarizer!r}"
+            )
+        if self.summarizer == "openai":
+            if not self.llm_base_url or not re.match(r"^https?://", self.llm_base_url):
+                raise ConfigError(
+                    "ALICE_SUMMARIZER=openai needs ALICE_LLM_BASE_URL, the http(s) URL of an "
+                    "OpenAI-compatible API (for example https://api.openai.com/v1)"
+                )
+            if not self.llm_model:
+                raise ConfigError("ALICE_SUMMARIZER=openai needs ALICE_LLM_MODEL (the model name)")
+        if self.semantic_search not in {"auto", "on", "off"}:
+            raise ConfigError(
+                f"ALICE_SEMANTIC_SEARCH must be auto, on or off, got {self.semantic_search!r}"
             )
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ConfigError("set both ALICE_TLS_CERT_FILE and ALICE_TLS_KEY_FILE, or neither")

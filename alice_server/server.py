@@ -19,6 +19,7 @@ from alice_server.auth import (
     TokenVerifier,
 )
 from alice_server.config import Settings
+from alice_server.domain.embeddings import embedder_for
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.paging import PageTokens
 from alice_server.domain.privacy import SubjectHasher
@@ -26,6 +27,7 @@ from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm
 from alice_server.domain.tenants import PhoneNumbers
 from alice_server.health import HealthMonitor
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
+from alice_server.llm.summarizer import llm_summarizer
 from alice_server.malformed import MalformedRequestInterceptor
 from alice_server.ratelimit import build_limiter
 from alice_server.servicers.calls import CallServicer
@@ -86,6 +88,7 @@ READ_METHODS = frozenset(
         "/alice.memory.v1.MemoryService/GetMemory",
         "/alice.memory.v1.MemoryService/ListMemories",
         "/alice.memory.v1.MemoryService/SearchMemories",
+        "/alice.memory.v1.MemoryService/GetMemoryHistory",
         "/alice.memory.v1.ContextService/GetEnrichedContext",
         "/alice.memory.v1.ContextService/GetCallerProfile",
         "/alice.memory.v1.ContextService/ListCallerProfiles",
@@ -155,6 +158,10 @@ class AliceServer:
                     self.settings.summarizer_tenant_share,
                 )
             self.summarizer = HeuristicSummarizer(self._pool)
+            if self.settings.summarizer == "openai":
+                self.summarizer = llm_summarizer(self.settings, self.summarizer)
+        # The embedding model loads once per process (ALICE_SEMANTIC_SEARCH).
+        self.embedder = embedder_for(self.settings.semantic_search)
         self.summarizer = metrics.InstrumentedSummarizer(self.summarizer)
         self.limiter = build_limiter(
             self.settings.rate_limit_backend,
@@ -200,7 +207,7 @@ class AliceServer:
         )
         memory_service_pb2_grpc.add_MemoryServiceServicer_to_server(  # type: ignore[no-untyped-call]
             MemoryServicer(
-                MemoryService(db, tokens),
+                MemoryService(db, tokens, self.embedder, self.settings.memory_history_days),
                 normalize,
                 response_budget(self.settings.max_message_bytes),
             ),
@@ -208,8 +215,8 @@ class AliceServer:
         )
         context_service_pb2_grpc.add_ContextServiceServicer_to_server(  # type: ignore[no-untyped-call]
             ContextServicer(
-                ContextService(db),
-                CallService(db, self.summarizer),
+                ContextService(db, self.embedder),
+                CallService(db, self.summarizer, self.embedder),
                 CallerService(db, tokens),
                 normalize,
                 StatsService(db),

@@ -10,6 +10,7 @@ import grpc
 import jwt
 import pytest
 
+from alice_server.storage import migrate
 from alice_server.storage.urls import libpq_url, with_database
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
@@ -144,7 +145,9 @@ async def test_migrate_and_downgrade(fresh_database):
     assert code == 0, err
     connection = await asyncpg.connect(url)
     try:
-        assert await connection.fetchval("SELECT version_num FROM alembic_version") == "0006"
+        assert await connection.fetchval("SELECT version_num FROM alembic_version") == (
+            migrate.head_revision()
+        )
         code, _, err = await admin("downgrade", "0001", **env)
         assert code == 0, err
         assert await connection.fetchval("SELECT count(*) FROM pg_policies") == 0

@@ -34,7 +34,11 @@ from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
 from tests.test_calls import AUTO_CALL, _call
 
-FUNCTION = "alice_call_start_context(bigint, text, integer, integer, text[], text, text[])"
+# Migration 0004 added the query's parameters (p_query, p_query_embedding, p_depth).
+FUNCTION = (
+    "alice_call_start_context(bigint, text, integer, integer, text[], text, text[], text, "
+    "real[], integer)"
+)
 
 
 async def test_call_start_function_is_security_invoker_and_granted_only_to_the_service_role(

@@ -11,6 +11,8 @@ from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
 
+KEYWORD = mem.SEARCH_MODE_KEYWORD
+
 
 def _store(user_id: str, key: str = "favorite_color", **kwargs) -> mem.StoreMemoryRequest:  # type: ignore[no-untyped-def]
     kwargs.setdefault("type", "preference")
@@ -227,7 +229,7 @@ async def test_page_size_is_capped(memories, database, peterson, caller_phone):
     assert response.next_page_token
 
 
-async def test_search_finds_the_distinctive_word_and_ranks_it_first(
+async def test_keyword_search_finds_the_distinctive_word_and_ranks_it_first(
     memories, peterson, caller_phone
 ):
     md = peterson.metadata()
@@ -257,15 +259,26 @@ async def test_search_finds_the_distinctive_word_and_ranks_it_first(
         )
 
     found = await memories.SearchMemories(
-        mem.SearchMemoriesRequest(user_id=caller_phone, query="Does he play the harpsichord?"),
+        mem.SearchMemoriesRequest(
+            user_id=caller_phone, query="Does he play the harpsichord?", mode=KEYWORD
+        ),
         metadata=md,
     )
     assert [r.memory.id for r in found.results] == [planted.memory.id]
     assert found.results[0].score > 0
+    # The default (hybrid) ranks it first too, and says both signals matched.
+    hybrid = await memories.SearchMemories(
+        mem.SearchMemoriesRequest(user_id=caller_phone, query="Does he play the harpsichord?"),
+        metadata=md,
+    )
+    assert hybrid.results[0].memory.id == planted.memory.id
+    assert hybrid.results[0].keyword_match and hybrid.results[0].semantic_match
 
     # More matching words rank higher; recency breaks ties.
     ranked = await memories.SearchMemories(
-        mem.SearchMemoriesRequest(user_id=caller_phone, query="golden retriever mornings", limit=3),
+        mem.SearchMemoriesRequest(
+            user_id=caller_phone, query="golden retriever mornings", limit=3, mode=KEYWORD
+        ),
         metadata=md,
     )
     keys = [r.memory.key for r in ranked.results]
@@ -274,7 +287,9 @@ async def test_search_finds_the_distinctive_word_and_ranks_it_first(
     assert len(keys) == 3
 
 
-async def test_search_matches_keys_and_filters_types(memories, peterson, caller_phone):
+async def test_keyword_search_matches_keys_and_any_search_filters_types(
+    memories, peterson, caller_phone
+):
     md = peterson.metadata()
     await memories.StoreMemory(
         _store(caller_phone, key="spouse_name", type="person", value=struct(value="Maria")),
@@ -285,7 +300,7 @@ async def test_search_matches_keys_and_filters_types(memories, peterson, caller_
         metadata=md,
     )
     found = await memories.SearchMemories(
-        mem.SearchMemoriesRequest(user_id=caller_phone, query="spouse"), metadata=md
+        mem.SearchMemoriesRequest(user_id=caller_phone, query="spouse", mode=KEYWORD), metadata=md
     )
     assert [r.memory.key for r in found.results] == ["spouse_name", "note"]  # key match ranks first
     only_facts = await memories.SearchMemories(

@@ -69,14 +69,15 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
         "calls",
         "customers",
         "memories",
+        "memory_history",
         "personality_averages",
         "personality_metrics",
         "tenant_settings",
     ]
     # 0002: 6; 0005: tenant_settings 1, audit_log 4 (tenant read/append, platform
     # read/append), customers 1 (platform_manage); 0006: calls 1,
-    # call_transcript_turns 1.
-    assert schema["policies"] == 14 and schema["functions"] == 2
+    # call_transcript_turns 1; 0004: memory_history 1.
+    assert schema["policies"] == 15 and schema["functions"] == 2
     assert await _role_exists(url, role)
     assert await _role_exists(url, f"{role}_platform")
 
@@ -91,7 +92,7 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
 
     # And up again: the migrations are repeatable.
     await asyncio.to_thread(migrate.upgrade, url, role)
-    assert (await _schema(url))["policies"] == 14
+    assert (await _schema(url))["policies"] == 15
 
 
 async def test_models_and_migrations_agree(empty_database):

@@ -20,12 +20,14 @@ async def both_tenants_have_data(memories, contexts, channel, peterson, smith, c
     calls = call_service_pb2_grpc.CallServiceStub(channel)
     """Rows in every tenant table for both tenants."""
     for tenant in (peterson, smith):
-        await memories.StoreMemory(
-            mem.StoreMemoryRequest(
-                user_id=caller_phone, type="fact", key="k", value=struct(owner=tenant.name)
-            ),
-            metadata=tenant.metadata(),
-        )
+        # Stored twice with different values: the first value goes to memory_history.
+        for value in ("first", tenant.name):
+            await memories.StoreMemory(
+                mem.StoreMemoryRequest(
+                    user_id=caller_phone, type="fact", key="k", value=struct(owner=value)
+                ),
+                metadata=tenant.metadata(),
+            )
         await contexts.ProcessCall(
             ctx.ProcessCallRequest(
                 user_id=caller_phone,

@@ -41,6 +41,7 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
             self._normalize(request.user_id),
             request.num_summaries if request.HasField("num_summaries") else None,
             request.num_memories if request.HasField("num_memories") else None,
+            request.query,
         )
         response = pb.GetEnrichedContextResponse(
             customer_id=tenant.customer_id,

@@ -10,9 +10,12 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 from alice_server.domain.callers import CallerProfile
 from alice_server.domain.calls import CallSummary
 from alice_server.domain.errors import InvalidArgument
+from alice_server.domain.history import MemoryChange
 from alice_server.domain.memories import Memory, ScopeName
 from alice_server.domain.personality import PersonalityAverages, labelled_scores
+from alice_server.domain.retrieval import SearchHit, SearchMode
 from alice_server.domain.summarizer import PersonalityScores, TranscriptTurn
+from chad_client.v1 import memory_service_pb2
 from chad_client.v1 import resources_pb2 as pb
 
 SCOPE_NAMES: dict[int, ScopeName] = {
@@ -108,6 +111,48 @@ def memory(row: Memory) -> pb.Memory:
         created_at=timestamp(row.created_at),
         updated_at=timestamp(row.updated_at),
         expires_at=timestamp(row.expires_at),
+    )
+
+
+_SEARCH_MODES: dict[int, SearchMode] = {
+    memory_service_pb2.SEARCH_MODE_UNSPECIFIED: SearchMode.HYBRID,
+    memory_service_pb2.SEARCH_MODE_HYBRID: SearchMode.HYBRID,
+    memory_service_pb2.SEARCH_MODE_KEYWORD: SearchMode.KEYWORD,
+    memory_service_pb2.SEARCH_MODE_SEMANTIC: SearchMode.SEMANTIC,
+}
+
+
+def search_mode(value: int) -> SearchMode:
+    try:
+        return _SEARCH_MODES[value]
+    except KeyError:
+        raise InvalidArgument(f"mode {value} is not a SearchMode") from None
+
+
+def search_hit(hit: SearchHit[Memory]) -> memory_service_pb2.MemorySearchResult:
+    return memory_service_pb2.MemorySearchResult(
+        memory=memory(hit.memory),
+        score=hit.score,
+        keyword_match=hit.keyword_match,
+        keyword_rank=hit.keyword_rank,
+        semantic_match=hit.semantic_match,
+        semantic_rank=hit.semantic_rank,
+        semantic_similarity=hit.similarity,
+    )
+
+
+def memory_change(change: MemoryChange) -> pb.MemoryHistoryEntry:
+    return pb.MemoryHistoryEntry(
+        memory_id=str(change.memory_id),
+        change=change.change,
+        previous_value=struct(change.previous_value),
+        previous_source=change.previous_source,
+        changed_by=change.changed_by,
+        changed_at=timestamp(change.changed_at),
+        scope=_SCOPE_ENUM[change.scope],
+        user_id=change.user_id,
+        type=change.type,
+        key=change.key,
     )
 
 

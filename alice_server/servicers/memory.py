@@ -87,9 +87,23 @@ class MemoryServicer(pb_grpc.MemoryServiceServicer):
             request.query,
             list(request.types),
             request.limit,
+            convert.search_mode(request.mode),
         )
-        results = [pb.MemorySearchResult(memory=convert.memory(m), score=s) for m, s in hits]
+        results = [convert.search_hit(hit) for hit in hits]
         return pb.SearchMemoriesResponse(results=results[: limits.fitting(results, self._budget)])
+
+    async def GetMemoryHistory(
+        self, request: pb.GetMemoryHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetMemoryHistoryResponse:
+        changes, token = await self._store.history(
+            current_tenant().customer_id,
+            parse_uuid(request.id),
+            request.page_size,
+            request.page_token,
+        )
+        return pb.GetMemoryHistoryResponse(
+            entries=[convert.memory_change(c) for c in changes], next_page_token=token
+        )
 
     async def GetMemoryByKey(
         self, request: pb.GetMemoryByKeyRequest, context: grpc.aio.ServicerContext

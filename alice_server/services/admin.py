@@ -11,6 +11,7 @@ import datetime as dt
 
 from alice_server.domain.customers import CustomerRecord, NewCustomer, check_status
 from alice_server.domain.errors import NotFound
+from alice_server.domain.history import DEFAULT_RETENTION_DAYS
 from alice_server.domain.transcripts import retention_cutoff
 from alice_server.storage.database import Database
 
@@ -34,14 +35,16 @@ async def set_status(db: Database, customer_id: int, status: str) -> CustomerRec
     return record
 
 
-async def purge_expired(db: Database) -> int:
-    """Delete every tenant's expired memories; returns how many."""
+async def purge_expired(db: Database, history_days: int = DEFAULT_RETENTION_DAYS) -> int:
+    """Delete every tenant's expired memories, and memory history older than
+    `history_days` (ALICE_MEMORY_HISTORY_DAYS); returns how many memories."""
     async with db.admin() as uow:
         ids = await uow.customers.ids()
     total = 0
     for customer_id in ids:
         async with db.tenant(customer_id) as tenant:
             total += await tenant.memories.purge_expired()
+            await tenant.memory_history.purge_older_than(history_days)
     return total
 
 

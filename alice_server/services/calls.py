@@ -6,8 +6,10 @@ the summary (a retry, or a concurrent duplicate, inserts nothing and gets the
 stored result back; a duplicate still in flight is waited for by PostgreSQL's
 unique index), count the call in the caller's profile (which locks the
 profile row, so two calls of one caller are counted one after the other),
-insert the 13 scores, and recompute the personality averages and trends. Any
-failure rolls all of it back: nothing is half-recorded.
+insert the 13 scores, recompute the personality averages and trends, and store
+the memories the summariser extracted (the LLM summariser does; as upserts with
+source process_call, so a retried call stores nothing twice). Any failure rolls
+all of it back: nothing is half-recorded.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import datetime as dt
 from collections.abc import Sequence
 
 from alice_server.domain.calls import CallRecord, call_window, check_transcript
+from alice_server.domain.embeddings import Embedder
 from alice_server.domain.errors import Aborted, AlreadyExists, InvalidArgument
-from alice_server.domain.summarizer import Summarizer, TranscriptTurn
+from alice_server.domain.llm_analysis import SOURCE as EXTRACTED_SOURCE
+from alice_server.domain.memories import DEFAULT_TTL_DAYS, NewMemory, new_memory
+from alice_server.domain.summarizer import CallAnalysis, Summarizer, TranscriptTurn
 from alice_server.domain.transcripts import (
     StoredTurn,
     another_callers_call,
@@ -32,9 +37,12 @@ STORED_TURNS_ATTEMPTS = 3
 
 
 class CallService:
-    def __init__(self, db: Database, summarizer: Summarizer) -> None:
+    def __init__(
+        self, db: Database, summarizer: Summarizer, embedder: Embedder | None = None
+    ) -> None:
         self._db = db
         self._summarizer = summarizer
+        self._embedder = embedder
 
     async def process(
         self,
@@ -107,6 +115,7 @@ class CallService:
         check_transcript(turns)
         start, end, duration = call_window(started_at, ended_at, dt.datetime.now(dt.UTC))
         analysis = await self._summarizer.analyze(turns)
+        extracted = self._extracted(user_id, analysis)
         async with self._db.tenant(customer_id) as uow:
             if stored_turn_count is not None:
                 # Locks the call's row: an append waits, then finds it processed.
@@ -136,4 +145,27 @@ class CallService:
             await uow.calls.insert_scores(user_id, call_id, start, analysis.personality)
             aggregates = await uow.calls.personality_aggregates(user_id)
             await uow.calls.save_personality(user_id, aggregates)
+            for memory, embedding in extracted:
+                await uow.memories.upsert(memory, embedding)
         return CallRecord(summary, analysis.personality, already_processed=False)
+
+    def _extracted(
+        self, user_id: str, analysis: CallAnalysis
+    ) -> list[tuple[NewMemory, list[float] | None]]:
+        """The analysis's memories as validated upserts, embedded before the transaction."""
+        items = [
+            new_memory(
+                scope="user",
+                user_id=user_id,
+                type=m.type,
+                key=m.key,
+                value={"value": m.value},
+                ttl_days=DEFAULT_TTL_DAYS,
+                source=EXTRACTED_SOURCE,
+            )
+            for m in analysis.memories
+        ]
+        if self._embedder is None or not items:
+            return [(item, None) for item in items]
+        vectors = self._embedder.embed_memories([(i.type, i.key, i.value) for i in items])
+        return [(i, [float(x) for x in v]) for i, v in zip(items, vectors, strict=True)]

@@ -37,6 +37,9 @@ TENANT_DATA_TABLES: tuple[DataTable, ...] = (
     DataTable("personality_metrics", "id"),
     DataTable("calls", "call_id"),
     DataTable("call_transcript_turns", "call_id, sequence"),
+    # Erasure deletes in reverse order: memories first (each deletion records
+    # history), then their history.
+    DataTable("memory_history", "id"),
     DataTable("memories", "id"),
 )
 

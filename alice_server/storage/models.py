@@ -34,7 +34,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from alice_server.domain.traits import AVERAGED_TRAITS, PERSONALITY_TRAITS, RECENT_LEVELS
@@ -55,6 +55,7 @@ TENANT_TABLES = (
     "personality_averages",
     "calls",
     "call_transcript_turns",
+    "memory_history",
 )
 
 # The trait list (one for all of Alice) decides the score columns below.
@@ -117,6 +118,9 @@ class Memory(Base):
         CheckConstraint("scope IN ('user', 'shared')", name="scope"),
         CheckConstraint("(scope = 'shared') = (user_id = '')", name="shared_has_no_user"),
         CheckConstraint("ttl_days BETWEEN 1 AND 3650", name="ttl_days"),
+        CheckConstraint(
+            "embedding IS NULL OR cardinality(embedding) = 256", name="embedding_dimensions"
+        ),
         Index(
             "ix_memories_customer_id_user_id_created_at",
             "customer_id",
@@ -149,6 +153,41 @@ class Memory(Base):
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR, Computed(MEMORY_SEARCH_VECTOR, persisted=True), deferred=True
     )
+    # Unit-length embedding of type, key and value (alice_server.domain.embeddings);
+    # NULL until computed. Scored by alice_embedding_distance() (migration 0004).
+    embedding: Mapped[list[float] | None] = mapped_column(ARRAY(REAL), deferred=True)
+
+
+class MemoryHistory(Base):
+    """The value a memory had before an update or its deletion (written by a trigger)."""
+
+    __tablename__ = "memory_history"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "id"),
+        CheckConstraint("change IN ('update', 'delete')", name="change"),
+        Index(
+            "ix_memory_history_customer_id_memory_id_changed_at",
+            "customer_id",
+            "memory_id",
+            text("changed_at DESC"),
+            text("id DESC"),
+        ),
+        Index("ix_memory_history_customer_id_user_id", "customer_id", "user_id"),
+        Index("ix_memory_history_changed_at", "changed_at"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False))
+    memory_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    change: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Text)
+    previous_value: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    previous_source: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
 
 
 class CallSummary(Base):

@@ -25,6 +25,7 @@ from alice_server.storage.repositories.customers import (
     CustomerRepository,
 )
 from alice_server.storage.repositories.memories import MemoryRepository
+from alice_server.storage.repositories.memory_history import MemoryHistoryRepository
 from alice_server.storage.repositories.privacy import PrivacyRepository
 from alice_server.storage.repositories.stats import StatsRepository
 from alice_server.storage.repositories.tenants import (
@@ -49,6 +50,7 @@ class TenantUnitOfWork:
         "customer_id",
         "customers",
         "memories",
+        "memory_history",
         "privacy",
         "profile",
         "settings",
@@ -59,6 +61,7 @@ class TenantUnitOfWork:
         self.customer_id = customer_id
         self.connection = connection
         self.memories = MemoryRepository(connection, customer_id)
+        self.memory_history = MemoryHistoryRepository(connection, customer_id)
         self.calls = CallRepository(connection, customer_id)
         self.callers = CallerRepository(connection, customer_id)
         self.customers = CustomerRepository(connection, customer_id)

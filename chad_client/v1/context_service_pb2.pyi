@@ -13,14 +13,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GetEnrichedContextRequest(_message.Message):
-    __slots__ = ("user_id", "num_summaries", "num_memories")
+    __slots__ = ("user_id", "num_summaries", "num_memories", "query")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     NUM_SUMMARIES_FIELD_NUMBER: _ClassVar[int]
     NUM_MEMORIES_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     num_summaries: int
     num_memories: int
-    def __init__(self, user_id: _Optional[str] = ..., num_summaries: _Optional[int] = ..., num_memories: _Optional[int] = ...) -> None: ...
+    query: str
+    def __init__(self, user_id: _Optional[str] = ..., num_summaries: _Optional[int] = ..., num_memories: _Optional[int] = ..., query: _Optional[str] = ...) -> None: ...
 
 class GetEnrichedContextResponse(_message.Message):
     __slots__ = ("customer_id", "user_id", "is_new_caller", "context", "profile", "personality", "summaries", "memories")

@@ -26,13 +26,15 @@ from chad_client.v1 import resources_pb2 as alice_dot_memory_dot_v1_dot_resource
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$alice/memory/v1/memory_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xb1\x01\n\x12StoreMemoryRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\x12&\n\x05value\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x10\n\x08ttl_days\x18\x06 \x01(\x05\x12\x0e\n\x06source\x18\x07 \x01(\t\"d\n\x13StoreMemoryResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\x03\"\x1e\n\x10GetMemoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x11GetMemoryResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\"!\n\x13\x44\x65leteMemoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteMemoryResponse\"s\n\x13ListMemoriesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x16\n\x0einclude_shared\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"Z\n\x14ListMemoriesResponse\x12)\n\x08memories\x18\x01 \x03(\x0b\x32\x17.alice.memory.v1.Memory\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"m\n\x15SearchMemoriesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12\r\n\x05types\x18\x03 \x03(\t\x12\x16\n\x0einclude_shared\x18\x04 \x01(\x08\x12\r\n\x05limit\x18\x05 \x01(\x05\"L\n\x12MemorySearchResult\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\x12\r\n\x05score\x18\x02 \x01(\x01\"N\n\x16SearchMemoriesResponse\x12\x34\n\x07results\x18\x01 \x03(\x0b\x32#.alice.memory.v1.MemorySearchResult\"j\n\x15GetMemoryByKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\"A\n\x16GetMemoryByKeyResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory2\xbd\x04\n\rMemoryService\x12X\n\x0bStoreMemory\x12#.alice.memory.v1.StoreMemoryRequest\x1a$.alice.memory.v1.StoreMemoryResponse\x12R\n\tGetMemory\x12!.alice.memory.v1.GetMemoryRequest\x1a\".alice.memory.v1.GetMemoryResponse\x12[\n\x0c\x44\x65leteMemory\x12$.alice.memory.v1.DeleteMemoryRequest\x1a%.alice.memory.v1.DeleteMemoryResponse\x12[\n\x0cListMemories\x12$.alice.memory.v1.ListMemoriesRequest\x1a%.alice.memory.v1.ListMemoriesResponse\x12\x61\n\x0eSearchMemories\x12&.alice.memory.v1.SearchMemoriesRequest\x1a\'.alice.memory.v1.SearchMemoriesResponse\x12\x61\n\x0eGetMemoryByKey\x12&.alice.memory.v1.GetMemoryByKeyRequest\x1a\'.alice.memory.v1.GetMemoryByKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$alice/memory/v1/memory_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xb1\x01\n\x12StoreMemoryRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\x12&\n\x05value\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x10\n\x08ttl_days\x18\x06 \x01(\x05\x12\x0e\n\x06source\x18\x07 \x01(\t\"d\n\x13StoreMemoryResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\x03\"\x1e\n\x10GetMemoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x11GetMemoryResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\"!\n\x13\x44\x65leteMemoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteMemoryResponse\"s\n\x13ListMemoriesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x16\n\x0einclude_shared\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"Z\n\x14ListMemoriesResponse\x12)\n\x08memories\x18\x01 \x03(\x0b\x32\x17.alice.memory.v1.Memory\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x98\x01\n\x15SearchMemoriesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12\r\n\x05types\x18\x03 \x03(\t\x12\x16\n\x0einclude_shared\x18\x04 \x01(\x08\x12\r\n\x05limit\x18\x05 \x01(\x05\x12)\n\x04mode\x18\x06 \x01(\x0e\x32\x1b.alice.memory.v1.SearchMode\"\xc5\x01\n\x12MemorySearchResult\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x15\n\rkeyword_match\x18\x03 \x01(\x08\x12\x14\n\x0ckeyword_rank\x18\x04 \x01(\x05\x12\x16\n\x0esemantic_match\x18\x05 \x01(\x08\x12\x15\n\rsemantic_rank\x18\x06 \x01(\x05\x12\x1b\n\x13semantic_similarity\x18\x07 \x01(\x01\"N\n\x16SearchMemoriesResponse\x12\x34\n\x07results\x18\x01 \x03(\x0b\x32#.alice.memory.v1.MemorySearchResult\"j\n\x15GetMemoryByKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\"A\n\x16GetMemoryByKeyResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\"L\n\x17GetMemoryHistoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"i\n\x18GetMemoryHistoryResponse\x12\x34\n\x07\x65ntries\x18\x01 \x03(\x0b\x32#.alice.memory.v1.MemoryHistoryEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*t\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SEARCH_MODE_HYBRID\x10\x01\x12\x17\n\x13SEARCH_MODE_KEYWORD\x10\x02\x12\x18\n\x14SEARCH_MODE_SEMANTIC\x10\x03\x32\xa6\x05\n\rMemoryService\x12X\n\x0bStoreMemory\x12#.alice.memory.v1.StoreMemoryRequest\x1a$.alice.memory.v1.StoreMemoryResponse\x12R\n\tGetMemory\x12!.alice.memory.v1.GetMemoryRequest\x1a\".alice.memory.v1.GetMemoryResponse\x12[\n\x0c\x44\x65leteMemory\x12$.alice.memory.v1.DeleteMemoryRequest\x1a%.alice.memory.v1.DeleteMemoryResponse\x12[\n\x0cListMemories\x12$.alice.memory.v1.ListMemoriesRequest\x1a%.alice.memory.v1.ListMemoriesResponse\x12\x61\n\x0eSearchMemories\x12&.alice.memory.v1.SearchMemoriesRequest\x1a\'.alice.memory.v1.SearchMemoriesResponse\x12\x61\n\x0eGetMemoryByKey\x12&.alice.memory.v1.GetMemoryByKeyRequest\x1a\'.alice.memory.v1.GetMemoryByKeyResponse\x12g\n\x10GetMemoryHistory\x12(.alice.memory.v1.GetMemoryHistoryRequest\x1a).alice.memory.v1.GetMemoryHistoryResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'alice.memory.v1.memory_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_SEARCHMODE']._serialized_start=1559
+  _globals['_SEARCHMODE']._serialized_end=1675
   _globals['_STOREMEMORYREQUEST']._serialized_start=121
   _globals['_STOREMEMORYREQUEST']._serialized_end=298
   _globals['_STOREMEMORYRESPONSE']._serialized_start=300
@@ -49,16 +51,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTMEMORIESREQUEST']._serialized_end=670
   _globals['_LISTMEMORIESRESPONSE']._serialized_start=672
   _globals['_LISTMEMORIESRESPONSE']._serialized_end=762
-  _globals['_SEARCHMEMORIESREQUEST']._serialized_start=764
-  _globals['_SEARCHMEMORIESREQUEST']._serialized_end=873
-  _globals['_MEMORYSEARCHRESULT']._serialized_start=875
-  _globals['_MEMORYSEARCHRESULT']._serialized_end=951
-  _globals['_SEARCHMEMORIESRESPONSE']._serialized_start=953
-  _globals['_SEARCHMEMORIESRESPONSE']._serialized_end=1031
-  _globals['_GETMEMORYBYKEYREQUEST']._serialized_start=1033
-  _globals['_GETMEMORYBYKEYREQUEST']._serialized_end=1139
-  _globals['_GETMEMORYBYKEYRESPONSE']._serialized_start=1141
-  _globals['_GETMEMORYBYKEYRESPONSE']._serialized_end=1206
-  _globals['_MEMORYSERVICE']._serialized_start=1209
-  _globals['_MEMORYSERVICE']._serialized_end=1782
+  _globals['_SEARCHMEMORIESREQUEST']._serialized_start=765
+  _globals['_SEARCHMEMORIESREQUEST']._serialized_end=917
+  _globals['_MEMORYSEARCHRESULT']._serialized_start=920
+  _globals['_MEMORYSEARCHRESULT']._serialized_end=1117
+  _globals['_SEARCHMEMORIESRESPONSE']._serialized_start=1119
+  _globals['_SEARCHMEMORIESRESPONSE']._serialized_end=1197
+  _globals['_GETMEMORYBYKEYREQUEST']._serialized_start=1199
+  _globals['_GETMEMORYBYKEYREQUEST']._serialized_end=1305
+  _globals['_GETMEMORYBYKEYRESPONSE']._serialized_start=1307
+  _globals['_GETMEMORYBYKEYRESPONSE']._serialized_end=1372
+  _globals['_GETMEMORYHISTORYREQUEST']._serialized_start=1374
+  _globals['_GETMEMORYHISTORYREQUEST']._serialized_end=1450
+  _globals['_GETMEMORYHISTORYRESPONSE']._serialized_start=1452
+  _globals['_GETMEMORYHISTORYRESPONSE']._serialized_end=1557
+  _globals['_MEMORYSERVICE']._serialized_start=1678
+  _globals['_MEMORYSERVICE']._serialized_end=2356
 # @@protoc_insertion_point(module_scope)

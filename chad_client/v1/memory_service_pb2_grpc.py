@@ -82,6 +82,11 @@ class MemoryServiceStub:
                 request_serializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyRequest.SerializeToString,
                 response_deserializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyResponse.FromString,
                 _registered_method=True)
+        self.GetMemoryHistory = channel.unary_unary(
+                '/alice.memory.v1.MemoryService/GetMemoryHistory',
+                request_serializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryHistoryRequest.SerializeToString,
+                response_deserializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class MemoryServiceServicer:
@@ -137,10 +142,15 @@ class MemoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SearchMemories(self, request, context):
-        """Full-text search over the key and value of a caller's memories (PostgreSQL
-        text search, English stemming). A memory matching more of the query's
-        words, or matching them in its key, ranks higher; equal ranks are ordered
-        newest first.
+        """Finds a caller's memories by what the query means and by its words
+        (SEARCH_MODE_UNSPECIFIED = SEARCH_MODE_HYBRID): the keyword ranking
+        (PostgreSQL full-text search over key and value, English stemming; key
+        matches and more matching words rank higher) and the semantic ranking
+        (cosine similarity of embeddings of the memory's type, key and value and
+        of the query) are fused by reciprocal rank fusion, so an exact identifier
+        wins where its words match and a paraphrase is found where they do not.
+        Each result says which signals matched. Equal scores are ordered newest
+        first. See docs/RETRIEVAL.md.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -152,6 +162,17 @@ class MemoryServiceServicer:
         Returns the one memory identified by (scope, user_id, type, key), the
         key StoreMemory upserts on, without listing. NOT_FOUND if there is none
         or it has expired.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMemoryHistory(self, request, context):
+        """The earlier values of one memory, newest first, one page at a time: every
+        update and the deletion keep the value they replaced, when and by which
+        source. History is kept for ALICE_MEMORY_HISTORY_DAYS days. The id of a
+        deleted memory still finds its history; an id never seen in this tenant is
+        NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -189,6 +210,11 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     servicer.GetMemoryByKey,
                     request_deserializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyRequest.FromString,
                     response_serializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyResponse.SerializeToString,
+            ),
+            'GetMemoryHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMemoryHistory,
+                    request_deserializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryHistoryRequest.FromString,
+                    response_serializer=alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryHistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -371,6 +397,33 @@ class MemoryService:
             '/alice.memory.v1.MemoryService/GetMemoryByKey',
             alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyRequest.SerializeToString,
             alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryByKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMemoryHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alice.memory.v1.MemoryService/GetMemoryHistory',
+            alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryHistoryRequest.SerializeToString,
+            alice_dot_memory_dot_v1_dot_memory__service__pb2.GetMemoryHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,

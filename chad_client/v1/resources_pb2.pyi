@@ -194,3 +194,27 @@ class CallSummary(_message.Message):
     turn_count: int
     created_at: _timestamp_pb2.Timestamp
     def __init__(self, call_id: _Optional[str] = ..., user_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_seconds: _Optional[int] = ..., summary: _Optional[str] = ..., key_topics: _Optional[_Iterable[str]] = ..., sentiment: _Optional[_Union[Sentiment, str]] = ..., turn_count: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class MemoryHistoryEntry(_message.Message):
+    __slots__ = ("memory_id", "change", "previous_value", "previous_source", "changed_by", "changed_at", "scope", "user_id", "type", "key")
+    MEMORY_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_VALUE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_BY_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    memory_id: str
+    change: str
+    previous_value: _struct_pb2.Struct
+    previous_source: str
+    changed_by: str
+    changed_at: _timestamp_pb2.Timestamp
+    scope: Scope
+    user_id: str
+    type: str
+    key: str
+    def __init__(self, memory_id: _Optional[str] = ..., change: _Optional[str] = ..., previous_value: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., previous_source: _Optional[str] = ..., changed_by: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scope: _Optional[_Union[Scope, str]] = ..., user_id: _Optional[str] = ..., type: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...

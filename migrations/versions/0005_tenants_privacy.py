@@ -19,7 +19,7 @@ the audit log, and the platform-admin role.
   tenant (the same policies as the service role).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-26
 """
 
@@ -32,7 +32,7 @@ from alembic import context, op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -44,6 +44,7 @@ TENANT_TABLES = (
     "caller_profiles",
     "personality_metrics",
     "personality_averages",
+    "memory_history",  # 0004
 )
 E164 = r"^\+[1-9][0-9]{6,14}$"
 

@@ -36,6 +36,7 @@ from alice_server.domain.summarizer.heuristic import HeuristicSummarizer, warm_u
 from alice_server.domain.summarizer.interface import (
     NEUTRAL_SCORE,
     CallAnalysis,
+    ExtractedMemory,
     PersonalityScores,
     SentimentLabel,
     Speaker,
@@ -51,6 +52,7 @@ __all__ = [
     "PERSONALITY_TRAITS",
     "STOP_WORDS",
     "CallAnalysis",
+    "ExtractedMemory",
     "HeuristicSummarizer",
     "PersonalityScores",
     "SentimentLabel",

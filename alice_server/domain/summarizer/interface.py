@@ -58,6 +58,15 @@ class PersonalityScores:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtractedMemory:
+    """A memory worth keeping that a call revealed (the LLM summariser extracts them)."""
+
+    type: str
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallAnalysis:
     """What the processing of one call produces."""
 
@@ -70,6 +79,8 @@ class CallAnalysis:
     personality: PersonalityScores
     caller_name: str | None
     """A name the caller gave for themselves, title-cased; None if they gave none."""
+    memories: tuple[ExtractedMemory, ...] = ()
+    """Memories to store (source process_call); the built-in summariser extracts none."""
 
 
 class Summarizer(Protocol):

@@ -28,9 +28,14 @@ from alice_server.domain.context import ContextData
 from alice_server.domain.errors import StatementTimeout
 from alice_server.domain.memories import Memory
 from alice_server.domain.personality import PersonalityAverages
+from alice_server.domain.retrieval import Candidate
 from alice_server.domain.traits import AVERAGED_TRAITS
 
 CALL_START = "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7)::text"
+# With a query (migration 0004): the memories are search candidates with their ranks.
+CALL_START_FOR_QUERY = (
+    "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7, $8, $9::real[], $10)::text"
+)
 
 _timestamp = dt.datetime.fromisoformat
 
@@ -84,6 +89,49 @@ class ContextRepository:
         except TimeoutError:
             raise StatementTimeout(self._timeout_message) from None
         return context_of(json.loads(document))
+
+    async def call_start_for_query(
+        self,
+        user_id: str,
+        summaries: int,
+        memories: int,
+        excluded_types: list[str],
+        query: str,
+        embedding: list[float] | None,
+        depth: int,
+    ) -> tuple[ContextData, list[Candidate[Memory]]]:
+        """As `call_start`, but the memories come back as the keyword and semantic
+        candidates for `query` (the caller's and the shared ones, `depth` of each
+        ranking), for the service to fuse as SearchMemories does."""
+        try:
+            document = await self._connection.fetchval(
+                CALL_START_FOR_QUERY,
+                self._customer_id,
+                user_id,
+                summaries,
+                memories,
+                excluded_types,
+                "",
+                [],
+                query,
+                embedding,
+                depth,
+                timeout=self._timeout,
+            )
+        except TimeoutError:
+            raise StatementTimeout(self._timeout_message) from None
+        parsed = json.loads(document)
+        candidates = [
+            Candidate(
+                _memory(row),
+                row["keyword_rank"],
+                row["keyword_score"],
+                row["semantic_rank"],
+                row["similarity"],
+            )
+            for row in parsed["candidates"] or []
+        ]
+        return context_of(parsed), candidates
 
 
 def context_of(document: dict[str, Any]) -> ContextData:

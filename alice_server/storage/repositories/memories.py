@@ -1,4 +1,4 @@
-"""The memories table: upsert by identity, get, delete, keyset pages, full-text search.
+"""The memories table: upsert by identity, get, delete, keyset pages, hybrid search.
 
 Every read filters `expires_at > now()`, so an expired memory is never returned,
 whether or not the purge has deleted it yet. Every statement also names the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alice_server.domain.memories import (
@@ -21,6 +21,7 @@ from alice_server.domain.memories import (
     SearchQuery,
 )
 from alice_server.domain.paging import PageRequest
+from alice_server.domain.retrieval import Candidate
 from alice_server.storage.repositories.base import TenantRepository
 
 COLUMNS = (
@@ -30,10 +31,11 @@ COLUMNS = (
 # Replacing an expired memory makes a new one (new id, created again): the old one
 # had already disappeared for every reader. now() is the transaction's timestamp,
 # so a row created by this statement has created_at = updated_at.
+# $9: the embedding of type, key and value (NULL when semantic search is off).
 _UPSERT = f"""
 INSERT INTO memories AS m
-    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, now() + make_interval(days => $8))
+    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at, embedding)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, now() + make_interval(days => $8), $9::real[])
 ON CONFLICT ON CONSTRAINT uq_memories_customer_id_scope_user_id_type_key DO UPDATE SET
     id = CASE WHEN m.expires_at <= now() THEN gen_random_uuid() ELSE m.id END,
     created_at = CASE WHEN m.expires_at <= now() THEN now() ELSE m.created_at END,
@@ -41,6 +43,7 @@ ON CONFLICT ON CONSTRAINT uq_memories_customer_id_scope_user_id_type_key DO UPDA
     source = EXCLUDED.source,
     ttl_days = EXCLUDED.ttl_days,
     expires_at = EXCLUDED.expires_at,
+    embedding = EXCLUDED.embedding,
     updated_at = now()
 RETURNING {COLUMNS}, created_at = updated_at AS created
 """
@@ -71,24 +74,6 @@ ORDER BY created_at DESC, id DESC
 LIMIT $6
 """
 
-# Any of the query's words (English stems), not all of them: a spoken question
-# rarely repeats a memory's exact wording. More matching words, and matches in
-# the key (weight A), rank higher; recency breaks ties.
-_SEARCH = f"""
-WITH q AS (
-    SELECT to_tsquery('simple'::regconfig,
-                      coalesce(string_agg(quote_literal(lexeme), ' | '), '')) AS query
-    FROM unnest(tsvector_to_array(to_tsvector('english'::regconfig, $3::text))) AS lexeme
-)
-SELECT {COLUMNS}, ts_rank_cd(m.search_vector, q.query)::float8 AS score
-FROM memories m, q
-WHERE m.customer_id = $1 AND m.user_id = ANY($2::text[]) AND m.expires_at > now()
-  AND m.search_vector @@ q.query
-  AND (cardinality($5::text[]) = 0 OR m.type = ANY($5::text[]))
-ORDER BY score DESC, m.updated_at DESC, m.id DESC
-LIMIT $4
-"""
-
 # The caller's newest memories, then the tenant's shared ones, `limit` in all: two
 # halves, each read in index order and cut at `limit`, so that a tenant with
 # thousands of shared memories costs no more.
@@ -109,6 +94,86 @@ LIMIT $3
 
 _PURGE_EXPIRED = "DELETE FROM memories WHERE customer_id = $1 AND expires_at <= now()"
 
+_EXISTS = "SELECT EXISTS (SELECT 1 FROM memories WHERE customer_id = $1 AND id = $2)"
+
+# Hybrid search: keyword and semantic candidates in one statement.
+#
+# Both rankings run over the same rows: the tenant's live memories of the given
+# owners (a caller and/or '' for the shared ones), optionally of some types,
+# found through the (customer_id, user_id, ...) indexes. Keyword candidates are
+# the memories sharing a word stem with the query (any of its words: a spoken
+# question rarely repeats a memory's wording), ranked by ts_rank_cd (key matches
+# weigh more); semantic candidates are the memories with an embedding, ranked by
+# `alice_embedding_distance` (pgvector's inner product where the extension is
+# installed, the same product in SQL elsewhere; migration 0004). Each list is cut
+# at $6 (depth); the union comes back newest first with each memory's rank in
+# both lists (0 = absent), and domain/retrieval.py fuses them. Scoring is exact
+# over the caller's memories: no approximate index, so no result is lost to an
+# index's post-filtering (docs/RETRIEVAL.md).
+#
+# $1 customer_id, $2 owners, $3 types (empty = all), $4 query text or NULL (no
+# keyword ranking), $5 query embedding or NULL (no semantic ranking), $6 depth,
+# $7 types left out (GetEnrichedContext leaves out transcripts).
+_SCOPE = """m.customer_id = $1 AND m.user_id = ANY($2::text[]) AND m.expires_at > now()
+        AND (cardinality($3::text[]) = 0 OR m.type = ANY($3::text[]))
+        AND m.type <> ALL($7::text[])"""
+_SEARCH_CANDIDATES = f"""
+WITH kw AS (
+    SELECT id, score, row_number() OVER (ORDER BY score DESC, updated_at DESC, id DESC) AS rank
+    FROM (
+        SELECT m.id, m.updated_at, ts_rank_cd(m.search_vector, q.query) AS score
+        FROM memories m, (
+            SELECT to_tsquery('simple'::regconfig,
+                              coalesce(string_agg(quote_literal(lexeme), ' | '), '')) AS query
+            FROM unnest(tsvector_to_array(to_tsvector('english'::regconfig, $4::text))) AS lexeme
+        ) q
+        WHERE $4::text IS NOT NULL AND {_SCOPE} AND m.search_vector @@ q.query
+    ) matched
+    ORDER BY rank
+    LIMIT $6
+),
+sem AS (
+    SELECT id, -distance AS similarity,
+           row_number() OVER (ORDER BY distance, updated_at DESC, id DESC) AS rank
+    FROM (
+        SELECT m.id, m.updated_at, alice_embedding_distance(m.embedding, $5::real[]) AS distance
+        FROM memories m
+        WHERE $5::real[] IS NOT NULL AND {_SCOPE} AND m.embedding IS NOT NULL
+    ) scored
+    ORDER BY rank
+    LIMIT $6
+)
+SELECT {", ".join("m." + c.strip() for c in COLUMNS.split(","))},
+       coalesce(kw.rank, 0)::int AS keyword_rank,
+       coalesce(kw.score, 0)::float8 AS keyword_score,
+       coalesce(sem.rank, 0)::int AS semantic_rank,
+       sem.similarity::float8 AS similarity
+FROM (SELECT id FROM kw UNION SELECT id FROM sem) found
+JOIN memories m ON m.customer_id = $1 AND m.id = found.id
+LEFT JOIN kw ON kw.id = found.id
+LEFT JOIN sem ON sem.id = found.id
+ORDER BY m.updated_at DESC, m.id DESC
+"""
+
+# The backfill (alice-admin backfill-embeddings): live memories without an
+# embedding. SKIP LOCKED lets two runs share the work; the history trigger fires
+# on value and source only, so adding an embedding is not a change.
+_COUNT_WITHOUT_EMBEDDING = """
+SELECT count(*) FROM memories
+WHERE customer_id = $1 AND embedding IS NULL AND expires_at > now()
+"""
+_WITHOUT_EMBEDDING = f"""
+SELECT {COLUMNS} FROM memories
+WHERE customer_id = $1 AND embedding IS NULL AND expires_at > now()
+ORDER BY id
+LIMIT $2
+FOR UPDATE SKIP LOCKED
+"""
+_SET_EMBEDDING = """
+UPDATE memories SET embedding = $3::real[]
+WHERE customer_id = $1 AND id = $2 AND embedding IS NULL
+"""
+
 
 def memory_of(row: Mapping[str, Any]) -> Memory:
     """A row of COLUMNS (asyncpg returns jsonb as its JSON text) as a Memory."""
@@ -128,7 +193,9 @@ def memory_of(row: Mapping[str, Any]) -> Memory:
 
 
 class MemoryRepository(TenantRepository):
-    async def upsert(self, item: NewMemory) -> tuple[Memory, bool]:
+    async def upsert(
+        self, item: NewMemory, embedding: Sequence[float] | None = None
+    ) -> tuple[Memory, bool]:
         """Create or update the memory with this identity; returns (memory, created)."""
         row = await self._connection.fetchrow(
             _UPSERT,
@@ -140,9 +207,14 @@ class MemoryRepository(TenantRepository):
             json.dumps(item.value),
             item.source,
             item.ttl_days,
+            None if embedding is None else list(embedding),
         )
         assert row is not None
         return memory_of(row), bool(row["created"])
+
+    async def exists(self, memory_id: uuid.UUID) -> bool:
+        """Whether the id is a memory of this tenant (expired or not)."""
+        return bool(await self._connection.fetchval(_EXISTS, self._customer_id, memory_id))
 
     async def get(self, memory_id: uuid.UUID) -> Memory | None:
         row = await self._connection.fetchrow(_GET, self._customer_id, memory_id)
@@ -176,11 +248,49 @@ class MemoryRepository(TenantRepository):
         )
         return [memory_of(row) for row in rows]
 
-    async def search(self, query: SearchQuery) -> list[tuple[Memory, float]]:
+    async def search_candidates(
+        self,
+        query: SearchQuery,
+        keyword_text: str | None,
+        embedding: Sequence[float] | None,
+        depth: int,
+        excluded_types: Sequence[str] = (),
+    ) -> list[Candidate[Memory]]:
+        """The best `depth` by keywords and by embedding, newest first (see _SEARCH_CANDIDATES)."""
         rows = await self._connection.fetch(
-            _SEARCH, self._customer_id, query.owners, query.text, query.limit, query.types
+            _SEARCH_CANDIDATES,
+            self._customer_id,
+            query.owners,
+            query.types,
+            keyword_text,
+            None if embedding is None else list(embedding),
+            depth,
+            list(excluded_types),
         )
-        return [(memory_of(row), float(row["score"])) for row in rows]
+        return [
+            Candidate(
+                memory_of(row),
+                row["keyword_rank"],
+                row["keyword_score"],
+                row["semantic_rank"],
+                row["similarity"],
+            )
+            for row in rows
+        ]
+
+    async def count_without_embedding(self) -> int:
+        return int(await self._connection.fetchval(_COUNT_WITHOUT_EMBEDDING, self._customer_id))
+
+    async def without_embedding(self, limit: int) -> list[Memory]:
+        """Up to `limit` live memories without an embedding, locked for this transaction."""
+        rows = await self._connection.fetch(_WITHOUT_EMBEDDING, self._customer_id, limit)
+        return [memory_of(row) for row in rows]
+
+    async def set_embeddings(self, embeddings: Sequence[tuple[uuid.UUID, Sequence[float]]]) -> None:
+        await self._connection.executemany(
+            _SET_EMBEDDING,
+            [(self._customer_id, memory_id, list(vector)) for memory_id, vector in embeddings],
+        )
 
     async def for_context(
         self,

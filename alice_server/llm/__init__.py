@@ -1,0 +1,1 @@
+"""The optional LLM summariser (ALICE_SUMMARIZER=openai): an OpenAI-compatible client."""

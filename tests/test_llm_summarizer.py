@@ -1,0 +1,271 @@
+"""The optional LLM summariser against a local HTTP server speaking the
+chat-completions protocol with recorded answers: a good one (its memories are
+stored with ProcessCall, once), and malformed, invalid, slow, refused and
+failing ones (each falls back to the built-in summariser, counted and logged
+without content)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import grpc
+import pytest
+
+from alice_server.config import ConfigError, Settings
+from alice_server.domain.summarizer import HeuristicSummarizer, TranscriptTurn
+from alice_server.domain.traits import PERSONALITY_TRAITS
+from alice_server.llm.chat import ChatEndpoint
+from alice_server.llm.summarizer import PROMPT_FILE, LLMSummarizer
+from alice_server.testing import running_server
+from chad_client.v1 import context_service_pb2 as ctx
+from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
+from chad_client.v1 import memory_service_pb2 as mem
+from chad_client.v1 import resources_pb2 as res
+
+MODEL = "recorded-model"
+API_KEY = "sk-test-not-a-real-key"
+SECRET_WORD = "Xylophonist"  # in the transcript: must never reach a log line
+
+GOOD_ANSWER = {
+    "summary": "The caller asked to add his daughter to his auto policy; the agent took her "
+    "date of birth.",
+    "sentiment": "positive",
+    "topics": ["auto policy", "new driver"],
+    "personality": {name: 50 for name in PERSONALITY_TRAITS} | {"patience": 72.25},
+    "caller_name": "david okafor",
+    "memories": [
+        {"type": "person", "key": "daughter", "value": "Amara, 16, new driver"},
+        {"type": "preference", "key": "contact_time", "value": "after 5 pm on weekdays"},
+    ],
+}
+
+
+def _completion(content: str | None, *, refusal: str | None = None, finish: str = "stop") -> dict:
+    return {
+        "id": "chatcmpl-recorded",
+        "object": "chat.completion",
+        "created": 1764100000,
+        "model": MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": refusal},
+                "finish_reason": finish,
+            }
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+    }
+
+
+# Recorded answers: (HTTP status, body, delay in seconds).
+ANSWERS: dict[str, tuple[int, Any, float]] = {
+    "good": (200, _completion(json.dumps(GOOD_ANSWER)), 0),
+    "malformed": (200, _completion('{"summary": "cut off'), 0),
+    "invalid": (
+        200,
+        _completion(json.dumps(GOOD_ANSWER | {"personality": {"patience": 150}})),
+        0,
+    ),
+    "slow": (200, _completion(json.dumps(GOOD_ANSWER)), 3.0),
+    "refused": (200, _completion(None, refusal="I can't help with that."), 0),
+    "truncated": (200, _completion('{"summary": "The', finish="length"), 0),
+    "error": (500, {"error": {"message": "upstream overloaded", "type": "server_error"}}, 0),
+    "not_json": (200, "<html>bad gateway</html>", 0),
+}
+
+
+@dataclass
+class FakeLLM:
+    """A local chat-completions endpoint answering with ANSWERS[mode]."""
+
+    url: str
+    mode: str = "good"
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLM]:
+    state = FakeLLM(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            state.requests.append(
+                {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+            )
+            status, answer, delay = ANSWERS[state.mode]
+            time.sleep(delay)
+            payload = answer if isinstance(answer, str) else json.dumps(answer)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(payload.encode())
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (the slow answer)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def _turns() -> list[res.Turn]:
+    return [
+        res.Turn(
+            role=res.ROLE_CALLER,
+            content=f"Hi, this is David Okafor. I need to add my daughter Amara to my auto "
+            f"policy, she just got her permit. By the way I am a {SECRET_WORD}.",
+        ),
+        res.Turn(role=res.ROLE_AGENT, content="Of course. What is her date of birth?"),
+        res.Turn(role=res.ROLE_CALLER, content="March 3rd. Call me after 5 pm on weekdays."),
+    ]
+
+
+@pytest.fixture
+async def llm_alice(database, secret, fake_llm):
+    summarizer = LLMSummarizer(
+        ChatEndpoint(fake_llm.url, MODEL, API_KEY, timeout=0.5), HeuristicSummarizer()
+    )
+    async with (
+        running_server(
+            database.app_url, secret, summarizer=summarizer, rate_limit_per_second=0
+        ) as server,
+        grpc.aio.insecure_channel(server.address) as channel,
+    ):
+        yield (
+            summarizer,
+            context_service_pb2_grpc.ContextServiceStub(channel),
+            memory_service_pb2_grpc.MemoryServiceStub(channel),
+        )
+
+
+async def test_a_good_answer_is_the_analysis_and_its_memories_are_stored_once(
+    llm_alice, fake_llm, peterson, caller_phone
+):
+    summarizer, contexts, memories = llm_alice
+    md = peterson.metadata()
+    request = ctx.ProcessCallRequest(user_id=caller_phone, call_id="CA-llm-1", turns=_turns())
+    first = await contexts.ProcessCall(request, metadata=md)
+    assert first.summary == GOOD_ANSWER["summary"]
+    assert first.sentiment == res.SENTIMENT_POSITIVE
+    assert list(first.key_topics) == ["auto policy", "new driver"]
+    assert first.personality.patience == pytest.approx(72.2)  # rounded to one decimal
+    assert summarizer.answered == 1 and not summarizer.fallbacks
+
+    # What was sent: the protocol, the model, the key, the schema and the versioned prompt.
+    sent = fake_llm.requests[0]
+    assert sent["path"] == "/v1/chat/completions" and sent["auth"] == f"Bearer {API_KEY}"
+    body = sent["body"]
+    assert body["model"] == MODEL
+    assert body["response_format"]["type"] == "json_schema"
+    schema = body["response_format"]["json_schema"]["schema"]
+    assert set(schema["properties"]["personality"]["required"]) == set(PERSONALITY_TRAITS)
+    assert body["messages"][0] == {"role": "system", "content": PROMPT_FILE.read_text()}
+    assert body["messages"][1]["content"].startswith("caller: Hi, this is David Okafor.")
+
+    listed = await memories.ListMemories(mem.ListMemoriesRequest(user_id=caller_phone), metadata=md)
+    stored = {(m.type, m.key): m for m in listed.memories}
+    assert stored[("person", "daughter")].value["value"] == "Amara, 16, new driver"
+    assert stored[("preference", "contact_time")].source == "process_call"
+    profile = await contexts.GetCallerProfile(
+        ctx.GetCallerProfileRequest(user_id=caller_phone), metadata=md
+    )
+    assert profile.profile.preferred_name == "David Okafor"
+
+    # Extracted memories are searchable by meaning like any other.
+    found = await memories.SearchMemories(
+        mem.SearchMemoriesRequest(user_id=caller_phone, query="when to call him"), metadata=md
+    )
+    assert found.results[0].memory.key == "contact_time"
+
+    # A retry stores nothing again: no new memory, no history entry.
+    again = await contexts.ProcessCall(request, metadata=md)
+    assert again.already_processed and again.summary == first.summary
+    relisted = await memories.ListMemories(
+        mem.ListMemoriesRequest(user_id=caller_phone), metadata=md
+    )
+    assert sorted(m.id for m in relisted.memories) == sorted(m.id for m in listed.memories)
+    history = await memories.GetMemoryHistory(
+        mem.GetMemoryHistoryRequest(id=stored[("person", "daughter")].id), metadata=md
+    )
+    assert list(history.entries) == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("malformed", "invalid"),
+        ("invalid", "invalid"),
+        ("slow", "timeout"),
+        ("refused", "refused"),
+        ("truncated", "truncated"),
+        ("error", "http_500"),
+        ("not_json", "malformed"),
+    ],
+)
+async def test_a_bad_answer_falls_back_to_the_builtin_summariser(
+    llm_alice, fake_llm, peterson, caller_phone, caplog, mode, reason
+):
+    summarizer, contexts, memories = llm_alice
+    fake_llm.mode = mode
+    turns = _turns()
+    with caplog.at_level(logging.INFO):
+        response = await contexts.ProcessCall(
+            ctx.ProcessCallRequest(user_id=caller_phone, call_id=f"CA-{mode}", turns=turns),
+            metadata=peterson.metadata(),
+        )
+    builtin = HeuristicSummarizer().analyze_sync(
+        [
+            TranscriptTurn("caller" if t.role == res.ROLE_CALLER else "agent", t.content)
+            for t in turns
+        ]
+    )
+    assert response.summary == builtin.summary
+    assert summarizer.fallbacks == {reason: 1} and summarizer.answered == 0
+    assert fake_llm.requests, "the model was asked"
+    # Counted and logged with the reason, never with the call's content.
+    lines = [r.getMessage() for r in caplog.records if r.name == "alice.llm"]
+    assert any(f"reason={reason}" in line for line in lines)
+    assert not any(SECRET_WORD in r.getMessage() for r in caplog.records)
+    assert not any(API_KEY in r.getMessage() for r in caplog.records)
+    # No memory was extracted.
+    listed = await memories.ListMemories(
+        mem.ListMemoriesRequest(user_id=caller_phone), metadata=peterson.metadata()
+    )
+    assert list(listed.memories) == []
+
+
+def test_the_llm_settings_are_checked():
+    base = {"ALICE_SUMMARIZER": "openai"}
+    with pytest.raises(ConfigError, match="ALICE_LLM_BASE_URL"):
+        Settings.from_env(base)
+    with pytest.raises(ConfigError, match="ALICE_LLM_MODEL"):
+        Settings.from_env(base | {"ALICE_LLM_BASE_URL": "http://127.0.0.1:1/v1"})
+    with pytest.raises(ConfigError, match="ALICE_SUMMARIZER"):
+        Settings.from_env({"ALICE_SUMMARIZER": "gpt"})
+    settings = Settings.from_env(
+        base
+        | {
+            "ALICE_LLM_BASE_URL": "http://127.0.0.1:1/v1",
+            "ALICE_LLM_MODEL": "m",
+            "ALICE_LLM_API_KEY": API_KEY,
+        }
+    )
+    assert settings.summarizer == "openai" and API_KEY not in repr(settings)
