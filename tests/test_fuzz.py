@@ -24,12 +24,12 @@ import grpc
 import jwt
 import pytest
 from google.protobuf import descriptor as d
+from google.protobuf import message_factory
 from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alice_server.server import SERVICES
-from chad_client.v1 import context_service_pb2, memory_service_pb2
 from tests.test_server_process import _env, _script
 
 EXAMPLES = int(os.environ.get("ALICE_FUZZ_EXAMPLES", "60"))
@@ -53,12 +53,17 @@ DOCUMENTED = {
     grpc.StatusCode.ABORTED,
 }
 
-MODULES = {"MemoryService": memory_service_pb2, "ContextService": context_service_pb2}
+# Every RPC of every service Alice serves: (path, request class, server-streaming).
 METHODS = [
-    (f"/{service.full_name}/{method.name}", getattr(MODULES[service.name], method.input_type.name))
+    (
+        f"/{service.full_name}/{method.name}",
+        message_factory.GetMessageClass(method.input_type),
+        method.server_streaming,
+    )
     for service in SERVICES
     for method in service.methods
 ]
+STREAMING = {path for path, _, streams in METHODS if streams}
 
 PHONES = ["+15550001234", "5550001234", "(555) 000-1234", "caller-7", ""]
 text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40)
@@ -123,6 +128,17 @@ def _scalar(field: d.FieldDescriptor) -> st.SearchStrategy[Any]:
 def _message(descriptor: d.Descriptor, depth: int = 0) -> st.SearchStrategy[dict[str, Any]]:
     fields: dict[str, st.SearchStrategy[Any]] = {}
     for field in descriptor.fields:
+        if _is_map(field):
+            key_field, value_field = field.message_type.fields_by_name["key"], _map_value(field)
+            values: st.SearchStrategy[Any]
+            if value_field.type == d.FieldDescriptor.TYPE_MESSAGE:
+                if depth >= 2 or value_field.message_type.full_name.startswith("google."):
+                    continue
+                values = _message(value_field.message_type, depth + 1)
+            else:
+                values = _scalar(value_field)
+            fields[field.name] = st.dictionaries(_scalar(key_field), values, max_size=3)
+            continue
         if field.type == d.FieldDescriptor.TYPE_MESSAGE:
             name = field.message_type.full_name
             if name == "google.protobuf.Struct":
@@ -149,10 +165,27 @@ def _build(cls: type[Message], values: dict[str, Any]) -> Message:
     return message
 
 
+def _is_map(field: d.FieldDescriptor) -> bool:
+    return (
+        field.type == d.FieldDescriptor.TYPE_MESSAGE and field.message_type.GetOptions().map_entry
+    )
+
+
+def _map_value(field: d.FieldDescriptor) -> d.FieldDescriptor:
+    return field.message_type.fields_by_name["value"]
+
+
 def _fill(message: Message, values: dict[str, Any]) -> None:
     for name, value in values.items():
         field = message.DESCRIPTOR.fields_by_name[name]
-        if field.type == d.FieldDescriptor.TYPE_MESSAGE:
+        if _is_map(field):
+            entries = getattr(message, name)
+            for key, item in value.items():
+                if _map_value(field).type == d.FieldDescriptor.TYPE_MESSAGE:
+                    _fill(entries[key], item)
+                else:
+                    entries[key] = item
+        elif field.type == d.FieldDescriptor.TYPE_MESSAGE:
             if field.is_repeated:
                 for item in value:
                     _fill_one(getattr(message, name).add(), field, item)
@@ -175,7 +208,7 @@ def _fill_one(target: Message, field: d.FieldDescriptor, value: Any) -> None:
 
 @st.composite
 def requests(draw: st.DrawFn) -> tuple[str, bytes]:
-    method, cls = draw(st.sampled_from(METHODS))
+    method, cls, _ = draw(st.sampled_from(METHODS))
     values = draw(_message(cls.DESCRIPTOR))
     return method, _build(cls, values).SerializeToString()
 
@@ -230,9 +263,16 @@ def _token_strategy(secret: str, customer_id: int) -> st.SearchStrategy[str | No
 
 def _call(channel: grpc.Channel, method: str, data: bytes, token: str | None) -> grpc.StatusCode:
     metadata = None if token is None else (("authorization", f"Bearer {token}"),)
-    call = channel.unary_unary(method, request_serializer=None, response_deserializer=None)
     try:
-        call(data, metadata=metadata, timeout=20)
+        if method in STREAMING:
+            stream = channel.unary_stream(
+                method, request_serializer=None, response_deserializer=None
+            )
+            for _ in stream(data, metadata=metadata, timeout=20):
+                pass
+        else:
+            call = channel.unary_unary(method, request_serializer=None, response_deserializer=None)
+            call(data, metadata=metadata, timeout=20)
     except grpc.RpcError as exc:
         code: grpc.StatusCode = exc.code()  # type: ignore[attr-defined]
         assert code in DOCUMENTED, (method, code, exc.details())  # type: ignore[attr-defined]
@@ -294,7 +334,7 @@ def test_raw_bytes_to_every_rpc_get_documented_statuses(fuzz_target):
 
     @FUZZ
     @given(
-        st.sampled_from([m for m, _ in METHODS]),
+        st.sampled_from([m for m, _, _ in METHODS]),
         st.binary(max_size=300),
         _token_strategy(secret, customer_id),
     )
