@@ -184,6 +184,8 @@ def upgrade() -> None:
         f"{platform}', pg_get_serial_sequence('customers', 'id')); END $$"
     )
     op.execute(f"GRANT SELECT, DELETE ON {', '.join(TENANT_TABLES)}, tenant_settings TO {platform}")
+    # Erasing memories records their history (0004's trigger) before it is erased too.
+    op.execute(f"GRANT INSERT ON memory_history TO {platform}")
     op.execute(f"GRANT SELECT, INSERT ON audit_log TO {platform}")
     op.execute(f"GRANT SELECT ON alembic_version TO {platform}")
 
