@@ -15,6 +15,11 @@ served: eight large calls of one tenant made another's small call wait 13 s.
 * abandoned work is dropped: when the RPC's deadline passes or its client
   cancels, the waiting call is removed from its queue and never runs.
 
+The workers run at a lower CPU priority (niceness +SUMMARIZER_NICENESS): a
+summary is written after the call has ended, while a call start is waited on
+by a caller on the line, so under CPU contention the kernel runs the gRPC
+workers first (docs/PERFORMANCE.md: the noisy-neighbour flood).
+
 The workers die with the server even when it is killed with SIGKILL: each
 asks the kernel for SIGKILL when its parent dies (PR_SET_PDEATHSIG; elsewhere
 a thread watches the parent), and the multiprocessing resource tracker exits
@@ -48,6 +53,8 @@ from alice_server.domain.summarizer import warm_up
 logger = logging.getLogger("alice.summarizer")
 
 _PR_SET_PDEATHSIG = 1
+# Added to the summariser workers' niceness (0 = the server's own priority).
+SUMMARIZER_NICENESS = 10
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -60,6 +67,8 @@ def die_with_parent(parent_pid: int) -> None:
         _watch_parent(parent_pid)
     if os.getppid() != parent_pid:  # the parent died before the request took effect
         os._exit(1)
+    if hasattr(os, "nice"):
+        os.nice(SUMMARIZER_NICENESS)
     warm_up()
 
 

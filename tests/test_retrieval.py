@@ -350,3 +350,33 @@ def test_semantic_search_setting(monkeypatch):
             embeddings.embedder_for("on")
     finally:
         embeddings.load_embedder.cache_clear()
+
+
+async def test_a_search_uses_at_most_32_distinct_query_words(memories, peterson, caller_phone):
+    """Issue 7: an expensive search is bounded. Words after the query's 32nd distinct
+    word are ignored (documented in the proto), so a memory matching only such a
+    word is not found by keywords, while one matching an earlier word is."""
+    early = await _store(memories, peterson, caller_phone, "pet", struct(value="zebrafish"))
+    late = await _store(memories, peterson, caller_phone, "car", struct(value="xylophone"))
+    filler = [f"filler{i}" for i in range(31)]
+    query = " ".join(["zebrafish", *filler, "filler0 Filler1", "xylophone"])
+    found = {
+        r.memory.id
+        for r in await _search(
+            memories, peterson, caller_phone, query, mode=mem.SEARCH_MODE_KEYWORD
+        )
+    }
+    assert early.id in found
+    assert late.id not in found
+    # Within the bound, the same word is searched.
+    found = {
+        r.memory.id
+        for r in await _search(
+            memories,
+            peterson,
+            caller_phone,
+            " ".join(["zebrafish", *filler[:30], "xylophone"]),
+            mode=mem.SEARCH_MODE_KEYWORD,
+        )
+    }
+    assert {early.id, late.id} <= found

@@ -14,7 +14,7 @@ import pytest
 
 from alice_server.auth import SCOPE_READ, Tenant, bind_tenant, unbind_tenant
 from alice_server.domain.errors import ResourceExhausted
-from alice_server.summarizer_pool import FairSummarizerPool
+from alice_server.summarizer_pool import SUMMARIZER_NICENESS, FairSummarizerPool
 from alice_server.testing import running_server
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
@@ -47,6 +47,20 @@ async def pool():
     await asyncio.get_running_loop().run_in_executor(executor, work, "warm", 0)
     yield executor
     executor.shutdown(wait=True, cancel_futures=True)
+
+
+def niceness() -> int:
+    """Runs in a worker process."""
+    return os.nice(0)
+
+
+async def test_summariser_workers_run_at_a_lower_cpu_priority_than_the_server(pool):
+    """A call start (the server's event loop) is preferred to a summary when the
+    cores are contended: the workers' niceness is the server's plus
+    SUMMARIZER_NICENESS."""
+    worker = await asyncio.get_running_loop().run_in_executor(pool, niceness)
+    assert worker == min(os.nice(0) + SUMMARIZER_NICENESS, 19)
+    assert worker > os.nice(0)
 
 
 async def test_tenants_are_served_round_robin_not_first_come_first_served(pool):

@@ -8,6 +8,7 @@ Anything else (an account number, "admin") is kept as given.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 
@@ -18,6 +19,8 @@ from alice_server.domain.errors import InvalidArgument
 MAX_ID_CHARS = 128
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
 _MIN_PHONE_DIGITS = 7
+# How many normalised caller ids each normaliser remembers.
+CACHED_IDS = 8192
 
 
 class UserIdNormalizer:
@@ -25,6 +28,11 @@ class UserIdNormalizer:
 
     def __init__(self, default_region: str) -> None:
         self._region = default_region
+        # Parsing a phone number (phonenumbers) is the costly step of every
+        # caller-keyed RPC and a pure function of the value: the results of the
+        # values seen lately are kept (bounded; the ids stay in this process's
+        # memory only, as the requests themselves do).
+        self._as_e164 = functools.lru_cache(maxsize=CACHED_IDS)(self._parse_e164)
 
     def __call__(self, raw: str, *, field: str = "user_id") -> str:
         value = raw.strip()
@@ -35,7 +43,7 @@ class UserIdNormalizer:
         phone = self._as_e164(value)
         return phone if phone is not None else value
 
-    def _as_e164(self, value: str) -> str | None:
+    def _parse_e164(self, value: str) -> str | None:
         if not _PHONE_LIKE.match(value) or sum(c.isdigit() for c in value) < _MIN_PHONE_DIGITS:
             return None
         try:

@@ -36,6 +36,12 @@ MAX_VALUE_BYTES = 64 * 1024
 # parser cannot read a Struct much deeper than this (three message levels each).
 MAX_VALUE_DEPTH = 32
 MAX_QUERY_CHARS = 1000
+# A search ranks by every distinct word of its query (one full-text term each,
+# issue 7: an expensive search must not monopolise a connection): words after
+# the MAX_QUERY_TERMS-th distinct one (case-insensitive) are ignored, as the
+# proto comments of SearchMemoriesRequest.query and GetEnrichedContextRequest.query say.
+MAX_QUERY_TERMS = 32
+_QUERY_WORD = re.compile(r"\w+")
 DEFAULT_SEARCH_LIMIT = 10
 MAX_SEARCH_LIMIT = 100
 MAX_SEARCH_TYPES = 20
@@ -208,6 +214,20 @@ def _check_nested(value: Any, field: str) -> None:
                 stack.extend((child, depth + 1) for child in item)
 
 
+def bounded_terms(text: str, max_terms: int = MAX_QUERY_TERMS) -> str:
+    """`text` up to the end of its `max_terms`-th distinct word (case-insensitive);
+    the whole text when it has no more distinct words than that."""
+    seen: set[str] = set()
+    for match in _QUERY_WORD.finditer(text):
+        word = match.group().casefold()
+        if word in seen:
+            continue
+        if len(seen) == max_terms:
+            return text[: match.start()].rstrip()
+        seen.add(word)
+    return text
+
+
 def search_query(owners: MemoryFilter, text: str, types: Sequence[str], limit: int) -> SearchQuery:
     """Validate a search (see the module doc of storage.repositories.memories for its rules)."""
     if not text.strip():
@@ -224,7 +244,7 @@ def search_query(owners: MemoryFilter, text: str, types: Sequence[str], limit: i
         raise InvalidArgument("limit must not be negative")
     return SearchQuery(
         owners=owners.owners,
-        text=text,
+        text=bounded_terms(text),
         types=list(types),
         limit=min(limit or DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT),
     )

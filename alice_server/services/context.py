@@ -52,7 +52,9 @@ class ContextService:
                 MemoryFilter(user_id, include_shared=True), query, [], n_memories or 1
             )
             mode = effective_mode(SearchMode.HYBRID, self._embedder is not None)
-            embedding = self._embedder.embed_one(query) if self._embedder is not None else None
+            embedding = (
+                self._embedder.embed_one(relevant.text) if self._embedder is not None else None
+            )
             async with self._db.statement(customer_id) as unit:
                 data, candidates = await unit.context.call_start_for_query(
                     user_id,
