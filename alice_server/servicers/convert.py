@@ -61,6 +61,24 @@ def timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
     )
 
 
+def _set_time(field: timestamp_pb2.Timestamp, value: dt.datetime) -> None:
+    """`field` (a Timestamp field of a message) set in place to `value`: cheaper than
+    building a Timestamp and copying it in through a constructor argument."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    delta = value - _EPOCH
+    field.seconds = delta.days * 86400 + delta.seconds
+    field.nanos = delta.microseconds * 1000
+
+
+def _set_struct(field: struct_pb2.Struct, value: dict[str, Any]) -> None:
+    """`field` (a Struct field of a message) set in place to `value`, present even when empty."""
+    if value:
+        field.update(value)
+    else:
+        field.SetInParent()
+
+
 def datetime_of(message: Any, field: str) -> dt.datetime | None:
     """An optional Timestamp field of a request as an aware datetime."""
     if not message.HasField(field):
@@ -99,19 +117,21 @@ def turns(messages: Any) -> list[TranscriptTurn]:
 
 
 def memory(row: Memory) -> pb.Memory:
-    return pb.Memory(
+    # Message fields are filled in place (the call start converts many memories).
+    message = pb.Memory(
         id=str(row.id),
         scope=_SCOPE_ENUM[row.scope],
         user_id=row.user_id,
         type=row.type,
         key=row.key,
-        value=struct(row.value),
         source=row.source,
         ttl_days=row.ttl_days,
-        created_at=timestamp(row.created_at),
-        updated_at=timestamp(row.updated_at),
-        expires_at=timestamp(row.expires_at),
     )
+    _set_struct(message.value, row.value)
+    _set_time(message.created_at, row.created_at)
+    _set_time(message.updated_at, row.updated_at)
+    _set_time(message.expires_at, row.expires_at)
+    return message
 
 
 _SEARCH_MODES: dict[int, SearchMode] = {
@@ -158,32 +178,33 @@ def memory_change(change: MemoryChange) -> pb.MemoryHistoryEntry:
 
 def caller_profile(row: CallerProfile) -> pb.CallerProfile:
     # A profile written before the first processed call has no call times.
-    called = row.total_calls > 0
-    return pb.CallerProfile(
-        user_id=row.user_id,
-        first_call_at=timestamp(row.first_call_at) if called else None,
-        last_call_at=timestamp(row.last_call_at) if called else None,
-        total_calls=row.total_calls,
-        preferred_name=row.preferred_name,
-        preferences=struct(row.preferences),
-        created_at=timestamp(row.created_at),
-        updated_at=timestamp(row.updated_at),
+    message = pb.CallerProfile(
+        user_id=row.user_id, total_calls=row.total_calls, preferred_name=row.preferred_name
     )
+    if row.total_calls > 0:
+        _set_time(message.first_call_at, row.first_call_at)
+        _set_time(message.last_call_at, row.last_call_at)
+    _set_struct(message.preferences, row.preferences)
+    _set_time(message.created_at, row.created_at)
+    _set_time(message.updated_at, row.updated_at)
+    return message
 
 
 def call_summary(row: CallSummary) -> pb.CallSummary:
-    return pb.CallSummary(
+    message = pb.CallSummary(
         call_id=row.call_id,
         user_id=row.user_id,
-        started_at=timestamp(row.started_at),
-        ended_at=timestamp(row.ended_at),
         duration_seconds=row.duration_seconds or 0,
         summary=row.summary,
         key_topics=row.key_topics,
-        sentiment=sentiment(row.sentiment),
+        sentiment=_SENTIMENTS.get(row.sentiment, pb.SENTIMENT_UNSPECIFIED),
         turn_count=row.turn_count,
-        created_at=timestamp(row.created_at),
     )
+    _set_time(message.started_at, row.started_at)
+    if row.ended_at is not None:
+        _set_time(message.ended_at, row.ended_at)
+    _set_time(message.created_at, row.created_at)
+    return message
 
 
 def sentiment(value: str) -> pb.Sentiment:
@@ -195,18 +216,18 @@ def scores(value: PersonalityScores) -> pb.PersonalityScores:
 
 
 def personality(row: PersonalityAverages) -> pb.Personality:
-    return pb.Personality(
+    message = pb.Personality(
         user_id=row.user_id,
         call_count=row.call_count,
-        averages=pb.PersonalityScores(**row.averages),
+        averages=row.averages,
         recent_frustration=row.recent_frustration,
         recent_satisfaction=row.recent_satisfaction,
         recent_urgency=row.recent_urgency,
         satisfaction_trend=_TRENDS[row.satisfaction_trend],
         frustration_trend=_TRENDS[row.frustration_trend],
-        labels=[
-            pb.TraitLabel(trait=trait, score=score, label=text)
-            for trait, score, text in labelled_scores(row)
-        ],
-        updated_at=timestamp(row.updated_at),
     )
+    labels = message.labels
+    for trait, score, text in labelled_scores(row):
+        labels.add(trait=trait, score=score, label=text)
+    _set_time(message.updated_at, row.updated_at)
+    return message
