@@ -47,6 +47,10 @@ data = sorted(
 )
 assert "alice_server/llm/prompts/call_analysis.v1.txt" in data
 absent = [p for p in data if p not in server]
+# data/demo/ (alice-admin load-demo) ships as alice_server._demo.
+absent += [
+    p for p in ("alice_server/_demo/tenants.json",) if p not in server
+]
 assert not absent, f"run-time files missing from the wheel: {absent}"
 print(f"wheel contents ok: {len(packages)} alice_server packages, migrations and {len(data)} data files included")
 PY
@@ -74,6 +78,9 @@ assert PROMPT_FILE.is_relative_to(sys.prefix), PROMPT_FILE  # the installed copy
 summarizer = llm_summarizer(settings, HeuristicSummarizer())
 assert summarizer._prompt == PROMPT_FILE.read_text() and len(summarizer._prompt) > 200
 print(f"LLM prompt loaded from the installed package: {PROMPT_FILE}")
+from alice_server.admin import demo
+assert demo.DEFAULT_FILE.is_relative_to(sys.prefix) and demo.DEFAULT_FILE.is_file(), demo.DEFAULT_FILE
+print(f"demo data in the installed package: {demo.DEFAULT_FILE}")
 PY
 
 echo "-- migrate, create-customer, mint-token"
