@@ -147,3 +147,30 @@ async def test_a_slow_settings_fetch_is_a_typed_deadline_and_still_fills_the_cac
     await asyncio.sleep(0.3)
     assert (await cache.get(_Tenant(5), 0.05)).settings.voice == "v5-1"
     assert source.fetches == {5: 1}
+
+
+def test_legacy_settings_map_to_the_typed_settings_as_the_import_maps_them():
+    from chad_client import PromptBlock, TransferRule
+    from chad_client.tenant_info import legacy_settings
+
+    typed = legacy_settings(
+        {
+            "existing_user_greeting": {"value": "Welcome back {user_name}"},
+            "new_caller_greeting": {"value": "Hello"},
+            "openai_voice": {"value": "alloy"},
+            "transfer_rules": {
+                "rules": [{"when": "claims", "target": "desk", "phone_number": "1"}]
+            },
+            "prompt_blocks": {"blocks": [{"name": "tone", "text": "Be brief."}]},
+            "office_hours": {"mon": "9-5"},
+            "voice_id": {"unexpected": "shape"},
+        }
+    )
+    assert typed == TenantSettings(
+        new_caller_greeting="Hello",
+        returning_caller_greeting="Welcome back {user_name}",
+        voice="alloy",
+        transfer_rules=[TransferRule("claims", "desk", "1")],
+        prompt_blocks=[PromptBlock("tone", "Be brief.")],
+        other={"office_hours": {"mon": "9-5"}, "voice_id": {"unexpected": "shape"}},
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -24,12 +26,18 @@ def snippet(name: str, readme: Path = README) -> str:
 
 
 async def run_snippet(name: str, *, readme: Path = README, **names: Any) -> dict[str, Any]:
-    """Run a snippet as the body of an async function; returns its local names."""
+    """Run a snippet as the body of an async function (written to a module file
+    and imported); returns its local names."""
     body = snippet(name, readme) + "\nreturn locals()\n"
     source = "async def _snippet(" + ", ".join(names) + "):\n" + textwrap.indent(body, "    ")
-    namespace: dict[str, Any] = {}
-    exec(compile(source, str(readme), "exec"), namespace)
-    result: dict[str, Any] = await namespace["_snippet"](**names)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"readme_snippet_{name.replace('-', '_')}.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    result: dict[str, Any] = await module._snippet(**names)
     return result
 
 
