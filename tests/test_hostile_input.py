@@ -105,6 +105,16 @@ async def test_garbage_tokens_are_unauthenticated(contexts, caplog, token):
     assert not _errors_logged(caplog)
 
 
+async def test_metadata_over_16_kib_is_refused_by_grpc_every_time(contexts):
+    """Past the metadata limit gRPC itself answers, always the same way (its soft
+    and hard limits are equal, so nothing is left to chance)."""
+    for _ in range(5):
+        code, _ = await status_of(
+            contexts.GetEnrichedContext(REQUEST, metadata=_bearer("x" * 20_000))
+        )
+        assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
 @pytest.mark.parametrize(
     ("iat", "exp", "why"),
     [
