@@ -18,6 +18,7 @@ WORKDIR /src
 COPY pyproject.toml setup.py README.md ./
 COPY alice_server ./alice_server
 COPY migrations ./migrations
+COPY data/demo ./data/demo
 COPY chad_client ./chad_client
 # test: build
 RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels ./chad_client .

@@ -1,7 +1,8 @@
 """Package discovery for the alice-server wheel (everything else is in pyproject.toml).
 
 Every package under alice_server/ is found, so a new subpackage cannot be left
-out of the wheel; migrations/ ships as alice_server._migrations. chad_client is
+out of the wheel; migrations/ ships as alice_server._migrations and the demo
+data file (data/demo/) as alice_server._demo. chad_client is
 not here: the chad-client distribution owns it (alice-server depends on it).
 """
 
@@ -12,5 +13,6 @@ setup(
         *find_packages(include=["alice_server", "alice_server.*"]),
         "alice_server._migrations",
         "alice_server._migrations.versions",
+        "alice_server._demo",
     ]
 )

@@ -14,11 +14,14 @@ Two rules keep secrets and floods out of the log:
   (`describe_exception`).
 - Repeated identical lines (a client sending the same malformed request or
   bad token in a loop) are bounded: at most `ThrottleFilter.limit` per key in
-  each interval; then one line says how many were dropped.
+  each interval; then one line says how many were dropped (when the next line
+  comes after the interval, or at exit). The access line of a failed RPC is
+  keyed by (method, status code), not by its text, which holds a request id.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import json
 import logging
@@ -244,6 +247,14 @@ class ThrottleFilter(logging.Filter):
             self._report(old_key, dropped)
         return keep
 
+    def flush(self) -> None:
+        """Report every window's drops now (at exit: a flood's last count is not lost)."""
+        with self._lock:
+            pending = [(key, int(w[2])) for key, w in self._windows.items() if w[2]]
+            self._windows.clear()
+        for key, dropped in pending:
+            self._report(key, dropped)
+
     def _report(self, key: Hashable, dropped: int) -> None:
         what = key[1] if isinstance(key, tuple) and key[0] == "k" else key[-1]  # type: ignore[index]
         self._emitting = True
@@ -270,9 +281,22 @@ def make_handler(
     return handler
 
 
+_installed: list[ThrottleFilter] = []
+
+
+def flush() -> None:
+    """Write the pending dropped-line counts of the handler `configure` installed."""
+    for throttle in _installed:
+        throttle.flush()
+
+
 def configure(level: str, fmt: str = "text") -> None:
     root = logging.getLogger()
-    root.handlers[:] = [make_handler(None, fmt)]
+    throttle = ThrottleFilter()
+    root.handlers[:] = [make_handler(None, fmt, throttle)]
+    if not _installed:
+        atexit.register(flush)  # before logging's own shutdown (atexit runs last-in first)
+    _installed[:] = [throttle]
     root.setLevel(level)
     # Quiet libraries at INFO; their warnings still show.
     for noisy in ("sqlalchemy", "alembic", "asyncio", "pgserver", "grpc"):

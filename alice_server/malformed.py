@@ -13,8 +13,12 @@ memory value nested deeper than about 32 JSON levels cannot even be parsed.
 MAX_VALUE_DEPTH (in the domain rules) is the documented limit, and the
 message names it.
 
-Logging is bounded: at most LOG_BURST lines per LOG_WINDOW_SECONDS, then one
-line saying how many more were not logged.
+Each refusal is counted in the RPC metrics (alice_rpc_requests_total with
+code INVALID_ARGUMENT and customer_id "": no token is read) and writes the
+RPC's access line (method, request id, code, duration), like the
+StatusInterceptor does for every other RPC. Those lines are bounded: at most
+LOG_BURST per LOG_WINDOW_SECONDS, then one line saying how many more were not
+logged (`dropped`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 import grpc
 
+from alice_server import logs, metrics
 from alice_server.domain.memories import MAX_VALUE_DEPTH
 
 logger = logging.getLogger("alice.rpc")
@@ -57,15 +62,19 @@ class BoundedLog:
         self._count = 0
         self._suppressed = 0
 
-    def info(self, message: str, *args: Any) -> None:
+    def info(self, message: str, *args: Any, extra: dict[str, Any] | None = None) -> None:
         now = time.monotonic()
         if now - self._start >= self._window:
             if self._suppressed:
-                logger.info("%d more malformed requests were not logged", self._suppressed)
+                logger.info(
+                    "%d more malformed requests were not logged",
+                    self._suppressed,
+                    extra={"dropped": self._suppressed},
+                )
             self._start, self._count, self._suppressed = now, 0, 0
         if self._count < self._burst:
             self._count += 1
-            logger.info(message, *args)
+            logger.info(message, *args, extra=extra)
         else:
             self._suppressed += 1
 
@@ -138,7 +147,27 @@ class MalformedRequestInterceptor(grpc.aio.ServerInterceptor):
         self, method: str, name: str
     ) -> Callable[[Malformed, grpc.aio.ServicerContext], Awaitable[None]]:
         async def refuse(request: Malformed, context: grpc.aio.ServicerContext) -> None:
-            self.log.info("%s INVALID_ARGUMENT malformed request (%d bytes)", method, request.size)
+            # Refused before the StatusInterceptor runs: this is the RPC's access
+            # line (bounded) and its count in the RPC metrics.
+            started = time.perf_counter()
+            request_id = logs.request_id_from(context.invocation_metadata())
+            await context.send_initial_metadata(((logs.REQUEST_ID_HEADER, request_id),))
+            elapsed = time.perf_counter() - started
+            code = grpc.StatusCode.INVALID_ARGUMENT.name
+            metrics.observe_rpc(method, None, code, elapsed)
+            self.log.info(
+                "%s %s %.1fms malformed request (%d bytes)",
+                method,
+                code,
+                elapsed * 1000,
+                request.size,
+                extra={
+                    "code": code,
+                    "duration_ms": round(elapsed * 1000, 1),
+                    "method": method,
+                    "request_id": request_id,
+                },
+            )
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT,
                 MESSAGE.format(name=name, depth=MAX_VALUE_DEPTH),

@@ -6,6 +6,7 @@ for the dashboard and alert-rule tests. Label values are bounded:
 - `method`: one of the service's RPCs (only registered methods reach the
   interceptor), never anything a client invents;
 - `code`: a gRPC status code name (17 values);
+- `reason` (summariser fallbacks): one of FALLBACK_REASONS or http_<status>;
 - `customer_id`: only on `alice_rpc_requests_total` and
   `alice_rate_limited_total`, the two series an operator reads per tenant. A
   call whose token is not valid has customer_id "" (no label value per bad
@@ -71,6 +72,15 @@ SUMMARIZER_DURATION = Histogram(
     "Time to summarise one call, queueing included.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+SUMMARIZER_FALLBACKS = Counter(
+    "alice_summarizer_fallbacks",
+    "Calls the LLM summariser (ALICE_SUMMARIZER=openai) handed to the built-in one, by "
+    "reason: timeout, unreachable, http_<status>, malformed, refused, truncated, invalid.",
+    ["reason"],
+)
+# Known from the start (0 until it happens), so that a rate() or an alert sees the
+# series before the first fallback. http_<status> appears when a status is first seen.
+FALLBACK_REASONS = ("timeout", "unreachable", "malformed", "refused", "truncated", "invalid")
 HEALTH_SERVING = Gauge(
     "alice_health_serving",
     "1 while the health service reports SERVING, 0 otherwise (database down, "
@@ -96,6 +106,7 @@ SERIES: frozenset[str] = frozenset(
         "alice_summarizer_duration_seconds_bucket",
         "alice_summarizer_duration_seconds_sum",
         "alice_summarizer_duration_seconds_count",
+        "alice_summarizer_fallbacks_total",
         "alice_health_serving",
         "alice_database_up",
         "alice_build_info",
@@ -106,6 +117,18 @@ SERIES: frozenset[str] = frozenset(
 def observe_rpc(method: str, customer_id: int | None, code: str, seconds: float) -> None:
     RPC_REQUESTS.labels(method, "" if customer_id is None else str(customer_id), code).inc()
     RPC_DURATION.labels(method).observe(seconds)
+
+
+def summarizer_fallback(reason: str) -> None:
+    SUMMARIZER_FALLBACKS.labels(reason).inc()
+
+
+def _known_fallbacks() -> None:
+    for reason in FALLBACK_REASONS:
+        SUMMARIZER_FALLBACKS.labels(reason)
+
+
+_known_fallbacks()
 
 
 def rate_limited(customer_id: int | None) -> None:

@@ -63,6 +63,7 @@ from chad_client.v1 import (
 )
 
 logger = logging.getLogger("alice.server")
+MAX_METADATA_BYTES = 16 * 1024
 
 SERVICES = (
     memory_service_pb2.DESCRIPTOR.services_by_name["MemoryService"],
@@ -201,6 +202,13 @@ class AliceServer:
             options=[
                 ("grpc.max_receive_message_length", self.settings.max_message_bytes),
                 ("grpc.max_send_message_length", self.settings.max_message_bytes),
+                # Metadata (the token included) up to 16 KiB reaches the interceptors,
+                # which answer for it (a token over 4,096 characters: UNAUTHENTICATED);
+                # gRPC refuses more with RESOURCE_EXHAUSTED. Soft and hard limits are
+                # equal, so the answer never depends on chance (gRPC rejects at random
+                # between them).
+                ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+                ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
                 # ALICE_WORKERS > 1: every worker binds the same port (alice_server.workers).
                 ("grpc.so_reuseport", 1 if self.settings.workers > 1 else 0),
             ],

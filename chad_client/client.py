@@ -36,10 +36,12 @@ from chad_client.models import (
     Direction,
     EnrichedContext,
     Memory,
+    MemoryHistoryEntry,
     Page,
     Personality,
     Scope,
     SearchHit,
+    SearchMode,
     StoredMemory,
     TenantStats,
     TranscriptTurn,
@@ -51,11 +53,11 @@ from chad_client.tenant_info import (
     MAX_PAGE_SIZE,
     SETTINGS_TYPE,
     CallStart,
-    LegacySettingsSource,
     TenantInfo,
     TenantInfoCache,
     TenantInfoSource,
     TenantProfile,
+    TenantServiceSource,
 )
 from chad_client.tenants import AuditRecord, Customer, Erasure, ExportedRow, TenantSettings
 from chad_client.tokens import SecretTokenProvider, TokenProvider
@@ -94,6 +96,7 @@ DEADLINES: Mapping[str, float] = MappingProxyType(
         "StoreMemory": 2.0,
         "GetMemoryByKey": 1.0,
         "SearchMemories": 2.0,
+        "GetMemoryHistory": 5.0,
         "UpdateCallerProfile": 2.0,
         "UpdateCallRecord": 3.0,
         # call end
@@ -109,6 +112,7 @@ DEADLINES: Mapping[str, float] = MappingProxyType(
         "ListCallSummaries": 5.0,
         "GetCallRecord": 5.0,
         "GetTenantStats": 5.0,
+        "GetMemoryHistory": 5.0,
         "Health": 5.0,
         # the tenant itself (GetMyCustomer and GetSettings are read at call start)
         "GetMyCustomer": 0.9,
@@ -118,6 +122,16 @@ DEADLINES: Mapping[str, float] = MappingProxyType(
         "ExportUserData": 15.0,
         "DeleteUserData": 15.0,
         "ListMyAuditRecords": 5.0,
+        # platform (operator) calls; the lookup of the dialled number is on the
+        # call-start path
+        "LookupCustomerByNumber": 0.9,
+        "CreateCustomer": 5.0,
+        "GetCustomer": 5.0,
+        "ListCustomers": 5.0,
+        "UpdateCustomer": 5.0,
+        "ExportCustomerData": 300.0,  # the whole stream of a tenant's backup
+        "DeleteCustomerData": 15.0,
+        "ListAuditRecords": 5.0,
     }
 )
 
@@ -178,8 +192,11 @@ class AliceClient:
     ) -> None:
         """`target` is host:port. Give the shared `secret` (JWT_SECRET_KEY) or a
         `token_provider`. `secure=True` uses TLS (system roots unless
-        `root_certificates`, PEM, is given). Tenant settings are cached for
-        `settings_ttl` seconds per tenant (see `chad_client.tenant_info`)."""
+        `root_certificates`, PEM, is given). The tenant's profile and settings
+        come from `tenant_info_source` (default `TenantServiceSource`:
+        GetMyCustomer + GetSettings; `LegacySettingsSource()` for settings kept
+        as shared memories) and are cached for `settings_ttl` seconds per
+        tenant (see `chad_client.tenant_info`)."""
         if (secret is None) == (token_provider is None):
             raise ValueError("give exactly one of secret or token_provider")
         self.tokens: TokenProvider = token_provider or SecretTokenProvider(secret or "")
@@ -207,7 +224,7 @@ class AliceClient:
         self._calls = call_service_pb2_grpc.CallServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self._health = health_pb2_grpc.HealthStub(self.channel)
         self.tenant_info = TenantInfoCache(
-            tenant_info_source or LegacySettingsSource(), settings_ttl
+            tenant_info_source or TenantServiceSource(), settings_ttl
         )
         self._tenants = tenant_service_pb2_grpc.TenantServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self._privacy = privacy_service_pb2_grpc.PrivacyServiceStub(self.channel)  # type: ignore[no-untyped-call]
@@ -436,11 +453,16 @@ class TenantClient:
         *,
         num_summaries: int | None = None,
         num_memories: int | None = None,
+        query: str = "",
         timeout: float | None = None,
     ) -> EnrichedContext:
-        """Everything Alice knows about the caller (raises on failure)."""
+        """Everything Alice knows about the caller (raises on failure).
+
+        With `query` (what the call is about, when the agent knows it; at most
+        1,000 characters) the memories are the ones most relevant to it, ranked
+        like `search_memories` in hybrid mode; without, the newest."""
         request = ctx_pb.GetEnrichedContextRequest(
-            user_id=user_id, num_summaries=num_summaries, num_memories=num_memories
+            user_id=user_id, num_summaries=num_summaries, num_memories=num_memories, query=query
         )
         response = await self._rpc(
             self.client._context.GetEnrichedContext,
@@ -457,6 +479,7 @@ class TenantClient:
         *,
         num_summaries: int | None = None,
         num_memories: int | None = None,
+        query: str = "",
         timeout: float | None = None,
     ) -> EnrichedContext:
         """The call-start helper: never raises for Alice's failures.
@@ -467,7 +490,11 @@ class TenantClient:
         """
         try:
             return await self.get_enriched_context(
-                user_id, num_summaries=num_summaries, num_memories=num_memories, timeout=timeout
+                user_id,
+                num_summaries=num_summaries,
+                num_memories=num_memories,
+                query=query,
+                timeout=timeout,
             )
         except errors.AliceError as exc:
             transient = isinstance(
@@ -521,6 +548,7 @@ class TenantClient:
         *,
         num_summaries: int | None = None,
         num_memories: int | None = None,
+        query: str = "",
         timeout: float | None = None,
     ) -> CallStart:
         """Call start in one line: tenant profile, settings and the caller's context.
@@ -528,8 +556,9 @@ class TenantClient:
         Fail-soft like `get_context_or_empty`: never raises for Alice's
         failures and returns within `timeout` (default: the table's
         "start_call", under a second). The tenant's profile and settings come
-        from the per-tenant cache (one fetch per TTL); the context and a cache
-        miss run concurrently.
+        from the per-tenant cache (one fetch per TTL; by default TenantService's
+        GetMyCustomer and GetSettings); the context and a cache miss run
+        concurrently. `query` is passed to GetEnrichedContext.
         """
         budget = self.client.timeouts.of("start_call") if timeout is None else timeout
         reasons: list[str] = []
@@ -550,7 +579,11 @@ class TenantClient:
         tenant_info, context = await asyncio.gather(
             info(),
             self.get_context_or_empty(
-                user_id, num_summaries=num_summaries, num_memories=num_memories, timeout=budget
+                user_id,
+                num_summaries=num_summaries,
+                num_memories=num_memories,
+                query=query,
+                timeout=budget,
             ),
         )
         if context.degraded:
@@ -559,7 +592,7 @@ class TenantClient:
             customer_id=self.customer_id,
             user_id=context.user_id,
             profile=tenant_info.profile if tenant_info else None,
-            settings=dict(tenant_info.settings) if tenant_info else {},
+            settings=tenant_info.settings if tenant_info else TenantSettings(),
             context=context,
             degraded_reasons=reasons,
         )
@@ -576,11 +609,10 @@ class TenantClient:
 
     async def settings(
         self, *, refresh: bool = False, timeout: float | None = None
-    ) -> dict[str, Any]:
-        """The tenant's settings {name: value}, cached (see `tenant_info`). Cheap
-        enough to call on every utterance (transfer rules) or TTS request (voice)."""
-        info = await self.tenant_info(refresh=refresh, timeout=timeout)
-        return dict(info.settings)
+    ) -> TenantSettings:
+        """The tenant's typed settings, cached (see `tenant_info`). Cheap enough to
+        call on every utterance (transfer rules) or TTS request (voice)."""
+        return (await self.tenant_info(refresh=refresh, timeout=timeout)).settings
 
     async def tenant_profile(
         self, *, refresh: bool = False, timeout: float | None = None
@@ -760,8 +792,10 @@ class TenantClient:
     async def get_settings(
         self, type: str = SETTINGS_TYPE, *, timeout: float | None = None
     ) -> dict[str, dict[str, Any]]:
-        """The tenant's settings in one call: {key: value} of its shared memories of
-        `type` ("admin_setting" by default), e.g. agent_name, greeting templates."""
+        """Legacy settings in one call: {key: value} of the tenant's shared memories
+        of `type` ("admin_setting" by default), uncached. Settings kept in
+        TenantService are `get_tenant_settings()` (uncached) and `settings()`
+        (cached)."""
         memories = self.iter_memories(
             "", type=type, include_shared=True, page_size=MAX_PAGE_SIZE, timeout=timeout
         )
@@ -865,15 +899,21 @@ class TenantClient:
         types: Sequence[str] = (),
         include_shared: bool = False,
         limit: int = 0,
+        mode: SearchMode = "hybrid",
         timeout: float | None = None,
     ) -> list[SearchHit]:
-        """Full-text search, most relevant first."""
+        """Search, most relevant first. `mode` "hybrid" fuses the keyword and the
+        semantic rankings; "keyword" is full-text only; "semantic" is embedding
+        similarity only (FailedPrecondition when the server runs without its
+        model). Each hit says which signals matched (`keyword_match`,
+        `semantic_match`, their ranks, `semantic_similarity`)."""
         request = mem_pb.SearchMemoriesRequest(
             user_id=user_id,
             query=query,
             types=list(types),
             include_shared=include_shared,
             limit=limit,
+            mode=models.search_mode_enum(mode),
         )
         response = await self._rpc(
             self.client._memory.SearchMemories,
@@ -882,7 +922,40 @@ class TenantClient:
             "SearchMemories",
             idempotent=True,
         )
-        return [SearchHit(models.memory(r.memory), r.score) for r in response.results]
+        return [models.search_hit(r) for r in response.results]
+
+    async def get_memory_history(
+        self,
+        memory_id: str,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[MemoryHistoryEntry]:
+        """One page of a memory's earlier values, newest change first (a deleted
+        memory's too). `page_size` 0 means 50, at most 500."""
+        response = await self._rpc(
+            self.client._memory.GetMemoryHistory,
+            mem_pb.GetMemoryHistoryRequest(
+                id=memory_id, page_size=page_size, page_token=page_token
+            ),
+            timeout,
+            "GetMemoryHistory",
+            idempotent=True,
+        )
+        return models.page(
+            [models.memory_history_entry(e) for e in response.entries], response.next_page_token
+        )
+
+    def iter_memory_history(
+        self, memory_id: str, *, page_size: int = 0, timeout: float | None = None
+    ) -> AsyncIterator[MemoryHistoryEntry]:
+        """Every earlier value of a memory, page after page (each page has its own deadline)."""
+        return _every_item(
+            lambda token: self.get_memory_history(
+                memory_id, page_size=page_size, page_token=token, timeout=timeout
+            )
+        )
 
     # ------------------------------------------------------------------ callers (admin)
 

@@ -19,6 +19,9 @@ Role = Literal["caller", "agent", "system"]
 Sentiment = Literal["positive", "neutral", "negative", "unspecified"]
 Trend = Literal["increasing", "decreasing", "stable"]
 Direction = Literal["inbound", "outbound", "unspecified"]
+# How SearchMemories ranks: keyword and semantic rankings fused (the server's
+# default), full-text only, or embedding similarity only.
+SearchMode = Literal["hybrid", "keyword", "semantic"]
 
 T = TypeVar("T")
 
@@ -60,8 +63,40 @@ class StoredMemory:
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
+    """One search result and the signals that ranked it.
+
+    `score`: higher is better (hybrid: the fused score; keyword: ts_rank_cd;
+    semantic: cosine similarity). `keyword_match`/`keyword_rank`: the memory
+    shares a word with the query, and its place in the keyword ranking (1 =
+    best, 0 when not matched); likewise `semantic_match`/`semantic_rank`, and
+    `semantic_similarity` (-1..1; 0 without an embedding)."""
+
     memory: Memory
     score: float
+    keyword_match: bool = False
+    keyword_rank: int = 0
+    semantic_match: bool = False
+    semantic_rank: int = 0
+    semantic_similarity: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryHistoryEntry:
+    """One earlier value of a memory (GetMemoryHistory), newest change first.
+
+    `change` is "update" (a store replaced `previous_value`) or "delete";
+    `changed_by` is the source of the change ("api" for a deletion)."""
+
+    memory_id: str
+    change: str
+    previous_value: dict[str, Any]
+    previous_source: str
+    changed_by: str
+    changed_at: dt.datetime
+    scope: Scope
+    user_id: str
+    type: str
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +322,33 @@ def memory(message: pb.Memory) -> Memory:
     )
 
 
+def search_hit(message: mem_pb.MemorySearchResult) -> SearchHit:
+    return SearchHit(
+        memory=memory(message.memory),
+        score=message.score,
+        keyword_match=message.keyword_match,
+        keyword_rank=message.keyword_rank,
+        semantic_match=message.semantic_match,
+        semantic_rank=message.semantic_rank,
+        semantic_similarity=message.semantic_similarity,
+    )
+
+
+def memory_history_entry(message: pb.MemoryHistoryEntry) -> MemoryHistoryEntry:
+    return MemoryHistoryEntry(
+        memory_id=message.memory_id,
+        change=message.change,
+        previous_value=_dict(message.previous_value),
+        previous_source=message.previous_source,
+        changed_by=message.changed_by,
+        changed_at=_time(message.changed_at),
+        scope=_SCOPES.get(message.scope, "user"),
+        user_id=message.user_id,
+        type=message.type,
+        key=message.key,
+    )
+
+
 def scores(message: pb.PersonalityScores) -> PersonalityScores:
     return PersonalityScores(**{name: getattr(message, name) for name in _SCORE_FIELDS})
 
@@ -437,6 +499,20 @@ def stored_memory(message: mem_pb.StoreMemoryResponse) -> StoredMemory:
 
 
 # --------------------------------------------------------------------------- to protobuf
+
+
+_SEARCH_MODES: dict[SearchMode, mem_pb.SearchMode] = {
+    "hybrid": mem_pb.SEARCH_MODE_HYBRID,
+    "keyword": mem_pb.SEARCH_MODE_KEYWORD,
+    "semantic": mem_pb.SEARCH_MODE_SEMANTIC,
+}
+
+
+def search_mode_enum(mode: SearchMode) -> mem_pb.SearchMode:
+    try:
+        return _SEARCH_MODES[mode]
+    except KeyError:
+        raise ValueError(f"mode must be 'hybrid', 'keyword' or 'semantic', not {mode!r}") from None
 
 
 def scope_enum(scope: Scope) -> pb.Scope:

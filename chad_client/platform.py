@@ -87,15 +87,17 @@ class PlatformClient:
         method: Callable[..., Awaitable[Any]],
         request: Any,
         timeout: float | None,
+        name: str,
         *,
         idempotent: bool,
     ) -> Any:
+        """Call `method`; its deadline is `timeout`, else the table's entry `name`."""
         return await self.client._invoke(
             self._token,
             None,
             method,
             request,
-            timeout=self.client.timeouts.default if timeout is None else timeout,
+            timeout=self.client.timeouts.of(name) if timeout is None else timeout,
             idempotent=idempotent,
         )
 
@@ -106,7 +108,8 @@ class PlatformClient:
         response = await self._rpc(
             self.client._tenants.LookupCustomerByNumber,
             ten_pb.LookupCustomerByNumberRequest(phone_number=phone_number),
-            self.client.timeouts.context if timeout is None else timeout,
+            timeout,
+            "LookupCustomerByNumber",
             idempotent=True,
         )
         return tenants.customer(response.customer)
@@ -134,7 +137,11 @@ class PlatformClient:
             rate_limit_per_second=rate_limit_per_second,
         )
         response = await self._rpc(
-            self.client._tenants.CreateCustomer, request, timeout, idempotent=False
+            self.client._tenants.CreateCustomer,
+            request,
+            timeout,
+            "CreateCustomer",
+            idempotent=False,
         )
         return tenants.customer(response.customer)
 
@@ -143,6 +150,7 @@ class PlatformClient:
             self.client._tenants.GetCustomer,
             ten_pb.GetCustomerRequest(customer_id=customer_id),
             timeout,
+            "GetCustomer",
             idempotent=True,
         )
         return tenants.customer(response.customer)
@@ -161,18 +169,25 @@ class PlatformClient:
             status=tenants.status_enum(status) if status else ten_pb.CUSTOMER_STATUS_UNSPECIFIED,
         )
         response = await self._rpc(
-            self.client._tenants.ListCustomers, request, timeout, idempotent=True
+            self.client._tenants.ListCustomers, request, timeout, "ListCustomers", idempotent=True
         )
         return models.page(
             [tenants.customer(c) for c in response.customers], response.next_page_token
         )
 
     async def iter_customers(
-        self, *, status: CustomerStatus | None = None, page_size: int = 0
+        self,
+        *,
+        status: CustomerStatus | None = None,
+        page_size: int = 0,
+        timeout: float | None = None,
     ) -> AsyncIterator[Customer]:
+        """Every customer, page after page (each page has its own deadline)."""
         token = ""
         while True:
-            page = await self.list_customers(status=status, page_size=page_size, page_token=token)
+            page = await self.list_customers(
+                status=status, page_size=page_size, page_token=token, timeout=timeout
+            )
             for item in page.items:
                 yield item
             token = page.next_page_token
@@ -195,7 +210,7 @@ class PlatformClient:
             clear_rate_limit=changes.clear_rate_limit,
         )
         response = await self._rpc(
-            self.client._tenants.UpdateCustomer, request, timeout, idempotent=True
+            self.client._tenants.UpdateCustomer, request, timeout, "UpdateCustomer", idempotent=True
         )
         return tenants.customer(response.customer)
 
@@ -205,14 +220,15 @@ class PlatformClient:
         )
 
     async def iter_customer_data(
-        self, customer_id: int, *, timeout: float = 300.0
+        self, customer_id: int, *, timeout: float | None = None
     ) -> AsyncIterator[ExportedRow]:
-        """Every row of a customer (the backup stream), header skipped."""
+        """Every row of a customer (the backup stream), header skipped; `timeout`
+        bounds the whole stream."""
         stream = self.client._stream(
             self._token,
             self.client._privacy.ExportCustomerData,
             priv_pb.ExportCustomerDataRequest(customer_id=customer_id),
-            timeout=timeout,
+            timeout=self.client.timeouts.of("ExportCustomerData") if timeout is None else timeout,
         )
         async for response in stream:
             if response.HasField("record"):
@@ -227,7 +243,8 @@ class PlatformClient:
             priv_pb.DeleteCustomerDataRequest(
                 customer_id=customer_id, confirm_customer_id=customer_id
             ),
-            self.client.timeouts.process_call if timeout is None else timeout,
+            timeout,
+            "DeleteCustomerData",
             idempotent=False,
         )
         return tenants.erasure(response)
@@ -246,6 +263,7 @@ class PlatformClient:
                 customer_id=customer_id, page_size=page_size, page_token=page_token
             ),
             timeout,
+            "ListAuditRecords",
             idempotent=True,
         )
         return models.page(

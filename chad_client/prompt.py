@@ -1,11 +1,13 @@
 """The system prompt of a call, rendered from the tenant's data only.
 
-    customer = await tenant.get_my_customer()
-    settings = await tenant.get_tenant_settings()
-    context = await tenant.get_context_or_empty(caller)
-    prompt = build_prompt(customer, settings, context)
+    start = await tenant.start_call(caller)   # profile, settings (cached), context
+    prompt = start.prompt()   # build_prompt(start.profile, start.settings, start.context)
     prompt.system      # the system prompt for the model
     prompt.greeting    # the first sentence the agent says
+
+`build_prompt` takes the tenant's profile (a `TenantProfile` from
+`start_call`/`tenant_profile()`, or a `Customer` from `get_my_customer()`), its
+`TenantSettings` and the caller's `EnrichedContext`.
 
 Everything business-specific (names, greetings, prompt blocks, transfer
 numbers) comes from the tenant's profile and settings: nothing about any
@@ -19,10 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chad_client.models import EnrichedContext
-from chad_client.tenants import Customer, TenantSettings
+from chad_client.tenants import TenantSettings
 
 PLACEHOLDERS = ("agent_name", "business_name", "user_name", "time_greeting")
 _PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
@@ -41,6 +44,19 @@ DEFAULT_RETURNING_CALLER_GREETING = (
     "{time_greeting} {user_name}, welcome back to {business_name}. "
     "This is {agent_name}, how can I help you today?"
 )
+
+
+class TenantIdentity(Protocol):
+    """What the prompt needs of a tenant: `Customer` and `TenantProfile` both have it."""
+
+    @property
+    def business_name(self) -> str: ...
+    @property
+    def agent_name(self) -> str: ...
+    @property
+    def greeting_template(self) -> str: ...
+    @property
+    def time_zone(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +94,7 @@ def caller_name(context: EnrichedContext) -> str:
 
 
 def build_prompt(
-    customer: Customer,
+    customer: TenantIdentity,
     settings: TenantSettings,
     context: EnrichedContext,
     *,

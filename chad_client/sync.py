@@ -31,10 +31,12 @@ from chad_client.models import (
     Direction,
     EnrichedContext,
     Memory,
+    MemoryHistoryEntry,
     Page,
     Personality,
     Scope,
     SearchHit,
+    SearchMode,
     StoredMemory,
     TenantStats,
     TranscriptTurn,
@@ -101,10 +103,10 @@ class SyncAliceClient:
     def health(self, service: str = "", *, timeout: float | None = None) -> bool:
         return self._run(self.client.health(service, timeout=timeout))
 
-    def close(self) -> None:
+    def close(self, grace: float | None = None) -> None:
         if self._closed:
             return
-        self._run(self.client.close())
+        self._run(self.client.close(grace))
         self._closed = True
         self._stop_loop()
 
@@ -134,11 +136,16 @@ class SyncTenantClient:
         *,
         num_summaries: int | None = None,
         num_memories: int | None = None,
+        query: str = "",
         timeout: float | None = None,
     ) -> EnrichedContext:
         return self._owner._run(
             self._tenant.get_enriched_context(
-                user_id, num_summaries=num_summaries, num_memories=num_memories, timeout=timeout
+                user_id,
+                num_summaries=num_summaries,
+                num_memories=num_memories,
+                query=query,
+                timeout=timeout,
             )
         )
 
@@ -148,11 +155,16 @@ class SyncTenantClient:
         *,
         num_summaries: int | None = None,
         num_memories: int | None = None,
+        query: str = "",
         timeout: float | None = None,
     ) -> EnrichedContext:
         return self._owner._run(
             self._tenant.get_context_or_empty(
-                user_id, num_summaries=num_summaries, num_memories=num_memories, timeout=timeout
+                user_id,
+                num_summaries=num_summaries,
+                num_memories=num_memories,
+                query=query,
+                timeout=timeout,
             )
         )
 
@@ -183,18 +195,23 @@ class SyncTenantClient:
         *,
         num_summaries: int | None = None,
         num_memories: int | None = None,
+        query: str = "",
         timeout: float | None = None,
     ) -> CallStart:
         return self._owner._run(
             self._tenant.start_call(
-                user_id, num_summaries=num_summaries, num_memories=num_memories, timeout=timeout
+                user_id,
+                num_summaries=num_summaries,
+                num_memories=num_memories,
+                query=query,
+                timeout=timeout,
             )
         )
 
     def tenant_info(self, *, refresh: bool = False, timeout: float | None = None) -> TenantInfo:
         return self._owner._run(self._tenant.tenant_info(refresh=refresh, timeout=timeout))
 
-    def settings(self, *, refresh: bool = False, timeout: float | None = None) -> dict[str, Any]:
+    def settings(self, *, refresh: bool = False, timeout: float | None = None) -> TenantSettings:
         return self._owner._run(self._tenant.settings(refresh=refresh, timeout=timeout))
 
     def tenant_profile(
@@ -385,6 +402,7 @@ class SyncTenantClient:
         types: Sequence[str] = (),
         include_shared: bool = False,
         limit: int = 0,
+        mode: SearchMode = "hybrid",
         timeout: float | None = None,
     ) -> list[SearchHit]:
         return self._owner._run(
@@ -394,8 +412,30 @@ class SyncTenantClient:
                 types=types,
                 include_shared=include_shared,
                 limit=limit,
+                mode=mode,
                 timeout=timeout,
             )
+        )
+
+    def get_memory_history(
+        self,
+        memory_id: str,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[MemoryHistoryEntry]:
+        return self._owner._run(
+            self._tenant.get_memory_history(
+                memory_id, page_size=page_size, page_token=page_token, timeout=timeout
+            )
+        )
+
+    def iter_memory_history(
+        self, memory_id: str, *, page_size: int = 0, timeout: float | None = None
+    ) -> Iterator[MemoryHistoryEntry]:
+        return self._owner._iterate(
+            self._tenant.iter_memory_history(memory_id, page_size=page_size, timeout=timeout)
         )
 
     def get_caller_profile(self, user_id: str, *, timeout: float | None = None) -> CallerProfile:
@@ -540,10 +580,14 @@ class SyncPlatformClient:
         )
 
     def iter_customers(
-        self, *, status: CustomerStatus | None = None, page_size: int = 0
+        self,
+        *,
+        status: CustomerStatus | None = None,
+        page_size: int = 0,
+        timeout: float | None = None,
     ) -> Iterator[Customer]:
         return self._owner._iterate(
-            self._platform.iter_customers(status=status, page_size=page_size)
+            self._platform.iter_customers(status=status, page_size=page_size, timeout=timeout)
         )
 
     def update_customer(
@@ -557,7 +601,7 @@ class SyncPlatformClient:
         return self._owner._run(self._platform.suspend_customer(customer_id, timeout=timeout))
 
     def iter_customer_data(
-        self, customer_id: int, *, timeout: float = 300.0
+        self, customer_id: int, *, timeout: float | None = None
     ) -> Iterator[ExportedRow]:
         return self._owner._iterate(self._platform.iter_customer_data(customer_id, timeout=timeout))
 

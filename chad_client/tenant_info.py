@@ -9,16 +9,25 @@ it when an admin screen saved new settings). Concurrent misses of one tenant
 share one fetch. When a refresh fails and an older copy exists, the older
 copy is served (and the failure logged): stale settings beat a silent agent.
 
-Where the settings come from is a `TenantInfoSource`. `LegacySettingsSource`
-reads them as the legacy service kept them: the tenant's shared memories of
-type "admin_setting", {key: value}; it knows no tenant profile (None). The
-TenantService of the tenants work (GetMyCustomer, GetSettings) replaces it
-once merged: a source whose `fetch` calls those two RPCs.
+Where the profile and settings come from is a `TenantInfoSource`:
+
+- `TenantServiceSource` (the default): TenantService.GetMyCustomer (the
+  profile: business and agent name, greeting template, voice, time zone) and
+  TenantService.GetSettings (typed settings: greetings, voice, transfer rules,
+  prompt blocks, and free-form `other` ones), fetched concurrently.
+- `LegacySettingsSource`: for a tenant whose settings still live where the
+  legacy service kept them, shared memories of type "admin_setting". Their
+  legacy names map to the typed settings as `alice-admin import-legacy` maps
+  them (existing_user_greeting -> returning_caller_greeting, voice_id /
+  openai_voice -> voice...); any other key goes to `other`. It knows no
+  tenant profile (None). Choose it with
+  `AliceClient(tenant_info_source=LegacySettingsSource())`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -29,6 +38,8 @@ import grpc
 
 from chad_client import errors
 from chad_client.models import EnrichedContext
+from chad_client.prompt import Prompt, build_prompt
+from chad_client.tenants import Customer, PromptBlock, TenantSettings, TransferRule
 
 if TYPE_CHECKING:
     from chad_client.client import TenantClient
@@ -50,19 +61,90 @@ class TenantProfile:
     voice: str = ""
     time_zone: str = ""
 
+    @classmethod
+    def of(cls, customer: Customer) -> TenantProfile:
+        return cls(
+            customer_id=customer.id,
+            business_name=customer.business_name,
+            agent_name=customer.agent_name,
+            greeting_template=customer.greeting_template,
+            voice=customer.voice,
+            time_zone=customer.time_zone,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class TenantInfo:
-    """A tenant's profile (None when the source has none) and its settings."""
+    """A tenant's profile (None when the source has none) and its typed settings."""
 
     profile: TenantProfile | None
-    settings: dict[str, Any]
+    settings: TenantSettings
 
 
 class TenantInfoSource(Protocol):
     async def fetch(self, tenant: TenantClient, timeout: float) -> TenantInfo:
         """The tenant's profile and settings, fresh from Alice, within `timeout`."""
         ...
+
+
+class TenantServiceSource:
+    """Profile and settings from TenantService: GetMyCustomer and GetSettings,
+    concurrently, each within `timeout`."""
+
+    async def fetch(self, tenant: TenantClient, timeout: float) -> TenantInfo:
+        customer, settings = await asyncio.gather(
+            tenant.get_my_customer(timeout=timeout),
+            tenant.get_tenant_settings(timeout=timeout),
+        )
+        return TenantInfo(TenantProfile.of(customer), settings)
+
+
+# Legacy setting names -> typed TenantSettings fields (as alice-admin
+# import-legacy maps them).
+LEGACY_SETTING_NAMES = {
+    "existing_user_greeting": "returning_caller_greeting",
+    "returning_user_greeting": "returning_caller_greeting",
+    "returning_caller_greeting": "returning_caller_greeting",
+    "new_caller_greeting": "new_caller_greeting",
+    "new_user_greeting": "new_caller_greeting",
+    "openai_voice": "voice",
+    "voice_id": "voice",
+    "voice": "voice",
+    "transfer_rules": "transfer_rules",
+    "prompt_blocks": "prompt_blocks",
+}
+
+
+def legacy_settings(values: dict[str, dict[str, Any]]) -> TenantSettings:
+    """Typed settings from legacy {key: value} setting memories. A value is
+    {"value": text} for a text setting, {"rules": [...]} for transfer rules,
+    {"blocks": [...]} for prompt blocks; what does not fit goes to `other`."""
+    typed: dict[str, Any] = {}
+    other: dict[str, Any] = {}
+    for key, value in values.items():
+        name = LEGACY_SETTING_NAMES.get(key)
+        if name in ("transfer_rules", "prompt_blocks"):
+            items = value.get("rules" if name == "transfer_rules" else "blocks")
+            if isinstance(items, list) and all(isinstance(i, dict) for i in items):
+                if name == "transfer_rules":
+                    typed[name] = [
+                        TransferRule(
+                            str(i.get("when", "")),
+                            str(i.get("target", "")),
+                            str(i.get("phone_number", "")),
+                        )
+                        for i in items
+                    ]
+                else:
+                    typed[name] = [
+                        PromptBlock(str(i.get("name", "")), str(i.get("text", ""))) for i in items
+                    ]
+                continue
+        elif name is not None and isinstance(value.get("value"), str):
+            typed.setdefault(name, value["value"])
+            continue
+        other[key] = value
+    return TenantSettings(**typed, other=other)
 
 
 class LegacySettingsSource:
@@ -75,7 +157,7 @@ class LegacySettingsSource:
         page = await tenant.list_memories(
             "", type=self.type, include_shared=True, page_size=MAX_PAGE_SIZE, timeout=timeout
         )
-        return TenantInfo(None, {m.key: m.value for m in page.items})
+        return TenantInfo(None, legacy_settings({m.key: m.value for m in page.items}))
 
 
 @dataclass
@@ -153,14 +235,14 @@ class CallStart:
     """Everything the agent needs to start speaking, from `TenantClient.start_call`.
 
     Never raised for Alice's failures: whatever could not be had within the
-    deadline is empty (`profile` None, `settings` {}, an empty `context`), and
-    `degraded_reasons` says what and why.
+    deadline is empty (`profile` None, `settings` all unset, an empty
+    `context`), and `degraded_reasons` says what and why.
     """
 
     customer_id: int
     user_id: str
     profile: TenantProfile | None
-    settings: dict[str, Any]
+    settings: TenantSettings
     context: EnrichedContext
     degraded_reasons: list[str]
 
@@ -173,3 +255,15 @@ class CallStart:
         """The caller's preferred name, when Alice knows it ("" otherwise)."""
         profile = self.context.profile
         return profile.preferred_name if profile is not None else ""
+
+    @property
+    def voice(self) -> str:
+        """The voice for text-to-speech: the setting, else the profile's ("" if neither)."""
+        return self.settings.voice or (self.profile.voice if self.profile else "")
+
+    def prompt(self, *, now: dt.datetime | None = None) -> Prompt | None:
+        """The system prompt and greeting (`chad_client.build_prompt`), or None
+        when the tenant's profile could not be had (the agent's own fallback)."""
+        if self.profile is None:
+            return None
+        return build_prompt(self.profile, self.settings, self.context, now=now)

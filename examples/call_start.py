@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import os
 
-from chad_client import AliceClient, NotFound, build_prompt
+from chad_client import AliceClient, NotFound
 
 
 async def main(address: str, secret: str, platform_token: str, dialled: str, caller: str) -> int:
@@ -31,16 +31,20 @@ async def main(address: str, secret: str, platform_token: str, dialled: str, cal
             return 1
         # 2. Its view of the client: every call carries a token minted for this tenant.
         tenant = alice.for_customer(customer.id)
-        # 3. Profile, settings (one call each; cache them per tenant) and the caller's context.
-        profile, settings, context = await asyncio.gather(
-            tenant.get_my_customer(),
-            tenant.get_tenant_settings(),
-            tenant.get_context_or_empty(caller),
-        )
-        # 4. The prompt, rendered in the tenant's time zone.
-        prompt = build_prompt(profile, settings, context)
-        voice = settings.voice or profile.voice
-        print(f"tenant: {profile.id} ({profile.business_name}), voice {voice}")
+        # 3. One line, fail-soft, under a second: the tenant's profile and settings
+        #    (TenantService GetMyCustomer + GetSettings, cached per tenant) and the
+        #    caller's context, concurrently.
+        start = await tenant.start_call(caller)
+        if start.degraded:
+            print(f"degraded: {'; '.join(start.degraded_reasons)}")
+        # 4. The prompt, rendered in the tenant's time zone (build_prompt).
+        prompt = start.prompt()
+        if prompt is None:
+            print("no tenant profile: speak a neutral greeting")
+            return 1
+        profile = start.profile
+        assert profile is not None
+        print(f"tenant: {profile.customer_id} ({profile.business_name}), voice {start.voice}")
         print(f"greeting: {prompt.greeting}")
         print("system prompt:")
         print(prompt.system)

@@ -26,7 +26,15 @@ import os
 import uuid
 from typing import Any
 
-from chad_client import AliceClient, NotFound, TenantClient, TranscriptTurn, fact_key
+from chad_client import (
+    AliceClient,
+    NotFound,
+    TenantClient,
+    TenantSettings,
+    TranscriptTurn,
+    TransferRule,
+    fact_key,
+)
 
 # The first call: (what the caller says, what the agent answers). "{business}"
 # is the tenant's name, so that a transcript that crossed tenants would show.
@@ -69,18 +77,19 @@ async def one_call(
     report["returning"] = await webhook_is_returning(tenant, caller)
     print(f"webhook: returning caller={report['returning']}")
 
-    # 2. Call start, one line, fail-soft: tenant profile, settings, caller context.
+    # 2. Call start, one line, fail-soft: tenant profile and settings (TenantService,
+    #    cached per tenant), caller context; the prompt is rendered from them.
     start = await tenant.start_call(caller)
-    greeting_key = "existing_user_greeting" if report["returning"] else "new_caller_greeting"
-    greeting = start.settings.get(greeting_key, {}).get("value", "")
+    prompt = start.prompt()  # None only when the tenant profile could not be had
     report.update(
         degraded=start.degraded,
         caller_name=start.caller_name,
-        greeting=greeting.format(user_name=start.caller_name or "there"),
+        greeting=prompt.greeting if prompt else "",
+        voice=start.voice,
         context=start.context.text,
     )
     print(f"call start: degraded={start.degraded} name={start.caller_name or '-'}")
-    print(f"greeting: {report['greeting']}")
+    print(f"greeting: {report['greeting']} (voice {start.voice or '-'})")
     print(start.context.text)
     await tenant.update_call_record(
         caller, call_sid, direction="inbound", dialled_number=dialled, external_call_id=call_sid
@@ -92,7 +101,7 @@ async def one_call(
     sequence = 0
     transferred_to = ""
     for said, answer in exchanges:
-        rules = (await tenant.settings()).get("transfer_rules", {}).get("rules", [])
+        rules = (await tenant.settings()).transfer_rules or []
         reply = answer.format(business=business)
         turns = [
             TranscriptTurn(sequence, "caller", said),
@@ -109,7 +118,7 @@ async def one_call(
         if facts and "mornings" in said:
             await tenant.update_caller_profile(caller, preferences={"callback_time": "mornings"})
         if "claim" in said and rules:
-            transferred_to = rules[0]["target"]
+            transferred_to = rules[0].target
             await tenant.update_call_record(caller, call_sid, transfer_target=transferred_to)
     print(f"during the call: {sequence} turns stored, transferred to {transferred_to or '-'}")
 
@@ -129,15 +138,17 @@ async def replay(
 ) -> dict[str, Any]:
     async with AliceClient(address, secret=secret) as alice:
         tenant = alice.for_customer(customer_id)
-        # The tenant's settings as an admin screen saves them (legacy shape:
-        # shared "admin_setting" memories); the agent reads them at call start.
-        settings: dict[str, dict[str, Any]] = {
-            "new_caller_greeting": {"value": f"Thank you for calling {business}!"},
-            "existing_user_greeting": {"value": f"Welcome back to {business}, {{user_name}}!"},
-            "transfer_rules": {"rules": [{"when": "claims", "target": f"{business} claims desk"}]},
-        }
-        for key, value in settings.items():
-            await tenant.store_shared_memory("admin_setting", key, value)
+        # The tenant's settings as an admin screen saves them (TenantService);
+        # the agent reads them, with the tenant's profile, at call start. The
+        # greetings are templates: the business name comes from the profile.
+        await tenant.update_tenant_settings(
+            TenantSettings(
+                new_caller_greeting="Thank you for calling {business_name}!",
+                returning_caller_greeting="Welcome back to {business_name}, {user_name}!",
+                voice="alloy",
+                transfer_rules=[TransferRule("claims", f"{business} claims desk")],
+            )
+        )
         await tenant.refresh_tenant_info()
 
         first = await one_call(tenant, caller, dialled, business, FIRST_CALL, facts=True)

@@ -39,7 +39,20 @@ packages = {str(p.parent) for p in pathlib.Path("alice_server").rglob("*.py")}
 missing = [p for p in packages if not any(n.startswith(p + "/") for n in server)]
 assert not missing, f"packages missing from the wheel: {missing}"
 assert any(n.startswith("alice_server/_migrations/versions/0001") for n in server)
-print(f"wheel contents ok: {len(packages)} alice_server packages, migrations included")
+# Files the server reads at run time: every non-Python file under alice_server/
+# (the LLM summariser's versioned prompt, ...).
+data = sorted(
+    str(p) for p in pathlib.Path("alice_server").rglob("*")
+    if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+)
+assert "alice_server/llm/prompts/call_analysis.v1.txt" in data
+absent = [p for p in data if p not in server]
+# data/demo/ (alice-admin load-demo) ships as alice_server._demo.
+absent += [
+    p for p in ("alice_server/_demo/tenants.json",) if p not in server
+]
+assert not absent, f"run-time files missing from the wheel: {absent}"
+print(f"wheel contents ok: {len(packages)} alice_server packages, migrations and {len(data)} data files included")
 PY
 
 echo "-- installing them into a fresh virtualenv"
@@ -52,6 +65,23 @@ fi
 "$work/venv/bin/python" -c 'import alice_server, chad_client, sys; [print(m.__file__) for m in (alice_server, chad_client)]; sys.exit(any(not m.__file__.startswith(sys.prefix) for m in (alice_server, chad_client)))'
 "$work/venv/bin/alice-server" --version
 "$work/venv/bin/alice-admin" --version
+# ALICE_SUMMARIZER=openai reads its prompt from the installed package.
+ALICE_SUMMARIZER=openai ALICE_LLM_BASE_URL=http://127.0.0.1:9/v1 ALICE_LLM_MODEL=m \
+  "$work/venv/bin/python" - <<'PY'
+import sys
+from alice_server.config import Settings
+from alice_server.domain.summarizer import HeuristicSummarizer
+from alice_server.llm.summarizer import PROMPT_FILE, llm_summarizer
+settings = Settings.from_env()
+assert settings.summarizer == "openai"
+assert PROMPT_FILE.is_relative_to(sys.prefix), PROMPT_FILE  # the installed copy
+summarizer = llm_summarizer(settings, HeuristicSummarizer())
+assert summarizer._prompt == PROMPT_FILE.read_text() and len(summarizer._prompt) > 200
+print(f"LLM prompt loaded from the installed package: {PROMPT_FILE}")
+from alice_server.admin import demo
+assert demo.DEFAULT_FILE.is_relative_to(sys.prefix) and demo.DEFAULT_FILE.is_file(), demo.DEFAULT_FILE
+print(f"demo data in the installed package: {demo.DEFAULT_FILE}")
+PY
 
 echo "-- migrate, create-customer, mint-token"
 psql -q "$superuser" -c "CREATE DATABASE $database"
@@ -69,7 +99,10 @@ JWT_SECRET_KEY=$("$python" -c 'import secrets; print(secrets.token_urlsafe(48))'
 token=$("$work/venv/bin/alice-admin" mint-token --customer-id "$customer_id")
 
 echo "-- alice-server, one RPC through grpcurl, clean stop"
-"$work/venv/bin/alice-server" --listen 127.0.0.1:0 2>"$work/server.log" &
+# With ALICE_SUMMARIZER=openai (an endpoint that does not answer: ProcessCall would
+# fall back to the built-in summariser), so the server's start loads the prompt too.
+ALICE_SUMMARIZER=openai ALICE_LLM_BASE_URL=http://127.0.0.1:9/v1 ALICE_LLM_MODEL=m \
+  "$work/venv/bin/alice-server" --listen 127.0.0.1:0 2>"$work/server.log" &
 server_pid=$!
 port=
 for _ in $(seq 1 60); do

@@ -15,9 +15,12 @@ from chad_client import (
     AliceClient,
     AlreadyExists,
     FailedPrecondition,
+    LegacySettingsSource,
     NotFound,
     SyncAliceClient,
+    TenantSettings,
     TranscriptTurn,
+    TransferRule,
     fact_key,
 )
 from tests.test_client_resilience import Recorder
@@ -25,12 +28,16 @@ from tests.test_client_resilience import Recorder
 T0 = dt.datetime(2026, 11, 22, 14, 0, tzinfo=dt.UTC)
 
 
-async def test_start_call_returns_settings_and_context_and_caches_the_settings(
+async def test_start_call_with_legacy_settings_returns_settings_and_context_and_caches_them(
     alice, peterson, smith, caller_phone
 ):
+    """The legacy source: settings kept as shared "admin_setting" memories."""
     recorder = Recorder()
     async with AliceClient(
-        alice.address, secret=peterson.secret, interceptors=[recorder]
+        alice.address,
+        secret=peterson.secret,
+        interceptors=[recorder],
+        tenant_info_source=LegacySettingsSource(),
     ) as alice_client:
         tenant = alice_client.for_customer(peterson.id)
         other = alice_client.for_customer(smith.id)
@@ -44,7 +51,7 @@ async def test_start_call_returns_settings_and_context_and_caches_the_settings(
         recorder.attempts.clear()
         start = await tenant.start_call(caller_phone)
         assert not start.degraded and start.degraded_reasons == []
-        assert start.settings["voice_id"] == {"value": "alloy"}
+        assert start.settings.voice == "alloy"  # voice_id -> voice, as import-legacy maps it
         assert start.profile is None  # the legacy settings source knows no tenant profile
         assert start.caller_name == "Dana" and not start.context.is_new_caller
         assert sorted(recorder.attempts) == ["GetEnrichedContext", "ListMemories"]
@@ -52,19 +59,17 @@ async def test_start_call_returns_settings_and_context_and_caches_the_settings(
         # Every utterance and TTS request: from the cache, no RPC.
         recorder.attempts.clear()
         for _ in range(20):
-            assert (await tenant.settings())["transfer_rules"]["rules"][0][
-                "target"
-            ] == "claims desk"
+            assert (await tenant.settings()).transfer_rules == [TransferRule("", "claims desk")]
         assert recorder.attempts == []
         # Per tenant: the other tenant's settings are its own.
-        assert (await other.settings())["voice_id"] == {"value": "verse"}
+        assert (await other.settings()).voice == "verse"
         assert recorder.attempts == ["ListMemories"]
 
         # An admin changed a setting: an explicit refresh sees it at once.
         await tenant.store_shared_memory("admin_setting", "voice_id", {"value": "echo"})
-        assert (await tenant.settings())["voice_id"] == {"value": "alloy"}  # still cached
+        assert (await tenant.settings()).voice == "alloy"  # still cached
         await tenant.refresh_tenant_info()
-        assert (await tenant.settings())["voice_id"] == {"value": "echo"}
+        assert (await tenant.settings()).voice == "echo"
 
 
 async def test_settings_are_fetched_again_after_the_ttl(alice, peterson):
@@ -75,10 +80,10 @@ async def test_settings_are_fetched_again_after_the_ttl(alice, peterson):
         tenant = client.for_customer(peterson.id)
         await tenant.settings()
         await tenant.settings()
-        assert recorder.attempts == ["ListMemories"]
+        assert sorted(recorder.attempts) == ["GetMyCustomer", "GetSettings"]
         await asyncio.sleep(0.3)
         await tenant.settings()
-        assert recorder.attempts == ["ListMemories", "ListMemories"]
+        assert sorted(recorder.attempts) == ["GetMyCustomer"] * 2 + ["GetSettings"] * 2
 
 
 async def test_start_call_fails_soft_with_the_server_stopped(
@@ -92,7 +97,8 @@ async def test_start_call_fails_soft_with_the_server_stopped(
         with caplog.at_level(logging.WARNING, logger="chad_client"):
             start = await tenant.start_call(caller, timeout=0.5)
     assert start.degraded
-    assert start.settings == {} and start.profile is None
+    assert start.settings == TenantSettings() and start.profile is None
+    assert start.prompt() is None and start.voice == ""
     assert start.context.degraded and start.context.text == ""
     assert any(r.startswith("tenant settings:") for r in start.degraded_reasons)
     assert any(r.startswith("context:") for r in start.degraded_reasons)
@@ -192,4 +198,4 @@ async def test_the_blocking_twins_run_the_call_loop(alice, peterson, caller_phon
     assert out["record"].transfer_target == "billing"  # type: ignore[attr-defined]
     assert out["stats"].processed_call_count == 1  # type: ignore[attr-defined]
     assert out["name"] == "Sam"
-    assert out["settings"] == {}
+    assert out["settings"] == TenantSettings()  # the fixture's tenant has none

@@ -16,6 +16,7 @@ from chad_client import (
     SyncTenantClient,
     TenantClient,
     TenantInfo,
+    TenantSettings,
     Timeouts,
     Unavailable,
     fact_key,
@@ -41,19 +42,11 @@ def test_sync_twin_has_every_method_with_the_same_parameters():
         assert actual == expected, name
 
 
-def test_every_tenant_rpc_has_a_deadline_in_the_one_table():
-    from chad_client.v1 import call_service_pb2, context_service_pb2, memory_service_pb2
+def test_every_rpc_has_a_deadline_in_the_one_table():
+    from tests.test_client_coverage import every_rpc
 
-    rpcs = {
-        method.name
-        for module, service in (
-            (memory_service_pb2, "MemoryService"),
-            (context_service_pb2, "ContextService"),
-            (call_service_pb2, "CallService"),
-        )
-        for method in module.DESCRIPTOR.services_by_name[service].methods
-    }
-    assert rpcs <= set(DEADLINES)
+    rpcs = {rpc for _service, rpc in every_rpc()}
+    assert rpcs <= set(DEADLINES), rpcs - set(DEADLINES)
     # A phone call: start under a second, end-of-call work longer.
     assert DEADLINES["start_call"] < 1.0
     assert DEADLINES["GetEnrichedContext"] < 1.0
@@ -100,7 +93,7 @@ class _CountingSource:
         if self.down:
             raise Unavailable("down")
         n = self.fetches[tenant.customer_id]
-        return TenantInfo(None, {"voice": {"value": f"v{tenant.customer_id}-{n}"}})
+        return TenantInfo(None, TenantSettings(voice=f"v{tenant.customer_id}-{n}"))
 
 
 async def test_settings_cache_keeps_each_tenant_for_the_ttl_and_refreshes_on_demand():
@@ -108,16 +101,16 @@ async def test_settings_cache_keeps_each_tenant_for_the_ttl_and_refreshes_on_dem
     source = _CountingSource()
     cache = TenantInfoCache(source, ttl=60, clock=lambda: now[0])
     one, two = _Tenant(1), _Tenant(2)
-    assert (await cache.get(one, 1)).settings["voice"] == {"value": "v1-1"}
-    assert (await cache.get(two, 1)).settings["voice"] == {"value": "v2-1"}
+    assert (await cache.get(one, 1)).settings.voice == "v1-1"
+    assert (await cache.get(two, 1)).settings.voice == "v2-1"
     now[0] = 59
-    assert (await cache.get(one, 1)).settings["voice"] == {"value": "v1-1"}
+    assert (await cache.get(one, 1)).settings.voice == "v1-1"
     assert source.fetches == {1: 1, 2: 1}
     now[0] = 61
-    assert (await cache.get(one, 1)).settings["voice"] == {"value": "v1-2"}
-    assert (await cache.get(two, 1, refresh=True)).settings["voice"] == {"value": "v2-2"}
+    assert (await cache.get(one, 1)).settings.voice == "v1-2"
+    assert (await cache.get(two, 1, refresh=True)).settings.voice == "v2-2"
     cache.invalidate(1)
-    assert (await cache.get(one, 1)).settings["voice"] == {"value": "v1-3"}
+    assert (await cache.get(one, 1)).settings.voice == "v1-3"
 
 
 async def test_settings_cache_fetches_once_for_concurrent_misses():
@@ -126,7 +119,7 @@ async def test_settings_cache_fetches_once_for_concurrent_misses():
     cache = TenantInfoCache(source, ttl=60)
     results = await asyncio.gather(*(cache.get(_Tenant(7), 1) for _ in range(20)))
     assert source.fetches == {7: 1}
-    assert {r.settings["voice"]["value"] for r in results} == {"v7-1"}
+    assert {r.settings.voice for r in results} == {"v7-1"}
 
 
 async def test_settings_cache_serves_the_old_copy_when_a_refresh_fails():
@@ -152,5 +145,32 @@ async def test_a_slow_settings_fetch_is_a_typed_deadline_and_still_fills_the_cac
         await cache.get(_Tenant(5), 0.05)
     # The fetch went on (shielded); once done, the next call is served from the cache.
     await asyncio.sleep(0.3)
-    assert (await cache.get(_Tenant(5), 0.05)).settings["voice"] == {"value": "v5-1"}
+    assert (await cache.get(_Tenant(5), 0.05)).settings.voice == "v5-1"
     assert source.fetches == {5: 1}
+
+
+def test_legacy_settings_map_to_the_typed_settings_as_the_import_maps_them():
+    from chad_client import PromptBlock, TransferRule
+    from chad_client.tenant_info import legacy_settings
+
+    typed = legacy_settings(
+        {
+            "existing_user_greeting": {"value": "Welcome back {user_name}"},
+            "new_caller_greeting": {"value": "Hello"},
+            "openai_voice": {"value": "alloy"},
+            "transfer_rules": {
+                "rules": [{"when": "claims", "target": "desk", "phone_number": "1"}]
+            },
+            "prompt_blocks": {"blocks": [{"name": "tone", "text": "Be brief."}]},
+            "office_hours": {"mon": "9-5"},
+            "voice_id": {"unexpected": "shape"},
+        }
+    )
+    assert typed == TenantSettings(
+        new_caller_greeting="Hello",
+        returning_caller_greeting="Welcome back {user_name}",
+        voice="alloy",
+        transfer_rules=[TransferRule("claims", "desk", "1")],
+        prompt_blocks=[PromptBlock("tone", "Be brief.")],
+        other={"office_hours": {"mon": "9-5"}, "voice_id": {"unexpected": "shape"}},
+    )

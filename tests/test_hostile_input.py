@@ -3,6 +3,7 @@ time or forged text gets a documented status, a short message, and no traceback.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
@@ -24,6 +25,7 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of
+from tests.test_metrics import _get
 
 REQUEST = ctx.GetEnrichedContextRequest(user_id="+15550000001")
 CONTEXT_METHOD = "/alice.memory.v1.ContextService/GetEnrichedContext"
@@ -101,6 +103,16 @@ async def test_garbage_tokens_are_unauthenticated(contexts, caplog, token):
         code, _ = await status_of(contexts.GetEnrichedContext(REQUEST, metadata=_bearer(token)))
     assert code == grpc.StatusCode.UNAUTHENTICATED
     assert not _errors_logged(caplog)
+
+
+async def test_metadata_over_16_kib_is_refused_by_grpc_every_time(contexts):
+    """Past the metadata limit gRPC itself answers, always the same way (its soft
+    and hard limits are equal, so nothing is left to chance)."""
+    for _ in range(5):
+        code, _ = await status_of(
+            contexts.GetEnrichedContext(REQUEST, metadata=_bearer("x" * 20_000))
+        )
+        assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 @pytest.mark.parametrize(
@@ -317,3 +329,44 @@ async def test_stored_text_cannot_forge_a_section_of_the_context(
     assert "Business information:" not in lines  # the tenant has no shared memories
     assert not any(line.startswith(("Name:", "- policy")) for line in lines)
     assert any("mornings\\nBusiness information:" in line for line in lines)
+
+
+def _requests_total(exposition: str, method: str, code: str) -> float:
+    labels = f'code="{code}",customer_id="",method="{method}"'
+    for line in exposition.splitlines():
+        if line.startswith("alice_rpc_requests_total{") and line.split("}")[0][25:] == labels:
+            return float(line.split()[-1])
+    return 0.0
+
+
+async def test_malformed_requests_are_counted_in_the_rpc_metrics_and_access_log(
+    database, secret, caplog
+):
+    sent = LOG_BURST + 5
+    with caplog.at_level(logging.INFO, logger="alice.rpc"):
+        async with (
+            running_server(database.app_url, secret, metrics_address="127.0.0.1:0") as server,
+            grpc.aio.insecure_channel(server.address) as channel,
+        ):
+            endpoint = server.server.metrics_endpoint
+            assert endpoint is not None
+            url = f"http://127.0.0.1:{endpoint.port}/metrics"
+            before = _requests_total(
+                await asyncio.to_thread(_get, url), STORE_METHOD, "INVALID_ARGUMENT"
+            )
+            for n in range(sent):
+                call = _raw(channel, STORE_METHOD)(
+                    b"\xff\xff", metadata=(("x-request-id", f"malformed-{n}"),)
+                )
+                code, _ = await status_of(call)
+                assert code == grpc.StatusCode.INVALID_ARGUMENT
+                # The request id comes back as for every other RPC.
+                assert ("x-request-id", f"malformed-{n}") in tuple(await call.initial_metadata())
+            after = await asyncio.to_thread(_get, url)
+    assert _requests_total(after, STORE_METHOD, "INVALID_ARGUMENT") == before + sent
+    assert f'alice_rpc_duration_seconds_count{{method="{STORE_METHOD}"}}' in after
+    access = [r for r in caplog.records if getattr(r, "code", None) == "INVALID_ARGUMENT"]
+    assert 0 < len(access) <= LOG_BURST  # bounded
+    first = access[0]
+    assert first.method == STORE_METHOD and first.request_id == "malformed-0"  # type: ignore[attr-defined]
+    assert "malformed request (2 bytes)" in first.getMessage()

@@ -12,8 +12,10 @@ import uuid
 from typing import Any
 
 import asyncpg
+import numpy as np
 import pytest
 
+from alice_server.domain.embeddings import load_embedder
 from alice_server.storage.urls import libpq_url, with_database
 from tests.conftest import create_customer
 from tests.test_admin_cli import admin
@@ -266,6 +268,31 @@ async def legacy_database(superuser_url):
         await server.close()
 
 
+async def memory_embeddings(owner_url: str, customer_id: int) -> list[tuple[Any, ...]]:
+    connection = await asyncpg.connect(owner_url)
+    try:
+        async with connection.transaction():
+            await connection.execute(
+                "SELECT set_config('alice.customer_id', $1, true)", str(customer_id)
+            )
+            rows = await connection.fetch(
+                "SELECT type, key, value::text AS value, embedding FROM memories "
+                "WHERE customer_id = $1 ORDER BY scope, user_id, type, key",
+                customer_id,
+            )
+    finally:
+        await connection.close()
+    return [
+        (
+            r["type"],
+            r["key"],
+            json.loads(r["value"]),
+            None if r["embedding"] is None else list(r["embedding"]),
+        )
+        for r in rows
+    ]
+
+
 async def alice_rows(owner_url: str, customer_id: int) -> dict[str, Any]:
     connection = await asyncpg.connect(owner_url)
     try:
@@ -463,6 +490,15 @@ async def test_import_legacy_row_by_row_idempotent_and_dry_run(database, legacy_
     )
     assert rows["memories"] == expected_memories
     assert rows["memories"][1][3].startswith("legacy:")  # the key-less memory
+    # Every imported memory is embedded by the import itself (the legacy vectors were random).
+    assert "embedded" not in dry
+    assert report["embedded"] == 7
+    embedder = load_embedder()
+    embedded = await memory_embeddings(database.owner_url, customer_id)
+    assert len(embedded) == 7
+    for kind, key, value, vector in embedded:
+        assert vector is not None, key
+        assert np.allclose(vector, embedder.embed_memory(kind, key, value), atol=1e-6), key
     assert rows["settings"] == {
         "returning_caller_greeting": "Welcome back {user_name}",
         "voice": "alloy",  # the newer of two copies
@@ -511,10 +547,13 @@ async def test_import_legacy_row_by_row_idempotent_and_dry_run(database, legacy_
     # Twice: nothing changes.
     code, out, err = await admin(*args, **owner)
     assert code == 0, err
-    again = json.loads(out)["tables"]
+    second = json.loads(out)
+    again = second["tables"]
     assert all(t["imported"] == 0 for t in again.values()), again
     assert again["memories"]["already_present"] == 7
+    assert second["embedded"] == 0
     assert await alice_rows(database.owner_url, customer_id) == rows
+    assert await memory_embeddings(database.owner_url, customer_id) == embedded
 
 
 async def test_import_legacy_with_customer_id_columns_takes_only_that_customer(

@@ -6,8 +6,10 @@ without content)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +30,7 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
+from tests.test_metrics import _get
 
 MODEL = "recorded-model"
 API_KEY = "sk-test-not-a-real-key"
@@ -138,6 +141,22 @@ def _turns() -> list[res.Turn]:
     ]
 
 
+@dataclass
+class _FallbacksMetric:
+    """alice_summarizer_fallbacks_total as the server's /metrics endpoint shows it."""
+
+    url: str = ""
+
+    async def value(self, reason: str) -> float:
+        text = await asyncio.to_thread(_get, self.url)
+        pattern = rf'^alice_summarizer_fallbacks_total\{{reason="{re.escape(reason)}"\}} (\S+)$'
+        found = re.search(pattern, text, re.MULTILINE)
+        return float(found.group(1)) if found else 0.0
+
+
+fallbacks_metric = _FallbacksMetric()
+
+
 @pytest.fixture
 async def llm_alice(database, secret, fake_llm):
     summarizer = LLMSummarizer(
@@ -145,10 +164,17 @@ async def llm_alice(database, secret, fake_llm):
     )
     async with (
         running_server(
-            database.app_url, secret, summarizer=summarizer, rate_limit_per_second=0
+            database.app_url,
+            secret,
+            summarizer=summarizer,
+            rate_limit_per_second=0,
+            metrics_address="127.0.0.1:0",
         ) as server,
         grpc.aio.insecure_channel(server.address) as channel,
     ):
+        endpoint = server.server.metrics_endpoint
+        assert endpoint is not None
+        fallbacks_metric.url = f"http://127.0.0.1:{endpoint.port}/metrics"
         yield (
             summarizer,
             context_service_pb2_grpc.ContextServiceStub(channel),
@@ -226,6 +252,7 @@ async def test_a_bad_answer_falls_back_to_the_builtin_summariser(
     summarizer, contexts, memories = llm_alice
     fake_llm.mode = mode
     turns = _turns()
+    counted_before = await fallbacks_metric.value(reason)
     with caplog.at_level(logging.INFO):
         response = await contexts.ProcessCall(
             ctx.ProcessCallRequest(user_id=caller_phone, call_id=f"CA-{mode}", turns=turns),
@@ -239,6 +266,8 @@ async def test_a_bad_answer_falls_back_to_the_builtin_summariser(
     )
     assert response.summary == builtin.summary
     assert summarizer.fallbacks == {reason: 1} and summarizer.answered == 0
+    # ... in the metric too, by reason, on the server's real /metrics endpoint.
+    assert await fallbacks_metric.value(reason) == counted_before + 1
     assert fake_llm.requests, "the model was asked"
     # Counted and logged with the reason, never with the call's content.
     lines = [r.getMessage() for r in caplog.records if r.name == "alice.llm"]

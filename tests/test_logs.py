@@ -8,6 +8,8 @@ import asyncio
 import io
 import json
 import logging
+import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -24,6 +26,7 @@ from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import struct
+from tests.test_server_process import _env, server_process
 
 
 @contextmanager
@@ -200,3 +203,44 @@ async def test_repeated_failures_are_bounded_with_a_count_of_the_dropped(alice, 
     assert len(dropped) == 1
     assert dropped[0]["dropped"] == 35
     assert "ListMemories" in str(dropped[0]["message"])
+
+
+async def test_a_real_server_bounds_a_flood_of_bad_tokens_and_keeps_one_line_per_success(
+    database, secret, peterson
+):
+    """The alice-server process as shipped (its own log configuration): 300 bad
+    tokens write at most the throttle's limit of access lines per interval, and
+    a count of the rest (at the latest when it stops); successes keep one line each."""
+    limit = logs.ThrottleFilter().limit
+    flood, successes = 300, 25
+    env = _env(
+        DATABASE_URL=database.app_url,
+        JWT_SECRET_KEY=secret,
+        ALICE_WORKERS="1",
+        ALICE_LOG_FORMAT="json",
+        ALICE_ACCESS_LOG_LEVEL="INFO",
+    )
+    request = mem.ListMemoriesRequest(user_id="+15550000001")
+    async with server_process(env) as (process, port, log):
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = memory_service_pb2_grpc.MemoryServiceStub(channel)
+            started = time.monotonic()
+            for n in range(flood):
+                bad = (("authorization", f"Bearer not-a-jwt-{n}"),)
+                with pytest.raises(grpc.aio.AioRpcError) as refused:
+                    await stub.ListMemories(request, metadata=bad)
+                assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            elapsed = time.monotonic() - started
+            for _ in range(successes):
+                await stub.ListMemories(request, metadata=peterson.metadata())
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    lines = [json.loads(line) for line in log if line.startswith("{")]
+    refused_lines = [line for line in lines if line.get("code") == "UNAUTHENTICATED"]
+    dropped = sum(int(line["dropped"]) for line in lines if "dropped" in line)
+    intervals = 1 + int(elapsed // logs.ThrottleFilter().interval)
+    assert 0 < len(refused_lines) <= limit * intervals, len(refused_lines)
+    assert len(refused_lines) + dropped == flood  # every refusal is a line or counted
+    ok_lines = [line for line in lines if line.get("code") == "OK"]
+    assert len(ok_lines) == successes
+    assert len(lines) < limit * intervals + successes + 10

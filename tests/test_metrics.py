@@ -44,6 +44,22 @@ def _get(url: str) -> str:
         return str(reply.read().decode())
 
 
+SUFFIXES = {
+    "counter": ("",),  # documented with its _total
+    "gauge": ("",),
+    "info": ("",),  # documented with its _info
+    "histogram": ("_bucket", "_sum", "_count"),
+}
+
+
+def _readme_series() -> set[str]:
+    """The series of README's "Metrics and dashboards" table, as exposed."""
+    section = (ROOT / "README.md").read_text().split("### Metrics and dashboards", 1)[1]
+    rows = re.findall(r"^\| `(alice_[a-z_]+)` \| (\w+) \|", section.split("\n## ", 1)[0], re.M)
+    assert rows, "README has no metrics table"
+    return {name + suffix for name, kind in rows for suffix in SUFFIXES[kind]}
+
+
 def _series_in(expr: str) -> set[str]:
     return {name for name in re.findall(r"\b(alice_[a-z_]+|up)\b", expr) if name != "up"}
 
@@ -240,6 +256,7 @@ async def test_dashboard_and_alerts_name_only_series_the_server_exports(
         if line.startswith("alice_")
     }
     assert exported == metrics.SERIES  # the documented list is the real one
+    assert _readme_series() == exported  # and so is the README's table
     unknown = named - exported
     assert not unknown, f"queries name series the server does not export: {sorted(unknown)}"
     # The per-tenant view: a customer variable, used by the tenant panels.

@@ -8,6 +8,7 @@ upserts).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,19 @@ from alice_server.storage.repositories.tenants import (
     TenantSettingsRepository,
 )
 
-DEFAULT_FILE = Path(__file__).resolve().parents[2] / "data" / "demo" / "tenants.json"
+
+def _default_file() -> Path:
+    """data/demo/tenants.json of a source checkout, or its copy inside an installed wheel."""
+    source = Path(__file__).resolve().parents[2] / "data" / "demo" / "tenants.json"
+    if source.is_file():
+        return source
+    spec = importlib.util.find_spec("alice_server._demo")
+    if spec is None or not spec.submodule_search_locations:
+        return source  # load-demo then says the file is missing
+    return Path(next(iter(spec.submodule_search_locations))) / "tenants.json"
+
+
+DEFAULT_FILE = _default_file()
 
 
 async def create_with_settings(

@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -383,5 +384,25 @@ async def _import_legacy(ctx: Context, args: argparse.Namespace) -> int:
         legacy_customer_id=args.legacy_customer_id,
         dry_run=args.dry_run,
     )
-    _print(report.as_json())
+    result = report.as_json()
+    if not args.dry_run:
+        result["embedded"] = await _embed_imported(ctx.db, args.customer_id)
+    _print(result)
     return 0
+
+
+async def _embed_imported(db: Database, customer_id: int) -> int | None:
+    """Embeddings for the imported memories (the legacy vectors were random):
+    the backfill, for this customer only, with its progress on stderr. The
+    import is committed first; if this stops, `backfill-embeddings` finishes it."""
+    from alice_server.domain.embeddings import EmbeddingModelMissing, load_embedder
+    from alice_server.tools.backfill_embeddings import backfill
+
+    try:
+        embedder = load_embedder()
+    except EmbeddingModelMissing as missing:
+        print(f"embeddings not computed: {missing}", file=sys.stderr)
+        return None
+    return await backfill(
+        db, embedder, report=lambda line: print(line, file=sys.stderr), customer_ids=[customer_id]
+    )

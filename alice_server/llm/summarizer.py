@@ -2,7 +2,8 @@
 
 ALICE_SUMMARIZER=openai. Every answer is validated (domain/llm_analysis.py);
 a timeout, an HTTP error, a refusal or an invalid answer falls back to the
-built-in summariser for that call, is counted (`fallbacks`, by reason) and
+built-in summariser for that call, is counted (`fallbacks`, by reason, and the
+metric alice_summarizer_fallbacks_total{reason}) and
 logged with the reason only, never the transcript or the answer. The prompt
 is a versioned file (prompts/call_analysis.v<N>.txt); PROMPT_VERSION names it.
 """
@@ -14,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from alice_server import metrics
 from alice_server.config import Settings
 from alice_server.domain.llm_analysis import ANSWER_SCHEMA, InvalidAnswer, parse_answer
 from alice_server.domain.summarizer import CallAnalysis, Summarizer, TranscriptTurn
@@ -64,6 +66,7 @@ class LLMSummarizer:
             self.answered += 1
             return analysis
         self.fallbacks[reason] += 1
+        metrics.summarizer_fallback(reason)
         logger.warning(
             "LLM summariser fell back to the built-in one: reason=%s turns=%d prompt=%s",
             reason,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from alice_server.config import ConfigError
@@ -53,10 +53,15 @@ async def backfill(
     embedder: Embedder,
     batch_size: int = DEFAULT_BATCH,
     report: Callable[[str], None] = print,
+    customer_ids: Sequence[int] | None = None,
 ) -> int:
-    """Embed every live memory without an embedding; returns how many were embedded."""
-    async with db.admin() as admin:
-        customers = await admin.customers.ids()
+    """Embed every live memory without an embedding (of `customer_ids`, default
+    every customer); returns how many were embedded."""
+    if customer_ids is None:
+        async with db.admin() as admin:
+            customers = list(await admin.customers.ids())
+    else:
+        customers = list(customer_ids)
     missing: dict[int, int] = {}
     for customer_id in customers:
         async with db.tenant(customer_id) as uow:
