@@ -112,7 +112,6 @@ DEADLINES: Mapping[str, float] = MappingProxyType(
         "ListCallSummaries": 5.0,
         "GetCallRecord": 5.0,
         "GetTenantStats": 5.0,
-        "GetMemoryHistory": 5.0,
         "Health": 5.0,
         # the tenant itself (GetMyCustomer and GetSettings are read at call start)
         "GetMyCustomer": 0.9,

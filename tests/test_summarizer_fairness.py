@@ -19,7 +19,6 @@ from alice_server.testing import running_server
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 from chad_client.v1 import resources_pb2 as res
-from tests.helpers import status_of
 from tests.test_server_process import _env, server_process
 
 
@@ -154,13 +153,19 @@ async def test_process_calls_past_their_deadline_are_dropped_not_run(
         def call(i: int) -> ctx.ProcessCallRequest:
             return ctx.ProcessCallRequest(user_id=caller_phone, call_id=f"big-{i}", turns=LONG_CALL)
 
-        flood = [
-            status_of(stub.ProcessCall(call(i), metadata=peterson.metadata(), timeout=2))
-            for i in range(6)
-        ]
-        statuses = await asyncio.gather(*flood)
-        assert {code for code, _ in statuses} == {grpc.StatusCode.DEADLINE_EXCEEDED}
-        # One worker, about 5 s per call: at most one ran, the rest waited and were dropped.
+        async def outcome(i: int) -> grpc.StatusCode:
+            try:
+                await stub.ProcessCall(call(i), metadata=peterson.metadata(), timeout=2)
+            except grpc.aio.AioRpcError as error:
+                return error.code()
+            return grpc.StatusCode.OK
+
+        codes = await asyncio.gather(*(outcome(i) for i in range(6)))
+        # One worker, seconds per call: the call it took first may finish within
+        # its deadline on a fast machine; every other one passed its deadline.
+        assert codes.count(grpc.StatusCode.DEADLINE_EXCEEDED) >= 5, codes
+        assert set(codes) <= {grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.OK}, codes
+        # The ones still waiting when their deadline passed were dropped, never run.
         assert pool.dropped >= 4
         # Another tenant's small call is served at once afterwards.
         small = await stub.ProcessCall(
