@@ -489,6 +489,15 @@ async def start_server(
                     await process.wait()
 
 
+# ALICE_SEMANTIC_SEARCH for the measured server (--semantic-search): "off" is the
+# keyword-only service (no model, no embedding on store), the "before" of issue 10.
+SEMANTIC_SEARCH: str | None = None
+# ALICE_RATE_LIMIT_PER_SECOND of the noisy-neighbour server (--rate-limit; None: the
+# server's default). --quick raises it: its three quiet tenants share a closed-loop
+# load far above what a tenant's phone calls send, and must not meet their own limit.
+RATE_LIMIT: float | None = None
+
+
 def alice_env(app_url: str, secret: str, workers: int, rate_limit: bool) -> dict[str, str]:
     env = {
         k: v
@@ -503,6 +512,10 @@ def alice_env(app_url: str, secret: str, workers: int, rate_limit: bool) -> dict
     )
     if not rate_limit:
         env["ALICE_RATE_LIMIT_PER_SECOND"] = "0"
+    elif RATE_LIMIT is not None:
+        env["ALICE_RATE_LIMIT_PER_SECOND"] = f"{RATE_LIMIT:g}"
+    if SEMANTIC_SEARCH is not None:
+        env["ALICE_SEMANTIC_SEARCH"] = SEMANTIC_SEARCH
     return env
 
 
@@ -1595,6 +1608,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="comma-separated (default 10,50)",
     )
     parser.add_argument(
+        "--rate-limit",
+        type=float,
+        help="ALICE_RATE_LIMIT_PER_SECOND of the noisy-neighbour server (default: the "
+        "server's own; 1000 with --quick)",
+    )
+    parser.add_argument(
+        "--semantic-search",
+        choices=("auto", "on", "off"),
+        help="ALICE_SEMANTIC_SEARCH of the measured server (default: its own default); "
+        "compare off (keyword only) with on for SearchMemories and StoreMemory",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
@@ -1633,6 +1658,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.token_iterations = 2000
         args.flood_searches, args.flood_calls = 4, 1
         args.skip_empty = True
+        if args.rate_limit is None:
+            args.rate_limit = 1000.0
     if args.record is None and not args.quick:
         args.record = ROOT / "docs" / "PERFORMANCE.md"
     if args.no_record:
@@ -1643,6 +1670,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 async def main_async(args: argparse.Namespace) -> int:
+    global SEMANTIC_SEARCH, RATE_LIMIT  # read by alice_env, for every server this run starts
+    SEMANTIC_SEARCH, RATE_LIMIT = args.semantic_search, args.rate_limit
     figures: dict[str, Any] = {}
     started = time.perf_counter()
     try:
