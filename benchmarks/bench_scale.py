@@ -1561,10 +1561,12 @@ async def bench_database(args: argparse.Namespace, size: Size) -> AsyncIterator[
             admin = await asyncpg.connect(libpq_url(args.database_url))
             try:
                 await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.execute(f'DROP ROLE IF EXISTS "{name}_app"')
+                # The service role and the platform role migration 0005 creates.
+                for role in (f"{name}_app", f"{name}_app_platform"):
+                    await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
             finally:
                 await admin.close()
-            progress(f"dropped database {name} and role {name}_app")
+            progress(f"dropped database {name} and roles {name}_app, {name}_app_platform")
         else:
             progress(f"kept database {name} for the next run (--drop removes it)")
 
