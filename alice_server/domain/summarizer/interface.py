@@ -11,6 +11,7 @@ from typing import Final, Literal, Protocol
 from alice_server.domain.traits import PERSONALITY_TRAITS
 
 Speaker = Literal["caller", "agent", "system"]
+Party = Literal["caller", "agent"]
 SentimentLabel = Literal["positive", "neutral", "negative"]
 
 
@@ -67,6 +68,35 @@ class ExtractedMemory:
 
 
 @dataclass(frozen=True, slots=True)
+class Commitment:
+    """A promise made during the call: who made it, what, and by when (as said).
+
+    Stored as an open follow-up of the caller; the due time is resolved later,
+    against the call's start in the tenant's time zone (domain/due_dates.py),
+    because the summariser knows neither.
+    """
+
+    party: Party
+    """Who promised: the agent (for the business) or the caller."""
+    action: str
+    """What was promised, short and neutral: "email the updated ID cards"."""
+    due_phrase: str = ""
+    """The words that set the deadline ("by end of day", "Thursday morning"); "" if none."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallNotes:
+    """The note a good receptionist writes: the request, the outcome, the promises."""
+
+    wanted: str = ""
+    """What the caller wanted, one sentence; "" when the call does not say."""
+    outcome: str = ""
+    """What was done or decided, one sentence; "" when nothing was."""
+    commitments: tuple[Commitment, ...] = ()
+    """Every promise made, in transcript order."""
+
+
+@dataclass(frozen=True, slots=True)
 class CallAnalysis:
     """What the processing of one call produces."""
 
@@ -80,7 +110,10 @@ class CallAnalysis:
     caller_name: str | None
     """A name the caller gave for themselves, title-cased; None if they gave none."""
     memories: tuple[ExtractedMemory, ...] = ()
-    """Memories to store (source process_call); the built-in summariser extracts none."""
+    """The facts worth remembering, as memories of the caller (source process_call),
+    each under a deterministic key so that a later call updates it."""
+    notes: CallNotes = CallNotes()
+    """What the caller wanted, the outcome and the commitments."""
 
 
 class Summarizer(Protocol):
