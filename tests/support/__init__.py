@@ -1,0 +1,4 @@
+"""Helpers shared by the tests (free ports, pgbouncer, README blocks...).
+
+Tests import helpers from here, never from another test module.
+"""
