@@ -4,9 +4,12 @@
         tenant = alice.for_customer(customer_id)
         context = await tenant.get_context_or_empty("+15551234567")
 
-Every RPC has a deadline (`timeout`, seconds; defaults below, overridable per
-call), is retried on UNAVAILABLE only when it is safe to repeat (see
+Every RPC has a deadline (`timeout`, seconds; the default is its proto
+method's, in `DEADLINES` below, overridable per call), is retried on
+UNAVAILABLE only when its proto method says it is safe to repeat (see
 `chad_client.retry`), and fails with a typed exception (`chad_client.errors`).
+The RPCs themselves, one `Rpc` and one thin wrapper each, are generated from
+the proto into `chad_client.rpcs`; `chad_client.transport` makes the calls.
 """
 
 from __future__ import annotations
@@ -71,7 +74,6 @@ from chad_client.v1 import tenant_service_pb2 as ten_pb
 
 logger = logging.getLogger("chad_client")
 
-R = TypeVar("R")
 T = TypeVar("T")
 
 # Every deadline of the client, in seconds, in one table, tuned for a phone
