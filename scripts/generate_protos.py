@@ -239,7 +239,7 @@ def _comments(file: descriptor_pb2.FileDescriptorProto) -> dict[tuple[int, ...],
     }
 
 
-def read_methods(fds: descriptor_pb2.FileDescriptorSet) -> list[Method]:
+def read_methods(fds: descriptor_pb2.FileDescriptorSet, types: Types) -> list[Method]:
     """Every method of the package, checked: each has its scope and deadline."""
     by_name = {file.name: file for file in fds.file}
     if OPTIONS_FILE not in by_name:
@@ -249,7 +249,6 @@ def read_methods(fds: descriptor_pb2.FileDescriptorSet) -> list[Method]:
         raise ContractError(
             f"{OPTIONS_FILE} must declare {SCOPE_OPTION} and {DEADLINE_OPTION}, not {numbers}"
         )
-    types = Types(fds)
     methods: list[Method] = []
     problems: list[str] = []
     level = descriptor_pb2.MethodOptions
@@ -668,8 +667,8 @@ def _format(text: str, path: Path) -> str:
 
 def generate(root: Path) -> Files:
     files, fds = run_protoc(root)
-    methods = read_methods(fds)
     types = Types(fds)
+    methods = read_methods(fds, types)
     used = {m.request.split(".")[0] for m in methods} | {m.response.split(".")[0] for m in methods}
     generated: dict[str, list[Method]] = {}
     for twin in TWINS:
