@@ -285,7 +285,7 @@ def mint_token(
 
 # --------------------------------------------------------------------------- platform tokens
 # (t-tenants) Operators' tokens: claims `platform: true`, `scope`, `iat`, `exp`, and no
-# customer_id. They reach only the platform RPCs (see server.PLATFORM_METHOD_SCOPES); a
+# customer_id. They reach only the platform RPCs (rpc_scopes.PLATFORM_METHOD_SCOPES); a
 # tenant token never reaches those, and a platform token never reaches a tenant RPC.
 
 PLATFORM_CLAIM = "platform"

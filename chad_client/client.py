@@ -4,9 +4,12 @@
         tenant = alice.for_customer(customer_id)
         context = await tenant.get_context_or_empty("+15551234567")
 
-Every RPC has a deadline (`timeout`, seconds; defaults below, overridable per
-call), is retried on UNAVAILABLE only when it is safe to repeat (see
+Every RPC has a deadline (`timeout`, seconds; the default is its proto
+method's, in `DEADLINES` below, overridable per call), is retried on
+UNAVAILABLE only when its proto method says it is safe to repeat (see
 `chad_client.retry`), and fails with a typed exception (`chad_client.errors`).
+The RPCs themselves, one `Rpc` and one thin wrapper each, are generated from
+the proto into `chad_client.rpcs`; `chad_client.transport` makes the calls.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import datetime as dt
 import hashlib
 import logging
 import unicodedata
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -47,8 +49,9 @@ from chad_client.models import (
     TranscriptTurn,
     TurnLike,
 )
-from chad_client.platform import PlatformClient, PlatformTokenMinter, TokenSource
+from chad_client.platform import PlatformClient, PlatformTokenMinter
 from chad_client.retry import RetryPolicy
+from chad_client.rpcs import RPCS, TenantMethods, TenantRpcs
 from chad_client.tenant_info import (
     MAX_PAGE_SIZE,
     SETTINGS_TYPE,
@@ -61,76 +64,31 @@ from chad_client.tenant_info import (
 )
 from chad_client.tenants import AuditRecord, Customer, Erasure, ExportedRow, TenantSettings
 from chad_client.tokens import SecretTokenProvider, TokenProvider
+from chad_client.transport import REQUEST_ID_HEADER as REQUEST_ID_HEADER
+from chad_client.transport import Credentials, TokenSource, Transport
 from chad_client.v1 import call_service_pb2 as call_pb
-from chad_client.v1 import (
-    call_service_pb2_grpc,
-    context_service_pb2_grpc,
-    memory_service_pb2_grpc,
-    privacy_service_pb2_grpc,
-    tenant_service_pb2_grpc,
-)
 from chad_client.v1 import context_service_pb2 as ctx_pb
 from chad_client.v1 import memory_service_pb2 as mem_pb
 from chad_client.v1 import privacy_service_pb2 as priv_pb
 from chad_client.v1 import tenant_service_pb2 as ten_pb
 
 logger = logging.getLogger("chad_client")
-REQUEST_ID_HEADER = "x-request-id"
 
-R = TypeVar("R")
 T = TypeVar("T")
 
 # Every deadline of the client, in seconds, in one table, tuned for a phone
 # call. Call start is on the hot path: the agent must start speaking within a
 # second, with or without Alice. During the call, writes happen between the
 # caller's sentences and must not pile up. Call end (summarising) and the
-# admin screens can wait longer.
+# admin screens can wait longer. Each RPC's deadline is declared on its proto
+# method, (default_deadline_seconds), and comes through chad_client.rpcs; the
+# entries that are not RPCs are declared here.
 DEADLINES: Mapping[str, float] = MappingProxyType(
     {
-        # call start: the whole of start_call, and its parts
-        "start_call": 0.9,
-        "GetEnrichedContext": 0.9,
+        "start_call": 0.9,  # the whole of start_call (the parts run concurrently)
         "tenant_info": 0.9,  # tenant profile + settings (cached per tenant)
-        # during the call
-        "AppendTranscriptTurns": 2.0,
-        "StoreMemory": 2.0,
-        "GetMemoryByKey": 1.0,
-        "SearchMemories": 2.0,
-        "GetMemoryHistory": 5.0,
-        "UpdateCallerProfile": 2.0,
-        "UpdateCallRecord": 3.0,
-        # call end
-        "ProcessCall": 15.0,
-        "GetCallTranscript": 5.0,
-        # admin screens and the rest
-        "GetMemory": 5.0,
-        "DeleteMemory": 5.0,
-        "ListMemories": 5.0,
-        "GetCallerProfile": 5.0,
-        "ListCallerProfiles": 5.0,
-        "GetPersonality": 5.0,
-        "ListCallSummaries": 5.0,
-        "GetCallRecord": 5.0,
-        "GetTenantStats": 5.0,
         "Health": 5.0,
-        # the tenant itself (GetMyCustomer and GetSettings are read at call start)
-        "GetMyCustomer": 0.9,
-        "GetSettings": 0.9,
-        "UpdateSettings": 5.0,
-        # privacy requests (a caller's export and erasure)
-        "ExportUserData": 15.0,
-        "DeleteUserData": 15.0,
-        "ListMyAuditRecords": 5.0,
-        # platform (operator) calls; the lookup of the dialled number is on the
-        # call-start path
-        "LookupCustomerByNumber": 0.9,
-        "CreateCustomer": 5.0,
-        "GetCustomer": 5.0,
-        "ListCustomers": 5.0,
-        "UpdateCustomer": 5.0,
-        "ExportCustomerData": 300.0,  # the whole stream of a tenant's backup
-        "DeleteCustomerData": 15.0,
-        "ListAuditRecords": 5.0,
+        **{name: rpc.deadline for name, rpc in RPCS.items()},
     }
 )
 
@@ -218,15 +176,12 @@ class AliceClient:
             )
         else:
             self.channel = grpc.aio.insecure_channel(target, options, interceptors=interceptors)
-        self._memory = memory_service_pb2_grpc.MemoryServiceStub(self.channel)  # type: ignore[no-untyped-call]
-        self._context = context_service_pb2_grpc.ContextServiceStub(self.channel)  # type: ignore[no-untyped-call]
-        self._calls = call_service_pb2_grpc.CallServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        # How every RPC is made; TenantClient and PlatformClient share it.
+        self.transport = Transport(self.channel, self.timeouts, self.retry)
         self._health = health_pb2_grpc.HealthStub(self.channel)
         self.tenant_info = TenantInfoCache(
             tenant_info_source or TenantServiceSource(), settings_ttl
         )
-        self._tenants = tenant_service_pb2_grpc.TenantServiceStub(self.channel)  # type: ignore[no-untyped-call]
-        self._privacy = privacy_service_pb2_grpc.PrivacyServiceStub(self.channel)  # type: ignore[no-untyped-call]
 
     def for_customer(self, customer_id: int) -> TenantClient:
         """A view of the client whose every call acts for `customer_id`."""
@@ -276,173 +231,24 @@ class AliceClient:
             source = PlatformTokenMinter(secret or "", scope=scope or "platform:lookup").token
         return PlatformClient(self, source)
 
-    async def _call(
-        self,
-        customer_id: int,
-        method: Callable[..., Awaitable[R]],
-        request: Any,
-        *,
-        timeout: float,
-        idempotent: bool,
-    ) -> R:
-        """One RPC of a customer within one deadline: token, retries, typed errors."""
 
-        async def token() -> str:
-            return await self.tokens.token_for(customer_id)
+class TenantClient(TenantMethods):
+    """The calls of one customer (tenant). Get it from `AliceClient.for_customer`.
 
-        invalidate = getattr(self.tokens, "invalidate", None)
-        return await self._invoke(
-            token,
-            (lambda: invalidate(customer_id)) if invalidate is not None else None,
-            method,
-            request,
-            timeout=timeout,
-            idempotent=idempotent,
-        )
-
-    async def _invoke(
-        self,
-        token_source: TokenSource,
-        invalidate: Callable[[], None] | None,
-        method: Callable[..., Awaitable[R]],
-        request: Any,
-        *,
-        timeout: float,
-        idempotent: bool,
-    ) -> R:
-        """One RPC within one deadline: token, retries, typed errors.
-
-        Every attempt of the call carries the same `x-request-id`; Alice logs it
-        on every line of the call, and a failure exposes it as `error.request_id`.
-        """
-        request_id = uuid.uuid4().hex
-        try:
-            return await self._attempts(
-                token_source,
-                invalidate,
-                method,
-                request,
-                timeout=timeout,
-                idempotent=idempotent,
-                request_id=request_id,
-            )
-        except errors.AliceError as error:
-            error.request_id = request_id
-            raise
-
-    async def _attempts(
-        self,
-        token_source: TokenSource,
-        invalidate: Callable[[], None] | None,
-        method: Callable[..., Awaitable[R]],
-        request: Any,
-        *,
-        timeout: float,
-        idempotent: bool,
-        request_id: str,
-    ) -> R:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        retries = 0
-        token_renewed = False
-        while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise errors.DeadlineExceeded(
-                    "the deadline expired before Alice answered", grpc.StatusCode.DEADLINE_EXCEEDED
-                )
-            token = await token_source()
-            try:
-                return await method(
-                    request,
-                    timeout=remaining,
-                    metadata=(
-                        ("authorization", f"Bearer {token}"),
-                        (REQUEST_ID_HEADER, request_id),
-                    ),
-                )
-            except grpc.aio.AioRpcError as exc:
-                code = exc.code()
-                # A token refused as expired (clock skew, a revoked cache): the
-                # server did nothing, so one retry with a fresh token is safe. The
-                # server says so with the ErrorInfo reason TOKEN_EXPIRED.
-                if (
-                    code == grpc.StatusCode.UNAUTHENTICATED
-                    and not token_renewed
-                    and invalidate is not None
-                    and errors.error_reason(exc) == errors.RENEW_REASON
-                ):
-                    invalidate()
-                    token_renewed = True
-                    continue
-                if (
-                    code == grpc.StatusCode.UNAVAILABLE
-                    and idempotent
-                    and retries + 1 < self.retry.max_attempts
-                ):
-                    delay = self.retry.backoff(retries)
-                    if loop.time() + delay < deadline:
-                        logger.info(
-                            "Alice unavailable (%s); retrying in %.0f ms",
-                            exc.details(),
-                            delay * 1000,
-                        )
-                        retries += 1
-                        await asyncio.sleep(delay)
-                        continue
-                raise errors.from_rpc_error(exc) from exc
-
-    async def _stream(
-        self,
-        token_source: TokenSource,
-        method: Callable[..., Any],
-        request: Any,
-        *,
-        timeout: float,
-    ) -> AsyncIterator[Any]:
-        """A server-streaming RPC: `timeout` bounds the whole stream; never retried."""
-        token = await token_source()
-        request_id = uuid.uuid4().hex
-        call = method(
-            request,
-            timeout=timeout,
-            metadata=(("authorization", f"Bearer {token}"), (REQUEST_ID_HEADER, request_id)),
-        )
-        try:
-            async for response in call:
-                yield response
-        except grpc.aio.AioRpcError as exc:
-            error = errors.from_rpc_error(exc)
-            error.request_id = request_id
-            raise error from exc
-        finally:
-            call.cancel()
-
-
-class TenantClient:
-    """The calls of one customer (tenant). Get it from `AliceClient.for_customer`."""
+    `rpc` holds one thin wrapper per tenant RPC (chad_client.rpcs, generated):
+    the request message in, the response message out. The methods below are the
+    richer, hand-written ones; an RPC without one gets a generated method."""
 
     def __init__(self, client: AliceClient, customer_id: int) -> None:
         self.client = client
         self.customer_id = customer_id
 
-    async def _rpc(
-        self,
-        method: Callable[..., Awaitable[R]],
-        request: Any,
-        timeout: float | None,
-        name: str,
-        *,
-        idempotent: bool,
-    ) -> R:
-        """Call `method`; its deadline is `timeout`, else the table's entry `name`."""
-        return await self.client._call(
-            self.customer_id,
-            method,
-            request,
-            timeout=self.client.timeouts.of(name) if timeout is None else timeout,
-            idempotent=idempotent,
-        )
+        async def token() -> str:
+            return await client.tokens.token_for(customer_id)
+
+        invalidate = getattr(client.tokens, "invalidate", None)
+        renew = (lambda: invalidate(customer_id)) if invalidate is not None else None
+        self.rpc = TenantRpcs(client.transport, Credentials(token, renew))
 
     # ------------------------------------------------------------------ call start / end
 
@@ -463,13 +269,7 @@ class TenantClient:
         request = ctx_pb.GetEnrichedContextRequest(
             user_id=user_id, num_summaries=num_summaries, num_memories=num_memories, query=query
         )
-        response = await self._rpc(
-            self.client._context.GetEnrichedContext,
-            request,
-            timeout,
-            "GetEnrichedContext",
-            idempotent=True,
-        )
+        response = await self.rpc.get_enriched_context(request, timeout=timeout)
         return models.enriched_context(response)
 
     async def get_context_or_empty(
@@ -532,13 +332,7 @@ class TenantClient:
             started_at=models.timestamp(started_at) if started_at else None,
             ended_at=models.timestamp(ended_at) if ended_at else None,
         )
-        response = await self._rpc(
-            self.client._context.ProcessCall,
-            request,
-            timeout,
-            "ProcessCall",
-            idempotent=True,
-        )
+        response = await self.rpc.process_call(request, timeout=timeout)
         return models.call_result(response)
 
     async def start_call(
@@ -641,25 +435,15 @@ class TenantClient:
         request = call_pb.AppendTranscriptTurnsRequest(
             user_id=user_id, call_id=call_id, turns=models.transcript_turns(turns)
         )
-        response = await self._rpc(
-            self.client._calls.AppendTranscriptTurns,
-            request,
-            timeout,
-            "AppendTranscriptTurns",
-            idempotent=True,
-        )
+        response = await self.rpc.append_transcript_turns(request, timeout=timeout)
         return models.append_result(response)
 
     async def get_call_transcript(
         self, call_id: str, *, timeout: float | None = None
     ) -> CallTranscript:
         """A call's stored turns, in sequence order."""
-        response = await self._rpc(
-            self.client._calls.GetCallTranscript,
-            call_pb.GetCallTranscriptRequest(call_id=call_id),
-            timeout,
-            "GetCallTranscript",
-            idempotent=True,
+        response = await self.rpc.get_call_transcript(
+            call_pb.GetCallTranscriptRequest(call_id=call_id), timeout=timeout
         )
         return models.call_transcript(response)
 
@@ -688,22 +472,12 @@ class TenantClient:
             recording_url=recording_url,
             transcript_url=transcript_url,
         )
-        response = await self._rpc(
-            self.client._calls.UpdateCallRecord,
-            request,
-            timeout,
-            "UpdateCallRecord",
-            idempotent=True,
-        )
+        response = await self.rpc.update_call_record(request, timeout=timeout)
         return models.call_record(response.record)
 
     async def get_call_record(self, call_id: str, *, timeout: float | None = None) -> CallRecord:
-        response = await self._rpc(
-            self.client._calls.GetCallRecord,
-            call_pb.GetCallRecordRequest(call_id=call_id),
-            timeout,
-            "GetCallRecord",
-            idempotent=True,
+        response = await self.rpc.get_call_record(
+            call_pb.GetCallRecordRequest(call_id=call_id), timeout=timeout
         )
         return models.call_record(response.record)
 
@@ -724,13 +498,7 @@ class TenantClient:
             preferences=models.struct(preferences) if preferences is not None else None,
             replace_preferences=replace_preferences,
         )
-        response = await self._rpc(
-            self.client._context.UpdateCallerProfile,
-            request,
-            timeout,
-            "UpdateCallerProfile",
-            idempotent=True,
-        )
+        response = await self.rpc.update_caller_profile(request, timeout=timeout)
         return models.caller_profile(response.profile)
 
     # ------------------------------------------------------------------ memories
@@ -757,13 +525,7 @@ class TenantClient:
             ttl_days=ttl_days,
             source=source,
         )
-        response = await self._rpc(
-            self.client._memory.StoreMemory,
-            request,
-            timeout,
-            "StoreMemory",
-            idempotent=True,
-        )
+        response = await self.rpc.store_memory(request, timeout=timeout)
         return models.stored_memory(response)
 
     async def store_shared_memory(
@@ -813,34 +575,16 @@ class TenantClient:
         request = mem_pb.GetMemoryByKeyRequest(
             user_id=user_id, scope=models.scope_enum(scope), type=type, key=key
         )
-        response = await self._rpc(
-            self.client._memory.GetMemoryByKey,
-            request,
-            timeout,
-            "GetMemoryByKey",
-            idempotent=True,
-        )
+        response = await self.rpc.get_memory_by_key(request, timeout=timeout)
         return models.memory(response.memory)
 
     async def get_memory(self, memory_id: str, *, timeout: float | None = None) -> Memory:
-        response = await self._rpc(
-            self.client._memory.GetMemory,
-            mem_pb.GetMemoryRequest(id=memory_id),
-            timeout,
-            "GetMemory",
-            idempotent=True,
-        )
+        response = await self.rpc.get_memory(mem_pb.GetMemoryRequest(id=memory_id), timeout=timeout)
         return models.memory(response.memory)
 
     async def delete_memory(self, memory_id: str, *, timeout: float | None = None) -> None:
         """Delete a memory. Never retried automatically (a repeat would be NOT_FOUND)."""
-        await self._rpc(
-            self.client._memory.DeleteMemory,
-            mem_pb.DeleteMemoryRequest(id=memory_id),
-            timeout,
-            "DeleteMemory",
-            idempotent=False,
-        )
+        await self.rpc.delete_memory(mem_pb.DeleteMemoryRequest(id=memory_id), timeout=timeout)
 
     async def list_memories(
         self,
@@ -860,13 +604,7 @@ class TenantClient:
             page_size=page_size,
             page_token=page_token,
         )
-        response = await self._rpc(
-            self.client._memory.ListMemories,
-            request,
-            timeout,
-            "ListMemories",
-            idempotent=True,
-        )
+        response = await self.rpc.list_memories(request, timeout=timeout)
         return models.page([models.memory(m) for m in response.memories], response.next_page_token)
 
     def iter_memories(
@@ -914,13 +652,7 @@ class TenantClient:
             limit=limit,
             mode=models.search_mode_enum(mode),
         )
-        response = await self._rpc(
-            self.client._memory.SearchMemories,
-            request,
-            timeout,
-            "SearchMemories",
-            idempotent=True,
-        )
+        response = await self.rpc.search_memories(request, timeout=timeout)
         return [models.search_hit(r) for r in response.results]
 
     async def get_memory_history(
@@ -933,14 +665,11 @@ class TenantClient:
     ) -> Page[MemoryHistoryEntry]:
         """One page of a memory's earlier values, newest change first (a deleted
         memory's too). `page_size` 0 means 50, at most 500."""
-        response = await self._rpc(
-            self.client._memory.GetMemoryHistory,
+        response = await self.rpc.get_memory_history(
             mem_pb.GetMemoryHistoryRequest(
                 id=memory_id, page_size=page_size, page_token=page_token
             ),
-            timeout,
-            "GetMemoryHistory",
-            idempotent=True,
+            timeout=timeout,
         )
         return models.page(
             [models.memory_history_entry(e) for e in response.entries], response.next_page_token
@@ -961,24 +690,17 @@ class TenantClient:
     async def get_caller_profile(
         self, user_id: str, *, timeout: float | None = None
     ) -> CallerProfile:
-        response = await self._rpc(
-            self.client._context.GetCallerProfile,
-            ctx_pb.GetCallerProfileRequest(user_id=user_id),
-            timeout,
-            "GetCallerProfile",
-            idempotent=True,
+        response = await self.rpc.get_caller_profile(
+            ctx_pb.GetCallerProfileRequest(user_id=user_id), timeout=timeout
         )
         return models.caller_profile(response.profile)
 
     async def list_caller_profiles(
         self, *, page_size: int = 0, page_token: str = "", timeout: float | None = None
     ) -> Page[CallerProfile]:
-        response = await self._rpc(
-            self.client._context.ListCallerProfiles,
+        response = await self.rpc.list_caller_profiles(
             ctx_pb.ListCallerProfilesRequest(page_size=page_size, page_token=page_token),
-            timeout,
-            "ListCallerProfiles",
-            idempotent=True,
+            timeout=timeout,
         )
         return models.page(
             [models.caller_profile(p) for p in response.profiles], response.next_page_token
@@ -994,12 +716,8 @@ class TenantClient:
         )
 
     async def get_personality(self, user_id: str, *, timeout: float | None = None) -> Personality:
-        response = await self._rpc(
-            self.client._context.GetPersonality,
-            ctx_pb.GetPersonalityRequest(user_id=user_id),
-            timeout,
-            "GetPersonality",
-            idempotent=True,
+        response = await self.rpc.get_personality(
+            ctx_pb.GetPersonalityRequest(user_id=user_id), timeout=timeout
         )
         return models.personality(response.personality)
 
@@ -1012,14 +730,11 @@ class TenantClient:
         timeout: float | None = None,
     ) -> Page[CallSummary]:
         """Newest call first; every caller's when user_id is empty."""
-        response = await self._rpc(
-            self.client._context.ListCallSummaries,
+        response = await self.rpc.list_call_summaries(
             ctx_pb.ListCallSummariesRequest(
                 user_id=user_id, page_size=page_size, page_token=page_token
             ),
-            timeout,
-            "ListCallSummaries",
-            idempotent=True,
+            timeout=timeout,
         )
         records = {k: models.call_record(v) for k, v in response.records.items()}
         return models.page(
@@ -1038,38 +753,22 @@ class TenantClient:
 
     async def get_tenant_stats(self, *, timeout: float | None = None) -> TenantStats:
         """Counts of memories, callers and calls, for an admin screen (one cheap call)."""
-        response = await self._rpc(
-            self.client._context.GetTenantStats,
-            ctx_pb.GetTenantStatsRequest(),
-            timeout,
-            "GetTenantStats",
-            idempotent=True,
-        )
+        response = await self.rpc.get_tenant_stats(ctx_pb.GetTenantStatsRequest(), timeout=timeout)
         return models.tenant_stats(response)
 
     # ------------------------------------------------------------------ the tenant itself
 
     async def get_my_customer(self, *, timeout: float | None = None) -> Customer:
         """The tenant's profile (agent name, greeting template, voice, time zone...)."""
-        response = await self._rpc(
-            self.client._tenants.GetMyCustomer,
-            ten_pb.GetMyCustomerRequest(),
-            timeout,
-            "GetMyCustomer",
-            idempotent=True,
-        )
+        response = await self.rpc.get_my_customer(ten_pb.GetMyCustomerRequest(), timeout=timeout)
         return tenants.customer(response.customer)
 
     async def get_tenant_settings(
         self, names: Sequence[str] = (), *, timeout: float | None = None
     ) -> TenantSettings:
         """The tenant's settings (TenantService.GetSettings): all, or the named ones."""
-        response = await self._rpc(
-            self.client._tenants.GetSettings,
-            ten_pb.GetSettingsRequest(names=list(names)),
-            timeout,
-            "GetSettings",
-            idempotent=True,
+        response = await self.rpc.get_settings(
+            ten_pb.GetSettingsRequest(names=list(names)), timeout=timeout
         )
         return tenants.settings(response.settings)
 
@@ -1084,13 +783,7 @@ class TenantClient:
         request = ten_pb.UpdateSettingsRequest(
             settings=tenants.settings_message(settings or TenantSettings()), clear=list(clear)
         )
-        response = await self._rpc(
-            self.client._tenants.UpdateSettings,
-            request,
-            timeout,
-            "UpdateSettings",
-            idempotent=True,
-        )
+        response = await self.rpc.update_settings(request, timeout=timeout)
         return tenants.settings(response.settings)
 
     # ------------------------------------------------------------------ privacy (privacy:admin)
@@ -1104,38 +797,25 @@ class TenantClient:
     async def iter_user_data(
         self, user_id: str, *, timeout: float | None = None
     ) -> AsyncIterator[ExportedRow]:
-        async def token() -> str:
-            return await self.client.tokens.token_for(self.customer_id)
-
-        stream = self.client._stream(
-            token,
-            self.client._privacy.ExportUserData,
-            priv_pb.ExportUserDataRequest(user_id=user_id),
-            timeout=self.client.timeouts.of("ExportUserData") if timeout is None else timeout,
+        stream = self.rpc.export_user_data(
+            priv_pb.ExportUserDataRequest(user_id=user_id), timeout=timeout
         )
         async for response in stream:
             yield tenants.exported_row(response.record)
 
     async def delete_user_data(self, user_id: str, *, timeout: float | None = None) -> Erasure:
         """Erase every row of one caller, in one transaction; rows per table."""
-        response = await self._rpc(
-            self.client._privacy.DeleteUserData,
-            priv_pb.DeleteUserDataRequest(user_id=user_id),
-            timeout,
-            "DeleteUserData",
-            idempotent=True,
+        response = await self.rpc.delete_user_data(
+            priv_pb.DeleteUserDataRequest(user_id=user_id), timeout=timeout
         )
         return tenants.erasure(response)
 
     async def list_my_audit_records(
         self, *, page_size: int = 0, page_token: str = "", timeout: float | None = None
     ) -> Page[AuditRecord]:
-        response = await self._rpc(
-            self.client._privacy.ListMyAuditRecords,
+        response = await self.rpc.list_my_audit_records(
             priv_pb.ListMyAuditRecordsRequest(page_size=page_size, page_token=page_token),
-            timeout,
-            "ListMyAuditRecords",
-            idempotent=True,
+            timeout=timeout,
         )
         return models.page(
             [tenants.audit_record(r) for r in response.records], response.next_page_token

@@ -1,7 +1,9 @@
 """Typed exceptions, one per gRPC status the voice agent handles differently.
 
-Every exception carries the server's message (`str(exc)`, `exc.details`) and
-its status code (`exc.code`). What to do about each:
+Every exception carries the server's message (`str(exc)`, `exc.details`), its
+status code (`exc.code`) and, where the server sent a google.rpc.ErrorInfo, its
+machine-readable `exc.reason` ("TOKEN_EXPIRED", "RATE_LIMITED",
+"DATABASE_UNAVAILABLE", ...; None otherwise). What to do about each:
 
 =====================  ===================  =========================================
 exception              status               what the caller should do
@@ -25,7 +27,10 @@ AliceError             anything else        a bug; report the message (it has a 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import grpc
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 
 _DETAILS_KEY = "grpc-status-details-bin"
@@ -33,14 +38,22 @@ _DETAILS_KEY = "grpc-status-details-bin"
 
 class AliceError(Exception):
     """A failed call to Alice. `request_id` is the call's `x-request-id`: Alice's
-    log lines of that call carry it (quote it when reporting a problem)."""
+    log lines of that call carry it (quote it when reporting a problem).
+    `reason` is the server's ErrorInfo reason, if it sent one."""
 
     request_id: str | None = None
 
-    def __init__(self, details: str, code: grpc.StatusCode = grpc.StatusCode.UNKNOWN) -> None:
+    def __init__(
+        self,
+        details: str,
+        code: grpc.StatusCode = grpc.StatusCode.UNKNOWN,
+        *,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(details)
         self.details = details
         self.code = code
+        self.reason = reason
 
 
 class InvalidArgument(AliceError):
@@ -76,8 +89,10 @@ class RateLimited(AliceError):
         details: str,
         code: grpc.StatusCode = grpc.StatusCode.RESOURCE_EXHAUSTED,
         retry_after: float | None = None,
+        *,
+        reason: str | None = None,
     ) -> None:
-        super().__init__(details, code)
+        super().__init__(details, code, reason=reason)
         self.retry_after = retry_after
 
 
@@ -111,9 +126,10 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> AliceError:
     """The typed exception for a failed RPC."""
     code = error.code()
     details = error.details() or code.name
+    reason = error_reason(error)
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return RateLimited(details, code, _retry_delay(error))
-    return _BY_CODE.get(code, AliceError)(details, code)
+        return RateLimited(details, code, _retry_delay(error), reason=reason)
+    return _BY_CODE.get(code, AliceError)(details, code, reason=reason)
 
 
 # google.rpc.ErrorInfo reason of a token refused because it expired: mint a new one.
@@ -122,25 +138,25 @@ RENEW_REASON = "TOKEN_EXPIRED"
 
 def error_reason(error: grpc.aio.AioRpcError) -> str | None:
     """The google.rpc.ErrorInfo reason in the status details, if the server sent one."""
-    for key, value in error.trailing_metadata() or ():
-        if key != _DETAILS_KEY or not isinstance(value, bytes):
-            continue
-        status = status_pb2.Status.FromString(value)
-        for detail in status.details:
-            info = error_details_pb2.ErrorInfo()
-            if detail.Unpack(info):
-                return str(info.reason)
-    return None
+    info = _detail(error, error_details_pb2.ErrorInfo())
+    return str(info.reason) if info is not None else None
 
 
 def _retry_delay(error: grpc.aio.AioRpcError) -> float | None:
     """google.rpc.RetryInfo from the status details, if the server sent one."""
+    info = _detail(error, error_details_pb2.RetryInfo())
+    return float(info.retry_delay.ToTimedelta().total_seconds()) if info is not None else None
+
+
+_M = TypeVar("_M", bound=Message)
+
+
+def _detail(error: grpc.aio.AioRpcError, into: _M) -> _M | None:
+    """The first detail of `into`'s type in the rich status, unpacked into it."""
     for key, value in error.trailing_metadata() or ():
         if key != _DETAILS_KEY or not isinstance(value, bytes):
             continue
-        status = status_pb2.Status.FromString(value)
-        for detail in status.details:
-            info = error_details_pb2.RetryInfo()
-            if detail.Unpack(info):
-                return float(info.retry_delay.ToTimedelta().total_seconds())
+        for detail in status_pb2.Status.FromString(value).details:
+            if detail.Unpack(into):
+                return into
     return None

@@ -13,22 +13,23 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import jwt
 
 from chad_client import models, tenants
 from chad_client.models import Page
+from chad_client.rpcs import PlatformMethods, PlatformRpcs
 from chad_client.tenants import AuditRecord, Customer, CustomerStatus, Erasure, ExportedRow
+from chad_client.transport import Credentials
+from chad_client.transport import TokenSource as TokenSource  # re-exported (its old home)
 from chad_client.v1 import privacy_service_pb2 as priv_pb
 from chad_client.v1 import tenant_service_pb2 as ten_pb
 
 if TYPE_CHECKING:
     from chad_client.client import AliceClient
-
-TokenSource = Callable[[], Awaitable[str]]
 
 
 class PlatformTokenMinter:
@@ -75,42 +76,20 @@ class CustomerChanges:
     clear_rate_limit: bool = False
 
 
-class PlatformClient:
+class PlatformClient(PlatformMethods):
     """Platform calls. Get it from `AliceClient.platform(token=... | secret=...)`."""
 
     def __init__(self, client: AliceClient, token_source: TokenSource) -> None:
         self.client = client
-        self._token = token_source
-
-    async def _rpc(
-        self,
-        method: Callable[..., Awaitable[Any]],
-        request: Any,
-        timeout: float | None,
-        name: str,
-        *,
-        idempotent: bool,
-    ) -> Any:
-        """Call `method`; its deadline is `timeout`, else the table's entry `name`."""
-        return await self.client._invoke(
-            self._token,
-            None,
-            method,
-            request,
-            timeout=self.client.timeouts.of(name) if timeout is None else timeout,
-            idempotent=idempotent,
-        )
+        # The platform RPCs through the client's public transport, with these tokens.
+        self.rpc = PlatformRpcs(client.transport, Credentials(token_source))
 
     async def lookup_customer_by_number(
         self, phone_number: str, *, timeout: float | None = None
     ) -> Customer:
         """The customer whose number was dialled (call start; cached by the server)."""
-        response = await self._rpc(
-            self.client._tenants.LookupCustomerByNumber,
-            ten_pb.LookupCustomerByNumberRequest(phone_number=phone_number),
-            timeout,
-            "LookupCustomerByNumber",
-            idempotent=True,
+        response = await self.rpc.lookup_customer_by_number(
+            ten_pb.LookupCustomerByNumberRequest(phone_number=phone_number), timeout=timeout
         )
         return tenants.customer(response.customer)
 
@@ -136,22 +115,12 @@ class PlatformClient:
             time_zone=time_zone,
             rate_limit_per_second=rate_limit_per_second,
         )
-        response = await self._rpc(
-            self.client._tenants.CreateCustomer,
-            request,
-            timeout,
-            "CreateCustomer",
-            idempotent=False,
-        )
+        response = await self.rpc.create_customer(request, timeout=timeout)
         return tenants.customer(response.customer)
 
     async def get_customer(self, customer_id: int, *, timeout: float | None = None) -> Customer:
-        response = await self._rpc(
-            self.client._tenants.GetCustomer,
-            ten_pb.GetCustomerRequest(customer_id=customer_id),
-            timeout,
-            "GetCustomer",
-            idempotent=True,
+        response = await self.rpc.get_customer(
+            ten_pb.GetCustomerRequest(customer_id=customer_id), timeout=timeout
         )
         return tenants.customer(response.customer)
 
@@ -168,9 +137,7 @@ class PlatformClient:
             page_token=page_token,
             status=tenants.status_enum(status) if status else ten_pb.CUSTOMER_STATUS_UNSPECIFIED,
         )
-        response = await self._rpc(
-            self.client._tenants.ListCustomers, request, timeout, "ListCustomers", idempotent=True
-        )
+        response = await self.rpc.list_customers(request, timeout=timeout)
         return models.page(
             [tenants.customer(c) for c in response.customers], response.next_page_token
         )
@@ -209,9 +176,7 @@ class PlatformClient:
             rate_limit_per_second=changes.rate_limit_per_second,
             clear_rate_limit=changes.clear_rate_limit,
         )
-        response = await self._rpc(
-            self.client._tenants.UpdateCustomer, request, timeout, "UpdateCustomer", idempotent=True
-        )
+        response = await self.rpc.update_customer(request, timeout=timeout)
         return tenants.customer(response.customer)
 
     async def suspend_customer(self, customer_id: int, *, timeout: float | None = None) -> Customer:
@@ -224,11 +189,8 @@ class PlatformClient:
     ) -> AsyncIterator[ExportedRow]:
         """Every row of a customer (the backup stream), header skipped; `timeout`
         bounds the whole stream."""
-        stream = self.client._stream(
-            self._token,
-            self.client._privacy.ExportCustomerData,
-            priv_pb.ExportCustomerDataRequest(customer_id=customer_id),
-            timeout=self.client.timeouts.of("ExportCustomerData") if timeout is None else timeout,
+        stream = self.rpc.export_customer_data(
+            priv_pb.ExportCustomerDataRequest(customer_id=customer_id), timeout=timeout
         )
         async for response in stream:
             if response.HasField("record"):
@@ -238,14 +200,11 @@ class PlatformClient:
         self, customer_id: int, *, timeout: float | None = None
     ) -> Erasure:
         """Erase a whole customer; its audit records stay."""
-        response = await self._rpc(
-            self.client._privacy.DeleteCustomerData,
+        response = await self.rpc.delete_customer_data(
             priv_pb.DeleteCustomerDataRequest(
                 customer_id=customer_id, confirm_customer_id=customer_id
             ),
-            timeout,
-            "DeleteCustomerData",
-            idempotent=False,
+            timeout=timeout,
         )
         return tenants.erasure(response)
 
@@ -257,14 +216,11 @@ class PlatformClient:
         page_token: str = "",
         timeout: float | None = None,
     ) -> Page[AuditRecord]:
-        response = await self._rpc(
-            self.client._privacy.ListAuditRecords,
+        response = await self.rpc.list_audit_records(
             priv_pb.ListAuditRecordsRequest(
                 customer_id=customer_id, page_size=page_size, page_token=page_token
             ),
-            timeout,
-            "ListAuditRecords",
-            idempotent=True,
+            timeout=timeout,
         )
         return models.page(
             [tenants.audit_record(r) for r in response.records], response.next_page_token

@@ -1,10 +1,13 @@
 """Retries: only UNAVAILABLE, only for calls that are safe to repeat.
 
-Reads, the StoreMemory upsert, ProcessCall (idempotent on call_id), transcript
-appends (idempotent by sequence), call record and caller profile updates are
-retried with exponential backoff and full jitter, as long as the call's
-deadline leaves time for another attempt. Nothing else is retried: not
-DeleteMemory, not INVALID_ARGUMENT, not RESOURCE_EXHAUSTED.
+Which calls are safe to repeat is declared on each proto method: an
+`idempotency_level` of NO_SIDE_EFFECTS (the reads) or IDEMPOTENT (the
+StoreMemory upsert, ProcessCall on its call_id, transcript appends by
+sequence, the record, profile and settings updates) makes `Rpc.retry` true in
+chad_client/rpcs.py. Those are retried with exponential backoff and full
+jitter, as long as the call's deadline leaves time for another attempt.
+Nothing else is retried: not DeleteMemory or CreateCustomer (no level), not a
+stream, not INVALID_ARGUMENT, not RESOURCE_EXHAUSTED.
 """
 
 from __future__ import annotations

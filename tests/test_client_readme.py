@@ -70,3 +70,12 @@ async def test_the_main_readmes_call_start_snippet_runs_as_written(
     assert "Sarah" in out and "| voice: verse" in out
     assert done["rules"] == [TransferRule("billing", "accounts")]
     assert [h.memory.key for h in done["hits"]] == ["contact_time"]
+
+
+async def test_the_raw_rpc_snippet_runs_as_written(alice, peterson, caller_phone, capsys):
+    async with AliceClient(alice.address, secret=peterson.secret) as client:
+        tenant = client.for_customer(peterson.id)
+        await tenant.store_memory(caller_phone, "fact", "pet", {"value": "a cat"})
+        done = await run_snippet("raw-rpc", tenant=tenant, caller=caller_phone)
+    assert [m.key for m in done["response"].memories] == ["pet"]
+    assert capsys.readouterr().out == "1 memories; more: False\n"

@@ -94,11 +94,12 @@ async def test_a_token_the_server_refuses_as_expired_is_renewed_once(alice, pete
         alice.address, token_provider=provider, interceptors=[recorder]
     ) as client:
         tenant = client.for_customer(peterson.id)
-        with pytest.raises(Unauthenticated, match="expired"):
+        with pytest.raises(Unauthenticated, match="expired") as refused:
             # The renewed token is minted with the same late clock: refused
             # again, and then the error is raised (one renewal, no loop).
             await tenant.get_enriched_context(caller_phone)
         assert len(recorder.attempts) == 2
+        assert refused.value.reason == "TOKEN_EXPIRED"
         skew[0] = 0.0
         provider.invalidate(peterson.id)
         await tenant.get_enriched_context(caller_phone)
@@ -157,8 +158,9 @@ async def test_retries_stop_after_max_attempts(flaky, secret, peterson, caller_p
     ) as client:
         tenant = client.for_customer(peterson.id)
         proxy.cut()
-        with pytest.raises(Unavailable, match="database is unavailable"):
+        with pytest.raises(Unavailable, match="database is unavailable") as down:
             await tenant.list_memories(caller_phone)
+        assert down.value.reason == "DATABASE_UNAVAILABLE"
         assert recorder.attempts == ["ListMemories"] * 3
         recorder.attempts.clear()
         # The upsert and ProcessCall are idempotent by design: retried too.
@@ -275,8 +277,9 @@ async def test_fail_soft_context_with_a_slow_database(database, secret, peterson
 async def test_statuses_come_back_as_typed_exceptions(alice, database, secret, peterson, caller):
     async with AliceClient(alice.address, secret=secret) as client:
         tenant = client.for_customer(peterson.id)
-        with pytest.raises(NotFound, match="not found"):
+        with pytest.raises(NotFound, match="not found") as not_found:
             await tenant.get_memory("00000000-0000-4000-8000-000000000000")
+        assert not_found.value.reason is None  # the server sent no ErrorInfo
         with pytest.raises(NotFound):
             await tenant.get_caller_profile(caller)
         with pytest.raises(InvalidArgument, match="query is required"):
@@ -286,8 +289,9 @@ async def test_statuses_come_back_as_typed_exceptions(alice, database, secret, p
         assert await client.health()
         assert await client.health("alice.memory.v1.ContextService")
     async with AliceClient(alice.address, secret="w" * 40) as wrong_secret:
-        with pytest.raises(Unauthenticated, match="signature"):
+        with pytest.raises(Unauthenticated, match="signature") as refused:
             await wrong_secret.for_customer(peterson.id).get_enriched_context(caller)
+    assert refused.value.reason == "TOKEN_INVALID"
     read_only = SecretTokenProvider(secret, scope="memory:read")
     async with AliceClient(alice.address, token_provider=read_only) as reader:
         with pytest.raises(PermissionDenied, match="memory:write"):
@@ -306,6 +310,7 @@ async def test_rate_limited_carries_the_retry_delay(database, secret, peterson, 
         with pytest.raises(RateLimited) as failure:
             await tenant.get_enriched_context(caller)
     assert failure.value.retry_after is not None and 0 < failure.value.retry_after <= 2
+    assert failure.value.reason == "RATE_LIMITED"
 
 
 def test_client_arguments_are_checked():

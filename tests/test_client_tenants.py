@@ -1,10 +1,10 @@
 """chad_client's tenant, privacy and platform methods (async and sync) against a
-real server, the sync twins' signatures, and the call-start example."""
+real server, and the call-start example. (The sync twins' signatures:
+tests/test_client_coverage.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import secrets
 import sys
@@ -23,32 +23,12 @@ from chad_client import (
     TenantSettings,
     TransferRule,
 )
-from chad_client.client import TenantClient
-from chad_client.platform import PlatformClient
-from chad_client.sync import SyncPlatformClient, SyncTenantClient
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "call_start.py"
 
 
 def number() -> str:
     return f"+1555{secrets.randbelow(10**7):07d}"
-
-
-@pytest.mark.parametrize(
-    ("async_class", "sync_class"),
-    [(TenantClient, SyncTenantClient), (PlatformClient, SyncPlatformClient)],
-)
-def test_sync_twins_have_the_same_signatures(async_class, sync_class):
-    public = {
-        n for n in dir(async_class) if not n.startswith("_") and callable(getattr(async_class, n))
-    }
-    for name in sorted(public):
-        twin = getattr(sync_class, name, None)
-        assert twin is not None, f"{sync_class.__name__} lacks {name}"
-        ours = inspect.signature(getattr(async_class, name)).parameters
-        theirs = inspect.signature(twin).parameters
-        assert list(ours) == list(theirs), name
-        assert [p.default for p in ours.values()] == [p.default for p in theirs.values()], name
 
 
 async def test_platform_and_tenant_methods(alice, secret):

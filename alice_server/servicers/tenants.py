@@ -1,7 +1,7 @@
 """TenantService: protobuf in, service call, protobuf out.
 
 The interceptor has already checked the token: platform RPCs only see platform
-tokens, tenant RPCs only tenant tokens (see server.PLATFORM_METHOD_SCOPES).
+tokens, tenant RPCs only tenant tokens (see rpc_scopes.PLATFORM_METHOD_SCOPES).
 """
 
 from __future__ import annotations

@@ -22,39 +22,48 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from chad_client.v1 import options_pb2 as alice_dot_memory_dot_v1_dot_options__pb2
 from chad_client.v1 import resources_pb2 as alice_dot_memory_dot_v1_dot_resources__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"alice/memory/v1/call_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x01\n\x0eTranscriptTurn\x12\x10\n\x08sequence\x18\x01 \x01(\x05\x12#\n\x04role\x18\x02 \x01(\x0e\x32\x15.alice.memory.v1.Role\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\x12-\n\tspoken_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc7\x03\n\nCallRecord\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x31\n\tdirection\x18\x03 \x01(\x0e\x32\x1e.alice.memory.v1.CallDirection\x12\x16\n\x0e\x64ialled_number\x18\x04 \x01(\t\x12\x18\n\x10\x65xternal_call_id\x18\x05 \x01(\t\x12\x17\n\x0ftransfer_target\x18\x06 \x01(\t\x12\x15\n\rrecording_url\x18\x07 \x01(\t\x12\x16\n\x0etranscript_url\x18\x08 \x01(\t\x12\x12\n\nturn_count\x18\t \x01(\x05\x12\x31\n\rfirst_turn_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_turn_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tprocessed\x18\x0c \x01(\x08\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"p\n\x1c\x41ppendTranscriptTurnsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12.\n\x05turns\x18\x03 \x03(\x0b\x32\x1f.alice.memory.v1.TranscriptTurn\"\x85\x01\n\x1d\x41ppendTranscriptTurnsResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x10\n\x08\x61ppended\x18\x02 \x01(\x05\x12\x16\n\x0e\x61lready_stored\x18\x03 \x01(\x05\x12\x12\n\nturn_count\x18\x04 \x01(\x05\x12\x15\n\rnext_sequence\x18\x05 \x01(\x05\"+\n\x18GetCallTranscriptRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\"m\n\x19GetCallTranscriptResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12.\n\x05turns\x18\x03 \x03(\x0b\x32\x1f.alice.memory.v1.TranscriptTurn\"\xe2\x02\n\x17UpdateCallRecordRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x31\n\tdirection\x18\x03 \x01(\x0e\x32\x1e.alice.memory.v1.CallDirection\x12\x1b\n\x0e\x64ialled_number\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x1d\n\x10\x65xternal_call_id\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x1c\n\x0ftransfer_target\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rrecording_url\x18\x07 \x01(\tH\x03\x88\x01\x01\x12\x1b\n\x0etranscript_url\x18\x08 \x01(\tH\x04\x88\x01\x01\x42\x11\n\x0f_dialled_numberB\x13\n\x11_external_call_idB\x12\n\x10_transfer_targetB\x10\n\x0e_recording_urlB\x11\n\x0f_transcript_url\"X\n\x18UpdateCallRecordResponse\x12+\n\x06record\x18\x01 \x01(\x0b\x32\x1b.alice.memory.v1.CallRecord\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\'\n\x14GetCallRecordRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\"D\n\x15GetCallRecordResponse\x12+\n\x06record\x18\x01 \x01(\x0b\x32\x1b.alice.memory.v1.CallRecord*h\n\rCallDirection\x12\x1e\n\x1a\x43\x41LL_DIRECTION_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43\x41LL_DIRECTION_INBOUND\x10\x01\x12\x1b\n\x17\x43\x41LL_DIRECTION_OUTBOUND\x10\x02\x32\xba\x03\n\x0b\x43\x61llService\x12v\n\x15\x41ppendTranscriptTurns\x12-.alice.memory.v1.AppendTranscriptTurnsRequest\x1a..alice.memory.v1.AppendTranscriptTurnsResponse\x12j\n\x11GetCallTranscript\x12).alice.memory.v1.GetCallTranscriptRequest\x1a*.alice.memory.v1.GetCallTranscriptResponse\x12g\n\x10UpdateCallRecord\x12(.alice.memory.v1.UpdateCallRecordRequest\x1a).alice.memory.v1.UpdateCallRecordResponse\x12^\n\rGetCallRecord\x12%.alice.memory.v1.GetCallRecordRequest\x1a&.alice.memory.v1.GetCallRecordResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"alice/memory/v1/call_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1d\x61lice/memory/v1/options.proto\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x01\n\x0eTranscriptTurn\x12\x10\n\x08sequence\x18\x01 \x01(\x05\x12#\n\x04role\x18\x02 \x01(\x0e\x32\x15.alice.memory.v1.Role\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\x12-\n\tspoken_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc7\x03\n\nCallRecord\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x31\n\tdirection\x18\x03 \x01(\x0e\x32\x1e.alice.memory.v1.CallDirection\x12\x16\n\x0e\x64ialled_number\x18\x04 \x01(\t\x12\x18\n\x10\x65xternal_call_id\x18\x05 \x01(\t\x12\x17\n\x0ftransfer_target\x18\x06 \x01(\t\x12\x15\n\rrecording_url\x18\x07 \x01(\t\x12\x16\n\x0etranscript_url\x18\x08 \x01(\t\x12\x12\n\nturn_count\x18\t \x01(\x05\x12\x31\n\rfirst_turn_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_turn_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tprocessed\x18\x0c \x01(\x08\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"p\n\x1c\x41ppendTranscriptTurnsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12.\n\x05turns\x18\x03 \x03(\x0b\x32\x1f.alice.memory.v1.TranscriptTurn\"\x85\x01\n\x1d\x41ppendTranscriptTurnsResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x10\n\x08\x61ppended\x18\x02 \x01(\x05\x12\x16\n\x0e\x61lready_stored\x18\x03 \x01(\x05\x12\x12\n\nturn_count\x18\x04 \x01(\x05\x12\x15\n\rnext_sequence\x18\x05 \x01(\x05\"+\n\x18GetCallTranscriptRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\"m\n\x19GetCallTranscriptResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12.\n\x05turns\x18\x03 \x03(\x0b\x32\x1f.alice.memory.v1.TranscriptTurn\"\xe2\x02\n\x17UpdateCallRecordRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x31\n\tdirection\x18\x03 \x01(\x0e\x32\x1e.alice.memory.v1.CallDirection\x12\x1b\n\x0e\x64ialled_number\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x1d\n\x10\x65xternal_call_id\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x1c\n\x0ftransfer_target\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rrecording_url\x18\x07 \x01(\tH\x03\x88\x01\x01\x12\x1b\n\x0etranscript_url\x18\x08 \x01(\tH\x04\x88\x01\x01\x42\x11\n\x0f_dialled_numberB\x13\n\x11_external_call_idB\x12\n\x10_transfer_targetB\x10\n\x0e_recording_urlB\x11\n\x0f_transcript_url\"X\n\x18UpdateCallRecordResponse\x12+\n\x06record\x18\x01 \x01(\x0b\x32\x1b.alice.memory.v1.CallRecord\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\'\n\x14GetCallRecordRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\"D\n\x15GetCallRecordResponse\x12+\n\x06record\x18\x01 \x01(\x0b\x32\x1b.alice.memory.v1.CallRecord*h\n\rCallDirection\x12\x1e\n\x1a\x43\x41LL_DIRECTION_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43\x41LL_DIRECTION_INBOUND\x10\x01\x12\x1b\n\x17\x43\x41LL_DIRECTION_OUTBOUND\x10\x02\x32\xbb\x04\n\x0b\x43\x61llService\x12\x96\x01\n\x15\x41ppendTranscriptTurns\x12-.alice.memory.v1.AppendTranscriptTurnsRequest\x1a..alice.memory.v1.AppendTranscriptTurnsResponse\"\x1e\x90\x02\x02\x8a\xb5\x18\x0cmemory:write\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x00@\x12\x89\x01\n\x11GetCallTranscript\x12).alice.memory.v1.GetCallTranscriptRequest\x1a*.alice.memory.v1.GetCallTranscriptResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x87\x01\n\x10UpdateCallRecord\x12(.alice.memory.v1.UpdateCallRecordRequest\x1a).alice.memory.v1.UpdateCallRecordResponse\"\x1e\x90\x02\x02\x8a\xb5\x18\x0cmemory:write\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x08@\x12}\n\rGetCallRecord\x12%.alice.memory.v1.GetCallRecordRequest\x1a&.alice.memory.v1.GetCallRecordResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'alice.memory.v1.call_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CALLDIRECTION']._serialized_start=1681
-  _globals['_CALLDIRECTION']._serialized_end=1785
-  _globals['_TRANSCRIPTTURN']._serialized_start=122
-  _globals['_TRANSCRIPTTURN']._serialized_end=257
-  _globals['_CALLRECORD']._serialized_start=260
-  _globals['_CALLRECORD']._serialized_end=715
-  _globals['_APPENDTRANSCRIPTTURNSREQUEST']._serialized_start=717
-  _globals['_APPENDTRANSCRIPTTURNSREQUEST']._serialized_end=829
-  _globals['_APPENDTRANSCRIPTTURNSRESPONSE']._serialized_start=832
-  _globals['_APPENDTRANSCRIPTTURNSRESPONSE']._serialized_end=965
-  _globals['_GETCALLTRANSCRIPTREQUEST']._serialized_start=967
-  _globals['_GETCALLTRANSCRIPTREQUEST']._serialized_end=1010
-  _globals['_GETCALLTRANSCRIPTRESPONSE']._serialized_start=1012
-  _globals['_GETCALLTRANSCRIPTRESPONSE']._serialized_end=1121
-  _globals['_UPDATECALLRECORDREQUEST']._serialized_start=1124
-  _globals['_UPDATECALLRECORDREQUEST']._serialized_end=1478
-  _globals['_UPDATECALLRECORDRESPONSE']._serialized_start=1480
-  _globals['_UPDATECALLRECORDRESPONSE']._serialized_end=1568
-  _globals['_GETCALLRECORDREQUEST']._serialized_start=1570
-  _globals['_GETCALLRECORDREQUEST']._serialized_end=1609
-  _globals['_GETCALLRECORDRESPONSE']._serialized_start=1611
-  _globals['_GETCALLRECORDRESPONSE']._serialized_end=1679
-  _globals['_CALLSERVICE']._serialized_start=1788
-  _globals['_CALLSERVICE']._serialized_end=2230
+  _globals['_CALLSERVICE'].methods_by_name['AppendTranscriptTurns']._loaded_options = None
+  _globals['_CALLSERVICE'].methods_by_name['AppendTranscriptTurns']._serialized_options = b'\220\002\002\212\265\030\014memory:write\221\265\030\000\000\000\000\000\000\000@'
+  _globals['_CALLSERVICE'].methods_by_name['GetCallTranscript']._loaded_options = None
+  _globals['_CALLSERVICE'].methods_by_name['GetCallTranscript']._serialized_options = b'\220\002\001\212\265\030\013memory:read\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_CALLSERVICE'].methods_by_name['UpdateCallRecord']._loaded_options = None
+  _globals['_CALLSERVICE'].methods_by_name['UpdateCallRecord']._serialized_options = b'\220\002\002\212\265\030\014memory:write\221\265\030\000\000\000\000\000\000\010@'
+  _globals['_CALLSERVICE'].methods_by_name['GetCallRecord']._loaded_options = None
+  _globals['_CALLSERVICE'].methods_by_name['GetCallRecord']._serialized_options = b'\220\002\001\212\265\030\013memory:read\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_CALLDIRECTION']._serialized_start=1712
+  _globals['_CALLDIRECTION']._serialized_end=1816
+  _globals['_TRANSCRIPTTURN']._serialized_start=153
+  _globals['_TRANSCRIPTTURN']._serialized_end=288
+  _globals['_CALLRECORD']._serialized_start=291
+  _globals['_CALLRECORD']._serialized_end=746
+  _globals['_APPENDTRANSCRIPTTURNSREQUEST']._serialized_start=748
+  _globals['_APPENDTRANSCRIPTTURNSREQUEST']._serialized_end=860
+  _globals['_APPENDTRANSCRIPTTURNSRESPONSE']._serialized_start=863
+  _globals['_APPENDTRANSCRIPTTURNSRESPONSE']._serialized_end=996
+  _globals['_GETCALLTRANSCRIPTREQUEST']._serialized_start=998
+  _globals['_GETCALLTRANSCRIPTREQUEST']._serialized_end=1041
+  _globals['_GETCALLTRANSCRIPTRESPONSE']._serialized_start=1043
+  _globals['_GETCALLTRANSCRIPTRESPONSE']._serialized_end=1152
+  _globals['_UPDATECALLRECORDREQUEST']._serialized_start=1155
+  _globals['_UPDATECALLRECORDREQUEST']._serialized_end=1509
+  _globals['_UPDATECALLRECORDRESPONSE']._serialized_start=1511
+  _globals['_UPDATECALLRECORDRESPONSE']._serialized_end=1599
+  _globals['_GETCALLRECORDREQUEST']._serialized_start=1601
+  _globals['_GETCALLRECORDREQUEST']._serialized_end=1640
+  _globals['_GETCALLRECORDRESPONSE']._serialized_start=1642
+  _globals['_GETCALLRECORDRESPONSE']._serialized_end=1710
+  _globals['_CALLSERVICE']._serialized_start=1819
+  _globals['_CALLSERVICE']._serialized_end=2390
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 import datetime
 
 from chad_client.v1 import call_service_pb2 as _call_service_pb2
+from chad_client.v1 import options_pb2 as _options_pb2
 from chad_client.v1 import resources_pb2 as _resources_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2

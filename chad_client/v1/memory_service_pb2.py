@@ -22,49 +22,64 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from chad_client.v1 import options_pb2 as alice_dot_memory_dot_v1_dot_options__pb2
 from chad_client.v1 import resources_pb2 as alice_dot_memory_dot_v1_dot_resources__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$alice/memory/v1/memory_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xb1\x01\n\x12StoreMemoryRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\x12&\n\x05value\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x10\n\x08ttl_days\x18\x06 \x01(\x05\x12\x0e\n\x06source\x18\x07 \x01(\t\"d\n\x13StoreMemoryResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\x03\"\x1e\n\x10GetMemoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x11GetMemoryResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\"!\n\x13\x44\x65leteMemoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteMemoryResponse\"s\n\x13ListMemoriesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x16\n\x0einclude_shared\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"Z\n\x14ListMemoriesResponse\x12)\n\x08memories\x18\x01 \x03(\x0b\x32\x17.alice.memory.v1.Memory\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x98\x01\n\x15SearchMemoriesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12\r\n\x05types\x18\x03 \x03(\t\x12\x16\n\x0einclude_shared\x18\x04 \x01(\x08\x12\r\n\x05limit\x18\x05 \x01(\x05\x12)\n\x04mode\x18\x06 \x01(\x0e\x32\x1b.alice.memory.v1.SearchMode\"\xc5\x01\n\x12MemorySearchResult\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x15\n\rkeyword_match\x18\x03 \x01(\x08\x12\x14\n\x0ckeyword_rank\x18\x04 \x01(\x05\x12\x16\n\x0esemantic_match\x18\x05 \x01(\x08\x12\x15\n\rsemantic_rank\x18\x06 \x01(\x05\x12\x1b\n\x13semantic_similarity\x18\x07 \x01(\x01\"N\n\x16SearchMemoriesResponse\x12\x34\n\x07results\x18\x01 \x03(\x0b\x32#.alice.memory.v1.MemorySearchResult\"j\n\x15GetMemoryByKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\"A\n\x16GetMemoryByKeyResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\"L\n\x17GetMemoryHistoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"i\n\x18GetMemoryHistoryResponse\x12\x34\n\x07\x65ntries\x18\x01 \x03(\x0b\x32#.alice.memory.v1.MemoryHistoryEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*t\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SEARCH_MODE_HYBRID\x10\x01\x12\x17\n\x13SEARCH_MODE_KEYWORD\x10\x02\x12\x18\n\x14SEARCH_MODE_SEMANTIC\x10\x03\x32\xa6\x05\n\rMemoryService\x12X\n\x0bStoreMemory\x12#.alice.memory.v1.StoreMemoryRequest\x1a$.alice.memory.v1.StoreMemoryResponse\x12R\n\tGetMemory\x12!.alice.memory.v1.GetMemoryRequest\x1a\".alice.memory.v1.GetMemoryResponse\x12[\n\x0c\x44\x65leteMemory\x12$.alice.memory.v1.DeleteMemoryRequest\x1a%.alice.memory.v1.DeleteMemoryResponse\x12[\n\x0cListMemories\x12$.alice.memory.v1.ListMemoriesRequest\x1a%.alice.memory.v1.ListMemoriesResponse\x12\x61\n\x0eSearchMemories\x12&.alice.memory.v1.SearchMemoriesRequest\x1a\'.alice.memory.v1.SearchMemoriesResponse\x12\x61\n\x0eGetMemoryByKey\x12&.alice.memory.v1.GetMemoryByKeyRequest\x1a\'.alice.memory.v1.GetMemoryByKeyResponse\x12g\n\x10GetMemoryHistory\x12(.alice.memory.v1.GetMemoryHistoryRequest\x1a).alice.memory.v1.GetMemoryHistoryResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$alice/memory/v1/memory_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1d\x61lice/memory/v1/options.proto\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xb1\x01\n\x12StoreMemoryRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\x12&\n\x05value\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x10\n\x08ttl_days\x18\x06 \x01(\x05\x12\x0e\n\x06source\x18\x07 \x01(\t\"d\n\x13StoreMemoryResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\x03\"\x1e\n\x10GetMemoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x11GetMemoryResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\"!\n\x13\x44\x65leteMemoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteMemoryResponse\"s\n\x13ListMemoriesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x16\n\x0einclude_shared\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"Z\n\x14ListMemoriesResponse\x12)\n\x08memories\x18\x01 \x03(\x0b\x32\x17.alice.memory.v1.Memory\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x98\x01\n\x15SearchMemoriesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12\r\n\x05types\x18\x03 \x03(\t\x12\x16\n\x0einclude_shared\x18\x04 \x01(\x08\x12\r\n\x05limit\x18\x05 \x01(\x05\x12)\n\x04mode\x18\x06 \x01(\x0e\x32\x1b.alice.memory.v1.SearchMode\"\xc5\x01\n\x12MemorySearchResult\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x15\n\rkeyword_match\x18\x03 \x01(\x08\x12\x14\n\x0ckeyword_rank\x18\x04 \x01(\x05\x12\x16\n\x0esemantic_match\x18\x05 \x01(\x08\x12\x15\n\rsemantic_rank\x18\x06 \x01(\x05\x12\x1b\n\x13semantic_similarity\x18\x07 \x01(\x01\"N\n\x16SearchMemoriesResponse\x12\x34\n\x07results\x18\x01 \x03(\x0b\x32#.alice.memory.v1.MemorySearchResult\"j\n\x15GetMemoryByKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\"A\n\x16GetMemoryByKeyResponse\x12\'\n\x06memory\x18\x01 \x01(\x0b\x32\x17.alice.memory.v1.Memory\"L\n\x17GetMemoryHistoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"i\n\x18GetMemoryHistoryResponse\x12\x34\n\x07\x65ntries\x18\x01 \x03(\x0b\x32#.alice.memory.v1.MemoryHistoryEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*t\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SEARCH_MODE_HYBRID\x10\x01\x12\x17\n\x13SEARCH_MODE_KEYWORD\x10\x02\x12\x18\n\x14SEARCH_MODE_SEMANTIC\x10\x03\x32\x81\x07\n\rMemoryService\x12x\n\x0bStoreMemory\x12#.alice.memory.v1.StoreMemoryRequest\x1a$.alice.memory.v1.StoreMemoryResponse\"\x1e\x90\x02\x02\x8a\xb5\x18\x0cmemory:write\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x00@\x12q\n\tGetMemory\x12!.alice.memory.v1.GetMemoryRequest\x1a\".alice.memory.v1.GetMemoryResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12x\n\x0c\x44\x65leteMemory\x12$.alice.memory.v1.DeleteMemoryRequest\x1a%.alice.memory.v1.DeleteMemoryResponse\"\x1b\x8a\xb5\x18\x0cmemory:write\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12z\n\x0cListMemories\x12$.alice.memory.v1.ListMemoriesRequest\x1a%.alice.memory.v1.ListMemoriesResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x80\x01\n\x0eSearchMemories\x12&.alice.memory.v1.SearchMemoriesRequest\x1a\'.alice.memory.v1.SearchMemoriesResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x00@\x12\x80\x01\n\x0eGetMemoryByKey\x12&.alice.memory.v1.GetMemoryByKeyRequest\x1a\'.alice.memory.v1.GetMemoryByKeyResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\xf0?\x12\x86\x01\n\x10GetMemoryHistory\x12(.alice.memory.v1.GetMemoryHistoryRequest\x1a).alice.memory.v1.GetMemoryHistoryResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'alice.memory.v1.memory_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SEARCHMODE']._serialized_start=1559
-  _globals['_SEARCHMODE']._serialized_end=1675
-  _globals['_STOREMEMORYREQUEST']._serialized_start=121
-  _globals['_STOREMEMORYREQUEST']._serialized_end=298
-  _globals['_STOREMEMORYRESPONSE']._serialized_start=300
-  _globals['_STOREMEMORYRESPONSE']._serialized_end=400
-  _globals['_GETMEMORYREQUEST']._serialized_start=402
-  _globals['_GETMEMORYREQUEST']._serialized_end=432
-  _globals['_GETMEMORYRESPONSE']._serialized_start=434
-  _globals['_GETMEMORYRESPONSE']._serialized_end=494
-  _globals['_DELETEMEMORYREQUEST']._serialized_start=496
-  _globals['_DELETEMEMORYREQUEST']._serialized_end=529
-  _globals['_DELETEMEMORYRESPONSE']._serialized_start=531
-  _globals['_DELETEMEMORYRESPONSE']._serialized_end=553
-  _globals['_LISTMEMORIESREQUEST']._serialized_start=555
-  _globals['_LISTMEMORIESREQUEST']._serialized_end=670
-  _globals['_LISTMEMORIESRESPONSE']._serialized_start=672
-  _globals['_LISTMEMORIESRESPONSE']._serialized_end=762
-  _globals['_SEARCHMEMORIESREQUEST']._serialized_start=765
-  _globals['_SEARCHMEMORIESREQUEST']._serialized_end=917
-  _globals['_MEMORYSEARCHRESULT']._serialized_start=920
-  _globals['_MEMORYSEARCHRESULT']._serialized_end=1117
-  _globals['_SEARCHMEMORIESRESPONSE']._serialized_start=1119
-  _globals['_SEARCHMEMORIESRESPONSE']._serialized_end=1197
-  _globals['_GETMEMORYBYKEYREQUEST']._serialized_start=1199
-  _globals['_GETMEMORYBYKEYREQUEST']._serialized_end=1305
-  _globals['_GETMEMORYBYKEYRESPONSE']._serialized_start=1307
-  _globals['_GETMEMORYBYKEYRESPONSE']._serialized_end=1372
-  _globals['_GETMEMORYHISTORYREQUEST']._serialized_start=1374
-  _globals['_GETMEMORYHISTORYREQUEST']._serialized_end=1450
-  _globals['_GETMEMORYHISTORYRESPONSE']._serialized_start=1452
-  _globals['_GETMEMORYHISTORYRESPONSE']._serialized_end=1557
-  _globals['_MEMORYSERVICE']._serialized_start=1678
-  _globals['_MEMORYSERVICE']._serialized_end=2356
+  _globals['_MEMORYSERVICE'].methods_by_name['StoreMemory']._loaded_options = None
+  _globals['_MEMORYSERVICE'].methods_by_name['StoreMemory']._serialized_options = b'\220\002\002\212\265\030\014memory:write\221\265\030\000\000\000\000\000\000\000@'
+  _globals['_MEMORYSERVICE'].methods_by_name['GetMemory']._loaded_options = None
+  _globals['_MEMORYSERVICE'].methods_by_name['GetMemory']._serialized_options = b'\220\002\001\212\265\030\013memory:read\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_MEMORYSERVICE'].methods_by_name['DeleteMemory']._loaded_options = None
+  _globals['_MEMORYSERVICE'].methods_by_name['DeleteMemory']._serialized_options = b'\212\265\030\014memory:write\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_MEMORYSERVICE'].methods_by_name['ListMemories']._loaded_options = None
+  _globals['_MEMORYSERVICE'].methods_by_name['ListMemories']._serialized_options = b'\220\002\001\212\265\030\013memory:read\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_MEMORYSERVICE'].methods_by_name['SearchMemories']._loaded_options = None
+  _globals['_MEMORYSERVICE'].methods_by_name['SearchMemories']._serialized_options = b'\220\002\001\212\265\030\013memory:read\221\265\030\000\000\000\000\000\000\000@'
+  _globals['_MEMORYSERVICE'].methods_by_name['GetMemoryByKey']._loaded_options = None
+  _globals['_MEMORYSERVICE'].methods_by_name['GetMemoryByKey']._serialized_options = b'\220\002\001\212\265\030\013memory:read\221\265\030\000\000\000\000\000\000\360?'
+  _globals['_MEMORYSERVICE'].methods_by_name['GetMemoryHistory']._loaded_options = None
+  _globals['_MEMORYSERVICE'].methods_by_name['GetMemoryHistory']._serialized_options = b'\220\002\001\212\265\030\013memory:read\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_SEARCHMODE']._serialized_start=1590
+  _globals['_SEARCHMODE']._serialized_end=1706
+  _globals['_STOREMEMORYREQUEST']._serialized_start=152
+  _globals['_STOREMEMORYREQUEST']._serialized_end=329
+  _globals['_STOREMEMORYRESPONSE']._serialized_start=331
+  _globals['_STOREMEMORYRESPONSE']._serialized_end=431
+  _globals['_GETMEMORYREQUEST']._serialized_start=433
+  _globals['_GETMEMORYREQUEST']._serialized_end=463
+  _globals['_GETMEMORYRESPONSE']._serialized_start=465
+  _globals['_GETMEMORYRESPONSE']._serialized_end=525
+  _globals['_DELETEMEMORYREQUEST']._serialized_start=527
+  _globals['_DELETEMEMORYREQUEST']._serialized_end=560
+  _globals['_DELETEMEMORYRESPONSE']._serialized_start=562
+  _globals['_DELETEMEMORYRESPONSE']._serialized_end=584
+  _globals['_LISTMEMORIESREQUEST']._serialized_start=586
+  _globals['_LISTMEMORIESREQUEST']._serialized_end=701
+  _globals['_LISTMEMORIESRESPONSE']._serialized_start=703
+  _globals['_LISTMEMORIESRESPONSE']._serialized_end=793
+  _globals['_SEARCHMEMORIESREQUEST']._serialized_start=796
+  _globals['_SEARCHMEMORIESREQUEST']._serialized_end=948
+  _globals['_MEMORYSEARCHRESULT']._serialized_start=951
+  _globals['_MEMORYSEARCHRESULT']._serialized_end=1148
+  _globals['_SEARCHMEMORIESRESPONSE']._serialized_start=1150
+  _globals['_SEARCHMEMORIESRESPONSE']._serialized_end=1228
+  _globals['_GETMEMORYBYKEYREQUEST']._serialized_start=1230
+  _globals['_GETMEMORYBYKEYREQUEST']._serialized_end=1336
+  _globals['_GETMEMORYBYKEYRESPONSE']._serialized_start=1338
+  _globals['_GETMEMORYBYKEYRESPONSE']._serialized_end=1403
+  _globals['_GETMEMORYHISTORYREQUEST']._serialized_start=1405
+  _globals['_GETMEMORYHISTORYREQUEST']._serialized_end=1481
+  _globals['_GETMEMORYHISTORYRESPONSE']._serialized_start=1483
+  _globals['_GETMEMORYHISTORYRESPONSE']._serialized_end=1588
+  _globals['_MEMORYSERVICE']._serialized_start=1709
+  _globals['_MEMORYSERVICE']._serialized_end=2606
 # @@protoc_insertion_point(module_scope)

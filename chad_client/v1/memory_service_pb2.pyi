@@ -1,3 +1,4 @@
+from chad_client.v1 import options_pb2 as _options_pb2
 from chad_client.v1 import resources_pb2 as _resources_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers

@@ -22,51 +22,64 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from chad_client.v1 import options_pb2 as alice_dot_memory_dot_v1_dot_options__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%alice/memory/v1/privacy_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"A\n\nDataRecord\x12\r\n\x05table\x18\x01 \x01(\t\x12$\n\x03row\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\")\n\nTableCount\x12\r\n\x05table\x18\x01 \x01(\t\x12\x0c\n\x04rows\x18\x02 \x01(\x03\"(\n\x15\x45xportUserDataRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"E\n\x16\x45xportUserDataResponse\x12+\n\x06record\x18\x01 \x01(\x0b\x32\x1b.alice.memory.v1.DataRecord\"(\n\x15\x44\x65leteUserDataRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"r\n\x16\x44\x65leteUserDataResponse\x12+\n\x06\x63ounts\x18\x01 \x03(\x0b\x32\x1b.alice.memory.v1.TableCount\x12+\n\x05\x61udit\x18\x02 \x01(\x0b\x32\x1c.alice.memory.v1.AuditRecord\"\x9e\x01\n\x0c\x45xportHeader\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\x03\x12\x17\n\x0fschema_revision\x18\x04 \x01(\t\x12/\n\x0b\x65xported_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06tables\x18\x06 \x03(\t\"0\n\x19\x45xportCustomerDataRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\"\x84\x01\n\x1a\x45xportCustomerDataResponse\x12/\n\x06header\x18\x01 \x01(\x0b\x32\x1d.alice.memory.v1.ExportHeaderH\x00\x12-\n\x06record\x18\x02 \x01(\x0b\x32\x1b.alice.memory.v1.DataRecordH\x00\x42\x06\n\x04item\"M\n\x19\x44\x65leteCustomerDataRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x1b\n\x13\x63onfirm_customer_id\x18\x02 \x01(\x03\"v\n\x1a\x44\x65leteCustomerDataResponse\x12+\n\x06\x63ounts\x18\x01 \x03(\x0b\x32\x1b.alice.memory.v1.TableCount\x12+\n\x05\x61udit\x18\x02 \x01(\x0b\x32\x1c.alice.memory.v1.AuditRecord\"\xd9\x01\n\x0b\x41uditRecord\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\x03\x12,\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x1c.alice.memory.v1.AuditAction\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12+\n\x06\x63ounts\x18\x06 \x03(\x0b\x32\x1b.alice.memory.v1.TableCount\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x19ListMyAuditRecordsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x1aListMyAuditRecordsResponse\x12-\n\x07records\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.AuditRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"U\n\x17ListAuditRecordsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"b\n\x18ListAuditRecordsResponse\x12-\n\x07records\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.AuditRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xe7\x01\n\x0b\x41uditAction\x12\x1c\n\x18\x41UDIT_ACTION_UNSPECIFIED\x10\x00\x12!\n\x1d\x41UDIT_ACTION_EXPORT_USER_DATA\x10\x01\x12!\n\x1d\x41UDIT_ACTION_DELETE_USER_DATA\x10\x02\x12%\n!AUDIT_ACTION_EXPORT_CUSTOMER_DATA\x10\x03\x12%\n!AUDIT_ACTION_DELETE_CUSTOMER_DATA\x10\x04\x12&\n\"AUDIT_ACTION_RESTORE_CUSTOMER_DATA\x10\x05\x32\x90\x05\n\x0ePrivacyService\x12\x63\n\x0e\x45xportUserData\x12&.alice.memory.v1.ExportUserDataRequest\x1a\'.alice.memory.v1.ExportUserDataResponse0\x01\x12\x61\n\x0e\x44\x65leteUserData\x12&.alice.memory.v1.DeleteUserDataRequest\x1a\'.alice.memory.v1.DeleteUserDataResponse\x12m\n\x12ListMyAuditRecords\x12*.alice.memory.v1.ListMyAuditRecordsRequest\x1a+.alice.memory.v1.ListMyAuditRecordsResponse\x12o\n\x12\x45xportCustomerData\x12*.alice.memory.v1.ExportCustomerDataRequest\x1a+.alice.memory.v1.ExportCustomerDataResponse0\x01\x12m\n\x12\x44\x65leteCustomerData\x12*.alice.memory.v1.DeleteCustomerDataRequest\x1a+.alice.memory.v1.DeleteCustomerDataResponse\x12g\n\x10ListAuditRecords\x12(.alice.memory.v1.ListAuditRecordsRequest\x1a).alice.memory.v1.ListAuditRecordsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%alice/memory/v1/privacy_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1d\x61lice/memory/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"A\n\nDataRecord\x12\r\n\x05table\x18\x01 \x01(\t\x12$\n\x03row\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\")\n\nTableCount\x12\r\n\x05table\x18\x01 \x01(\t\x12\x0c\n\x04rows\x18\x02 \x01(\x03\"(\n\x15\x45xportUserDataRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"E\n\x16\x45xportUserDataResponse\x12+\n\x06record\x18\x01 \x01(\x0b\x32\x1b.alice.memory.v1.DataRecord\"(\n\x15\x44\x65leteUserDataRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"r\n\x16\x44\x65leteUserDataResponse\x12+\n\x06\x63ounts\x18\x01 \x03(\x0b\x32\x1b.alice.memory.v1.TableCount\x12+\n\x05\x61udit\x18\x02 \x01(\x0b\x32\x1c.alice.memory.v1.AuditRecord\"\x9e\x01\n\x0c\x45xportHeader\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\x03\x12\x17\n\x0fschema_revision\x18\x04 \x01(\t\x12/\n\x0b\x65xported_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06tables\x18\x06 \x03(\t\"0\n\x19\x45xportCustomerDataRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\"\x84\x01\n\x1a\x45xportCustomerDataResponse\x12/\n\x06header\x18\x01 \x01(\x0b\x32\x1d.alice.memory.v1.ExportHeaderH\x00\x12-\n\x06record\x18\x02 \x01(\x0b\x32\x1b.alice.memory.v1.DataRecordH\x00\x42\x06\n\x04item\"M\n\x19\x44\x65leteCustomerDataRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x1b\n\x13\x63onfirm_customer_id\x18\x02 \x01(\x03\"v\n\x1a\x44\x65leteCustomerDataResponse\x12+\n\x06\x63ounts\x18\x01 \x03(\x0b\x32\x1b.alice.memory.v1.TableCount\x12+\n\x05\x61udit\x18\x02 \x01(\x0b\x32\x1c.alice.memory.v1.AuditRecord\"\xd9\x01\n\x0b\x41uditRecord\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\x03\x12,\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x1c.alice.memory.v1.AuditAction\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12+\n\x06\x63ounts\x18\x06 \x03(\x0b\x32\x1b.alice.memory.v1.TableCount\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x19ListMyAuditRecordsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x1aListMyAuditRecordsResponse\x12-\n\x07records\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.AuditRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"U\n\x17ListAuditRecordsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"b\n\x18ListAuditRecordsResponse\x12-\n\x07records\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.AuditRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xe7\x01\n\x0b\x41uditAction\x12\x1c\n\x18\x41UDIT_ACTION_UNSPECIFIED\x10\x00\x12!\n\x1d\x41UDIT_ACTION_EXPORT_USER_DATA\x10\x01\x12!\n\x1d\x41UDIT_ACTION_DELETE_USER_DATA\x10\x02\x12%\n!AUDIT_ACTION_EXPORT_CUSTOMER_DATA\x10\x03\x12%\n!AUDIT_ACTION_DELETE_CUSTOMER_DATA\x10\x04\x12&\n\"AUDIT_ACTION_RESTORE_CUSTOMER_DATA\x10\x05\x32\xd6\x06\n\x0ePrivacyService\x12\x81\x01\n\x0e\x45xportUserData\x12&.alice.memory.v1.ExportUserDataRequest\x1a\'.alice.memory.v1.ExportUserDataResponse\"\x1c\x8a\xb5\x18\rprivacy:admin\x91\xb5\x18\x00\x00\x00\x00\x00\x00.@0\x01\x12\x82\x01\n\x0e\x44\x65leteUserData\x12&.alice.memory.v1.DeleteUserDataRequest\x1a\'.alice.memory.v1.DeleteUserDataResponse\"\x1f\x90\x02\x02\x8a\xb5\x18\rprivacy:admin\x91\xb5\x18\x00\x00\x00\x00\x00\x00.@\x12\x8e\x01\n\x12ListMyAuditRecords\x12*.alice.memory.v1.ListMyAuditRecordsRequest\x1a+.alice.memory.v1.ListMyAuditRecordsResponse\"\x1f\x90\x02\x01\x8a\xb5\x18\rprivacy:admin\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x8e\x01\n\x12\x45xportCustomerData\x12*.alice.memory.v1.ExportCustomerDataRequest\x1a+.alice.memory.v1.ExportCustomerDataResponse\"\x1d\x8a\xb5\x18\x0eplatform:admin\x91\xb5\x18\x00\x00\x00\x00\x00\xc0r@0\x01\x12\x8c\x01\n\x12\x44\x65leteCustomerData\x12*.alice.memory.v1.DeleteCustomerDataRequest\x1a+.alice.memory.v1.DeleteCustomerDataResponse\"\x1d\x8a\xb5\x18\x0eplatform:admin\x91\xb5\x18\x00\x00\x00\x00\x00\x00.@\x12\x89\x01\n\x10ListAuditRecords\x12(.alice.memory.v1.ListAuditRecordsRequest\x1a).alice.memory.v1.ListAuditRecordsResponse\" \x90\x02\x01\x8a\xb5\x18\x0eplatform:admin\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'alice.memory.v1.privacy_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AUDITACTION']._serialized_start=1625
-  _globals['_AUDITACTION']._serialized_end=1856
-  _globals['_DATARECORD']._serialized_start=121
-  _globals['_DATARECORD']._serialized_end=186
-  _globals['_TABLECOUNT']._serialized_start=188
-  _globals['_TABLECOUNT']._serialized_end=229
-  _globals['_EXPORTUSERDATAREQUEST']._serialized_start=231
-  _globals['_EXPORTUSERDATAREQUEST']._serialized_end=271
-  _globals['_EXPORTUSERDATARESPONSE']._serialized_start=273
-  _globals['_EXPORTUSERDATARESPONSE']._serialized_end=342
-  _globals['_DELETEUSERDATAREQUEST']._serialized_start=344
-  _globals['_DELETEUSERDATAREQUEST']._serialized_end=384
-  _globals['_DELETEUSERDATARESPONSE']._serialized_start=386
-  _globals['_DELETEUSERDATARESPONSE']._serialized_end=500
-  _globals['_EXPORTHEADER']._serialized_start=503
-  _globals['_EXPORTHEADER']._serialized_end=661
-  _globals['_EXPORTCUSTOMERDATAREQUEST']._serialized_start=663
-  _globals['_EXPORTCUSTOMERDATAREQUEST']._serialized_end=711
-  _globals['_EXPORTCUSTOMERDATARESPONSE']._serialized_start=714
-  _globals['_EXPORTCUSTOMERDATARESPONSE']._serialized_end=846
-  _globals['_DELETECUSTOMERDATAREQUEST']._serialized_start=848
-  _globals['_DELETECUSTOMERDATAREQUEST']._serialized_end=925
-  _globals['_DELETECUSTOMERDATARESPONSE']._serialized_start=927
-  _globals['_DELETECUSTOMERDATARESPONSE']._serialized_end=1045
-  _globals['_AUDITRECORD']._serialized_start=1048
-  _globals['_AUDITRECORD']._serialized_end=1265
-  _globals['_LISTMYAUDITRECORDSREQUEST']._serialized_start=1267
-  _globals['_LISTMYAUDITRECORDSREQUEST']._serialized_end=1333
-  _globals['_LISTMYAUDITRECORDSRESPONSE']._serialized_start=1335
-  _globals['_LISTMYAUDITRECORDSRESPONSE']._serialized_end=1435
-  _globals['_LISTAUDITRECORDSREQUEST']._serialized_start=1437
-  _globals['_LISTAUDITRECORDSREQUEST']._serialized_end=1522
-  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_start=1524
-  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_end=1622
-  _globals['_PRIVACYSERVICE']._serialized_start=1859
-  _globals['_PRIVACYSERVICE']._serialized_end=2515
+  _globals['_PRIVACYSERVICE'].methods_by_name['ExportUserData']._loaded_options = None
+  _globals['_PRIVACYSERVICE'].methods_by_name['ExportUserData']._serialized_options = b'\212\265\030\rprivacy:admin\221\265\030\000\000\000\000\000\000.@'
+  _globals['_PRIVACYSERVICE'].methods_by_name['DeleteUserData']._loaded_options = None
+  _globals['_PRIVACYSERVICE'].methods_by_name['DeleteUserData']._serialized_options = b'\220\002\002\212\265\030\rprivacy:admin\221\265\030\000\000\000\000\000\000.@'
+  _globals['_PRIVACYSERVICE'].methods_by_name['ListMyAuditRecords']._loaded_options = None
+  _globals['_PRIVACYSERVICE'].methods_by_name['ListMyAuditRecords']._serialized_options = b'\220\002\001\212\265\030\rprivacy:admin\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_PRIVACYSERVICE'].methods_by_name['ExportCustomerData']._loaded_options = None
+  _globals['_PRIVACYSERVICE'].methods_by_name['ExportCustomerData']._serialized_options = b'\212\265\030\016platform:admin\221\265\030\000\000\000\000\000\300r@'
+  _globals['_PRIVACYSERVICE'].methods_by_name['DeleteCustomerData']._loaded_options = None
+  _globals['_PRIVACYSERVICE'].methods_by_name['DeleteCustomerData']._serialized_options = b'\212\265\030\016platform:admin\221\265\030\000\000\000\000\000\000.@'
+  _globals['_PRIVACYSERVICE'].methods_by_name['ListAuditRecords']._loaded_options = None
+  _globals['_PRIVACYSERVICE'].methods_by_name['ListAuditRecords']._serialized_options = b'\220\002\001\212\265\030\016platform:admin\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_AUDITACTION']._serialized_start=1656
+  _globals['_AUDITACTION']._serialized_end=1887
+  _globals['_DATARECORD']._serialized_start=152
+  _globals['_DATARECORD']._serialized_end=217
+  _globals['_TABLECOUNT']._serialized_start=219
+  _globals['_TABLECOUNT']._serialized_end=260
+  _globals['_EXPORTUSERDATAREQUEST']._serialized_start=262
+  _globals['_EXPORTUSERDATAREQUEST']._serialized_end=302
+  _globals['_EXPORTUSERDATARESPONSE']._serialized_start=304
+  _globals['_EXPORTUSERDATARESPONSE']._serialized_end=373
+  _globals['_DELETEUSERDATAREQUEST']._serialized_start=375
+  _globals['_DELETEUSERDATAREQUEST']._serialized_end=415
+  _globals['_DELETEUSERDATARESPONSE']._serialized_start=417
+  _globals['_DELETEUSERDATARESPONSE']._serialized_end=531
+  _globals['_EXPORTHEADER']._serialized_start=534
+  _globals['_EXPORTHEADER']._serialized_end=692
+  _globals['_EXPORTCUSTOMERDATAREQUEST']._serialized_start=694
+  _globals['_EXPORTCUSTOMERDATAREQUEST']._serialized_end=742
+  _globals['_EXPORTCUSTOMERDATARESPONSE']._serialized_start=745
+  _globals['_EXPORTCUSTOMERDATARESPONSE']._serialized_end=877
+  _globals['_DELETECUSTOMERDATAREQUEST']._serialized_start=879
+  _globals['_DELETECUSTOMERDATAREQUEST']._serialized_end=956
+  _globals['_DELETECUSTOMERDATARESPONSE']._serialized_start=958
+  _globals['_DELETECUSTOMERDATARESPONSE']._serialized_end=1076
+  _globals['_AUDITRECORD']._serialized_start=1079
+  _globals['_AUDITRECORD']._serialized_end=1296
+  _globals['_LISTMYAUDITRECORDSREQUEST']._serialized_start=1298
+  _globals['_LISTMYAUDITRECORDSREQUEST']._serialized_end=1364
+  _globals['_LISTMYAUDITRECORDSRESPONSE']._serialized_start=1366
+  _globals['_LISTMYAUDITRECORDSRESPONSE']._serialized_end=1466
+  _globals['_LISTAUDITRECORDSREQUEST']._serialized_start=1468
+  _globals['_LISTAUDITRECORDSREQUEST']._serialized_end=1553
+  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_start=1555
+  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_end=1653
+  _globals['_PRIVACYSERVICE']._serialized_start=1890
+  _globals['_PRIVACYSERVICE']._serialized_end=2744
 # @@protoc_insertion_point(module_scope)

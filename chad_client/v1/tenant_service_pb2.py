@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from chad_client.v1 import options_pb2 as alice_dot_memory_dot_v1_dot_options__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$alice/memory/v1/tenant_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe4\x02\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x15\n\rbusiness_name\x18\x02 \x01(\t\x12\x12\n\nagent_name\x18\x03 \x01(\t\x12\x19\n\x11greeting_template\x18\x04 \x01(\t\x12\r\n\x05voice\x18\x05 \x01(\t\x12\x15\n\rtwilio_number\x18\x06 \x01(\t\x12\x11\n\ttime_zone\x18\x07 \x01(\t\x12/\n\x06status\x18\x08 \x01(\x0e\x32\x1f.alice.memory.v1.CustomerStatus\x12\"\n\x15rate_limit_per_second\x18\t \x01(\x01H\x00\x88\x01\x01\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x18\n\x16_rate_limit_per_second\"\xd4\x01\n\x15\x43reateCustomerRequest\x12\x15\n\rbusiness_name\x18\x01 \x01(\t\x12\x12\n\nagent_name\x18\x02 \x01(\t\x12\x19\n\x11greeting_template\x18\x03 \x01(\t\x12\r\n\x05voice\x18\x04 \x01(\t\x12\x15\n\rtwilio_number\x18\x05 \x01(\t\x12\x11\n\ttime_zone\x18\x06 \x01(\t\x12\"\n\x15rate_limit_per_second\x18\x07 \x01(\x01H\x00\x88\x01\x01\x42\x18\n\x16_rate_limit_per_second\"E\n\x16\x43reateCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.alice.memory.v1.Customer\")\n\x12GetCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\"B\n\x13GetCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.alice.memory.v1.Customer\"n\n\x14ListCustomersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12/\n\x06status\x18\x03 \x01(\x0e\x32\x1f.alice.memory.v1.CustomerStatus\"^\n\x15ListCustomersResponse\x12,\n\tcustomers\x18\x01 \x03(\x0b\x32\x19.alice.memory.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc3\x03\n\x15UpdateCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x1a\n\rbusiness_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x17\n\nagent_name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x1e\n\x11greeting_template\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x12\n\x05voice\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x1a\n\rtwilio_number\x18\x06 \x01(\tH\x04\x88\x01\x01\x12\x16\n\ttime_zone\x18\x07 \x01(\tH\x05\x88\x01\x01\x12\x34\n\x06status\x18\x08 \x01(\x0e\x32\x1f.alice.memory.v1.CustomerStatusH\x06\x88\x01\x01\x12\"\n\x15rate_limit_per_second\x18\t \x01(\x01H\x07\x88\x01\x01\x12\x18\n\x10\x63lear_rate_limit\x18\n \x01(\x08\x42\x10\n\x0e_business_nameB\r\n\x0b_agent_nameB\x14\n\x12_greeting_templateB\x08\n\x06_voiceB\x10\n\x0e_twilio_numberB\x0c\n\n_time_zoneB\t\n\x07_statusB\x18\n\x16_rate_limit_per_second\"E\n\x16UpdateCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.alice.memory.v1.Customer\"5\n\x1dLookupCustomerByNumberRequest\x12\x14\n\x0cphone_number\x18\x01 \x01(\t\"M\n\x1eLookupCustomerByNumberResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.alice.memory.v1.Customer\"\x16\n\x14GetMyCustomerRequest\"D\n\x15GetMyCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.alice.memory.v1.Customer\"B\n\x0cTransferRule\x12\x0c\n\x04when\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x14\n\x0cphone_number\x18\x03 \x01(\t\"=\n\rTransferRules\x12,\n\x05rules\x18\x01 \x03(\x0b\x32\x1d.alice.memory.v1.TransferRule\")\n\x0bPromptBlock\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"<\n\x0cPromptBlocks\x12,\n\x06\x62locks\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.PromptBlock\"\x9d\x03\n\x0eTenantSettings\x12 \n\x13new_caller_greeting\x18\x01 \x01(\tH\x00\x88\x01\x01\x12&\n\x19returning_caller_greeting\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05voice\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x36\n\x0etransfer_rules\x18\x04 \x01(\x0b\x32\x1e.alice.memory.v1.TransferRules\x12\x34\n\rprompt_blocks\x18\x05 \x01(\x0b\x32\x1d.alice.memory.v1.PromptBlocks\x12\x39\n\x05other\x18\x06 \x03(\x0b\x32*.alice.memory.v1.TenantSettings.OtherEntry\x1a\x44\n\nOtherEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value:\x02\x38\x01\x42\x16\n\x14_new_caller_greetingB\x1c\n\x1a_returning_caller_greetingB\x08\n\x06_voice\"#\n\x12GetSettingsRequest\x12\r\n\x05names\x18\x01 \x03(\t\"H\n\x13GetSettingsResponse\x12\x31\n\x08settings\x18\x01 \x01(\x0b\x32\x1f.alice.memory.v1.TenantSettings\"Y\n\x15UpdateSettingsRequest\x12\x31\n\x08settings\x18\x01 \x01(\x0b\x32\x1f.alice.memory.v1.TenantSettings\x12\r\n\x05\x63lear\x18\x02 \x03(\t\"K\n\x16UpdateSettingsResponse\x12\x31\n\x08settings\x18\x01 \x01(\x0b\x32\x1f.alice.memory.v1.TenantSettings*l\n\x0e\x43ustomerStatus\x12\x1f\n\x1b\x43USTOMER_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43USTOMER_STATUS_ACTIVE\x10\x01\x12\x1d\n\x19\x43USTOMER_STATUS_SUSPENDED\x10\x02\x32\xa7\x06\n\rTenantService\x12\x61\n\x0e\x43reateCustomer\x12&.alice.memory.v1.CreateCustomerRequest\x1a\'.alice.memory.v1.CreateCustomerResponse\x12X\n\x0bGetCustomer\x12#.alice.memory.v1.GetCustomerRequest\x1a$.alice.memory.v1.GetCustomerResponse\x12^\n\rListCustomers\x12%.alice.memory.v1.ListCustomersRequest\x1a&.alice.memory.v1.ListCustomersResponse\x12\x61\n\x0eUpdateCustomer\x12&.alice.memory.v1.UpdateCustomerRequest\x1a\'.alice.memory.v1.UpdateCustomerResponse\x12y\n\x16LookupCustomerByNumber\x12..alice.memory.v1.LookupCustomerByNumberRequest\x1a/.alice.memory.v1.LookupCustomerByNumberResponse\x12^\n\rGetMyCustomer\x12%.alice.memory.v1.GetMyCustomerRequest\x1a&.alice.memory.v1.GetMyCustomerResponse\x12X\n\x0bGetSettings\x12#.alice.memory.v1.GetSettingsRequest\x1a$.alice.memory.v1.GetSettingsResponse\x12\x61\n\x0eUpdateSettings\x12&.alice.memory.v1.UpdateSettingsRequest\x1a\'.alice.memory.v1.UpdateSettingsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$alice/memory/v1/tenant_service.proto\x12\x0f\x61lice.memory.v1\x1a\x1d\x61lice/memory/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe4\x02\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x15\n\rbusiness_name\x18\x02 \x01(\t\x12\x12\n\nagent_name\x18\x03 \x01(\t\x12\x19\n\x11greeting_template\x18\x04 \x01(\t\x12\r\n\x05voice\x18\x05 \x01(\t\x12\x15\n\rtwilio_number\x18\x06 \x01(\t\x12\x11\n\ttime_zone\x18\x07 \x01(\t\x12/\n\x06status\x18\x08 \x01(\x0e\x32\x1f.alice.memory.v1.CustomerStatus\x12\"\n\x15rate_limit_per_second\x18\t \x01(\x01H\x00\x88\x01\x01\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x18\n\x16_rate_limit_per_second\"\xd4\x01\n\x15\x43reateCustomerRequest\x12\x15\n\rbusiness_name\x18\x01 \x01(\t\x12\x12\n\nagent_name\x18\x02 \x01(\t\x12\x19\n\x11greeting_template\x18\x03 \x01(\t\x12\r\n\x05voice\x18\x04 \x01(\t\x12\x15\n\rtwilio_number\x18\x05 \x01(\t\x12\x11\n\ttime_zone\x18\x06 \x01(\t\x12\"\n\x15rate_limit_per_second\x18\x07 \x01(\x01H\x00\x88\x01\x01\x42\x18\n\x16_rate_limit_per_second\"E\n\x16\x43reateCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.alice.memory.v1.Customer\")\n\x12GetCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\"B\n\x13GetCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.alice.memory.v1.Customer\"n\n\x14ListCustomersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12/\n\x06status\x18\x03 \x01(\x0e\x32\x1f.alice.memory.v1.CustomerStatus\"^\n\x15ListCustomersResponse\x12,\n\tcustomers\x18\x01 \x03(\x0b\x32\x19.alice.memory.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc3\x03\n\x15UpdateCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x1a\n\rbusiness_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x17\n\nagent_name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x1e\n\x11greeting_template\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x12\n\x05voice\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x1a\n\rtwilio_number\x18\x06 \x01(\tH\x04\x88\x01\x01\x12\x16\n\ttime_zone\x18\x07 \x01(\tH\x05\x88\x01\x01\x12\x34\n\x06status\x18\x08 \x01(\x0e\x32\x1f.alice.memory.v1.CustomerStatusH\x06\x88\x01\x01\x12\"\n\x15rate_limit_per_second\x18\t \x01(\x01H\x07\x88\x01\x01\x12\x18\n\x10\x63lear_rate_limit\x18\n \x01(\x08\x42\x10\n\x0e_business_nameB\r\n\x0b_agent_nameB\x14\n\x12_greeting_templateB\x08\n\x06_voiceB\x10\n\x0e_twilio_numberB\x0c\n\n_time_zoneB\t\n\x07_statusB\x18\n\x16_rate_limit_per_second\"E\n\x16UpdateCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.alice.memory.v1.Customer\"5\n\x1dLookupCustomerByNumberRequest\x12\x14\n\x0cphone_number\x18\x01 \x01(\t\"M\n\x1eLookupCustomerByNumberResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.alice.memory.v1.Customer\"\x16\n\x14GetMyCustomerRequest\"D\n\x15GetMyCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.alice.memory.v1.Customer\"B\n\x0cTransferRule\x12\x0c\n\x04when\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x14\n\x0cphone_number\x18\x03 \x01(\t\"=\n\rTransferRules\x12,\n\x05rules\x18\x01 \x03(\x0b\x32\x1d.alice.memory.v1.TransferRule\")\n\x0bPromptBlock\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"<\n\x0cPromptBlocks\x12,\n\x06\x62locks\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.PromptBlock\"\x9d\x03\n\x0eTenantSettings\x12 \n\x13new_caller_greeting\x18\x01 \x01(\tH\x00\x88\x01\x01\x12&\n\x19returning_caller_greeting\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05voice\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x36\n\x0etransfer_rules\x18\x04 \x01(\x0b\x32\x1e.alice.memory.v1.TransferRules\x12\x34\n\rprompt_blocks\x18\x05 \x01(\x0b\x32\x1d.alice.memory.v1.PromptBlocks\x12\x39\n\x05other\x18\x06 \x03(\x0b\x32*.alice.memory.v1.TenantSettings.OtherEntry\x1a\x44\n\nOtherEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value:\x02\x38\x01\x42\x16\n\x14_new_caller_greetingB\x1c\n\x1a_returning_caller_greetingB\x08\n\x06_voice\"#\n\x12GetSettingsRequest\x12\r\n\x05names\x18\x01 \x03(\t\"H\n\x13GetSettingsResponse\x12\x31\n\x08settings\x18\x01 \x01(\x0b\x32\x1f.alice.memory.v1.TenantSettings\"Y\n\x15UpdateSettingsRequest\x12\x31\n\x08settings\x18\x01 \x01(\x0b\x32\x1f.alice.memory.v1.TenantSettings\x12\r\n\x05\x63lear\x18\x02 \x03(\t\"K\n\x16UpdateSettingsResponse\x12\x31\n\x08settings\x18\x01 \x01(\x0b\x32\x1f.alice.memory.v1.TenantSettings*l\n\x0e\x43ustomerStatus\x12\x1f\n\x1b\x43USTOMER_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43USTOMER_STATUS_ACTIVE\x10\x01\x12\x1d\n\x19\x43USTOMER_STATUS_SUSPENDED\x10\x02\x32\xb2\x08\n\rTenantService\x12\x80\x01\n\x0e\x43reateCustomer\x12&.alice.memory.v1.CreateCustomerRequest\x1a\'.alice.memory.v1.CreateCustomerResponse\"\x1d\x8a\xb5\x18\x0eplatform:admin\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12z\n\x0bGetCustomer\x12#.alice.memory.v1.GetCustomerRequest\x1a$.alice.memory.v1.GetCustomerResponse\" \x90\x02\x01\x8a\xb5\x18\x0eplatform:admin\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x80\x01\n\rListCustomers\x12%.alice.memory.v1.ListCustomersRequest\x1a&.alice.memory.v1.ListCustomersResponse\" \x90\x02\x01\x8a\xb5\x18\x0eplatform:admin\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x83\x01\n\x0eUpdateCustomer\x12&.alice.memory.v1.UpdateCustomerRequest\x1a\'.alice.memory.v1.UpdateCustomerResponse\" \x90\x02\x02\x8a\xb5\x18\x0eplatform:admin\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x9c\x01\n\x16LookupCustomerByNumber\x12..alice.memory.v1.LookupCustomerByNumberRequest\x1a/.alice.memory.v1.LookupCustomerByNumberResponse\"!\x90\x02\x01\x8a\xb5\x18\x0fplatform:lookup\x91\xb5\x18\xcd\xcc\xcc\xcc\xcc\xcc\xec?\x12}\n\rGetMyCustomer\x12%.alice.memory.v1.GetMyCustomerRequest\x1a&.alice.memory.v1.GetMyCustomerResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\xcd\xcc\xcc\xcc\xcc\xcc\xec?\x12w\n\x0bGetSettings\x12#.alice.memory.v1.GetSettingsRequest\x1a$.alice.memory.v1.GetSettingsResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\xcd\xcc\xcc\xcc\xcc\xcc\xec?\x12\x81\x01\n\x0eUpdateSettings\x12&.alice.memory.v1.UpdateSettingsRequest\x1a\'.alice.memory.v1.UpdateSettingsResponse\"\x1e\x90\x02\x02\x8a\xb5\x18\x0cmemory:write\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,54 +36,70 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TENANTSETTINGS_OTHERENTRY']._loaded_options = None
   _globals['_TENANTSETTINGS_OTHERENTRY']._serialized_options = b'8\001'
-  _globals['_CUSTOMERSTATUS']._serialized_start=2768
-  _globals['_CUSTOMERSTATUS']._serialized_end=2876
-  _globals['_CUSTOMER']._serialized_start=121
-  _globals['_CUSTOMER']._serialized_end=477
-  _globals['_CREATECUSTOMERREQUEST']._serialized_start=480
-  _globals['_CREATECUSTOMERREQUEST']._serialized_end=692
-  _globals['_CREATECUSTOMERRESPONSE']._serialized_start=694
-  _globals['_CREATECUSTOMERRESPONSE']._serialized_end=763
-  _globals['_GETCUSTOMERREQUEST']._serialized_start=765
-  _globals['_GETCUSTOMERREQUEST']._serialized_end=806
-  _globals['_GETCUSTOMERRESPONSE']._serialized_start=808
-  _globals['_GETCUSTOMERRESPONSE']._serialized_end=874
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=876
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=986
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=988
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=1082
-  _globals['_UPDATECUSTOMERREQUEST']._serialized_start=1085
-  _globals['_UPDATECUSTOMERREQUEST']._serialized_end=1536
-  _globals['_UPDATECUSTOMERRESPONSE']._serialized_start=1538
-  _globals['_UPDATECUSTOMERRESPONSE']._serialized_end=1607
-  _globals['_LOOKUPCUSTOMERBYNUMBERREQUEST']._serialized_start=1609
-  _globals['_LOOKUPCUSTOMERBYNUMBERREQUEST']._serialized_end=1662
-  _globals['_LOOKUPCUSTOMERBYNUMBERRESPONSE']._serialized_start=1664
-  _globals['_LOOKUPCUSTOMERBYNUMBERRESPONSE']._serialized_end=1741
-  _globals['_GETMYCUSTOMERREQUEST']._serialized_start=1743
-  _globals['_GETMYCUSTOMERREQUEST']._serialized_end=1765
-  _globals['_GETMYCUSTOMERRESPONSE']._serialized_start=1767
-  _globals['_GETMYCUSTOMERRESPONSE']._serialized_end=1835
-  _globals['_TRANSFERRULE']._serialized_start=1837
-  _globals['_TRANSFERRULE']._serialized_end=1903
-  _globals['_TRANSFERRULES']._serialized_start=1905
-  _globals['_TRANSFERRULES']._serialized_end=1966
-  _globals['_PROMPTBLOCK']._serialized_start=1968
-  _globals['_PROMPTBLOCK']._serialized_end=2009
-  _globals['_PROMPTBLOCKS']._serialized_start=2011
-  _globals['_PROMPTBLOCKS']._serialized_end=2071
-  _globals['_TENANTSETTINGS']._serialized_start=2074
-  _globals['_TENANTSETTINGS']._serialized_end=2487
-  _globals['_TENANTSETTINGS_OTHERENTRY']._serialized_start=2355
-  _globals['_TENANTSETTINGS_OTHERENTRY']._serialized_end=2423
-  _globals['_GETSETTINGSREQUEST']._serialized_start=2489
-  _globals['_GETSETTINGSREQUEST']._serialized_end=2524
-  _globals['_GETSETTINGSRESPONSE']._serialized_start=2526
-  _globals['_GETSETTINGSRESPONSE']._serialized_end=2598
-  _globals['_UPDATESETTINGSREQUEST']._serialized_start=2600
-  _globals['_UPDATESETTINGSREQUEST']._serialized_end=2689
-  _globals['_UPDATESETTINGSRESPONSE']._serialized_start=2691
-  _globals['_UPDATESETTINGSRESPONSE']._serialized_end=2766
-  _globals['_TENANTSERVICE']._serialized_start=2879
-  _globals['_TENANTSERVICE']._serialized_end=3686
+  _globals['_TENANTSERVICE'].methods_by_name['CreateCustomer']._loaded_options = None
+  _globals['_TENANTSERVICE'].methods_by_name['CreateCustomer']._serialized_options = b'\212\265\030\016platform:admin\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_TENANTSERVICE'].methods_by_name['GetCustomer']._loaded_options = None
+  _globals['_TENANTSERVICE'].methods_by_name['GetCustomer']._serialized_options = b'\220\002\001\212\265\030\016platform:admin\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_TENANTSERVICE'].methods_by_name['ListCustomers']._loaded_options = None
+  _globals['_TENANTSERVICE'].methods_by_name['ListCustomers']._serialized_options = b'\220\002\001\212\265\030\016platform:admin\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_TENANTSERVICE'].methods_by_name['UpdateCustomer']._loaded_options = None
+  _globals['_TENANTSERVICE'].methods_by_name['UpdateCustomer']._serialized_options = b'\220\002\002\212\265\030\016platform:admin\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_TENANTSERVICE'].methods_by_name['LookupCustomerByNumber']._loaded_options = None
+  _globals['_TENANTSERVICE'].methods_by_name['LookupCustomerByNumber']._serialized_options = b'\220\002\001\212\265\030\017platform:lookup\221\265\030\315\314\314\314\314\314\354?'
+  _globals['_TENANTSERVICE'].methods_by_name['GetMyCustomer']._loaded_options = None
+  _globals['_TENANTSERVICE'].methods_by_name['GetMyCustomer']._serialized_options = b'\220\002\001\212\265\030\013memory:read\221\265\030\315\314\314\314\314\314\354?'
+  _globals['_TENANTSERVICE'].methods_by_name['GetSettings']._loaded_options = None
+  _globals['_TENANTSERVICE'].methods_by_name['GetSettings']._serialized_options = b'\220\002\001\212\265\030\013memory:read\221\265\030\315\314\314\314\314\314\354?'
+  _globals['_TENANTSERVICE'].methods_by_name['UpdateSettings']._loaded_options = None
+  _globals['_TENANTSERVICE'].methods_by_name['UpdateSettings']._serialized_options = b'\220\002\002\212\265\030\014memory:write\221\265\030\000\000\000\000\000\000\024@'
+  _globals['_CUSTOMERSTATUS']._serialized_start=2799
+  _globals['_CUSTOMERSTATUS']._serialized_end=2907
+  _globals['_CUSTOMER']._serialized_start=152
+  _globals['_CUSTOMER']._serialized_end=508
+  _globals['_CREATECUSTOMERREQUEST']._serialized_start=511
+  _globals['_CREATECUSTOMERREQUEST']._serialized_end=723
+  _globals['_CREATECUSTOMERRESPONSE']._serialized_start=725
+  _globals['_CREATECUSTOMERRESPONSE']._serialized_end=794
+  _globals['_GETCUSTOMERREQUEST']._serialized_start=796
+  _globals['_GETCUSTOMERREQUEST']._serialized_end=837
+  _globals['_GETCUSTOMERRESPONSE']._serialized_start=839
+  _globals['_GETCUSTOMERRESPONSE']._serialized_end=905
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=907
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=1017
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=1019
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=1113
+  _globals['_UPDATECUSTOMERREQUEST']._serialized_start=1116
+  _globals['_UPDATECUSTOMERREQUEST']._serialized_end=1567
+  _globals['_UPDATECUSTOMERRESPONSE']._serialized_start=1569
+  _globals['_UPDATECUSTOMERRESPONSE']._serialized_end=1638
+  _globals['_LOOKUPCUSTOMERBYNUMBERREQUEST']._serialized_start=1640
+  _globals['_LOOKUPCUSTOMERBYNUMBERREQUEST']._serialized_end=1693
+  _globals['_LOOKUPCUSTOMERBYNUMBERRESPONSE']._serialized_start=1695
+  _globals['_LOOKUPCUSTOMERBYNUMBERRESPONSE']._serialized_end=1772
+  _globals['_GETMYCUSTOMERREQUEST']._serialized_start=1774
+  _globals['_GETMYCUSTOMERREQUEST']._serialized_end=1796
+  _globals['_GETMYCUSTOMERRESPONSE']._serialized_start=1798
+  _globals['_GETMYCUSTOMERRESPONSE']._serialized_end=1866
+  _globals['_TRANSFERRULE']._serialized_start=1868
+  _globals['_TRANSFERRULE']._serialized_end=1934
+  _globals['_TRANSFERRULES']._serialized_start=1936
+  _globals['_TRANSFERRULES']._serialized_end=1997
+  _globals['_PROMPTBLOCK']._serialized_start=1999
+  _globals['_PROMPTBLOCK']._serialized_end=2040
+  _globals['_PROMPTBLOCKS']._serialized_start=2042
+  _globals['_PROMPTBLOCKS']._serialized_end=2102
+  _globals['_TENANTSETTINGS']._serialized_start=2105
+  _globals['_TENANTSETTINGS']._serialized_end=2518
+  _globals['_TENANTSETTINGS_OTHERENTRY']._serialized_start=2386
+  _globals['_TENANTSETTINGS_OTHERENTRY']._serialized_end=2454
+  _globals['_GETSETTINGSREQUEST']._serialized_start=2520
+  _globals['_GETSETTINGSREQUEST']._serialized_end=2555
+  _globals['_GETSETTINGSRESPONSE']._serialized_start=2557
+  _globals['_GETSETTINGSRESPONSE']._serialized_end=2629
+  _globals['_UPDATESETTINGSREQUEST']._serialized_start=2631
+  _globals['_UPDATESETTINGSREQUEST']._serialized_end=2720
+  _globals['_UPDATESETTINGSRESPONSE']._serialized_start=2722
+  _globals['_UPDATESETTINGSRESPONSE']._serialized_end=2797
+  _globals['_TENANTSERVICE']._serialized_start=2910
+  _globals['_TENANTSERVICE']._serialized_end=3984
 # @@protoc_insertion_point(module_scope)
