@@ -32,6 +32,7 @@ from alice_server.malformed import MalformedRequestInterceptor
 from alice_server.ratelimit import build_limiter
 from alice_server.servicers.calls import CallServicer
 from alice_server.servicers.context import ContextServicer
+from alice_server.servicers.follow_ups import FollowUpServicer
 from alice_server.servicers.limits import response_budget
 from alice_server.servicers.memory import MemoryServicer
 from alice_server.servicers.privacy import PrivacyServicer
@@ -41,6 +42,11 @@ from alice_server.services.calls import CallService
 from alice_server.services.context import ContextService
 from alice_server.services.customers import CustomerDirectory
 from alice_server.services.expiry import ExpiryTask
+from alice_server.services.follow_ups import (
+    OVERDUE_REFRESH_SECONDS,
+    FollowUpService,
+    OverdueFollowUpsTask,
+)
 from alice_server.services.memories import MemoryService
 from alice_server.services.privacy import PrivacyService
 from alice_server.services.stats import StatsService
@@ -54,6 +60,8 @@ from chad_client.v1 import (
     call_service_pb2_grpc,
     context_service_pb2,
     context_service_pb2_grpc,
+    follow_up_service_pb2,
+    follow_up_service_pb2_grpc,
     memory_service_pb2,
     memory_service_pb2_grpc,
     privacy_service_pb2,
@@ -71,6 +79,7 @@ SERVICES = (
     call_service_pb2.DESCRIPTOR.services_by_name["CallService"],
     tenant_service_pb2.DESCRIPTOR.services_by_name["TenantService"],
     privacy_service_pb2.DESCRIPTOR.services_by_name["PrivacyService"],
+    follow_up_service_pb2.DESCRIPTOR.services_by_name["FollowUpService"],
 )
 # Every RPC writes or reads; tests/test_auth.py checks that each is listed.
 WRITE_METHODS = frozenset(
@@ -82,6 +91,8 @@ WRITE_METHODS = frozenset(
         "/alice.memory.v1.CallService/AppendTranscriptTurns",
         "/alice.memory.v1.CallService/UpdateCallRecord",
         "/alice.memory.v1.TenantService/UpdateSettings",
+        "/alice.memory.v1.FollowUpService/CompleteFollowUp",
+        "/alice.memory.v1.FollowUpService/CancelFollowUp",
     }
 )
 READ_METHODS = frozenset(
@@ -101,6 +112,8 @@ READ_METHODS = frozenset(
         "/alice.memory.v1.CallService/GetCallRecord",
         "/alice.memory.v1.TenantService/GetMyCustomer",
         "/alice.memory.v1.TenantService/GetSettings",
+        "/alice.memory.v1.FollowUpService/ListFollowUps",
+        "/alice.memory.v1.FollowUpService/GetFollowUp",
     }
 )
 # A tenant's GDPR requests: export and erase a caller, read its own audit trail.
@@ -251,11 +264,20 @@ class AliceServer:
         privacy_service_pb2_grpc.add_PrivacyServiceServicer_to_server(  # type: ignore[no-untyped-call]
             PrivacyServicer(privacy, normalize), self.server
         )
+        follow_up_service_pb2_grpc.add_FollowUpServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            FollowUpServicer(FollowUpService(db, tokens), normalize), self.server
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.expiry = ExpiryTask(
             db,
             interval_seconds=self.settings.expiry_interval_seconds,
             batch_size=self.settings.expiry_batch_size,
+        )
+        # Counted only where someone can read them (a metrics endpoint).
+        self.overdue = OverdueFollowUpsTask(
+            db,
+            metrics.overdue_follow_ups,
+            interval_seconds=OVERDUE_REFRESH_SECONDS if self.settings.metrics_address else 0,
         )
         if self.settings.reflection:
             names = [s.full_name for s in SERVICES]
@@ -296,6 +318,7 @@ class AliceServer:
         await self.monitor.start()  # the first health answer is already the truth
         await self.server.start()
         self.expiry.start()
+        self.overdue.start()
         logger.info("serving on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
@@ -304,6 +327,7 @@ class AliceServer:
         metrics.HEALTH_SERVING.set(0)
         await self.monitor.stop()
         await self.expiry.stop()
+        await self.overdue.stop()
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)

@@ -25,6 +25,7 @@ import grpc
 import pytest
 
 from alice_server.domain.traits import AVERAGED_TRAITS
+from alice_server.storage.repositories import follow_ups as follow_ups_repository
 from alice_server.testing import TestDatabase, running_server, temporary_database
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
@@ -34,10 +35,11 @@ from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
 from tests.test_calls import AUTO_CALL, _call
 
-# Migration 0004 added the query's parameters (p_query, p_query_embedding, p_depth).
+# Migration 0004 added the query's parameters (p_query, p_query_embedding, p_depth),
+# 0007 p_follow_ups.
 FUNCTION = (
     "alice_call_start_context(bigint, text, integer, integer, text[], text, text[], text, "
-    "real[], integer)"
+    "real[], integer, integer)"
 )
 
 
@@ -265,13 +267,37 @@ async def _load(owner: asyncpg.Connection, scale: tuple[int, int, int, int, int]
         ids,
         shared,
     )
+    # One follow-up per call: the three newest calls' still open, the others done;
+    # every fourth undated, the rest due from two days ago on (some overdue).
+    await owner.execute(
+        "INSERT INTO follow_ups (customer_id, user_id, call_id, ordinal, party, action, "
+        "due_at, promised_at, status, resolved_at) "
+        f"SELECT c, {caller}, 'CA-' || u || '-' || s, 0, 'agent', 'call back', "
+        "CASE WHEN s % 4 = 0 THEN NULL ELSE now() + ((s - 2) || ' days')::interval END, "
+        "now() - (s || ' days')::interval, "
+        "CASE WHEN s <= 3 THEN 'open' ELSE 'done' END, "
+        "CASE WHEN s <= 3 THEN NULL ELSE now() END "
+        "FROM unnest($1::bigint[]) c, generate_series(1, $2) u, generate_series(1, $3) s",
+        ids,
+        callers,
+        summaries,
+    )
+    # A platform's many other customers: the time zone is read by primary key.
+    await owner.execute(
+        "INSERT INTO customers (business_name) "
+        "SELECT 'Other tenant ' || t FROM generate_series(1, 2000) t"
+    )
     await owner.execute("ANALYZE")
     return ids
 
 
 def _scans(plan: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
-    """(node type, relation, index) of every node of a JSON plan."""
-    found = [(plan["Node Type"], plan.get("Relation Name"), plan.get("Index Name"))]
+    """(node type, relation, index) of every node of a JSON plan; a bitmap heap
+    scan is read through the index of its bitmap index scan."""
+    index = plan.get("Index Name")
+    if plan["Node Type"] == "Bitmap Heap Scan":
+        index = ",".join(sorted(i for _, _, i in _scans(plan["Plans"][0]) if i is not None))
+    found = [(plan["Node Type"], plan.get("Relation Name"), index)]
     for child in plan.get("Plans", []):
         found.extend(_scans(child))
     return found
@@ -307,22 +333,43 @@ async def test_call_start_plans_use_the_intended_indexes(superuser_url):
             await owner.execute(f'SET ROLE "{db.app_role}"')
             await owner.fetchval(
                 f"SELECT {FUNCTION.split('(')[0]}($1, '+15550000007', 5, 10, "
-                "ARRAY['thread_recap', 'conversation'])",
+                "ARRAY['thread_recap', 'conversation'], p_follow_ups => 10)",
                 ids[3],
             )
             await asyncio.sleep(0.05)  # log messages are delivered by the event loop
+            call_start_plans = list(plans)
+            # ListFollowUps of the whole tenant and the overdue count of the metrics.
+            plans.clear()
+            async with owner.transaction():
+                await owner.execute("SELECT set_config('alice.customer_id', $1, true)", str(ids[3]))
+                await owner.fetch(
+                    follow_ups_repository._PAGE_OF_TENANT, ids[3], "open", None, None, None, 51
+                )
+                await owner.fetchval(follow_ups_repository._COUNT_OVERDUE, ids[3], 100_000)
+            await asyncio.sleep(0.05)
+            tenant_plans = list(plans)
         finally:
             await owner.close()
 
+    assert _indexes_by_table(call_start_plans) == {
+        "caller_profiles": {"pk_caller_profiles"},
+        "personality_averages": {"pk_personality_averages"},
+        "call_summaries": {"ix_call_summaries_customer_id_user_id_started_at"},
+        "memories": {"ix_memories_customer_id_user_id_updated_at"},
+        "follow_ups": {"ix_follow_ups_customer_id_user_id_status_due_order"},
+        "customers": {"pk_customers"},
+    }
+    assert _indexes_by_table(tenant_plans) == {
+        "follow_ups": {"ix_follow_ups_customer_id_status_due_order"}
+    }
+
+
+def _indexes_by_table(plans: list[dict[str, Any]]) -> dict[str, set[str | None]]:
+    """The indexes each table is read through in `plans`; no sequential scan."""
     scans = [scan for plan in plans for scan in _scans(plan)]
     by_table: dict[str, set[str | None]] = {}
     for node, relation, index in scans:
         if relation is not None:
             by_table.setdefault(relation, set()).add(index)
             assert node != "Seq Scan", f"sequential scan of {relation}: {scans}"
-    assert by_table == {
-        "caller_profiles": {"pk_caller_profiles"},
-        "personality_averages": {"pk_personality_averages"},
-        "call_summaries": {"ix_call_summaries_customer_id_user_id_started_at"},
-        "memories": {"ix_memories_customer_id_user_id_updated_at"},
-    }, scans
+    return by_table

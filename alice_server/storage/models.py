@@ -490,6 +490,8 @@ class FollowUp(Base):
     action: Mapped[str] = mapped_column(Text)
     due_phrase: Mapped[str] = mapped_column(Text, server_default="")
     due_at: Mapped[dt.datetime | None] = mapped_column()
+    # The call's start: what the due phrase was resolved against.
+    promised_at: Mapped[dt.datetime] = mapped_column()
     due_order: Mapped[dt.datetime] = mapped_column(
         Computed("coalesce(due_at, 'infinity'::timestamptz)", persisted=True)
     )

@@ -23,12 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from chad_client.v1 import call_service_pb2 as alice_dot_memory_dot_v1_dot_call__service__pb2
+from chad_client.v1 import follow_up_service_pb2 as alice_dot_memory_dot_v1_dot_follow__up__service__pb2
 from chad_client.v1 import resources_pb2 as alice_dot_memory_dot_v1_dot_resources__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%alice/memory/v1/context_service.proto\x12\x0f\x61lice.memory.v1\x1a\"alice/memory/v1/call_service.proto\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x01\n\x19GetEnrichedContextRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1a\n\rnum_summaries\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x19\n\x0cnum_memories\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\r\n\x05query\x18\x04 \x01(\tB\x10\n\x0e_num_summariesB\x0f\n\r_num_memories\"\xaa\x02\n\x1aGetEnrichedContextResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x15\n\ris_new_caller\x18\x03 \x01(\x08\x12\x0f\n\x07\x63ontext\x18\x04 \x01(\t\x12/\n\x07profile\x18\x05 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x31\n\x0bpersonality\x18\x06 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\x12/\n\tsummaries\x18\x07 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12)\n\x08memories\x18\x08 \x03(\x0b\x32\x17.alice.memory.v1.Memory\"\xba\x01\n\x12ProcessCallRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12$\n\x05turns\x18\x03 \x03(\x0b\x32\x15.alice.memory.v1.Turn\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe3\x01\n\x13ProcessCallResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12-\n\tsentiment\x18\x04 \x01(\x0e\x32\x1a.alice.memory.v1.Sentiment\x12\x12\n\nkey_topics\x18\x05 \x03(\t\x12\x37\n\x0bpersonality\x18\x06 \x01(\x0b\x32\".alice.memory.v1.PersonalityScores\x12\x19\n\x11\x61lready_processed\x18\x07 \x01(\x08\"*\n\x17GetCallerProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x18GetCallerProfileResponse\x12/\n\x07profile\x18\x01 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\"B\n\x19ListCallerProfilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"g\n\x1aListCallerProfilesResponse\x12\x30\n\x08profiles\x18\x01 \x03(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x15GetPersonalityRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x16GetPersonalityResponse\x12\x31\n\x0bpersonality\x18\x01 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\"R\n\x18ListCallSummariesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xfc\x01\n\x19ListCallSummariesResponse\x12/\n\tsummaries\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12H\n\x07records\x18\x03 \x03(\x0b\x32\x37.alice.memory.v1.ListCallSummariesResponse.RecordsEntry\x1aK\n\x0cRecordsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.alice.memory.v1.CallRecord:\x02\x38\x01\"\xa8\x01\n\x1aUpdateCallerProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1b\n\x0epreferred_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12,\n\x0bpreferences\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x1b\n\x13replace_preferences\x18\x04 \x01(\x08\x42\x11\n\x0f_preferred_name\"_\n\x1bUpdateCallerProfileResponse\x12/\n\x07profile\x18\x01 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x17\n\x15GetTenantStatsRequest\"\x89\x02\n\x16GetTenantStatsResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x1b\n\x13\x63\x61ller_memory_count\x18\x02 \x01(\x03\x12\x1b\n\x13shared_memory_count\x18\x03 \x01(\x03\x12\x14\n\x0c\x63\x61ller_count\x18\x04 \x01(\x03\x12\x1c\n\x14processed_call_count\x18\x05 \x01(\x03\x12\x1b\n\x13recorded_call_count\x18\x06 \x01(\x03\x12\x1d\n\x15transcript_turn_count\x18\x07 \x01(\x03\x12\x30\n\x0clast_call_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xd5\x06\n\x0e\x43ontextService\x12m\n\x12GetEnrichedContext\x12*.alice.memory.v1.GetEnrichedContextRequest\x1a+.alice.memory.v1.GetEnrichedContextResponse\x12X\n\x0bProcessCall\x12#.alice.memory.v1.ProcessCallRequest\x1a$.alice.memory.v1.ProcessCallResponse\x12g\n\x10GetCallerProfile\x12(.alice.memory.v1.GetCallerProfileRequest\x1a).alice.memory.v1.GetCallerProfileResponse\x12m\n\x12ListCallerProfiles\x12*.alice.memory.v1.ListCallerProfilesRequest\x1a+.alice.memory.v1.ListCallerProfilesResponse\x12\x61\n\x0eGetPersonality\x12&.alice.memory.v1.GetPersonalityRequest\x1a\'.alice.memory.v1.GetPersonalityResponse\x12j\n\x11ListCallSummaries\x12).alice.memory.v1.ListCallSummariesRequest\x1a*.alice.memory.v1.ListCallSummariesResponse\x12p\n\x13UpdateCallerProfile\x12+.alice.memory.v1.UpdateCallerProfileRequest\x1a,.alice.memory.v1.UpdateCallerProfileResponse\x12\x61\n\x0eGetTenantStats\x12&.alice.memory.v1.GetTenantStatsRequest\x1a\'.alice.memory.v1.GetTenantStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%alice/memory/v1/context_service.proto\x12\x0f\x61lice.memory.v1\x1a\"alice/memory/v1/call_service.proto\x1a\'alice/memory/v1/follow_up_service.proto\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x01\n\x19GetEnrichedContextRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1a\n\rnum_summaries\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x19\n\x0cnum_memories\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\r\n\x05query\x18\x04 \x01(\t\x12\x1b\n\x0enum_follow_ups\x18\x05 \x01(\x05H\x02\x88\x01\x01\x42\x10\n\x0e_num_summariesB\x0f\n\r_num_memoriesB\x11\n\x0f_num_follow_ups\"\xd9\x02\n\x1aGetEnrichedContextResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x15\n\ris_new_caller\x18\x03 \x01(\x08\x12\x0f\n\x07\x63ontext\x18\x04 \x01(\t\x12/\n\x07profile\x18\x05 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x31\n\x0bpersonality\x18\x06 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\x12/\n\tsummaries\x18\x07 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12)\n\x08memories\x18\x08 \x03(\x0b\x32\x17.alice.memory.v1.Memory\x12-\n\nfollow_ups\x18\t \x03(\x0b\x32\x19.alice.memory.v1.FollowUp\"\xba\x01\n\x12ProcessCallRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12$\n\x05turns\x18\x03 \x03(\x0b\x32\x15.alice.memory.v1.Turn\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x92\x02\n\x13ProcessCallResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12-\n\tsentiment\x18\x04 \x01(\x0e\x32\x1a.alice.memory.v1.Sentiment\x12\x12\n\nkey_topics\x18\x05 \x03(\t\x12\x37\n\x0bpersonality\x18\x06 \x01(\x0b\x32\".alice.memory.v1.PersonalityScores\x12\x19\n\x11\x61lready_processed\x18\x07 \x01(\x08\x12-\n\nfollow_ups\x18\x08 \x03(\x0b\x32\x19.alice.memory.v1.FollowUp\"*\n\x17GetCallerProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x18GetCallerProfileResponse\x12/\n\x07profile\x18\x01 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\"B\n\x19ListCallerProfilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"g\n\x1aListCallerProfilesResponse\x12\x30\n\x08profiles\x18\x01 \x03(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x15GetPersonalityRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x16GetPersonalityResponse\x12\x31\n\x0bpersonality\x18\x01 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\"R\n\x18ListCallSummariesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xfc\x01\n\x19ListCallSummariesResponse\x12/\n\tsummaries\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12H\n\x07records\x18\x03 \x03(\x0b\x32\x37.alice.memory.v1.ListCallSummariesResponse.RecordsEntry\x1aK\n\x0cRecordsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.alice.memory.v1.CallRecord:\x02\x38\x01\"\xa8\x01\n\x1aUpdateCallerProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1b\n\x0epreferred_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12,\n\x0bpreferences\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x1b\n\x13replace_preferences\x18\x04 \x01(\x08\x42\x11\n\x0f_preferred_name\"_\n\x1bUpdateCallerProfileResponse\x12/\n\x07profile\x18\x01 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x17\n\x15GetTenantStatsRequest\"\x89\x02\n\x16GetTenantStatsResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x1b\n\x13\x63\x61ller_memory_count\x18\x02 \x01(\x03\x12\x1b\n\x13shared_memory_count\x18\x03 \x01(\x03\x12\x14\n\x0c\x63\x61ller_count\x18\x04 \x01(\x03\x12\x1c\n\x14processed_call_count\x18\x05 \x01(\x03\x12\x1b\n\x13recorded_call_count\x18\x06 \x01(\x03\x12\x1d\n\x15transcript_turn_count\x18\x07 \x01(\x03\x12\x30\n\x0clast_call_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xd5\x06\n\x0e\x43ontextService\x12m\n\x12GetEnrichedContext\x12*.alice.memory.v1.GetEnrichedContextRequest\x1a+.alice.memory.v1.GetEnrichedContextResponse\x12X\n\x0bProcessCall\x12#.alice.memory.v1.ProcessCallRequest\x1a$.alice.memory.v1.ProcessCallResponse\x12g\n\x10GetCallerProfile\x12(.alice.memory.v1.GetCallerProfileRequest\x1a).alice.memory.v1.GetCallerProfileResponse\x12m\n\x12ListCallerProfiles\x12*.alice.memory.v1.ListCallerProfilesRequest\x1a+.alice.memory.v1.ListCallerProfilesResponse\x12\x61\n\x0eGetPersonality\x12&.alice.memory.v1.GetPersonalityRequest\x1a\'.alice.memory.v1.GetPersonalityResponse\x12j\n\x11ListCallSummaries\x12).alice.memory.v1.ListCallSummariesRequest\x1a*.alice.memory.v1.ListCallSummariesResponse\x12p\n\x13UpdateCallerProfile\x12+.alice.memory.v1.UpdateCallerProfileRequest\x1a,.alice.memory.v1.UpdateCallerProfileResponse\x12\x61\n\x0eGetTenantStats\x12&.alice.memory.v1.GetTenantStatsRequest\x1a\'.alice.memory.v1.GetTenantStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,40 +38,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LISTCALLSUMMARIESRESPONSE_RECORDSENTRY']._loaded_options = None
   _globals['_LISTCALLSUMMARIESRESPONSE_RECORDSENTRY']._serialized_options = b'8\001'
-  _globals['_GETENRICHEDCONTEXTREQUEST']._serialized_start=191
-  _globals['_GETENRICHEDCONTEXTREQUEST']._serialized_end=340
-  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_start=343
-  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_end=641
-  _globals['_PROCESSCALLREQUEST']._serialized_start=644
-  _globals['_PROCESSCALLREQUEST']._serialized_end=830
-  _globals['_PROCESSCALLRESPONSE']._serialized_start=833
-  _globals['_PROCESSCALLRESPONSE']._serialized_end=1060
-  _globals['_GETCALLERPROFILEREQUEST']._serialized_start=1062
-  _globals['_GETCALLERPROFILEREQUEST']._serialized_end=1104
-  _globals['_GETCALLERPROFILERESPONSE']._serialized_start=1106
-  _globals['_GETCALLERPROFILERESPONSE']._serialized_end=1181
-  _globals['_LISTCALLERPROFILESREQUEST']._serialized_start=1183
-  _globals['_LISTCALLERPROFILESREQUEST']._serialized_end=1249
-  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_start=1251
-  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_end=1354
-  _globals['_GETPERSONALITYREQUEST']._serialized_start=1356
-  _globals['_GETPERSONALITYREQUEST']._serialized_end=1396
-  _globals['_GETPERSONALITYRESPONSE']._serialized_start=1398
-  _globals['_GETPERSONALITYRESPONSE']._serialized_end=1473
-  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_start=1475
-  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_end=1557
-  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_start=1560
-  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_end=1812
-  _globals['_LISTCALLSUMMARIESRESPONSE_RECORDSENTRY']._serialized_start=1737
-  _globals['_LISTCALLSUMMARIESRESPONSE_RECORDSENTRY']._serialized_end=1812
-  _globals['_UPDATECALLERPROFILEREQUEST']._serialized_start=1815
-  _globals['_UPDATECALLERPROFILEREQUEST']._serialized_end=1983
-  _globals['_UPDATECALLERPROFILERESPONSE']._serialized_start=1985
-  _globals['_UPDATECALLERPROFILERESPONSE']._serialized_end=2080
-  _globals['_GETTENANTSTATSREQUEST']._serialized_start=2082
-  _globals['_GETTENANTSTATSREQUEST']._serialized_end=2105
-  _globals['_GETTENANTSTATSRESPONSE']._serialized_start=2108
-  _globals['_GETTENANTSTATSRESPONSE']._serialized_end=2373
-  _globals['_CONTEXTSERVICE']._serialized_start=2376
-  _globals['_CONTEXTSERVICE']._serialized_end=3229
+  _globals['_GETENRICHEDCONTEXTREQUEST']._serialized_start=232
+  _globals['_GETENRICHEDCONTEXTREQUEST']._serialized_end=429
+  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_start=432
+  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_end=777
+  _globals['_PROCESSCALLREQUEST']._serialized_start=780
+  _globals['_PROCESSCALLREQUEST']._serialized_end=966
+  _globals['_PROCESSCALLRESPONSE']._serialized_start=969
+  _globals['_PROCESSCALLRESPONSE']._serialized_end=1243
+  _globals['_GETCALLERPROFILEREQUEST']._serialized_start=1245
+  _globals['_GETCALLERPROFILEREQUEST']._serialized_end=1287
+  _globals['_GETCALLERPROFILERESPONSE']._serialized_start=1289
+  _globals['_GETCALLERPROFILERESPONSE']._serialized_end=1364
+  _globals['_LISTCALLERPROFILESREQUEST']._serialized_start=1366
+  _globals['_LISTCALLERPROFILESREQUEST']._serialized_end=1432
+  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_start=1434
+  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_end=1537
+  _globals['_GETPERSONALITYREQUEST']._serialized_start=1539
+  _globals['_GETPERSONALITYREQUEST']._serialized_end=1579
+  _globals['_GETPERSONALITYRESPONSE']._serialized_start=1581
+  _globals['_GETPERSONALITYRESPONSE']._serialized_end=1656
+  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_start=1658
+  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_end=1740
+  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_start=1743
+  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_end=1995
+  _globals['_LISTCALLSUMMARIESRESPONSE_RECORDSENTRY']._serialized_start=1920
+  _globals['_LISTCALLSUMMARIESRESPONSE_RECORDSENTRY']._serialized_end=1995
+  _globals['_UPDATECALLERPROFILEREQUEST']._serialized_start=1998
+  _globals['_UPDATECALLERPROFILEREQUEST']._serialized_end=2166
+  _globals['_UPDATECALLERPROFILERESPONSE']._serialized_start=2168
+  _globals['_UPDATECALLERPROFILERESPONSE']._serialized_end=2263
+  _globals['_GETTENANTSTATSREQUEST']._serialized_start=2265
+  _globals['_GETTENANTSTATSREQUEST']._serialized_end=2288
+  _globals['_GETTENANTSTATSRESPONSE']._serialized_start=2291
+  _globals['_GETTENANTSTATSRESPONSE']._serialized_end=2556
+  _globals['_CONTEXTSERVICE']._serialized_start=2559
+  _globals['_CONTEXTSERVICE']._serialized_end=3412
 # @@protoc_insertion_point(module_scope)

@@ -3,7 +3,8 @@
 * `follow_ups`: the promises made during a call (by the agent or the caller),
   one row each, identified by (customer_id, call_id, ordinal) so that a retried
   ProcessCall stores nothing twice. `due_at` is the resolved deadline (NULL when
-  the call named none or it was not understood); `due_order` is the same moment
+  the call named none or it was not understood), `promised_at` the call's start
+  (what "by Friday" was said against); `due_order` is the same moment
   with undated ones at 'infinity', so that "due first, undated last" is one
   index order and one keyset comparison. The two open-first indexes serve the
   call start and ListFollowUps per caller and per tenant; the same tenant
@@ -47,7 +48,7 @@ CALL_START = (
     "real[], integer, integer)"
 )
 FOLLOW_UP_COLUMNS = (
-    "id, user_id, call_id, ordinal, party, action, due_phrase, due_at, status, "
+    "id, user_id, call_id, ordinal, party, action, due_phrase, due_at, promised_at, status, "
     "created_at, updated_at, resolved_at"
 )
 # Frozen here (a migration never follows the code): the open follow-ups of the
@@ -94,7 +95,8 @@ def _call_start_function() -> str:
         "    v_candidates json;\n",
         "    v_candidates json;\n    v_follow_ups json := '[]';\n    v_time_zone text;\n",
     )
-    source = source.replace("    RETURN json_build_object(", _FOLLOW_UPS + "    RETURN json_build_object(")
+    returning = "    RETURN json_build_object("
+    source = source.replace(returning, _FOLLOW_UPS + returning)
     source = source.replace(
         "        'candidates', v_candidates\n",
         "        'candidates', v_candidates,\n"
@@ -144,6 +146,7 @@ def upgrade() -> None:
         sa.Column("action", sa.Text(), nullable=False),
         sa.Column("due_phrase", sa.Text(), server_default="", nullable=False),
         _timestamp("due_at", nullable=True),
+        sa.Column("promised_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
             "due_order",
             sa.DateTime(timezone=True),
@@ -155,9 +158,7 @@ def upgrade() -> None:
         _timestamp("updated_at"),
         _timestamp("resolved_at", nullable=True),
         sa.CheckConstraint("party IN ('agent', 'caller')", name="ck_follow_ups_party"),
-        sa.CheckConstraint(
-            "status IN ('open', 'done', 'cancelled')", name="ck_follow_ups_status"
-        ),
+        sa.CheckConstraint("status IN ('open', 'done', 'cancelled')", name="ck_follow_ups_status"),
         sa.CheckConstraint("ordinal >= 0", name="ck_follow_ups_ordinal"),
         sa.CheckConstraint(
             "(status = 'open') = (resolved_at IS NULL)", name="ck_follow_ups_resolved_when_closed"
