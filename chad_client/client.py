@@ -35,6 +35,8 @@ from chad_client.models import (
     CallTranscript,
     Direction,
     EnrichedContext,
+    FollowUp,
+    FollowUpStatus,
     Memory,
     MemoryHistoryEntry,
     Page,
@@ -65,11 +67,13 @@ from chad_client.v1 import call_service_pb2 as call_pb
 from chad_client.v1 import (
     call_service_pb2_grpc,
     context_service_pb2_grpc,
+    follow_up_service_pb2_grpc,
     memory_service_pb2_grpc,
     privacy_service_pb2_grpc,
     tenant_service_pb2_grpc,
 )
 from chad_client.v1 import context_service_pb2 as ctx_pb
+from chad_client.v1 import follow_up_service_pb2 as fu_pb
 from chad_client.v1 import memory_service_pb2 as mem_pb
 from chad_client.v1 import privacy_service_pb2 as priv_pb
 from chad_client.v1 import tenant_service_pb2 as ten_pb
@@ -99,6 +103,8 @@ DEADLINES: Mapping[str, float] = MappingProxyType(
         "GetMemoryHistory": 5.0,
         "UpdateCallerProfile": 2.0,
         "UpdateCallRecord": 3.0,
+        "CompleteFollowUp": 3.0,  # "here is the quote I promised"
+        "CancelFollowUp": 3.0,
         # call end
         "ProcessCall": 15.0,
         "GetCallTranscript": 5.0,
@@ -112,6 +118,8 @@ DEADLINES: Mapping[str, float] = MappingProxyType(
         "ListCallSummaries": 5.0,
         "GetCallRecord": 5.0,
         "GetTenantStats": 5.0,
+        "ListFollowUps": 5.0,
+        "GetFollowUp": 5.0,
         "Health": 5.0,
         # the tenant itself (GetMyCustomer and GetSettings are read at call start)
         "GetMyCustomer": 0.9,
@@ -227,6 +235,7 @@ class AliceClient:
         )
         self._tenants = tenant_service_pb2_grpc.TenantServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self._privacy = privacy_service_pb2_grpc.PrivacyServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self._follow_ups = follow_up_service_pb2_grpc.FollowUpServiceStub(self.channel)  # type: ignore[no-untyped-call]
 
     def for_customer(self, customer_id: int) -> TenantClient:
         """A view of the client whose every call acts for `customer_id`."""
@@ -454,14 +463,20 @@ class TenantClient:
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> EnrichedContext:
         """Everything Alice knows about the caller (raises on failure).
 
         With `query` (what the call is about, when the agent knows it; at most
         1,000 characters) the memories are the ones most relevant to it, ranked
-        like `search_memories` in hybrid mode; without, the newest."""
+        like `search_memories` in hybrid mode; without, the newest.
+        `num_follow_ups`: how many open follow-ups (None: 10, at most 50)."""
         request = ctx_pb.GetEnrichedContextRequest(
-            user_id=user_id, num_summaries=num_summaries, num_memories=num_memories, query=query
+            user_id=user_id,
+            num_summaries=num_summaries,
+            num_memories=num_memories,
+            query=query,
+            num_follow_ups=num_follow_ups,
         )
         response = await self._rpc(
             self.client._context.GetEnrichedContext,
@@ -480,6 +495,7 @@ class TenantClient:
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> EnrichedContext:
         """The call-start helper: never raises for Alice's failures.
 
@@ -494,6 +510,7 @@ class TenantClient:
                 num_memories=num_memories,
                 query=query,
                 timeout=timeout,
+                num_follow_ups=num_follow_ups,
             )
         except errors.AliceError as exc:
             transient = isinstance(
@@ -549,6 +566,7 @@ class TenantClient:
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> CallStart:
         """Call start in one line: tenant profile, settings and the caller's context.
 
@@ -557,7 +575,8 @@ class TenantClient:
         "start_call", under a second). The tenant's profile and settings come
         from the per-tenant cache (one fetch per TTL; by default TenantService's
         GetMyCustomer and GetSettings); the context and a cache miss run
-        concurrently. `query` is passed to GetEnrichedContext.
+        concurrently. `query` and `num_follow_ups` are passed to
+        GetEnrichedContext; the caller's open follow-ups are `.follow_ups`.
         """
         budget = self.client.timeouts.of("start_call") if timeout is None else timeout
         reasons: list[str] = []
@@ -583,6 +602,7 @@ class TenantClient:
                 num_memories=num_memories,
                 query=query,
                 timeout=budget,
+                num_follow_ups=num_follow_ups,
             ),
         )
         if context.degraded:
@@ -1046,6 +1066,89 @@ class TenantClient:
             idempotent=True,
         )
         return models.tenant_stats(response)
+
+    # ------------------------------------------------------------------ follow-ups
+
+    async def list_follow_ups(
+        self,
+        user_id: str = "",
+        *,
+        status: FollowUpStatus = "open",
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[FollowUp]:
+        """One page of follow-ups with `status`, earliest due first, undated last;
+        one caller's, or every caller's when user_id is empty."""
+        request = fu_pb.ListFollowUpsRequest(
+            user_id=user_id,
+            status=models.follow_up_status_enum(status),
+            page_size=page_size,
+            page_token=page_token,
+        )
+        response = await self._rpc(
+            self.client._follow_ups.ListFollowUps,
+            request,
+            timeout,
+            "ListFollowUps",
+            idempotent=True,
+        )
+        return models.page(
+            [models.follow_up(f) for f in response.follow_ups], response.next_page_token
+        )
+
+    def iter_follow_ups(
+        self,
+        user_id: str = "",
+        *,
+        status: FollowUpStatus = "open",
+        page_size: int = 0,
+        timeout: float | None = None,
+    ) -> AsyncIterator[FollowUp]:
+        """Every follow-up with `status`, page after page (each page has its own deadline)."""
+        return _every_item(
+            lambda token: self.list_follow_ups(
+                user_id, status=status, page_size=page_size, page_token=token, timeout=timeout
+            )
+        )
+
+    async def get_follow_up(self, follow_up_id: str, *, timeout: float | None = None) -> FollowUp:
+        response = await self._rpc(
+            self.client._follow_ups.GetFollowUp,
+            fu_pb.GetFollowUpRequest(id=follow_up_id),
+            timeout,
+            "GetFollowUp",
+            idempotent=True,
+        )
+        return models.follow_up(response.follow_up)
+
+    async def complete_follow_up(
+        self, follow_up_id: str, *, timeout: float | None = None
+    ) -> FollowUp:
+        """Mark an open follow-up done (the promise was kept). Safe to retry;
+        FailedPrecondition if it was cancelled."""
+        response = await self._rpc(
+            self.client._follow_ups.CompleteFollowUp,
+            fu_pb.CompleteFollowUpRequest(id=follow_up_id),
+            timeout,
+            "CompleteFollowUp",
+            idempotent=True,
+        )
+        return models.follow_up(response.follow_up)
+
+    async def cancel_follow_up(
+        self, follow_up_id: str, *, timeout: float | None = None
+    ) -> FollowUp:
+        """Mark an open follow-up cancelled (the promise no longer holds). Safe to
+        retry; FailedPrecondition if it is done."""
+        response = await self._rpc(
+            self.client._follow_ups.CancelFollowUp,
+            fu_pb.CancelFollowUpRequest(id=follow_up_id),
+            timeout,
+            "CancelFollowUp",
+            idempotent=True,
+        )
+        return models.follow_up(response.follow_up)
 
     # ------------------------------------------------------------------ the tenant itself
 

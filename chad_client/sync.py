@@ -30,6 +30,8 @@ from chad_client.models import (
     CallTranscript,
     Direction,
     EnrichedContext,
+    FollowUp,
+    FollowUpStatus,
     Memory,
     MemoryHistoryEntry,
     Page,
@@ -138,6 +140,7 @@ class SyncTenantClient:
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> EnrichedContext:
         return self._owner._run(
             self._tenant.get_enriched_context(
@@ -146,6 +149,7 @@ class SyncTenantClient:
                 num_memories=num_memories,
                 query=query,
                 timeout=timeout,
+                num_follow_ups=num_follow_ups,
             )
         )
 
@@ -157,6 +161,7 @@ class SyncTenantClient:
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> EnrichedContext:
         return self._owner._run(
             self._tenant.get_context_or_empty(
@@ -165,6 +170,7 @@ class SyncTenantClient:
                 num_memories=num_memories,
                 query=query,
                 timeout=timeout,
+                num_follow_ups=num_follow_ups,
             )
         )
 
@@ -197,6 +203,7 @@ class SyncTenantClient:
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> CallStart:
         return self._owner._run(
             self._tenant.start_call(
@@ -205,6 +212,7 @@ class SyncTenantClient:
                 num_memories=num_memories,
                 query=query,
                 timeout=timeout,
+                num_follow_ups=num_follow_ups,
             )
         )
 
@@ -480,6 +488,46 @@ class SyncTenantClient:
         return self._owner._iterate(
             self._tenant.iter_call_summaries(user_id, page_size=page_size, timeout=timeout)
         )
+
+    # ------------------------------------------------------------------ follow-ups
+
+    def list_follow_ups(
+        self,
+        user_id: str = "",
+        *,
+        status: FollowUpStatus = "open",
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[FollowUp]:
+        return self._owner._run(
+            self._tenant.list_follow_ups(
+                user_id, status=status, page_size=page_size, page_token=page_token, timeout=timeout
+            )
+        )
+
+    def iter_follow_ups(
+        self,
+        user_id: str = "",
+        *,
+        status: FollowUpStatus = "open",
+        page_size: int = 0,
+        timeout: float | None = None,
+    ) -> Iterator[FollowUp]:
+        return self._owner._iterate(
+            self._tenant.iter_follow_ups(
+                user_id, status=status, page_size=page_size, timeout=timeout
+            )
+        )
+
+    def get_follow_up(self, follow_up_id: str, *, timeout: float | None = None) -> FollowUp:
+        return self._owner._run(self._tenant.get_follow_up(follow_up_id, timeout=timeout))
+
+    def complete_follow_up(self, follow_up_id: str, *, timeout: float | None = None) -> FollowUp:
+        return self._owner._run(self._tenant.complete_follow_up(follow_up_id, timeout=timeout))
+
+    def cancel_follow_up(self, follow_up_id: str, *, timeout: float | None = None) -> FollowUp:
+        return self._owner._run(self._tenant.cancel_follow_up(follow_up_id, timeout=timeout))
 
     # ------------------------------------------------------------------ the tenant itself
 

@@ -59,6 +59,11 @@ CLIENT_METHODS: dict[str, tuple[type, str]] = {
     "ExportCustomerData": (PlatformClient, "iter_customer_data"),
     "DeleteCustomerData": (PlatformClient, "delete_customer_data"),
     "ListAuditRecords": (PlatformClient, "list_audit_records"),
+    # FollowUpService
+    "ListFollowUps": (TenantClient, "list_follow_ups"),
+    "GetFollowUp": (TenantClient, "get_follow_up"),
+    "CompleteFollowUp": (TenantClient, "complete_follow_up"),
+    "CancelFollowUp": (TenantClient, "cancel_follow_up"),
 }
 
 
@@ -72,7 +77,7 @@ def every_rpc() -> list[tuple[str, str]]:
     return found
 
 
-def test_the_contract_has_the_five_services():
+def test_the_contract_has_the_six_services():
     services = {service for service, _rpc in every_rpc()}
     assert services == {
         "MemoryService",
@@ -80,6 +85,7 @@ def test_the_contract_has_the_five_services():
         "CallService",
         "TenantService",
         "PrivacyService",
+        "FollowUpService",
     }
 
 
