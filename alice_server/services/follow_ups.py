@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from alice_server.domain.follow_ups import (
 from alice_server.domain.paging import PageTokens
 from alice_server.storage import expiry
 from alice_server.storage.database import Database
-from alice_server.storage.repositories.follow_ups import page_position
+from alice_server.storage.repositories.follow_ups import PAGE_KEY_TYPES, page_position
 
 logger = logging.getLogger("alice.follow_ups")
 
@@ -68,7 +67,7 @@ class FollowUpService:
             scope=[customer_id, user_id, status],
             requested_size=requested_page_size,
             page_token=page_token,
-            key_types=(str, dt.datetime, uuid.UUID),
+            key_types=PAGE_KEY_TYPES,
         )
         async with self._db.tenant(customer_id) as uow:
             rows = await uow.follow_ups.page(user_id, status, page)

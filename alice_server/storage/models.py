@@ -469,7 +469,8 @@ class FollowUp(Base):
             "status",
             "due_order",
             "created_at",
-            "id",
+            "call_id",
+            "ordinal",
         ),
         Index(
             "ix_follow_ups_customer_id_status_due_order",
@@ -477,7 +478,8 @@ class FollowUp(Base):
             "status",
             "due_order",
             "created_at",
-            "id",
+            "call_id",
+            "ordinal",
         ),
     )
 

@@ -56,12 +56,14 @@ FOLLOW_UP_COLUMNS = (
 # tenant's time zone (its customers row: a primary-key lookup).
 _FOLLOW_UPS = f"""
     IF p_follow_ups > 0 THEN
-        SELECT coalesce(json_agg(f ORDER BY f.due_order, f.created_at, f.id), '[]')
+        SELECT coalesce(
+            json_agg(f ORDER BY f.due_order, f.created_at, f.call_id, f.ordinal), '[]'
+        )
         INTO v_follow_ups
         FROM (
             SELECT {FOLLOW_UP_COLUMNS}, due_order FROM follow_ups
             WHERE customer_id = p_customer_id AND user_id = p_user_id AND status = 'open'
-            ORDER BY due_order, created_at, id
+            ORDER BY due_order, created_at, call_id, ordinal
             LIMIT p_follow_ups
         ) f;
     END IF;
@@ -183,12 +185,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_follow_ups_customer_id_user_id_status_due_order",
         "follow_ups",
-        ["customer_id", "user_id", "status", "due_order", "created_at", "id"],
+        ["customer_id", "user_id", "status", "due_order", "created_at", "call_id", "ordinal"],
     )
     op.create_index(
         "ix_follow_ups_customer_id_status_due_order",
         "follow_ups",
-        ["customer_id", "status", "due_order", "created_at", "id"],
+        ["customer_id", "status", "due_order", "created_at", "call_id", "ordinal"],
     )
     op.execute("ALTER TABLE follow_ups ENABLE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE follow_ups FORCE ROW LEVEL SECURITY")

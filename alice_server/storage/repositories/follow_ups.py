@@ -3,7 +3,9 @@
 Lists are in "due first, undated last" order: `due_order` is `due_at` with the
 undated ones at 'infinity' (a generated column, migration 0007), so that the
 order is one index range of (customer_id[, user_id], status, due_order,
-created_at, id) and a page continues with one row comparison.
+created_at, call_id, ordinal) and a page continues with one row comparison.
+Equal due times come in the order they were promised: by call (when it was
+processed), then in the call's order.
 """
 
 from __future__ import annotations
@@ -46,16 +48,18 @@ RETURNING {COLUMNS}
 _PAGE_OF_CALLER = f"""
 SELECT {COLUMNS} FROM follow_ups
 WHERE customer_id = $1 AND user_id = $2 AND status = $3
-  AND ($4::text IS NULL OR (due_order, created_at, id) > ($4::text::timestamptz, $5, $6))
-ORDER BY due_order, created_at, id
-LIMIT $7
+  AND ($4::text IS NULL
+       OR (due_order, created_at, call_id, ordinal) > ($4::text::timestamptz, $5, $6, $7))
+ORDER BY due_order, created_at, call_id, ordinal
+LIMIT $8
 """
 _PAGE_OF_TENANT = f"""
 SELECT {COLUMNS} FROM follow_ups
 WHERE customer_id = $1 AND status = $2
-  AND ($3::text IS NULL OR (due_order, created_at, id) > ($3::text::timestamptz, $4, $5))
-ORDER BY due_order, created_at, id
-LIMIT $6
+  AND ($3::text IS NULL
+       OR (due_order, created_at, call_id, ordinal) > ($3::text::timestamptz, $4, $5, $6))
+ORDER BY due_order, created_at, call_id, ordinal
+LIMIT $7
 """
 # Bounded: an index range of the tenant's open follow-ups due before now, cut at $2.
 _COUNT_OVERDUE = """
@@ -133,22 +137,15 @@ class FollowUpRepository(TenantRepository):
         self, user_id: str | None, status: FollowUpStatus, page: PageRequest
     ) -> list[FollowUp]:
         """Up to `page.fetch` follow-ups of one caller (or every caller's with None),
-        due first, undated last, after `page.after` (due_order text, created_at, id)."""
-        due, created, last_id = page.after if page.after is not None else (None, None, None)
+        due first, undated last, after `page.after` (see `page_position`)."""
+        after = page.after if page.after is not None else (None, None, None, None)
         if user_id is None:
             rows = await self._connection.fetch(
-                _PAGE_OF_TENANT, self._customer_id, status, due, created, last_id, page.fetch
+                _PAGE_OF_TENANT, self._customer_id, status, *after, page.fetch
             )
         else:
             rows = await self._connection.fetch(
-                _PAGE_OF_CALLER,
-                self._customer_id,
-                user_id,
-                status,
-                due,
-                created,
-                last_id,
-                page.fetch,
+                _PAGE_OF_CALLER, self._customer_id, user_id, status, *after, page.fetch
             )
         return [follow_up_of(r) for r in rows]
 
@@ -157,6 +154,10 @@ class FollowUpRepository(TenantRepository):
         return int(await self._connection.fetchval(_COUNT_OVERDUE, self._customer_id, limit))
 
 
-def page_position(follow_up: FollowUp) -> tuple[str, dt.datetime, uuid.UUID]:
-    """The keyset of `follow_up` in list order (what `page` continues after)."""
-    return due_order_text(follow_up), follow_up.created_at, follow_up.id
+PAGE_KEY_TYPES = (str, dt.datetime, str, int)
+
+
+def page_position(follow_up: FollowUp) -> tuple[str, dt.datetime, str, int]:
+    """The keyset of `follow_up` in list order (what `page` continues after):
+    due_order as text, created_at, call_id, ordinal (of PAGE_KEY_TYPES)."""
+    return due_order_text(follow_up), follow_up.created_at, follow_up.call_id, follow_up.ordinal
