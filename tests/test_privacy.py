@@ -241,8 +241,22 @@ async def test_backup_erase_restore_round_trip_row_by_row(
         ten.UpdateSettingsRequest(settings=ten.TenantSettings(voice="verse")),
         metadata=tenant.metadata(),
     )
+    # Two follow-ups per call, one undated (the built-in summariser makes none yet).
+    owner_connection = await asyncpg.connect(database.owner_url)
+    try:
+        await owner_connection.execute(
+            "INSERT INTO follow_ups (customer_id, user_id, call_id, ordinal, party, action, "
+            "due_phrase, due_at, promised_at) "
+            "SELECT customer_id, user_id, call_id, n, 'agent', 'send the quote', 'tomorrow', "
+            "CASE WHEN n = 0 THEN started_at + interval '1 day' END, started_at "
+            "FROM call_summaries, generate_series(0, 1) n WHERE customer_id = $1",
+            customer_id,
+        )
+    finally:
+        await owner_connection.close()
     before = await _snapshot(database.owner_url, customer_id)
     assert len(before["memories"]) == 4 and len(before["personality_metrics"]) == 2
+    assert len(before["follow_ups"]) == 4
 
     # The platform stream and the cron backup carry the same rows.
     stream = [
