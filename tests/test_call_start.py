@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 from typing import Any
@@ -24,6 +25,7 @@ import asyncpg
 import grpc
 import pytest
 
+from alice_server.domain.summarizer import Commitment
 from alice_server.domain.traits import AVERAGED_TRAITS
 from alice_server.storage.repositories import follow_ups as follow_ups_repository
 from alice_server.testing import TestDatabase, running_server, temporary_database
@@ -34,6 +36,7 @@ from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
 from tests.test_calls import AUTO_CALL, _call
+from tests.test_follow_ups import ScriptedSummarizer, process_request
 
 # Migration 0004 added the query's parameters (p_query, p_query_embedding, p_depth),
 # 0007 p_follow_ups.
@@ -160,6 +163,32 @@ async def _count_call_start(
 
 async def test_call_start_is_one_round_trip(database, secret, peterson, caller_phone):
     assert await _count_call_start(database, secret, peterson, caller_phone) == (1, 1)
+
+
+async def test_the_call_start_with_follow_ups_is_still_one_round_trip(
+    database, secret, peterson, caller_phone
+):
+    scripted = ScriptedSummarizer()  # a call yields the promises and facts it scripts
+    md = peterson.metadata()
+    async with (
+        pg_proxy(database.app_url) as proxy,
+        running_server(proxy.url, secret, summarizer=scripted, rate_limit_per_second=0) as alice,
+        grpc.aio.insecure_channel(alice.address) as channel,
+    ):
+        stub = context_service_pb2_grpc.ContextServiceStub(channel)
+        turns = scripted.turns(
+            [Commitment("agent", f"task {i}", "tomorrow") for i in range(5)],
+            facts=[("fact", "claim_number", "HC-1")],
+        )
+        await stub.ProcessCall(
+            process_request(caller_phone, "CA-rt", turns, dt.datetime.now(dt.UTC)), metadata=md
+        )
+        request = ctx.GetEnrichedContextRequest(user_id=caller_phone, num_follow_ups=50)
+        await stub.GetEnrichedContext(request, metadata=md)  # warm: customer check cached
+        proxy.reset_counts()
+        context = await stub.GetEnrichedContext(request, metadata=md)
+        assert proxy.round_trips == 1
+    assert len(context.follow_ups) == 5 and len(context.memories) == 1
 
 
 async def test_call_start_without_the_statement_cache_stays_in_one_transaction(
@@ -343,7 +372,18 @@ async def test_call_start_plans_use_the_intended_indexes(superuser_url):
             async with owner.transaction():
                 await owner.execute("SELECT set_config('alice.customer_id', $1, true)", str(ids[3]))
                 await owner.fetch(
-                    follow_ups_repository._PAGE_OF_TENANT, ids[3], "open", None, None, None, 51
+                    follow_ups_repository._PAGE_OF_TENANT, ids[3], "open", *[None] * 4, 51
+                )
+                now = dt.datetime.now(dt.UTC)  # a next page: after a keyset position
+                await owner.fetch(
+                    follow_ups_repository._PAGE_OF_TENANT,
+                    ids[3],
+                    "open",
+                    now.isoformat(),
+                    now,
+                    "CA-1-1",
+                    0,
+                    51,
                 )
                 await owner.fetchval(follow_ups_repository._COUNT_OVERDUE, ids[3], 100_000)
             await asyncio.sleep(0.05)

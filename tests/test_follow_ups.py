@@ -48,7 +48,6 @@ from chad_client.v1 import resources_pb2 as res
 from chad_client.v1 import tenant_service_pb2 as ten
 from tests.conftest import TenantHandle, create_customer
 from tests.helpers import status_of, struct
-from tests.pgproxy import pg_proxy
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -144,7 +143,7 @@ def _time(message: timestamp_pb2.Timestamp) -> dt.datetime:
     return message.ToDatetime(tzinfo=dt.UTC)
 
 
-def _process(
+def process_request(
     user_id: str, call_id: str, turns: list[res.Turn], started: dt.datetime
 ) -> ctx.ProcessCallRequest:
     return ctx.ProcessCallRequest(
@@ -175,7 +174,9 @@ async def test_process_call_stores_the_promises_as_follow_ups_due_in_the_tenants
         ]
     )
     md = peterson.metadata()
-    result = await calls.ProcessCall(_process(caller_phone, "CA-due", turns, started), metadata=md)
+    result = await calls.ProcessCall(
+        process_request(caller_phone, "CA-due", turns, started), metadata=md
+    )
 
     made = list(result.follow_ups)
     assert [(f.party, f.action, f.due_phrase) for f in made] == [
@@ -218,7 +219,7 @@ async def test_a_retried_process_call_creates_no_follow_up_or_memory_twice(
     )
     md = peterson.metadata()
     started = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-    request = _process(caller_phone, "CA-retry", turns, started)
+    request = process_request(caller_phone, "CA-retry", turns, started)
     first, *concurrent = await asyncio.gather(
         *(calls.ProcessCall(request, metadata=md) for _ in range(3))
     )
@@ -248,11 +249,11 @@ async def test_facts_become_memories_with_their_call_and_a_contradiction_keeps_h
         ]
     )
     await calls.ProcessCall(
-        _process(caller_phone, "CA-fact-1", first, now - dt.timedelta(days=2)), metadata=md
+        process_request(caller_phone, "CA-fact-1", first, now - dt.timedelta(days=2)), metadata=md
     )
     moved = scripted.turns(facts=[("fact", "address", "22 Elm Street, Dallas")])
     await calls.ProcessCall(
-        _process(caller_phone, "CA-fact-2", moved, now - dt.timedelta(hours=1)), metadata=md
+        process_request(caller_phone, "CA-fact-2", moved, now - dt.timedelta(hours=1)), metadata=md
     )
 
     listed = await store.ListMemories(mem.ListMemoriesRequest(user_id=caller_phone), metadata=md)
@@ -315,7 +316,9 @@ async def test_a_tenant_that_turned_extraction_off_gets_follow_ups_but_no_memori
         facts=[("fact", "vehicle", "2019 Honda Civic")],
     )
     started = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-    result = await calls.ProcessCall(_process(caller_phone, "CA-off", turns, started), metadata=md)
+    result = await calls.ProcessCall(
+        process_request(caller_phone, "CA-off", turns, started), metadata=md
+    )
     assert [f.action for f in result.follow_ups] == ["send the quote"]
     listed = await store.ListMemories(mem.ListMemoriesRequest(user_id=caller_phone), metadata=md)
     assert list(listed.memories) == []
@@ -325,7 +328,7 @@ async def test_a_tenant_that_turned_extraction_off_gets_follow_ups_but_no_memori
     settings = await tenants.GetSettings(ten.GetSettingsRequest(), metadata=md)
     assert not settings.settings.HasField("extract_memories")
     turns = scripted.turns(facts=[("fact", "vehicle", "2019 Honda Civic")])
-    await calls.ProcessCall(_process(caller_phone, "CA-on", turns, started), metadata=md)
+    await calls.ProcessCall(process_request(caller_phone, "CA-on", turns, started), metadata=md)
     listed = await store.ListMemories(mem.ListMemoriesRequest(user_id=caller_phone), metadata=md)
     assert [(m.key, m.call_id) for m in listed.memories] == [("vehicle", "CA-on")]
 
@@ -341,7 +344,7 @@ async def test_the_next_calls_context_lists_open_follow_ups_with_overdue_marked(
     now = dt.datetime.now(dt.UTC)
     month_ago = now - dt.timedelta(days=30)
     await calls.ProcessCall(
-        _process(
+        process_request(
             caller_phone,
             "CA-old",
             scripted.turns(
@@ -354,7 +357,7 @@ async def test_the_next_calls_context_lists_open_follow_ups_with_overdue_marked(
     recent = now - dt.timedelta(minutes=5)
     ahead = _weekday_in(3, recent.astimezone(CHICAGO))
     await calls.ProcessCall(
-        _process(
+        process_request(
             caller_phone,
             "CA-recent",
             scripted.turns(
@@ -423,31 +426,6 @@ async def test_the_next_calls_context_lists_open_follow_ups_with_overdue_marked(
     assert "OVERDUE" not in later.context and "claims manager" not in later.context
 
 
-async def test_the_call_start_with_follow_ups_is_still_one_round_trip(
-    database, secret, scripted, peterson, caller_phone
-):
-    md = peterson.metadata()
-    async with (
-        pg_proxy(database.app_url) as proxy,
-        running_server(proxy.url, secret, summarizer=scripted, rate_limit_per_second=0) as alice,
-        grpc.aio.insecure_channel(alice.address) as channel,
-    ):
-        stub = context_service_pb2_grpc.ContextServiceStub(channel)
-        turns = scripted.turns(
-            [Commitment("agent", f"task {i}", "tomorrow") for i in range(5)],
-            facts=[("fact", "claim_number", "HC-1")],
-        )
-        await stub.ProcessCall(
-            _process(caller_phone, "CA-rt", turns, dt.datetime.now(dt.UTC)), metadata=md
-        )
-        request = ctx.GetEnrichedContextRequest(user_id=caller_phone, num_follow_ups=50)
-        await stub.GetEnrichedContext(request, metadata=md)  # warm: customer check cached
-        proxy.reset_counts()
-        context = await stub.GetEnrichedContext(request, metadata=md)
-        assert proxy.round_trips == 1
-    assert len(context.follow_ups) == 5 and len(context.memories) == 1
-
-
 # --------------------------------------------------------------------------- FollowUpService
 
 
@@ -459,7 +437,7 @@ async def test_complete_and_cancel_are_idempotent_and_final(
         [Commitment("agent", "send the quote", "tomorrow"), Commitment("caller", "sign the form")]
     )
     result = await calls.ProcessCall(
-        _process(caller_phone, "CA-close", turns, dt.datetime.now(dt.UTC)), metadata=md
+        process_request(caller_phone, "CA-close", turns, dt.datetime.now(dt.UTC)), metadata=md
     )
     quote, form = result.follow_ups
 
@@ -491,7 +469,7 @@ async def test_complete_and_cancel_are_idempotent_and_final(
     assert await listed(fu.FOLLOW_UP_STATUS_CANCELLED) == [form.id]
     # A retried ProcessCall returns the follow-ups as they stand now.
     retried = await calls.ProcessCall(
-        _process(caller_phone, "CA-close", turns, dt.datetime.now(dt.UTC)), metadata=md
+        process_request(caller_phone, "CA-close", turns, dt.datetime.now(dt.UTC)), metadata=md
     )
     assert [f.status for f in retried.follow_ups] == [
         fu.FOLLOW_UP_STATUS_DONE,
@@ -508,9 +486,9 @@ async def test_list_follow_ups_pages_due_first_per_caller_and_per_tenant(
     now = dt.datetime.now(dt.UTC)
     phrases = ["tomorrow", "", "on Monday", "", "Thursday morning", "tonight", ""]
     turns = scripted.turns([Commitment("agent", f"task {i}", p) for i, p in enumerate(phrases)])
-    await calls.ProcessCall(_process(caller_phone, "CA-page-1", turns, now), metadata=md)
+    await calls.ProcessCall(process_request(caller_phone, "CA-page-1", turns, now), metadata=md)
     turns = scripted.turns([Commitment("caller", "other caller's task", "tomorrow")])
-    await calls.ProcessCall(_process(other, "CA-page-2", turns, now), metadata=md)
+    await calls.ProcessCall(process_request(other, "CA-page-2", turns, now), metadata=md)
 
     async def every(user_id: str, size: int) -> list[fu.FollowUp]:
         found: list[fu.FollowUp] = []
@@ -563,7 +541,7 @@ async def test_another_tenants_follow_up_is_not_found_and_never_listed(
     shared_caller = "+15552222222"
     started = dt.datetime.now(dt.UTC)
     mine = await calls.ProcessCall(
-        _process(
+        process_request(
             shared_caller,
             f"CA-iso-{uuid.uuid4().hex[:6]}",
             scripted.turns([Commitment("agent", "Peterson's promise", "tomorrow")]),
@@ -572,7 +550,7 @@ async def test_another_tenants_follow_up_is_not_found_and_never_listed(
         metadata=peterson.metadata(),
     )
     theirs = await calls.ProcessCall(
-        _process(
+        process_request(
             shared_caller,
             f"CA-iso-{uuid.uuid4().hex[:6]}",
             scripted.turns([Commitment("agent", "Smith's promise", "tomorrow")]),
@@ -645,7 +623,7 @@ async def test_export_and_erasure_of_a_caller_cover_follow_ups_and_extracted_mem
         facts=[("fact", "claim_number", "HC-44817")],
     )
     await calls.ProcessCall(
-        _process(caller_phone, "CA-gdpr", turns, dt.datetime.now(dt.UTC)), metadata=md
+        process_request(caller_phone, "CA-gdpr", turns, dt.datetime.now(dt.UTC)), metadata=md
     )
     privacy = privacy_service_pb2_grpc.PrivacyServiceStub(notes_channel)
     admin = peterson.metadata(scope="privacy:admin")
@@ -687,7 +665,7 @@ async def test_the_overdue_gauge_counts_each_tenants_open_follow_ups_past_due(
         ]
     )
     result = await calls.ProcessCall(
-        _process(caller_phone, "CA-late", turns, month_ago), metadata=late.metadata()
+        process_request(caller_phone, "CA-late", turns, month_ago), metadata=late.metadata()
     )
     await follow_ups.CompleteFollowUp(  # done: no longer overdue
         fu.CompleteFollowUpRequest(id=result.follow_ups[3].id), metadata=late.metadata()
@@ -718,7 +696,7 @@ async def test_the_client_sees_follow_ups_at_call_start_and_closes_them(
         [Commitment("agent", "send the quote", "tomorrow"), Commitment("caller", "sign")]
     )
     await calls.ProcessCall(
-        _process(caller_phone, "CA-client", turns, dt.datetime.now(dt.UTC)), metadata=md
+        process_request(caller_phone, "CA-client", turns, dt.datetime.now(dt.UTC)), metadata=md
     )
     async with AliceClient(notes_server.address, secret=secret) as alice:
         tenant = alice.for_customer(peterson.id)
