@@ -152,26 +152,29 @@ class CallService:
                 return CallRecord(
                     summary, scores, already_processed=True, follow_ups=tuple(stored_follow_ups)
                 )
-            tenant = await uow.profile.call_processing()
             await uow.calls.count_call(user_id, start, analysis.caller_name)
             await uow.calls.insert_scores(user_id, call_id, start, analysis.personality)
             aggregates = await uow.calls.personality_aggregates(user_id)
             await uow.calls.save_personality(user_id, aggregates)
-            follow_ups = await uow.follow_ups.insert(
-                user_id,
-                call_id,
-                start,
-                from_commitments(
-                    analysis.notes.commitments,
-                    user_id=user_id,
-                    call_id=call_id,
-                    call_started_at=start,
-                    time_zone=tenant.time_zone,
-                ),
-            )
-            if tenant.extract_memories:
-                for memory, embedding in extracted:
-                    await uow.memories.upsert(memory, embedding)
+            follow_ups = []
+            # The tenant's time zone and setting, read only for a call with notes.
+            if analysis.notes.commitments or extracted:
+                tenant = await uow.profile.call_processing()
+                follow_ups = await uow.follow_ups.insert(
+                    user_id,
+                    call_id,
+                    start,
+                    from_commitments(
+                        analysis.notes.commitments,
+                        user_id=user_id,
+                        call_id=call_id,
+                        call_started_at=start,
+                        time_zone=tenant.time_zone,
+                    ),
+                )
+                if tenant.extract_memories:
+                    for memory, embedding in extracted:
+                        await uow.memories.upsert(memory, embedding)
         return CallRecord(
             summary, analysis.personality, already_processed=False, follow_ups=tuple(follow_ups)
         )
