@@ -14,8 +14,9 @@
 * `memories.call_id`: the call a memory was extracted from (ProcessCall); NULL
   for memories stored otherwise. Each store replaces it, like the value.
 * `alice_call_start_context` gains `p_follow_ups`: the caller's open follow-ups,
-  due first, at most that many, and the tenant's time zone (to show due times
-  in it), still in the one statement of the call start.
+  due first, at most that many, and with them the tenant's time zone (to show
+  due times in it), still in the one statement of the call start. Each memory
+  it returns carries its `call_id`.
 
 Revision ID: 0007
 Revises: 0006
@@ -52,8 +53,9 @@ FOLLOW_UP_COLUMNS = (
     "created_at, updated_at, resolved_at"
 )
 # Frozen here (a migration never follows the code): the open follow-ups of the
-# caller in ix_follow_ups_customer_id_user_id_status_due_order order, and the
-# tenant's time zone (its customers row: a primary-key lookup).
+# caller in ix_follow_ups_customer_id_user_id_status_due_order order and, when
+# there are some, the tenant's time zone to show their due times in (its
+# customers row: a primary-key lookup).
 _FOLLOW_UPS = f"""
     IF p_follow_ups > 0 THEN
         SELECT coalesce(
@@ -66,8 +68,10 @@ _FOLLOW_UPS = f"""
             ORDER BY due_order, created_at, call_id, ordinal
             LIMIT p_follow_ups
         ) f;
+        IF v_follow_ups::text <> '[]' THEN
+            SELECT c.time_zone INTO v_time_zone FROM customers c WHERE c.id = p_customer_id;
+        END IF;
     END IF;
-    SELECT c.time_zone INTO v_time_zone FROM customers c WHERE c.id = p_customer_id;
 
 """
 
