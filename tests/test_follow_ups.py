@@ -21,6 +21,7 @@ import grpc
 import pytest
 import pytest_asyncio
 from google.protobuf import struct_pb2, timestamp_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from alice_server.domain.follow_ups import MAX_PER_CALL, due_text, from_commitments
 from alice_server.domain.summarizer import (
@@ -764,3 +765,11 @@ def test_commitments_are_resolved_in_the_tenants_zone_and_bounded():
         )
         == MAX_PER_CALL
     )
+
+
+async def test_the_follow_up_service_reports_its_health(notes_channel):
+    health = health_pb2_grpc.HealthStub(notes_channel)
+    reply = await health.Check(
+        health_pb2.HealthCheckRequest(service="alice.memory.v1.FollowUpService")
+    )
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
