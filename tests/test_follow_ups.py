@@ -23,7 +23,8 @@ import pytest_asyncio
 from google.protobuf import struct_pb2, timestamp_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from alice_server.domain.follow_ups import MAX_PER_CALL, due_text, from_commitments
+from alice_server.domain.context import render_context
+from alice_server.domain.follow_ups import MAX_PER_CALL, FollowUp, due_text, from_commitments
 from alice_server.domain.summarizer import (
     CallAnalysis,
     CallNotes,
@@ -773,3 +774,36 @@ async def test_the_follow_up_service_reports_its_health(notes_channel):
         health_pb2.HealthCheckRequest(service="alice.memory.v1.FollowUpService")
     )
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_the_context_text_says_a_deadline_alice_could_not_resolve_as_it_was_said():
+    started = dt.datetime(2026, 3, 3, 3, 30, tzinfo=dt.UTC)
+    (made,) = from_commitments(
+        [Commitment("agent", "send the closing papers", "before the closing\non June 14th")],
+        user_id="+1",
+        call_id="c",
+        call_started_at=started,
+        time_zone="America/Chicago",
+    )
+    follow_up = FollowUp(
+        id=uuid.uuid4(),
+        user_id=made.user_id,
+        call_id=made.call_id,
+        ordinal=made.ordinal,
+        party=made.party,
+        action=made.action,
+        due_phrase=made.due_phrase,
+        due_at=None,  # as if not understood
+        promised_at=made.promised_at,
+        status="open",
+        created_at=started,
+        updated_at=started,
+        resolved_at=None,
+    )
+    text = render_context(
+        "+1", False, None, None, [], [], [follow_up], time_zone="America/Chicago", now=started
+    )
+    assert text.splitlines()[-1] == (
+        '- We (the agent) promised to send the closing papers; due "before the closing on '
+        'June 14th"; promised on 2026-03-02.'
+    )
