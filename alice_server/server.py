@@ -27,6 +27,7 @@ from alice_server.ratelimit import build_limiter
 from alice_server.rpc_scopes import METHOD_SCOPES, PLATFORM_METHOD_SCOPES
 from alice_server.servicers.calls import CallServicer
 from alice_server.servicers.context import ContextServicer
+from alice_server.servicers.follow_ups import FollowUpServicer
 from alice_server.servicers.limits import response_budget
 from alice_server.servicers.memory import MemoryServicer
 from alice_server.servicers.privacy import PrivacyServicer
@@ -36,6 +37,11 @@ from alice_server.services.calls import CallService
 from alice_server.services.context import ContextService
 from alice_server.services.customers import CustomerDirectory
 from alice_server.services.expiry import ExpiryTask
+from alice_server.services.follow_ups import (
+    OVERDUE_REFRESH_SECONDS,
+    FollowUpService,
+    OverdueFollowUpsTask,
+)
 from alice_server.services.memories import MemoryService
 from alice_server.services.privacy import PrivacyService
 from alice_server.services.stats import StatsService
@@ -49,6 +55,8 @@ from chad_client.v1 import (
     call_service_pb2_grpc,
     context_service_pb2,
     context_service_pb2_grpc,
+    follow_up_service_pb2,
+    follow_up_service_pb2_grpc,
     memory_service_pb2,
     memory_service_pb2_grpc,
     privacy_service_pb2,
@@ -66,6 +74,7 @@ SERVICES = (
     call_service_pb2.DESCRIPTOR.services_by_name["CallService"],
     tenant_service_pb2.DESCRIPTOR.services_by_name["TenantService"],
     privacy_service_pb2.DESCRIPTOR.services_by_name["PrivacyService"],
+    follow_up_service_pb2.DESCRIPTOR.services_by_name["FollowUpService"],
 )
 # Each RPC's scope comes from its proto method's (required_scope): METHOD_SCOPES
 # for tenant tokens, PLATFORM_METHOD_SCOPES for platform tokens only
@@ -192,11 +201,20 @@ class AliceServer:
         privacy_service_pb2_grpc.add_PrivacyServiceServicer_to_server(  # type: ignore[no-untyped-call]
             PrivacyServicer(privacy, normalize), self.server
         )
+        follow_up_service_pb2_grpc.add_FollowUpServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            FollowUpServicer(FollowUpService(db, tokens), normalize), self.server
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.expiry = ExpiryTask(
             db,
             interval_seconds=self.settings.expiry_interval_seconds,
             batch_size=self.settings.expiry_batch_size,
+        )
+        # Counted only where someone can read them (a metrics endpoint).
+        self.overdue = OverdueFollowUpsTask(
+            db,
+            metrics.overdue_follow_ups,
+            interval_seconds=OVERDUE_REFRESH_SECONDS if self.settings.metrics_address else 0,
         )
         if self.settings.reflection:
             names = [s.full_name for s in SERVICES]
@@ -237,6 +255,7 @@ class AliceServer:
         await self.monitor.start()  # the first health answer is already the truth
         await self.server.start()
         self.expiry.start()
+        self.overdue.start()
         logger.info("serving on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
@@ -245,6 +264,7 @@ class AliceServer:
         metrics.HEALTH_SERVING.set(0)
         await self.monitor.stop()
         await self.expiry.stop()
+        await self.overdue.stop()
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)

@@ -15,6 +15,7 @@ from chad_client.transport import Credentials, Rpc, Transport
 from chad_client.v1 import (
     call_service_pb2,
     context_service_pb2,
+    follow_up_service_pb2,
     memory_service_pb2,
     privacy_service_pb2,
     tenant_service_pb2,
@@ -54,6 +55,42 @@ GET_CALL_RECORD = Rpc(
     response=call_service_pb2.GetCallRecordResponse,
     scope="memory:read",
     deadline=5.0,
+    retry=True,
+)
+LIST_FOLLOW_UPS = Rpc(
+    name="ListFollowUps",
+    path="/alice.memory.v1.FollowUpService/ListFollowUps",
+    request=follow_up_service_pb2.ListFollowUpsRequest,
+    response=follow_up_service_pb2.ListFollowUpsResponse,
+    scope="memory:read",
+    deadline=5.0,
+    retry=True,
+)
+GET_FOLLOW_UP = Rpc(
+    name="GetFollowUp",
+    path="/alice.memory.v1.FollowUpService/GetFollowUp",
+    request=follow_up_service_pb2.GetFollowUpRequest,
+    response=follow_up_service_pb2.GetFollowUpResponse,
+    scope="memory:read",
+    deadline=5.0,
+    retry=True,
+)
+COMPLETE_FOLLOW_UP = Rpc(
+    name="CompleteFollowUp",
+    path="/alice.memory.v1.FollowUpService/CompleteFollowUp",
+    request=follow_up_service_pb2.CompleteFollowUpRequest,
+    response=follow_up_service_pb2.CompleteFollowUpResponse,
+    scope="memory:write",
+    deadline=3.0,
+    retry=True,
+)
+CANCEL_FOLLOW_UP = Rpc(
+    name="CancelFollowUp",
+    path="/alice.memory.v1.FollowUpService/CancelFollowUp",
+    request=follow_up_service_pb2.CancelFollowUpRequest,
+    response=follow_up_service_pb2.CancelFollowUpResponse,
+    scope="memory:write",
+    deadline=3.0,
     retry=True,
 )
 GET_ENRICHED_CONTEXT = Rpc(
@@ -327,6 +364,10 @@ RPCS: Mapping[str, Rpc[Any, Any]] = MappingProxyType(
         "GetCallTranscript": GET_CALL_TRANSCRIPT,
         "UpdateCallRecord": UPDATE_CALL_RECORD,
         "GetCallRecord": GET_CALL_RECORD,
+        "ListFollowUps": LIST_FOLLOW_UPS,
+        "GetFollowUp": GET_FOLLOW_UP,
+        "CompleteFollowUp": COMPLETE_FOLLOW_UP,
+        "CancelFollowUp": CANCEL_FOLLOW_UP,
         "GetEnrichedContext": GET_ENRICHED_CONTEXT,
         "ProcessCall": PROCESS_CALL,
         "GetCallerProfile": GET_CALLER_PROFILE,
@@ -403,6 +444,39 @@ class TenantRpcs:
         """CallService.GetCallRecord."""
         return await self.transport.unary(
             GET_CALL_RECORD, request, self.credentials, timeout=timeout
+        )
+
+    async def list_follow_ups(
+        self, request: follow_up_service_pb2.ListFollowUpsRequest, *, timeout: float | None = None
+    ) -> follow_up_service_pb2.ListFollowUpsResponse:
+        """FollowUpService.ListFollowUps."""
+        return await self.transport.unary(
+            LIST_FOLLOW_UPS, request, self.credentials, timeout=timeout
+        )
+
+    async def get_follow_up(
+        self, request: follow_up_service_pb2.GetFollowUpRequest, *, timeout: float | None = None
+    ) -> follow_up_service_pb2.GetFollowUpResponse:
+        """FollowUpService.GetFollowUp."""
+        return await self.transport.unary(GET_FOLLOW_UP, request, self.credentials, timeout=timeout)
+
+    async def complete_follow_up(
+        self,
+        request: follow_up_service_pb2.CompleteFollowUpRequest,
+        *,
+        timeout: float | None = None,
+    ) -> follow_up_service_pb2.CompleteFollowUpResponse:
+        """FollowUpService.CompleteFollowUp."""
+        return await self.transport.unary(
+            COMPLETE_FOLLOW_UP, request, self.credentials, timeout=timeout
+        )
+
+    async def cancel_follow_up(
+        self, request: follow_up_service_pb2.CancelFollowUpRequest, *, timeout: float | None = None
+    ) -> follow_up_service_pb2.CancelFollowUpResponse:
+        """FollowUpService.CancelFollowUp."""
+        return await self.transport.unary(
+            CANCEL_FOLLOW_UP, request, self.credentials, timeout=timeout
         )
 
     async def get_enriched_context(

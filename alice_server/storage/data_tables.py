@@ -35,6 +35,8 @@ TENANT_DATA_TABLES: tuple[DataTable, ...] = (
     DataTable("personality_averages", "user_id"),
     DataTable("call_summaries", "id"),
     DataTable("personality_metrics", "id"),
+    # After the call summaries its rows refer to (erased before them).
+    DataTable("follow_ups", "call_id, ordinal"),
     DataTable("calls", "call_id"),
     DataTable("call_transcript_turns", "call_id, sequence"),
     # Erasure deletes in reverse order: memories first (each deletion records

@@ -56,6 +56,7 @@ TENANT_TABLES = (
     "calls",
     "call_transcript_turns",
     "memory_history",
+    "follow_ups",
 )
 
 # The trait list (one for all of Alice) decides the score columns below.
@@ -156,6 +157,8 @@ class Memory(Base):
     # Unit-length embedding of type, key and value (alice_server.domain.embeddings);
     # NULL until computed. Scored by alice_embedding_distance() (migration 0004).
     embedding: Mapped[list[float] | None] = mapped_column(ARRAY(REAL), deferred=True)
+    # 0007: the call the memory was extracted from (ProcessCall); NULL otherwise.
+    call_id: Mapped[str | None] = mapped_column(Text)
 
 
 class MemoryHistory(Base):
@@ -438,3 +441,63 @@ class AuditLog(Base):
     subject: Mapped[str] = mapped_column(Text, server_default="")
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+class FollowUp(Base):
+    """A promise made during a call, by the agent or the caller: open until done
+    or cancelled. (call_id, ordinal) identifies it, so a retried ProcessCall
+    stores it once; `due_order` is `due_at` with undated ones last ('infinity'),
+    so that "open, due first" is one index order."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "id"),
+        UniqueConstraint("customer_id", "call_id", "ordinal"),
+        ForeignKeyConstraint(
+            ["customer_id", "call_id"],
+            ["call_summaries.customer_id", "call_summaries.call_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("party IN ('agent', 'caller')", name="party"),
+        CheckConstraint("status IN ('open', 'done', 'cancelled')", name="status"),
+        CheckConstraint("ordinal >= 0", name="ordinal"),
+        CheckConstraint("(status = 'open') = (resolved_at IS NULL)", name="resolved_when_closed"),
+        Index(
+            "ix_follow_ups_customer_id_user_id_status_due_order",
+            "customer_id",
+            "user_id",
+            "status",
+            "due_order",
+            "created_at",
+            "call_id",
+            "ordinal",
+        ),
+        Index(
+            "ix_follow_ups_customer_id_status_due_order",
+            "customer_id",
+            "status",
+            "due_order",
+            "created_at",
+            "call_id",
+            "ordinal",
+        ),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    id: Mapped[uuid.UUID] = mapped_column(UUID, server_default=text("gen_random_uuid()"))
+    user_id: Mapped[str] = mapped_column(Text)
+    call_id: Mapped[str] = mapped_column(Text)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    party: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    due_phrase: Mapped[str] = mapped_column(Text, server_default="")
+    due_at: Mapped[dt.datetime | None] = mapped_column()
+    # The call's start: what the due phrase was resolved against.
+    promised_at: Mapped[dt.datetime] = mapped_column()
+    due_order: Mapped[dt.datetime] = mapped_column(
+        Computed("coalesce(due_at, 'infinity'::timestamptz)", persisted=True)
+    )
+    status: Mapped[str] = mapped_column(Text, server_default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    resolved_at: Mapped[dt.datetime | None] = mapped_column()

@@ -24,6 +24,7 @@ from alice_server.storage.repositories.customers import (
     CustomerAdminRepository,
     CustomerRepository,
 )
+from alice_server.storage.repositories.follow_ups import FollowUpRepository
 from alice_server.storage.repositories.memories import MemoryRepository
 from alice_server.storage.repositories.memory_history import MemoryHistoryRepository
 from alice_server.storage.repositories.privacy import PrivacyRepository
@@ -49,6 +50,7 @@ class TenantUnitOfWork:
         "connection",
         "customer_id",
         "customers",
+        "follow_ups",
         "memories",
         "memory_history",
         "privacy",
@@ -67,6 +69,7 @@ class TenantUnitOfWork:
         self.customers = CustomerRepository(connection, customer_id)
         self.call_records = CallRecordRepository(connection, customer_id)
         self.stats = StatsRepository(connection, customer_id)
+        self.follow_ups = FollowUpRepository(connection, customer_id)
         # t-tenants: the full profile, settings, audit trail, privacy export/erasure.
         self.profile = TenantProfileRepository(connection, customer_id)
         self.settings = TenantSettingsRepository(connection, customer_id)
