@@ -31,6 +31,7 @@ from alice_server.llm.summarizer import llm_summarizer
 from alice_server.malformed import MalformedRequestInterceptor
 from alice_server.ratelimit import build_limiter
 from alice_server.servicers.calls import CallServicer
+from alice_server.servicers.console import ConsoleServicer
 from alice_server.servicers.context import ContextServicer
 from alice_server.servicers.limits import response_budget
 from alice_server.servicers.memory import MemoryServicer
@@ -38,6 +39,7 @@ from alice_server.servicers.privacy import PrivacyServicer
 from alice_server.servicers.tenants import TenantServicer
 from alice_server.services.callers import CallerService
 from alice_server.services.calls import CallService
+from alice_server.services.console_users import ConsoleUsers
 from alice_server.services.context import ContextService
 from alice_server.services.customers import CustomerDirectory
 from alice_server.services.expiry import ExpiryTask
@@ -46,12 +48,15 @@ from alice_server.services.privacy import PrivacyService
 from alice_server.services.stats import StatsService
 from alice_server.services.tenants import CustomerAdmin, TenantProfiles
 from alice_server.services.transcripts import TranscriptService
+from alice_server.services.usage import TenantUsage, UsageFlushTask
 from alice_server.storage.database import Database
 from alice_server.storage.migrate import head_revision
 from alice_server.summarizer_pool import FairSummarizerPool
 from chad_client.v1 import (
     call_service_pb2,
     call_service_pb2_grpc,
+    console_service_pb2,
+    console_service_pb2_grpc,
     context_service_pb2,
     context_service_pb2_grpc,
     memory_service_pb2,
@@ -71,6 +76,7 @@ SERVICES = (
     call_service_pb2.DESCRIPTOR.services_by_name["CallService"],
     tenant_service_pb2.DESCRIPTOR.services_by_name["TenantService"],
     privacy_service_pb2.DESCRIPTOR.services_by_name["PrivacyService"],
+    console_service_pb2.DESCRIPTOR.services_by_name["ConsoleService"],
 )
 # Every RPC writes or reads; tests/test_auth.py checks that each is listed.
 WRITE_METHODS = frozenset(
@@ -128,6 +134,12 @@ PLATFORM_METHOD_SCOPES = {
     "/alice.memory.v1.PrivacyService/ExportCustomerData": SCOPE_PLATFORM_ADMIN,
     "/alice.memory.v1.PrivacyService/DeleteCustomerData": SCOPE_PLATFORM_ADMIN,
     "/alice.memory.v1.PrivacyService/ListAuditRecords": SCOPE_PLATFORM_ADMIN,
+    # The web console's users and usage charts (alice-console).
+    "/alice.memory.v1.ConsoleService/CreateConsoleUser": SCOPE_PLATFORM_ADMIN,
+    "/alice.memory.v1.ConsoleService/GetConsoleUser": SCOPE_PLATFORM_ADMIN,
+    "/alice.memory.v1.ConsoleService/ListConsoleUsers": SCOPE_PLATFORM_ADMIN,
+    "/alice.memory.v1.ConsoleService/UpdateConsoleUser": SCOPE_PLATFORM_ADMIN,
+    "/alice.memory.v1.ConsoleService/GetTenantUsage": SCOPE_PLATFORM_ADMIN,
 }
 
 
@@ -251,6 +263,14 @@ class AliceServer:
         privacy_service_pb2_grpc.add_PrivacyServiceServicer_to_server(  # type: ignore[no-untyped-call]
             PrivacyServicer(privacy, normalize), self.server
         )
+        console_service_pb2_grpc.add_ConsoleServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            ConsoleServicer(
+                ConsoleUsers(self.platform_database, tokens), TenantUsage(self.platform_database)
+            ),
+            self.server,
+        )
+        # Per-tenant RPC counts, written every minute (the console's usage charts).
+        self.usage = UsageFlushTask(db)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.expiry = ExpiryTask(
             db,
@@ -296,6 +316,7 @@ class AliceServer:
         await self.monitor.start()  # the first health answer is already the truth
         await self.server.start()
         self.expiry.start()
+        self.usage.start()
         logger.info("serving on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
@@ -305,6 +326,7 @@ class AliceServer:
         await self.monitor.stop()
         await self.expiry.stop()
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
+        await self.usage.stop()  # after the last RPC, so its count is written too
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         if self.metrics_endpoint is not None:

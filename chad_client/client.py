@@ -64,6 +64,7 @@ from chad_client.tokens import SecretTokenProvider, TokenProvider
 from chad_client.v1 import call_service_pb2 as call_pb
 from chad_client.v1 import (
     call_service_pb2_grpc,
+    console_service_pb2_grpc,
     context_service_pb2_grpc,
     memory_service_pb2_grpc,
     privacy_service_pb2_grpc,
@@ -131,6 +132,12 @@ DEADLINES: Mapping[str, float] = MappingProxyType(
         "ExportCustomerData": 300.0,  # the whole stream of a tenant's backup
         "DeleteCustomerData": 15.0,
         "ListAuditRecords": 5.0,
+        # the web console (alice-console): its users and usage charts
+        "CreateConsoleUser": 5.0,
+        "GetConsoleUser": 5.0,
+        "ListConsoleUsers": 5.0,
+        "UpdateConsoleUser": 5.0,
+        "GetTenantUsage": 10.0,
     }
 )
 
@@ -227,6 +234,7 @@ class AliceClient:
         )
         self._tenants = tenant_service_pb2_grpc.TenantServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self._privacy = privacy_service_pb2_grpc.PrivacyServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self._console = console_service_pb2_grpc.ConsoleServiceStub(self.channel)  # type: ignore[no-untyped-call]
 
     def for_customer(self, customer_id: int) -> TenantClient:
         """A view of the client whose every call acts for `customer_id`."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from chad_client import models, tenants
+from chad_client.console import ConsolePlatformCalls
 from chad_client.models import Page
 from chad_client.tenants import AuditRecord, Customer, CustomerStatus, Erasure, ExportedRow
 from chad_client.v1 import privacy_service_pb2 as priv_pb
@@ -75,8 +76,9 @@ class CustomerChanges:
     clear_rate_limit: bool = False
 
 
-class PlatformClient:
-    """Platform calls. Get it from `AliceClient.platform(token=... | secret=...)`."""
+class PlatformClient(ConsolePlatformCalls):
+    """Platform calls. Get it from `AliceClient.platform(token=... | secret=...)`.
+    The console's calls (users, usage) are in `chad_client.console`."""
 
     def __init__(self, client: AliceClient, token_source: TokenSource) -> None:
         self.client = client

@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from chad_client.client import AliceClient, TenantClient
+from chad_client.console import SyncConsolePlatformCalls
 from chad_client.models import (
     AppendResult,
     CallerProfile,
@@ -523,7 +524,7 @@ class SyncTenantClient:
         )
 
 
-class SyncPlatformClient:
+class SyncPlatformClient(SyncConsolePlatformCalls):
     """The blocking platform calls; see `PlatformClient` for each method."""
 
     def __init__(self, owner: SyncAliceClient, platform: PlatformClient) -> None:

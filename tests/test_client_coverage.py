@@ -59,6 +59,12 @@ CLIENT_METHODS: dict[str, tuple[type, str]] = {
     "ExportCustomerData": (PlatformClient, "iter_customer_data"),
     "DeleteCustomerData": (PlatformClient, "delete_customer_data"),
     "ListAuditRecords": (PlatformClient, "list_audit_records"),
+    # ConsoleService (chad_client.console, methods of PlatformClient)
+    "CreateConsoleUser": (PlatformClient, "create_console_user"),
+    "GetConsoleUser": (PlatformClient, "get_console_user"),
+    "ListConsoleUsers": (PlatformClient, "list_console_users"),
+    "UpdateConsoleUser": (PlatformClient, "update_console_user"),
+    "GetTenantUsage": (PlatformClient, "get_tenant_usage"),
 }
 
 
@@ -72,7 +78,7 @@ def every_rpc() -> list[tuple[str, str]]:
     return found
 
 
-def test_the_contract_has_the_five_services():
+def test_the_contract_has_the_six_services():
     services = {service for service, _rpc in every_rpc()}
     assert services == {
         "MemoryService",
@@ -80,6 +86,7 @@ def test_the_contract_has_the_five_services():
         "CallService",
         "TenantService",
         "PrivacyService",
+        "ConsoleService",
     }
 
 

@@ -18,8 +18,8 @@ import uuid
 from typing import Any, ClassVar
 
 from sqlalchemy import (
-    Boolean,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Computed,
     DateTime,
