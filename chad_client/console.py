@@ -10,13 +10,16 @@ from the two classes below.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from google.protobuf import json_format
 
 from chad_client import models
 from chad_client.models import Page
 from chad_client.v1 import console_service_pb2 as con_pb
+from chad_client.v1 import privacy_service_pb2 as priv_pb
 
 if TYPE_CHECKING:
     from chad_client.client import AliceClient
@@ -92,6 +95,7 @@ class ConsolePlatformCalls:
 
     client: AliceClient
     _rpc: Callable[..., Awaitable[Any]]
+    _token: Callable[[], Awaitable[str]]
 
     async def create_console_user(
         self,
@@ -184,6 +188,46 @@ class ConsolePlatformCalls:
         )
         return [daily_usage(d) for d in response.days]
 
+    async def iter_customer_export(
+        self, customer_id: int, *, timeout: float | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """A customer's backup as the JSON lines of `alice-admin backup`: first
+        {"header": {...}}, then {"table": ..., "row": {...}} per row (integral
+        numbers as integers). `timeout` bounds the whole stream."""
+        stream = self.client._stream(
+            self._token,
+            self.client._privacy.ExportCustomerData,
+            priv_pb.ExportCustomerDataRequest(customer_id=customer_id),
+            timeout=self.client.timeouts.of("ExportCustomerData") if timeout is None else timeout,
+        )
+        async for response in stream:
+            if response.HasField("header"):
+                header = response.header
+                yield {
+                    "header": {
+                        "format": header.format,
+                        "version": header.version,
+                        "customer_id": header.customer_id,
+                        "schema_revision": header.schema_revision,
+                        "exported_at": header.exported_at.ToDatetime(tzinfo=dt.UTC).isoformat(),
+                        "tables": list(header.tables),
+                    }
+                }
+            else:
+                row = _integral(json_format.MessageToDict(response.record.row))
+                yield {"table": response.record.table, "row": row}
+
+
+def _integral(value: Any) -> Any:
+    """protobuf Struct numbers are doubles: ids come back as 7.0. Make them 7 again."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
+
 
 class SyncConsolePlatformCalls:
     """The blocking twins of `ConsolePlatformCalls` (for `SyncPlatformClient`)."""
@@ -247,4 +291,11 @@ class SyncConsolePlatformCalls:
     ) -> list[DailyUsage]:
         return self._owner._run(
             self._platform.get_tenant_usage(customer_id, days=days, timeout=timeout)
+        )
+
+    def iter_customer_export(
+        self, customer_id: int, *, timeout: float | None = None
+    ) -> Iterator[dict[str, Any]]:
+        return self._owner._iterate(
+            self._platform.iter_customer_export(customer_id, timeout=timeout)
         )
