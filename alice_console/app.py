@@ -824,13 +824,17 @@ async def caller_erase_page(request: Request) -> Response:
     session, customer_id = await require_tenant(request)
     tenant = console_of(request).alice.tenant(customer_id)
     profile = await tenant.get_caller_profile(request.path_params["user_id"])
-    return render(request, "erase.html", session=session, profile=profile, error="")
+    customer = await tenant.get_my_customer()
+    return render(
+        request, "erase.html", session=session, customer=customer, profile=profile, error=""
+    )
 
 
 async def caller_erase(request: Request) -> Response:
     session, customer_id = await require_tenant(request)
     tenant = console_of(request).alice.tenant(customer_id)
     profile = await tenant.get_caller_profile(request.path_params["user_id"])
+    customer = await tenant.get_my_customer()
     form = await request.form()
     if _field(form, "confirm") != profile.user_id:
         return render(
@@ -838,6 +842,7 @@ async def caller_erase(request: Request) -> Response:
             "erase.html",
             400,
             session,
+            customer=customer,
             profile=profile,
             error=f"Type the caller's number exactly ({profile.user_id}) to confirm.",
         )
@@ -847,17 +852,15 @@ async def caller_erase(request: Request) -> Response:
 
 async def my_audit_page(request: Request) -> Response:
     session, customer_id = await require_tenant(request)
-    page = (
-        await console_of(request)
-        .alice.tenant(customer_id)
-        .list_my_audit_records(
-            page_size=PAGE_SIZE, page_token=request.query_params.get("page_token", "")
-        )
+    tenant = console_of(request).alice.tenant(customer_id)
+    page = await tenant.list_my_audit_records(
+        page_size=PAGE_SIZE, page_token=request.query_params.get("page_token", "")
     )
     return render(
         request,
         "audit.html",
         session=session,
+        customer=await tenant.get_my_customer(),
         records=page.items,
         next_page_token=page.next_page_token,
         customer_id=customer_id,
