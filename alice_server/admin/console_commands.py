@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from alice_server.config import Settings
 from alice_server.domain import console_users
 from alice_server.domain.errors import InvalidArgument
 from alice_server.domain.paging import PageTokens
-from alice_server.runtime import jwt_secret, open_runtime
+from alice_server.runtime import open_runtime
 from alice_server.services.console_users import ConsoleUsers
 from alice_server.storage.database import Database, PoolOptions
 
@@ -64,7 +65,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     )
     runtime = open_runtime(settings)
     try:
-        created = asyncio.run(_create(runtime.require_admin_url(), jwt_secret(settings), user))
+        created = asyncio.run(_create(runtime.require_admin_url(), user))
     finally:
         runtime.close()
     print(
@@ -80,12 +81,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _create(
-    admin_url: str, secret: str, user: console_users.NewConsoleUser
-) -> console_users.ConsoleUser:
+async def _create(admin_url: str, user: console_users.NewConsoleUser) -> console_users.ConsoleUser:
     db = Database(admin_url, PoolOptions(size=1))
     try:
-        return await ConsoleUsers(db, PageTokens(secret)).create(user)
+        # No paging here: a throw-away key, so no JWT_SECRET_KEY is needed.
+        return await ConsoleUsers(db, PageTokens(secrets.token_urlsafe(32))).create(user)
     finally:
         await db.close()
 
