@@ -6,6 +6,7 @@ limits, a suspended tenant's admin, and the headers every page carries."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import time
@@ -306,3 +307,33 @@ async def test_pages_carry_a_strict_csp_and_load_nothing_from_other_hosts(
             http.close()
 
     await asyncio.to_thread(visit)
+
+
+async def test_an_operator_downloads_a_tenants_backup_in_the_alice_admin_format(
+    console, platform, two_tenants
+):
+    peterson, _smith, callers, _admins = two_tenants
+    operator = await _user(platform, "operator")
+
+    def download() -> list[dict]:
+        http = ConsoleHttp(console.url)
+        assert http.login(operator, PASSWORD).status_code == 303
+        response = http.post(f"/tenants/{peterson.id}/backup")
+        assert response.status_code == 200
+        assert response.headers["content-disposition"].startswith(
+            f'attachment; filename="customer-{peterson.id}-'
+        )
+        http.close()
+        return [json.loads(line) for line in response.text.splitlines()]
+
+    lines = await asyncio.to_thread(download)
+    header = lines[0]["header"]
+    assert header["format"] == "alice-customer-export" and header["customer_id"] == peterson.id
+    rows = lines[1:]
+    assert rows[0]["table"] == "customers" and rows[0]["row"]["id"] == peterson.id
+    assert isinstance(rows[0]["row"]["id"], int)  # not 1.0: restorable as written
+    assert any(
+        r["table"] == "memories" and r["row"]["user_id"] == callers[peterson.id] for r in rows
+    )
+    audit = await platform.list_audit_records(peterson.id)
+    assert audit.items[0].action == "export_customer_data"
