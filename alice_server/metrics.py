@@ -122,9 +122,46 @@ SERIES: frozenset[str] = frozenset(
 )
 
 
+class TenantUsageCounter:
+    """RPCs and failures per (customer, hour) since the last flush: the durable
+    counts behind the console's usage charts. The hot path is one dict update;
+    services.usage.UsageFlushTask adds them to tenant_usage every minute."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._counts: dict[tuple[int, int], list[int]] = {}
+
+    def count(self, customer_id: int, failed: bool) -> None:
+        key = (customer_id, int(self._clock()) // 3600)
+        entry = self._counts.get(key)
+        if entry is None:
+            self._counts[key] = [1, int(failed)]
+        else:
+            entry[0] += 1
+            entry[1] += failed
+
+    def take(self) -> dict[tuple[int, int], list[int]]:
+        """Everything counted so far (customer, hour since the epoch) -> [rpcs, errors]."""
+        counts, self._counts = self._counts, {}
+        return counts
+
+    def give_back(self, counts: dict[tuple[int, int], list[int]]) -> None:
+        """Counts a flush could not write: added again, for the next flush."""
+        for key, (rpcs, errors) in counts.items():
+            entry = self._counts.setdefault(key, [0, 0])
+            entry[0] += rpcs
+            entry[1] += errors
+
+
+# One per process, like the Prometheus series (each worker flushes its own).
+TENANT_USAGE = TenantUsageCounter()
+
+
 def observe_rpc(method: str, customer_id: int | None, code: str, seconds: float) -> None:
     RPC_REQUESTS.labels(method, "" if customer_id is None else str(customer_id), code).inc()
     RPC_DURATION.labels(method).observe(seconds)
+    if customer_id is not None:
+        TENANT_USAGE.count(customer_id, code != "OK")
 
 
 def summarizer_fallback(reason: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from chad_client.transport import Credentials, Rpc, Transport
 from chad_client.v1 import (
     call_service_pb2,
+    console_service_pb2,
     context_service_pb2,
     follow_up_service_pb2,
     memory_service_pb2,
@@ -55,6 +56,51 @@ GET_CALL_RECORD = Rpc(
     response=call_service_pb2.GetCallRecordResponse,
     scope="memory:read",
     deadline=5.0,
+    retry=True,
+)
+CREATE_CONSOLE_USER = Rpc(
+    name="CreateConsoleUser",
+    path="/alice.memory.v1.ConsoleService/CreateConsoleUser",
+    request=console_service_pb2.CreateConsoleUserRequest,
+    response=console_service_pb2.CreateConsoleUserResponse,
+    scope="platform:admin",
+    deadline=5.0,
+    retry=False,
+)
+GET_CONSOLE_USER = Rpc(
+    name="GetConsoleUser",
+    path="/alice.memory.v1.ConsoleService/GetConsoleUser",
+    request=console_service_pb2.GetConsoleUserRequest,
+    response=console_service_pb2.GetConsoleUserResponse,
+    scope="platform:admin",
+    deadline=5.0,
+    retry=True,
+)
+LIST_CONSOLE_USERS = Rpc(
+    name="ListConsoleUsers",
+    path="/alice.memory.v1.ConsoleService/ListConsoleUsers",
+    request=console_service_pb2.ListConsoleUsersRequest,
+    response=console_service_pb2.ListConsoleUsersResponse,
+    scope="platform:admin",
+    deadline=5.0,
+    retry=True,
+)
+UPDATE_CONSOLE_USER = Rpc(
+    name="UpdateConsoleUser",
+    path="/alice.memory.v1.ConsoleService/UpdateConsoleUser",
+    request=console_service_pb2.UpdateConsoleUserRequest,
+    response=console_service_pb2.UpdateConsoleUserResponse,
+    scope="platform:admin",
+    deadline=5.0,
+    retry=True,
+)
+GET_TENANT_USAGE = Rpc(
+    name="GetTenantUsage",
+    path="/alice.memory.v1.ConsoleService/GetTenantUsage",
+    request=console_service_pb2.GetTenantUsageRequest,
+    response=console_service_pb2.GetTenantUsageResponse,
+    scope="platform:admin",
+    deadline=10.0,
     retry=True,
 )
 LIST_FOLLOW_UPS = Rpc(
@@ -364,6 +410,11 @@ RPCS: Mapping[str, Rpc[Any, Any]] = MappingProxyType(
         "GetCallTranscript": GET_CALL_TRANSCRIPT,
         "UpdateCallRecord": UPDATE_CALL_RECORD,
         "GetCallRecord": GET_CALL_RECORD,
+        "CreateConsoleUser": CREATE_CONSOLE_USER,
+        "GetConsoleUser": GET_CONSOLE_USER,
+        "ListConsoleUsers": LIST_CONSOLE_USERS,
+        "UpdateConsoleUser": UPDATE_CONSOLE_USER,
+        "GetTenantUsage": GET_TENANT_USAGE,
         "ListFollowUps": LIST_FOLLOW_UPS,
         "GetFollowUp": GET_FOLLOW_UP,
         "CompleteFollowUp": COMPLETE_FOLLOW_UP,
@@ -665,6 +716,46 @@ class PlatformRpcs:
     def __init__(self, transport: Transport, credentials: Credentials) -> None:
         self.transport = transport
         self.credentials = credentials
+
+    async def create_console_user(
+        self, request: console_service_pb2.CreateConsoleUserRequest, *, timeout: float | None = None
+    ) -> console_service_pb2.CreateConsoleUserResponse:
+        """ConsoleService.CreateConsoleUser."""
+        return await self.transport.unary(
+            CREATE_CONSOLE_USER, request, self.credentials, timeout=timeout
+        )
+
+    async def get_console_user(
+        self, request: console_service_pb2.GetConsoleUserRequest, *, timeout: float | None = None
+    ) -> console_service_pb2.GetConsoleUserResponse:
+        """ConsoleService.GetConsoleUser."""
+        return await self.transport.unary(
+            GET_CONSOLE_USER, request, self.credentials, timeout=timeout
+        )
+
+    async def list_console_users(
+        self, request: console_service_pb2.ListConsoleUsersRequest, *, timeout: float | None = None
+    ) -> console_service_pb2.ListConsoleUsersResponse:
+        """ConsoleService.ListConsoleUsers."""
+        return await self.transport.unary(
+            LIST_CONSOLE_USERS, request, self.credentials, timeout=timeout
+        )
+
+    async def update_console_user(
+        self, request: console_service_pb2.UpdateConsoleUserRequest, *, timeout: float | None = None
+    ) -> console_service_pb2.UpdateConsoleUserResponse:
+        """ConsoleService.UpdateConsoleUser."""
+        return await self.transport.unary(
+            UPDATE_CONSOLE_USER, request, self.credentials, timeout=timeout
+        )
+
+    async def get_tenant_usage(
+        self, request: console_service_pb2.GetTenantUsageRequest, *, timeout: float | None = None
+    ) -> console_service_pb2.GetTenantUsageResponse:
+        """ConsoleService.GetTenantUsage."""
+        return await self.transport.unary(
+            GET_TENANT_USAGE, request, self.credentials, timeout=timeout
+        )
 
     def export_customer_data(
         self,

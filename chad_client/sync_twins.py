@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from chad_client.console import ConsoleRole, ConsoleUser, DailyUsage
 from chad_client.models import (
     AppendResult,
     CallerProfile,
@@ -684,4 +685,76 @@ class SyncPlatformClient:
             self._platform.list_audit_records(
                 customer_id, page_size=page_size, page_token=page_token, timeout=timeout
             )
+        )
+
+    def create_console_user(
+        self,
+        login: str,
+        password_hash: str,
+        *,
+        role: ConsoleRole,
+        customer_id: int = 0,
+        timeout: float | None = None,
+    ) -> ConsoleUser:
+        """A console user; `password_hash` is argon2id (PHC form). Not retried."""
+        return self._owner._run(
+            self._platform.create_console_user(
+                login, password_hash, role=role, customer_id=customer_id, timeout=timeout
+            )
+        )
+
+    def get_console_user(self, login: str, *, timeout: float | None = None) -> ConsoleUser:
+        """One user by login, with its password hash; NotFound when there is none."""
+        return self._owner._run(self._platform.get_console_user(login, timeout=timeout))
+
+    def list_console_users(
+        self,
+        customer_id: int = 0,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[ConsoleUser]:
+        return self._owner._run(
+            self._platform.list_console_users(
+                customer_id, page_size=page_size, page_token=page_token, timeout=timeout
+            )
+        )
+
+    def update_console_user(
+        self,
+        user_id: int,
+        *,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+        record_login: bool = False,
+        timeout: float | None = None,
+    ) -> ConsoleUser:
+        return self._owner._run(
+            self._platform.update_console_user(
+                user_id,
+                disabled=disabled,
+                password_hash=password_hash,
+                record_login=record_login,
+                timeout=timeout,
+            )
+        )
+
+    def get_tenant_usage(
+        self, customer_id: int, *, days: int = 0, timeout: float | None = None
+    ) -> list[DailyUsage]:
+        """A customer's usage per UTC day, oldest first (`days` 0 = 30, at most 366)."""
+        return self._owner._run(
+            self._platform.get_tenant_usage(customer_id, days=days, timeout=timeout)
+        )
+
+    def iter_customer_export(
+        self, customer_id: int, *, timeout: float | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """A customer's backup as the JSON lines of `alice-admin backup`: first
+        {"header": {...}}, then {"table": ..., "row": {...}} per row (integral
+        numbers as integers). `timeout` bounds the whole stream.
+        """
+        return self._owner._iterate(
+            self._platform.iter_customer_export(customer_id, timeout=timeout)
         )

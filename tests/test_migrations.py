@@ -67,6 +67,7 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
         "call_transcript_turns",
         "caller_profiles",
         "calls",
+        "console_users",
         "customers",
         "follow_ups",
         "memories",
@@ -74,11 +75,13 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
         "personality_averages",
         "personality_metrics",
         "tenant_settings",
+        "tenant_usage",
     ]
     # 0002: 6; 0005: tenant_settings 1, audit_log 4 (tenant read/append, platform
     # read/append), customers 1 (platform_manage); 0006: calls 1,
-    # call_transcript_turns 1; 0004: memory_history 1; 0007: follow_ups 1.
-    assert schema["policies"] == 16 and schema["functions"] == 2
+    # call_transcript_turns 1; 0004: memory_history 1; 0007: follow_ups 1;
+    # 0008: console_users 2 (tenant_isolation, platform_manage), tenant_usage 1.
+    assert schema["policies"] == 19 and schema["functions"] == 2
     assert await _role_exists(url, role)
     assert await _role_exists(url, f"{role}_platform")
 
@@ -93,7 +96,7 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
 
     # And up again: the migrations are repeatable.
     await asyncio.to_thread(migrate.upgrade, url, role)
-    assert (await _schema(url))["policies"] == 16
+    assert (await _schema(url))["policies"] == 19
 
 
 async def test_models_and_migrations_agree(empty_database):
@@ -116,7 +119,7 @@ async def test_models_and_migrations_agree(empty_database):
 
 
 def test_head_revision_is_what_the_server_requires():
-    assert migrate.head_revision() == "0007"
+    assert migrate.head_revision() == "0008"
 
 
 async def test_call_tables_are_readable_and_erasable_by_the_platform_role(empty_database):

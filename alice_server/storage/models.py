@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Computed,
     DateTime,
@@ -501,3 +502,55 @@ class FollowUp(Base):
     created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
     resolved_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class ConsoleUser(Base):
+    """A person who logs in to alice-console (migration 0008): an operator (no
+    customer) or a tenant admin (one customer). The hash is argon2id, opaque here.
+
+    Not a tenant table: operators belong to no customer. Row-level security is
+    enabled (not forced, like customers): the platform role manages every row,
+    a tenant-bound transaction reaches its customer's admins (export, erasure)."""
+
+    __tablename__ = "console_users"
+    __table_args__ = (
+        UniqueConstraint("login"),
+        CheckConstraint(r"login ~ '^[a-z0-9][a-z0-9._@-]{1,62}$'", name="login"),
+        CheckConstraint(
+            r"password_hash ~ '^\$argon2id\$v=19\$m=[0-9]+,t=[0-9]+,p=[0-9]+"
+            r"\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$'",
+            name="password_hash",
+        ),
+        CheckConstraint(
+            "(role = 'operator' AND customer_id IS NULL) OR "
+            "(role = 'tenant_admin' AND customer_id IS NOT NULL)",
+            name="role",
+        ),
+        Index("ix_console_users_customer_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    login: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    customer_id: Mapped[int | None] = mapped_column(BigInteger, _customer_fk())
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    last_login_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+class TenantUsage(Base):
+    """RPCs served and failed per customer and hour (migration 0008), added up by
+    every server process; the usage charts of alice-console read it."""
+
+    __tablename__ = "tenant_usage"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "hour"),
+        CheckConstraint("rpc_count >= 0 AND error_count >= 0", name="counts"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    hour: Mapped[dt.datetime] = mapped_column()
+    rpc_count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    error_count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))

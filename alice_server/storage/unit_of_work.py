@@ -19,6 +19,7 @@ from alice_server.storage.repositories.audit import AuditRepository
 from alice_server.storage.repositories.call_records import CallRecordRepository
 from alice_server.storage.repositories.callers import CallerRepository
 from alice_server.storage.repositories.calls import CallRepository
+from alice_server.storage.repositories.console_users import ConsoleUserRepository
 from alice_server.storage.repositories.context import ContextRepository
 from alice_server.storage.repositories.customers import (
     CustomerAdminRepository,
@@ -34,6 +35,7 @@ from alice_server.storage.repositories.tenants import (
     TenantProfileRepository,
     TenantSettingsRepository,
 )
+from alice_server.storage.repositories.usage import UsageCounts, UsageRepository
 
 if TYPE_CHECKING:
     from alice_server.storage.database import Database
@@ -57,6 +59,7 @@ class TenantUnitOfWork:
         "profile",
         "settings",
         "stats",
+        "usage",
     )
 
     def __init__(self, connection: asyncpg.Connection, customer_id: int) -> None:
@@ -75,6 +78,8 @@ class TenantUnitOfWork:
         self.settings = TenantSettingsRepository(connection, customer_id)
         self.audit = AuditRepository(connection)
         self.privacy = PrivacyRepository(connection, customer_id)
+        # The console's usage series (migration 0008).
+        self.usage = UsageRepository(connection, customer_id)
 
 
 class StatementUnit:
@@ -96,7 +101,15 @@ class StatementUnit:
 class AdminUnitOfWork:
     """The owner-level repositories of one transaction without a tenant (see `Database.admin`)."""
 
-    __slots__ = ("audit", "connection", "customers", "database", "tenants")
+    __slots__ = (
+        "audit",
+        "connection",
+        "console_users",
+        "customers",
+        "database",
+        "tenants",
+        "usage_counts",
+    )
 
     def __init__(self, connection: asyncpg.Connection, database: Database) -> None:
         self.connection = connection
@@ -105,3 +118,6 @@ class AdminUnitOfWork:
         # t-tenants: every customer's full profile, and every audit record (platform role).
         self.tenants = PlatformCustomerRepository(connection)
         self.audit = AuditRepository(connection)
+        # The console's users (platform role, owner) and the RPC counts' flush (0008).
+        self.console_users = ConsoleUserRepository(connection)
+        self.usage_counts = UsageCounts(connection)
