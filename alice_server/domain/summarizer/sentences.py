@@ -58,7 +58,7 @@ class Sentence:
         return sum(len(clause) for clause in self.clauses)
 
 
-def _split_sentences(text: str) -> list[str]:
+def split_sentences(text: str) -> list[str]:
     """Split a turn into sentences at line breaks and at ``.``/``!``/``?`` followed by a space.
 
     A full stop after a known abbreviation ("Mr.", "a.m.") does not end a sentence.
@@ -229,7 +229,7 @@ def build_sentences(turns: Sequence[TranscriptTurn]) -> list[Sentence]:
         speaker = turn.speaker
         if speaker != "caller" and speaker != "agent":
             continue
-        for raw in _split_sentences(turn.text.translate(APOSTROPHES)):
+        for raw in split_sentences(turn.text.translate(APOSTROPHES)):
             chunks = _chunk_sentence(raw)
             for index, chunk in enumerate(chunks):
                 starts, ends = index == 0, index == len(chunks) - 1
