@@ -85,6 +85,7 @@ _PHRASES: Final = tuple(
     (re.compile(pattern), replacement)
     for pattern, replacement in (
         (r"\b(?:no later than|not later than)\b", "by"),
+        (r"\b(in|within) (?:about|around|roughly|approximately|like|maybe|say)\b", r"\1"),
         (r"\bat the (?:very )?latest\b", ""),
         (r"\b(?:the )?(?:end|close) of (?:the )?(?:business )?day\b", "_eod"),
         (r"\b(?:the )?(?:end|close) of (?:the )?business\b", "_eod"),

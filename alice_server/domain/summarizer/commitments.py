@@ -27,7 +27,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from alice_server.domain.due_dates import find_due_phrase
-from alice_server.domain.summarizer.dialogue import Line, affirms, declines, next_turn, turn_lines
+from alice_server.domain.summarizer.dialogue import (
+    Line,
+    affirms,
+    declines,
+    next_turn,
+    third_person,
+    turn_lines,
+)
 from alice_server.domain.summarizer.interface import Commitment, Party
 
 # --- word tables (tunable) -----------------------------------------------------------------
@@ -199,7 +206,23 @@ def _neutral(action: str, party: Party) -> str:
         (r" me\b", " the caller" if party == "agent" else " the business"),
     ):
         text = re.sub(pattern, replacement, text, flags=flags)
+    if party == "caller":
+        text = third_person(text)
     return " ".join(text.split())
+
+
+def _due_as_said(due: str) -> str:
+    """ "By Wednesday" from the start of a sentence -> "by Wednesday"."""
+    words = due.split()
+    if words and words[0].lower() in _LOWER_FIRST:
+        words[0] = words[0].lower()
+    return " ".join(words)
+
+
+_LOWER_FIRST: Final = frozenset(
+    {"by", "before", "on", "at", "in", "within", "today", "tomorrow", "tonight", "this", "next",
+     "first", "end", "no", "right", "later", "sometime", "until", "early"}
+)
 
 
 def _strip_due(action: str, due: str) -> str:
@@ -210,7 +233,7 @@ def _strip_due(action: str, due: str) -> str:
     return " ".join(action.split()).strip(" ,.")
 
 
-def _content(action: str) -> set[str]:
+def content_words(action: str) -> set[str]:
     return {_lemma(w) for w in re.findall(r"[a-z0-9$'-]+", action.lower())} - _GENERIC
 
 
@@ -473,6 +496,7 @@ def _later_due(lines: Sequence[Line], promises: list[_Promise]) -> None:
                 continue
             due = find_due_phrase(sentence.text)
             if due:
+                due = _due_as_said(due)
                 promise.due = f"{promise.due} {due}".strip() if promise.due else due
                 break
 
@@ -489,10 +513,10 @@ def _cancel(lines: Sequence[Line], promises: list[_Promise]) -> None:
         target_party = line.speaker if own and not waive else (
             "agent" if line.speaker == "caller" else "caller"
         )
-        what = _content(match.group("what"))
+        what = content_words(match.group("what"))
         open_ = [p for p in promises if p.party == target_party and p.line < line.index
                  and not p.cancelled]
-        hits = [p for p in open_ if what and what & _content(p.action)]
+        hits = [p for p in open_ if what and what & content_words(p.action)]
         if not hits and open_:
             hits = [open_[-1]]
         for promise in hits:
@@ -513,10 +537,10 @@ def _merge(promises: list[_Promise], lines: Sequence[Line]) -> list[_Promise]:
                 same = earlier
                 break
             if _verb_class(earlier.action) == _verb_class(promise.action) and (
-                _content(earlier.action) & _content(promise.action)
+                content_words(earlier.action) & content_words(promise.action)
                 or _pronoun_only(promise.action)
                 or _pronoun_only(earlier.action)
-                or (not _content(promise.action) - {_verb(promise.action)})
+                or (not content_words(promise.action) - {_verb(promise.action)})
             ):
                 same = earlier
                 break
@@ -558,17 +582,34 @@ def verb_class(action: str) -> str:
     return _verb_class(action)
 
 
+_TITLES: Final = frozenset({"the", "a", "an", "our", "my", "your", "their", "dr", "dr.", "attorney",
+                            "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "doctor", "on-call"})
+
+
 def _verb_class(action: str) -> str:
-    words = action.lower().split()
+    words = action.split()
     if not words:
         return ""
-    verb = _verb(" ".join(words))
+    lowered = [w.lower() for w in words]
+    verb = _verb(" ".join(lowered))
     if verb in ("have", "get") and len(words) > 1:
-        for word in words[1:6]:
+        # "have the estimator Mike call", "have Dr. Patel review": the verb after the person.
+        index = 1
+        while index < len(words) and index < 6 and (
+            lowered[index] in _TITLES
+            or lowered[index] in STAFF_WORDS.split("|")
+            or (words[index][:1].isupper() and index > 0)
+        ):
+            index += 1
+        if 1 < index < len(words):
+            inner = _verb(" ".join(lowered[index:]))
+            return VERB_CLASSES.get(inner, VERB_CLASSES.get(inner.split()[0], inner))
+        for word in lowered[1:6]:
             if word in VERB_CLASSES and word not in ("be", "set", "let", "update"):
                 return VERB_CLASSES[word]
         if re.search(r"\bto (?:you|the caller|the business)\b|\bover\b", action):
             return "send"
+    words = lowered
     if verb == "send" and _PEOPLE.search(" ".join(words[1:3])):
         return "visit"
     return VERB_CLASSES.get(verb, VERB_CLASSES.get(verb.split()[0], verb))
@@ -594,5 +635,6 @@ def extract_commitments(lines: Sequence[Line]) -> tuple[Commitment, ...]:
         action = _neutral(promise.action, promise.party)
         action = re.sub(r"\s+(?:please|too|as well|also|then|now|for now)$", "", action)
         if action:
-            result.append(Commitment(promise.party, action[:200], promise.due[:80]))
+            due = " ".join(_due_as_said(part) for part in promise.due.split("  "))
+            result.append(Commitment(promise.party, action[:200], due[:80]))
     return tuple(result)

@@ -119,8 +119,9 @@ _PERSON_SWAPS: Final = {
     "we're": "they're", "we've": "they've", "we'll": "they'll", "we'd": "they'd", "us": "them",
     "our": "their", "ours": "theirs", "ourselves": "themselves", "am": "are", "was": "were",
 }  # fmt: skip
-_SWAP_RE: Final = re.compile(r"\b(?:i'm|i've|i'll|i'd|we're|we've|we'll|we'd|i|me|my|mine|myself|"
-                             r"we|us|our|ours|ourselves)\b|\b(?:i am|i was)\b", re.IGNORECASE)  # fmt: skip
+_SWAP_RE: Final = re.compile(r"\b(?:i am|i was|we was)\b|\b(?:i'm|i've|i'll|i'd|we're|we've|"
+                             r"we'll|we'd|i|me|my|mine|myself|we|us|our|ours|ourselves)\b",
+                             re.IGNORECASE)  # fmt: skip
 
 
 def third_person(text: str) -> str:
@@ -130,7 +131,7 @@ def third_person(text: str) -> str:
         word = match.group().lower()
         if word == "i am":
             return "they are"
-        if word == "i was":
+        if word in ("i was", "we was"):
             return "they were"
         return _PERSON_SWAPS.get(word, word)
 
