@@ -110,7 +110,7 @@ _PHRASES: Final = tuple(
         (r"\b(in|within|over) the (?:next|coming)\b", r"\1"),
         (r"\b(?:an|one) hour and a half\b", "90 minutes"),
         (r"\bhalf an hour\b", "30 minutes"),
-        (r"\b(?:right away|right now|immediately|asap|as soon as we hang up)\b", "_now"),
+        (r"\b(?:right away|right now|immediately|as soon as we hang up)\b", "_now"),
         (r"\bright after\b", "_now"),
         (r"\bin a (?:few|couple of|couple) minutes\b|\bin a (?:minute|sec|second|bit)\b", "_now"),
         (r"\blater today\b", "today"),
@@ -464,7 +464,9 @@ def _read(words: list[str], reference: dt.datetime) -> _Reading:  # noqa: C901, 
                     ahead = 7
                 reading.set_day(today + dt.timedelta(days=ahead))
         elif word in PARTS_OF_DAY:
-            if reading.part_hour != END_OF_DAY_HOUR or word != "afternoon":
+            if reading.part_hour not in (END_OF_DAY_HOUR, FIRST_THING_HOUR) or (
+                reading.part_hour == END_OF_DAY_HOUR and word != "afternoon"
+            ):
                 reading.part_hour = PARTS_OF_DAY[word]
             if previous == "this":
                 reading.set_day(today)
@@ -597,6 +599,17 @@ def _is_anchor(words: list[str], index: int) -> bool:  # noqa: PLR0911
     return False
 
 
+_TIME_HINT_RE: Final = re.compile(
+    r"\d|(?i:\b(?:to|tom|ton)(?:day|orrow|ight)\b|day|week|month|noon|night|morning|afternoon|"
+    r"evening|hour|minute|\bmins?\b|\bhrs?\b|\basap\b|\bright\b|immediately|\beod\b|\bcob\b|"
+    r"\bfirst\b|\bjan|\bfeb|\bmar|\bapr|\bmay\b|\bjun|\bjul|\baug|\bsep|\boct|\bnov|\bdec|"
+    r"\bmon\b|\btue|\bwed|\bthu|\bfri\b|\bsat\b|\bsun\b|\bone\b|\btwo\b|\bthree\b|"
+    r"\bfour\b|\bfive\b|\bsix\b|\bseven\b|\beight\b|\bnine\b|\bten\b|\beleven\b|"
+    r"\btwelve\b|\bcouple\b|\bfew\b|\bhalf\b|\bmidnight\b|\bshortly\b|\blunch)"
+)
+"""A cheap test first: most sentences say no time at all."""
+
+
 def find_due_phrase(text: str) -> str:
     """The words of `text` that set a deadline ("by end of day"), or "".
 
@@ -605,6 +618,8 @@ def find_due_phrase(text: str) -> str:
     runs the first counts, unless a correction ("sorry", "no wait", "I mean")
     or "or" comes between them: then the later one.
     """
+    if not _TIME_HINT_RE.search(text):
+        return ""
     found = tokens(text)
     words = [t.text for t in found]
     anchors = [_is_anchor(words, i) for i in range(len(words))]

@@ -167,14 +167,17 @@ class _Promise:
     cancelled: bool = False
 
 
+_TWO_WORD_VERBS: Final = frozenset(
+    v for v in CALLER_VERBS | IN_CALL_VERBS | FOLLOW_UP_VERBS if " " in v
+)
+
+
 def _verb(action: str) -> str:
     """The first word of an action, "get back"/"follow up"/"look for" kept whole."""
-    words = action.split()
+    words = action.split(None, 2)
     if not words:
         return ""
-    if len(words) > 1 and f"{words[0]} {words[1]}" in (
-        CALLER_VERBS | IN_CALL_VERBS | FOLLOW_UP_VERBS
-    ):
+    if len(words) > 1 and f"{words[0]} {words[1]}" in _TWO_WORD_VERBS:
         return f"{words[0]} {words[1]}"
     return words[0]
 
@@ -208,6 +211,7 @@ def _neutral(action: str, party: Party) -> str:
         text = re.sub(pattern, replacement, text, flags=flags)
     if party == "caller":
         text = third_person(text)
+    text = re.sub(r" (?:myself|ourselves|personally|yourself)\b", "", text)
     return " ".join(text.split())
 
 
@@ -258,6 +262,8 @@ def _referent(lines: Sequence[Line], line: Line, pronoun: str) -> str:
     for earlier in lines[max(0, line.index - 8) : line.index + 1]:
         text = earlier.lower if earlier.index < line.index else earlier.lower[: earlier.lower.find(pronoun)]
         for match in _NP_RE.finditer(text):
+            if re.search(r"\b(?:the|a|an|my|your|our|this)\s+$", text[: match.start()]):
+                continue  # "the upload link": a noun, not a verb
             np = match.group("np").strip()
             if _PRONOUN_OBJECT_RE.fullmatch(np.split()[0]) and len(np.split()) == 1:
                 continue
@@ -265,12 +271,13 @@ def _referent(lines: Sequence[Line], line: Line, pronoun: str) -> str:
                 continue
             request = earlier.speaker != line.speaker or match.group("verb") in ("need", "have")
             agrees = _plural(np) == plural or pronoun in ("everything", "both", "that", "this")
-            score = (2 if agrees else 0) + (1 if request else 0)
+            determined = bool(re.match(r"(?:the|a|an|your|my|our|their|his|her|\$?\d)", np))
+            score = (2 if agrees else 0) + (1 if request else 0) + (1 if determined else 0)
             candidates.append((score, earlier.index * 1000 + match.start(), np))
         for match in _BARE_NP_RE.finditer(text):
             np = match.group("np").strip()
             if _plural(np) == plural:
-                candidates.append((1, earlier.index * 1000 + match.start(), np))
+                candidates.append((3, earlier.index * 1000 + match.start(), np))
     if not candidates:
         return ""
     return max(candidates)[2]
@@ -279,10 +286,20 @@ def _referent(lines: Sequence[Line], line: Line, pronoun: str) -> str:
 _PARTICLES: Final = frozenset({"out", "up", "back", "over", "in", "off", "around"})
 
 
+_TRANSFER_VERBS: Final = frozenset(
+    {"send", "email", "e-mail", "text", "mail", "fax", "forward", "upload", "bring", "sign",
+     "fill", "scan", "pay", "print", "drop", "return", "deliver", "get", "have", "take", "dig",
+     "find", "look", "set", "review", "process", "file", "submit", "resubmit", "approve", "fix"}
+)
+
+
 def _resolve(action: str, lines: Sequence[Line], line: Line) -> str:
     """ "email it" -> "email a copy of the inspection report"; "fill them out" -> "fill out
-    the spa forms". "this" and "that" often stand for the whole matter: left as said."""
+    the spa forms". Only for things handed over ("escalate it" stays as said), and "this"
+    and "that", which often stand for the whole matter, are left alone."""
     words = action.split()
+    if not words or words[0].lower() not in _TRANSFER_VERBS:
+        return action
     for index, word in enumerate(words[1:4], 1):
         lowered = word.lower()
         if _PRONOUN_OBJECT_RE.fullmatch(lowered) and lowered not in ("one", "this", "that"):
@@ -322,10 +339,15 @@ def _follow_up_ok(action: str, due: str, party: Party) -> bool:
     return True
 
 
+_FUTURE_HINT_RE: Final = re.compile(r"'ll\b|\bwill\b|\bgoing to\b|\bgonna\b|\blet me\b|\bpromise\b")
+
+
 def _heads(line: Line) -> list[tuple[int, int, Party, bool]]:
     """Where promises start in a line: (start of the action, start of the head, party,
     refused)."""
     lower = line.lower
+    if not _FUTURE_HINT_RE.search(lower):
+        return []
     found: list[tuple[int, int, Party, bool]] = []
     for match in _FIRST_PERSON_HEAD_RE.finditer(lower):
         found.append((match.end(), match.start(), line.speaker, bool(match.group("neg"))))
@@ -413,56 +435,45 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:  # noqa: C901, PLR0912
 def _request_before(lines: Sequence[Line], line: Line) -> str | None:
     """The action the other side asked for in the turn before `line` ("Can you scan the
     letter and email it to us?" -> "scan the letter and email it to us")."""
-    asked = None
-    for candidate in turn_lines(lines, line.turn - 1):
-        if candidate.speaker == line.speaker:
-            continue
-        match = _REQUEST_RE.search(candidate.lower)
-        if match is not None:
-            name = next(k for k, v in match.groupdict().items() if k.startswith("vp") and v)
-            asked = _clause(candidate.text[match.start(name) :])
-    return asked
+    said = [x for x in turn_lines(lines, line.turn - 1) if x.speaker != line.speaker]
+    return _last_request(said)
 
 
 def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
-    """Offers the other side accepted, and "will do" to a request."""
-    for line in lines:
-        answer = next_turn(lines, line)
-        if not answer or answer[0].speaker == line.speaker:
+    """Offers the other side accepted, and "will do" to a request (turn by turn)."""
+    turns = sorted({line.turn for line in lines})
+    for turn in turns:
+        said = turn_lines(lines, turn)
+        answer = turn_lines(lines, turn + 1)
+        if not said or not answer or answer[0].speaker == said[0].speaker:
             continue
-        lower = line.lower
-        offer = _OFFER_RE.search(lower)
-        if offer is not None and affirms(answer) and not declines(answer):
-            if not re.search(r"\b(?:would you like|do you want|want me|should i|shall i|if you)\b",
-                             lower) and not _mentions_acceptance(answer):
-                pass
+        accepted = affirms(answer) and not declines(answer)
+        offered = False
+        for line in said:
+            offer = _OFFER_RE.search(line.lower) if accepted else None
+            if offer is None:
+                continue
+            offered = True
             vp = _clause(offer.group("vp"))
             due = find_due_phrase(vp)
             action = _strip_due(vp, due)
             if action and _follow_up_ok(action, due, line.speaker) and not re.match(
                 r"^(?:help|do|answer|see|talk)\b", action
             ):
-                promises.append(_Promise(line.speaker, action, due, answer[0].index, line.turn,
-                                         offer=True))
-            continue
-        request = None
-        for candidate in turn_lines(lines, line.turn):
-            match = _REQUEST_RE.search(candidate.lower)
-            if match is not None:
-                request = (candidate, match)
-        if request is None or line.index != request[0].index:
-            continue
+                promises.append(
+                    _Promise(line.speaker, action, due, answer[0].index, line.turn, offer=True)
+                )
         first = answer[0]
-        if not _ACK_RE.match(first.lower.strip()) and not re.match(
-            r"^(?:(?:yes|yeah|sure|ok|okay)[, ]+)?(?:i|we) will\.?$", first.lower
+        if offered or not (
+            _ACK_RE.match(first.lower.strip())
+            or re.match(r"^(?:(?:yes|yeah|sure|ok|okay)[, ]+)?(?:i|we) will\.?$", first.lower)
         ):
             continue
-        groups = request[1].groupdict()
-        vp = next(v for k, v in groups.items() if k.startswith("vp") and v)
-        vp = _clause(vp)
-        due = find_due_phrase(vp)
-        action = _strip_due(vp, due)
-        action = re.sub(r"^(?:please|just|also)\s+", "", action)
+        request = _last_request(said)
+        if request is None:
+            continue
+        due = find_due_phrase(request)
+        action = re.sub(r"^(?:please|just|also)\s+", "", _strip_due(request, due))
         if re.fullmatch(r"(?:call|text|email|e-mail|mail|reach|contact)\s+(?:me|us)(?:\s+.{0,25})?",
                         action) and not re.search(r"\b(?:when|once|after|back|about|with)\b", action):
             continue  # "just email me": how to reach them, not a promise
@@ -470,8 +481,22 @@ def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
             promises.append(_Promise(first.speaker, action, due, first.index, first.turn))
 
 
-def _mentions_acceptance(answer: Sequence[Line]) -> bool:
-    return affirms(answer)
+_REQUEST_HINT_RE: Final = re.compile(
+    r"\b(?:you|she|he|they|please|just|need|want|like|sure|forget)\b|^(?:and |also |oh |so )?"
+    r"(?:send|email|text|mail|call|bring|fax|forward|upload)\b"
+)
+
+
+def _last_request(said: Sequence[Line]) -> str | None:
+    """The last thing asked for in a turn ("...please bring your insurance card")."""
+    for line in reversed(said):
+        if not _REQUEST_HINT_RE.search(line.lower):
+            continue
+        match = _REQUEST_RE.search(line.lower)
+        if match is not None:
+            name = next(k for k, v in match.groupdict().items() if k.startswith("vp") and v)
+            return _clause(line.text[match.start(name) :])
+    return None
 
 
 def _later_due(lines: Sequence[Line], promises: list[_Promise]) -> None:
@@ -479,8 +504,6 @@ def _later_due(lines: Sequence[Line], promises: list[_Promise]) -> None:
     for promise in promises:
         line = lines[promise.line]
         asked = next_turn(lines, line)
-        if not asked or asked[0].speaker == promise.party and line.speaker == promise.party:
-            pass
         if not asked or not any(
             x.question and re.search(r"\b(?:when|today|tomorrow|how long|by when|what time)\b", x.lower)
             for x in asked
@@ -490,10 +513,8 @@ def _later_due(lines: Sequence[Line], promises: list[_Promise]) -> None:
         if not reply or reply[0].speaker != line.speaker:
             continue
         for sentence in reply[:2]:
-            if _FIRST_PERSON_HEAD_RE.search(sentence.lower) and find_due_phrase(sentence.text) and (
-                not re.match(r"^(?:(?:yes|ok|okay|sure)[, ]+)?(?:i|we)(?:'ll| will)\b", sentence.lower)
-            ):
-                continue
+            if _heads(sentence):
+                break  # a new promise, not the answer to "when?"
             due = find_due_phrase(sentence.text)
             if due:
                 due = _due_as_said(due)
@@ -501,9 +522,17 @@ def _later_due(lines: Sequence[Line], promises: list[_Promise]) -> None:
                 break
 
 
+_CANCEL_WORDS: Final = frozenset(
+    {"bother", "need", "worry", "forget", "skip", "mind", "nevermind", "scratch", "waive",
+     "longer", "have"}
+)
+
+
 def _cancel(lines: Sequence[Line], promises: list[_Promise]) -> None:
     """ "Actually, don't bother with the renewal quotes": the other side's promise is off."""
     for line in lines:
+        if line.words.isdisjoint(_CANCEL_WORDS):
+            continue
         match = _CANCEL_RE.search(line.lower)
         if match is None:
             continue
@@ -526,34 +555,46 @@ def _cancel(lines: Sequence[Line], promises: list[_Promise]) -> None:
 def _merge(promises: list[_Promise], lines: Sequence[Line]) -> list[_Promise]:
     """One promise said twice, or restated after an accepted offer, is one commitment."""
     kept: list[_Promise] = []
+    keys: list[tuple[str, set[str]]] = []  # verb class and content words of each kept one
     for promise in sorted(promises, key=lambda p: p.line):
         if promise.cancelled:
             continue
+        kind = _verb_class(promise.action)
+        words = content_words(promise.action) - content_words(_verb(promise.action))
+        bare = _pronoun_only(promise.action) or not words
         same = None
-        for earlier in reversed(kept):
+        for index in range(len(kept) - 1, -1, -1):
+            earlier = kept[index]
             if earlier.party != promise.party:
                 continue
             if earlier.offer and 0 < promise.turn - earlier.turn <= 2:
-                same = earlier
+                same = index
                 break
-            if _verb_class(earlier.action) == _verb_class(promise.action) and (
-                content_words(earlier.action) & content_words(promise.action)
-                or _pronoun_only(promise.action)
-                or _pronoun_only(earlier.action)
-                or (not content_words(promise.action) - {_verb(promise.action)})
+            earlier_kind, earlier_words = keys[index]
+            # "She'll call your mother tomorrow" - "Dr. Kim will call you tomorrow": one call
+            # (whom to call is corrected); sending two things on one day is two promises.
+            restated = kind in ("contact", "visit") and bool(promise.due) and (
+                promise.due.lower() == earlier.due.lower() and promise.turn - earlier.turn <= 3
+            )
+            if earlier_kind == kind and (
+                earlier_words & words or bare or _pronoun_only(earlier.action) or restated
             ):
-                same = earlier
+                same = index
                 break
         if same is None:
             kept.append(promise)
+            keys.append((kind, words))
             continue
-        if same.offer:
-            same.action, same.offer = promise.action, False
-        elif _pronoun_only(same.action) and not _pronoun_only(promise.action):
-            same.action = promise.action
+        target = kept[same]
+        if target.offer:
+            target.action, target.offer = promise.action, False
+            keys[same] = (kind, words)
+        elif _pronoun_only(target.action) and not _pronoun_only(promise.action):
+            target.action = promise.action
+            keys[same] = (kind, words)
         if promise.due:
-            same.due = promise.due
-        same.line = min(same.line, promise.line)
+            target.due = promise.due
+        target.line = min(target.line, promise.line)
     return kept
 
 

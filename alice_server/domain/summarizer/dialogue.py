@@ -18,6 +18,7 @@ from alice_server.domain.summarizer.sentences import split_sentences
 from alice_server.domain.summarizer.vocabulary import APOSTROPHES, STOP_WORDS, tokenize
 
 SPACES_RE: Final = re.compile(r"\s+")
+WORDS_RE: Final = re.compile(r"[a-z0-9#@]+(?:['./-][a-z0-9]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class Line:
     lower: str
     question: bool
     """Ends with "?" or opens like one ("do you", "can I", "what's")."""
+    words: frozenset[str]
+    """Its lower-case words, so that an extractor skips the lines that cannot match."""
 
 
 QUESTION_OPENING_RE: Final = re.compile(
@@ -54,7 +57,18 @@ _DECLINE_RE: Final = re.compile(
 )
 
 
-def build_lines(turns: Sequence[TranscriptTurn]) -> list[Line]:
+class Dialogue(list[Line]):
+    """The lines of a call, with an index by turn (the extractors look at neighbouring
+    turns for every line; a scan each time would make long calls quadratic)."""
+
+    def __init__(self, lines: Sequence[Line]) -> None:
+        super().__init__(lines)
+        self.by_turn: dict[int, list[Line]] = {}
+        for line in lines:
+            self.by_turn.setdefault(line.turn, []).append(line)
+
+
+def build_lines(turns: Sequence[TranscriptTurn]) -> Dialogue:
     """The caller and agent sentences of a call, in order (system and empty turns dropped)."""
     lines: list[Line] = []
     turn_index = -1
@@ -75,13 +89,21 @@ def build_lines(turns: Sequence[TranscriptTurn]) -> list[Line]:
             question = sentence.rstrip("\"') ").endswith("?") or bool(
                 QUESTION_OPENING_RE.match(lower)
             )
-            lines.append(Line(len(lines), turn_index, speaker, sentence, lower, question))
-    return lines
+            words = frozenset(WORDS_RE.findall(lower))
+            lines.append(Line(len(lines), turn_index, speaker, sentence, lower, question, words))
+    return Dialogue(lines)
 
 
 def turn_lines(lines: Sequence[Line], turn: int) -> list[Line]:
-    """The lines of one turn (lines are in order, so this is a short scan)."""
+    """The lines of one turn."""
+    if isinstance(lines, Dialogue):
+        return lines.by_turn.get(turn, [])
     return [line for line in lines if line.turn == turn]
+
+
+def turn_text(lines: Sequence[Line], turn: int) -> str:
+    """The lower-case text of one turn."""
+    return " ".join(line.lower for line in turn_lines(lines, turn))
 
 
 def previous_turn(lines: Sequence[Line], line: Line) -> list[Line]:
@@ -103,9 +125,14 @@ def declines(lines: Sequence[Line]) -> bool:
     return bool(lines) and bool(_DECLINE_RE.match(lines[0].lower))
 
 
-def english_share(lines: Sequence[Line]) -> float:
-    """The share of words that are English function words: about 0.4-0.6 in English."""
-    words = [w for line in lines for w in tokenize(line.lower)]
+def english_share(lines: Sequence[Line], sample: int = 400) -> float:
+    """The share of words that are English function words: about 0.4-0.6 in English
+    (over the first `sample` words: enough to tell)."""
+    words: list[str] = []
+    for line in lines:
+        words.extend(tokenize(line.lower))
+        if len(words) >= sample:
+            break
     if not words:
         return 1.0
     return sum(1 for w in words if w in STOP_WORDS) / len(words)

@@ -33,6 +33,7 @@ from alice_server.domain.summarizer.dialogue import (
     next_turn,
     previous_turn,
     turn_lines,
+    turn_text,
 )
 from alice_server.domain.summarizer.interface import ExtractedMemory
 from alice_server.domain.summarizer.names import NOT_NAMES
@@ -190,6 +191,10 @@ class _Call:
     found: list[_Found] = field(default_factory=list)
     members: list[_Member] = field(default_factory=list)
 
+    def having(self, words: frozenset[str]) -> Iterator[Line]:
+        """The lines with at least one of `words` (the others cannot state the fact)."""
+        return (line for line in self.lines if not line.words.isdisjoint(words))
+
     def add(self, kind: str, key: str, value: str, line: Line) -> None:
         value = " ".join(value.split()).strip(" ,.;:")
         if not value or not key:
@@ -333,7 +338,8 @@ class _Slot:
 
     @property
     def text(self) -> str:
-        return " ".join(line.text for line in self.answer)
+        """The answer's first sentences (a long turn rambles on about other things)."""
+        return " ".join(line.text for line in self.answer[:4])[:400]
 
 
 def _slots(call: _Call) -> Iterator[_Slot]:
@@ -387,7 +393,7 @@ _ID_GAP_RE: Final = re.compile(r"^(?:[a-z']+\s+){1,4}?(?:is|was)\b\s*")
 
 
 def _identifiers(call: _Call) -> None:
-    for line in call.lines:
+    for line in call.having(frozenset({"number", "no", "num", "#", "id"}) | {w + "#" for w in ("claim", "order", "account", "invoice", "case", "ticket", "policy")}):
         lower = line.lower
         for match in _ID_TRIGGER_RE.finditer(lower):
             owner = match.group("owner") or ""
@@ -400,9 +406,9 @@ def _identifiers(call: _Call) -> None:
                 before
             ):
                 continue
-            rest = line.text[match.end() :] + " " + " ".join(
-                x.text for x in turn_lines(call.lines, line.turn) if x.index > line.index
-            )
+            rest = (line.text[match.end() :] + " " + " ".join(
+                x.text for x in turn_lines(call.lines, line.turn)[:8] if x.index > line.index
+            ))[:200]
             value = read_identifier(rest)
             gap = _ID_GAP_RE.match(rest.lower())
             if value is None and gap is not None:
@@ -514,7 +520,7 @@ _PLURAL_RELATION_RE: Final = re.compile(
 
 
 def _household(call: _Call) -> None:
-    for line in call.lines:
+    for line in call.having(frozenset({"my"})):
         if line.speaker != "caller":
             continue
         lower = line.lower
@@ -553,7 +559,7 @@ _BIRTH_RE: Final = re.compile(
 
 
 def _birth_dates(call: _Call) -> None:
-    for line in call.lines:
+    for line in call.having(frozenset({"birth", "birthday", "dob", "born", "birthdate"})):
         if line.speaker != "caller":
             continue
         for match in _BIRTH_RE.finditer(line.lower):
@@ -613,7 +619,8 @@ def _addresses(call: _Call, slots: Sequence[_Slot]) -> None:
     slot_for = {s.answer[0].turn: s for s in slots if s.kind == "address"}
     for line in call.lines:
         lower = line.lower
-        if line.speaker == "agent":
+        if line.speaker == "agent" or not ("moved" in line.words or "relocated" in line.words
+                                           or any(c.isdigit() for c in lower)):
             continue
         for match in _STREET_RE.finditer(line.text):
             words = match.group("name").lower().split()
@@ -627,9 +634,10 @@ def _addresses(call: _Call, slots: Sequence[_Slot]) -> None:
             if _THIRD_PARTY_RE.search(before) and not _FIRST_PERSON_RE.search(before):
                 continue
             slot = slot_for.get(line.turn)
-            context = " ".join(x.lower for x in turn_lines(call.lines, line.turn)) + (
-                " " + slot.asker.lower if slot is not None else ""
-            )
+            context = turn_text(call.lines, line.turn)
+            if slot is not None:
+                # "I'd like to update my mailing address" - "What's the new address?" - "12 Elm St"
+                context += " " + slot.asker.lower + " " + turn_text(call.lines, slot.asker.turn - 1)
             key = "home_address"
             for qualified, pattern in _ADDRESS_QUALIFIERS:
                 if pattern.search(context):
@@ -672,7 +680,7 @@ _REMOVAL_RE: Final = re.compile(
 
 def _vehicles(call: _Call, slots: Sequence[_Slot]) -> None:
     vehicle_answers = {s.answer[0].turn for s in slots if s.kind == "vehicle"}
-    for line in call.lines:
+    for line in call.having(frozenset(MAKES)):
         if line.speaker != "caller":
             continue
         lower = line.lower
@@ -717,7 +725,7 @@ def _year_before(text: str) -> int | None:
 
 def _emails(call: _Call, slots: Sequence[_Slot]) -> None:
     for line in call.lines:
-        if line.speaker != "caller":
+        if line.speaker != "caller" or ("@" not in line.lower and line.words.isdisjoint(_AT_WORDS)):
             continue
         found = find_email(line.text)
         if found is None:
@@ -736,21 +744,21 @@ _PHONE_TYPES: Final = {"cell": "cell", "mobile": "cell", "home": "home", "house"
 def _phones(call: _Call, slots: Sequence[_Slot]) -> None:
     phone_answers = {s.answer[0].turn for s in slots if s.kind == "phone"}
     for line in call.lines:
-        if line.speaker != "caller":
+        if line.speaker != "caller" or sum(c.isdigit() for c in line.lower) < 10:
             continue
         found = find_phone(line.text)
         if found is None:
             continue
-        turn_text = " ".join(x.lower for x in turn_lines(call.lines, line.turn) if x.index <= line.index)
-        if not re.search(r"\b(?:number|phone|cell|mobile|reach me|call me)\b", turn_text) and (
+        said = " ".join(x.lower for x in turn_lines(call.lines, line.turn) if x.index <= line.index)
+        if not re.search(r"\b(?:number|phone|cell|mobile|reach me|call me)\b", said) and (
             line.turn not in phone_answers
         ):
             continue
-        if SENSITIVE_RE.search(turn_text):
+        if SENSITIVE_RE.search(said):
             continue
         kind = ""
-        for match in _PHONE_TYPE_RE.finditer(turn_text):
-            if not _NEGATION_RE.search(_clause_before(turn_text, match.start())):
+        for match in _PHONE_TYPE_RE.finditer(said):
+            if not _NEGATION_RE.search(_clause_before(said, match.start())):
                 kind = _PHONE_TYPES[match.group("t")]
         slot = next((s for s in slots if s.kind == "phone" and s.answer[0].turn == line.turn), None)
         if not kind and slot is not None:
@@ -791,7 +799,7 @@ _CONTACT_PART_RE: Final = re.compile(
 
 def _contact(call: _Call, slots: Sequence[_Slot]) -> None:  # noqa: C901
     number_asked = {s.answer[0].turn for s in slots if s.kind == "phone"}
-    for line in call.lines:
+    for line in call.having(_CONTACT_WORDS):
         if line.speaker != "caller":
             continue
         lower = line.lower
@@ -802,8 +810,9 @@ def _contact(call: _Call, slots: Sequence[_Slot]) -> None:  # noqa: C901
             if not _blocked(line, match.start()) or request:
                 if not _NEGATION_RE.search(_clause_before(lower, match.start())):
                     call.add("preference", "contact_phone", _PHONE_TYPES[match.group("t")], line)
-        turn_text = " ".join(x.lower for x in turn_lines(call.lines, line.turn))
-        if line.turn in number_asked or re.search(r"\b(?:this|that) number\b", turn_text):
+        if line.turn in number_asked or re.search(
+            r"\b(?:this|that) number\b", turn_text(call.lines, line.turn)
+        ):
             for match in _THIS_IS_MY_RE.finditer(lower):
                 call.add("preference", "contact_phone", _PHONE_TYPES[match.group("t")], line)
         for pattern in _METHOD_PATTERNS:
@@ -835,7 +844,7 @@ _LANGUAGE_RE: Final = re.compile(
 
 
 def _language(call: _Call) -> None:
-    for line in call.lines:
+    for line in call.having(LANGUAGES):
         lower = line.lower
         if line.speaker == "caller":
             for match in _LANGUAGE_RE.finditer(lower):
@@ -867,7 +876,7 @@ _PROVIDER_PATTERNS: Final = (
 
 
 def _preferred_provider(call: _Call) -> None:
-    for line in call.lines:
+    for line in call.having(_PROVIDER_WORDS):
         if line.speaker != "caller":
             continue
         for pattern in _PROVIDER_PATTERNS:
@@ -909,7 +918,7 @@ _INSURER_PATTERNS: Final = (
 
 
 def _insurers(call: _Call) -> None:
-    for line in call.lines:
+    for line in call.having(frozenset({"insurance", "now"})):
         if line.speaker != "caller":
             continue
         lower = line.lower
@@ -936,7 +945,7 @@ _EMPLOYER_RE: Final = re.compile(
 
 
 def _employer(call: _Call) -> None:
-    for line in call.lines:
+    for line in call.having(frozenset({"work", "employed", "employee", "employer"})):
         if line.speaker != "caller":
             continue
         for match in _EMPLOYER_RE.finditer(line.text):
@@ -958,7 +967,7 @@ _BUSINESS_PATTERNS: Final = (
 
 
 def _business(call: _Call) -> None:
-    for line in call.lines:
+    for line in call.having(frozenset({"from", "with", "own", "business", "company", "shop", "store", "firm", "practice", "restaurant", "bakery"})):
         if line.speaker != "caller":
             continue
         for index, pattern in enumerate(_BUSINESS_PATTERNS):
@@ -991,11 +1000,23 @@ _BRAND_RE: Final = re.compile(
 )
 
 
+_EQUIPMENT_WORDS: Final = frozenset(w for e in EQUIPMENT for w in e.split())
+
+
 def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
+    if not any(not line.words.isdisjoint(_EQUIPMENT_WORDS) for line in call.lines):
+        return
     for line in call.lines:
         if line.speaker != "caller":
             continue
-        window = [x for x in call.lines if line.turn - 2 <= x.turn <= line.turn and x.index <= line.index]
+        if not re.search(r"\b(?:it's|it is|that's|is|have|got|an?)\s", line.text, re.IGNORECASE):
+            continue
+        window = [
+            x
+            for turn in range(max(0, line.turn - 2), line.turn + 1)
+            for x in turn_lines(call.lines, turn)
+            if x.index <= line.index
+        ]
         kinds = [EQUIPMENT[m.group("eq")] for x in window for m in _EQUIPMENT_RE.finditer(x.lower)
                  if not _HYPOTHETICAL_RE.search(_clause_before(x.lower, m.start()))
                  and "tankless" not in x.lower[max(0, m.start() - 12) : m.start()]]
@@ -1030,7 +1051,7 @@ _PET_NAME_RE: Final = re.compile(r"\b(?:his|her|its|the dog's|the cat's)\s+name(
 
 def _pets(call: _Call) -> None:
     pending: tuple[str, int] | None = None  # species of an unnamed pet, turn
-    for line in call.lines:
+    for line in call.having(frozenset(SPECIES) | {"name", "name's", "named"}):
         if line.speaker != "caller":
             continue
         text = line.text
@@ -1073,7 +1094,7 @@ def _allergy_items(text: str) -> str:
 
 
 def _allergies(call: _Call) -> None:
-    for line in call.lines:
+    for line in call.having(frozenset({"allergic"})):
         if line.speaker != "caller":
             continue
         for match in _ALLERGY_RE.finditer(line.lower):
@@ -1095,7 +1116,7 @@ _EVENT_RE: Final = re.compile(
 
 
 def _events(call: _Call) -> None:
-    for line in call.lines:
+    for line in call.having(_EVENT_WORDS):
         lower = line.lower
         for match in _EVENT_RE.finditer(lower):
             if _asks(line, match.start()):
@@ -1127,6 +1148,13 @@ _PROPOSAL_RE: Final = re.compile(
 )
 
 
+_DATE_HINT_RE: Final = re.compile(
+    r"\d|\b(?:today|tomorrow|tonight|noon|monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday|january|february|march|april|may|june|july|august|september|october|november|"
+    r"december)\b"
+)
+
+
 def _appointments(call: _Call) -> None:
     lines = call.lines
     for line in lines:
@@ -1134,6 +1162,8 @@ def _appointments(call: _Call) -> None:
             continue
         lower = line.lower
         if _CANCELLED_RE.search(lower):
+            continue
+        if not _DATE_HINT_RE.search(lower):
             continue
         dates = [d for d in read_dates(line.text) if d.dated or d.time is not None]
         if not dates:
@@ -1163,6 +1193,22 @@ def _pick(options: Sequence[DateValue], said: DateValue) -> DateValue | None:
               and not said.relative):
             return option
     return None
+
+
+_AT_WORDS: Final = frozenset({"dot"})
+"""A spoken address says "dot"; a written one has "@"."""
+_PROVIDER_WORDS: Final = frozenset(
+    {"always", "usually", "normally", "only", "typically", "regularly", "usual", "regular",
+     "stylist", "dentist", "doctor", "hygienist", "barber", "colorist", "accountant", "lawyer",
+     "attorney", "groomer", "did", "does", "cut", "cuts", "colored", "colors"}
+)  # fmt: skip
+_EVENT_WORDS: Final = frozenset(w for e in EVENTS for w in e.split()) | {"married"}
+_CONTACT_WORDS: Final = frozenset(
+    {"cell", "mobile", "home", "house", "work", "office", "best", "better", "easier", "easiest",
+     "preferred", "prefer", "rather", "just", "instead", "reminders", "updates", "portal",
+     "after", "before", "mornings", "afternoons", "evenings", "weekends", "weekdays", "nights",
+     "morning", "afternoon", "evening", "weekend", "night"}
+)  # fmt: skip
 
 
 _EXTRACTORS: Final[tuple[Callable[[_Call], None], ...]] = (

@@ -35,14 +35,15 @@ NOTED_KEYS: Final = (
 
 _REQUESTS: Final = (
     (re.compile(r"\b(?:i|we)(?:'d| would) (?:like|love) to (?P<x>.+)"), "Caller wanted to {}."),
-    (re.compile(r"\b(?:i|we) (?:need|want|have|wanted|needed) to (?P<x>.+)"), "Caller wanted to {}."),
+    (re.compile(r"\b(?:i|we)(?:'m| am|'re| are)? (?:gonna |going to )?(?:need|want|have|wanted|"
+                r"needed) to (?P<x>.+)"), "Caller wanted to {}."),
     (re.compile(r"\b(?:i|we)(?:'m| am|'re| are) (?:calling|phoning|ringing|reaching out) "
                 r"(?:to|in order to) (?P<x>.+)"), "Caller wanted to {}."),
     (re.compile(r"\b(?:i|we)(?:'m| am|'re| are) (?:calling|phoning|ringing|reaching out) "
                 r"(?:about|regarding|because of|for|on behalf of) (?P<x>.+)"), "Caller called about {}."),
     (re.compile(r"\b(?:i|we)(?:'d| would) like (?P<x>(?:a|an|the|some|my|our|to)\b.+)"),
      "Caller wanted {}."),
-    (re.compile(r"\b(?:i|we) (?:need|want) (?!to\b)(?P<x>(?:a|an|the|some|my|our|new|help)\b.+)"),
+    (re.compile(r"\b(?:i|we) (?:need|want) (?!(?:to|it|that|this|them|you|him|her)\b)(?P<x>\w.+)"),
      "Caller wanted {}."),
     (re.compile(r"^(?:(?:hi|hello|hey|yeah|yes|so|um|uh|ok|okay)[, ]+)*(?:can|could|may) (?:i|we) "
                 r"(?P<x>(?:get|book|make|schedule|buy|have|order|set up|pay|speak|talk|move|change|"
@@ -53,6 +54,9 @@ _REQUESTS: Final = (
     (re.compile(r"\b(?:i|we) (?:got|received) (?P<x>(?:a|an|the) (?:letter|bill|invoice|notice|"
                 r"call|email|text)\b.+)"), "Caller called about {}."),
     (re.compile(r"\b(?:i'm|i am|we're|we are) due for (?P<x>.+)"), "Caller was due for {}."),
+    (re.compile(r"^(?:(?:hi|hey|yo|hello|so|um|uh|yeah|and|also)[, ]+)*(?:can|could|would|will) "
+                r"you(?: guys)?(?: please| also)* (?P<x>(?!tell me\b)[a-z].+)"),
+     "Caller asked the business to {}."),
 )
 _QUESTION_REQUEST_RE: Final = re.compile(
     r"^(?:(?:hi|hey|yo|hello|so|um|uh|yeah)[, ]+)*(?:do|does|can|could|will|would) you\b.+\?$"
@@ -60,13 +64,15 @@ _QUESTION_REQUEST_RE: Final = re.compile(
 _PROBLEM_RE: Final = re.compile(
     r"\b(?:leak|leaking|broke|broken|stopped|not working|isn't working|won't|burst|damage|"
     r"stole|stolen|charged twice|infected|backed up|quit|lapse|fired|accident|fender bender|"
-    r"hail|toothache|hurt|injured|late|missing|wrong|again|didn't|doesn't|isn't|wasn't)\b"
+    r"hail|toothache|hurt|injured|late|missing|wrong|again|didn't|doesn't|isn't|wasn't|fail|"
+    r"fails|failing|failed|error|can't|cannot|couldn't)\b"
 )
 _CUT_RE: Final = re.compile(
     r"(?<!\bdr)(?<!\bmr)(?<!\bms)(?<!\bmrs)[.;!?](?=\s|$)|,\s+(?=(?:the|because|since|and the|"
     r"it's|she|he|they|so|but|my|i|we|which|you|is|can)\b)|\s(?:because|since|so that|but)\s|"
     r"\s+-+\s+|\s(?=(?:you|i|we|he|she|they)(?:'ll|'re|'ve| will| are)\b)|"
-    r"\s(?=(?:we|i|she|he|they)\s+(?:just\s+)?[a-z]+(?:ed|ght)\b)|\s(?=my\s+\w+\s+(?:is|was|has)\b)",
+    r"\s(?=(?:we|i|she|he|they)\s+(?:just\s+)?[a-z]+(?:ed|ght)\b)|\s(?=my\s+\w+\s+(?:is|was|has)\b)|"
+    r"\s+and\s+(?=(?:an?|the|our|your)\s+\S+\s+will\b)",
     re.IGNORECASE,
 )
 _DONE_RE: Final = re.compile(
@@ -83,30 +89,51 @@ _BOOKED_RE: Final = re.compile(
 )
 
 
+_DANGLING: Final = frozenset(
+    {"and", "but", "so", "or", "then", "that", "which", "saying", "if", "to", "the", "a", "an",
+     "of", "they", "i", "we", "you", "for", "with", "about", "because", "my", "their", "it's"}
+)
+_FILLERS_RE: Final = re.compile(r",?\s*\b(?:you know|ya know|um|uh)\b,?(?=\s|$)", re.IGNORECASE)
+_INNER_FILLERS_RE: Final = re.compile(
+    r",?\s*\b(?:like|you know|ya know|um|uh|i mean)\b\s*,\s*|\b(?:um|uh),?\s+", re.IGNORECASE
+)
+
+
 def _clip(text: str, words: int) -> str:
+    """The first clause of `text`, at most `words` words, without fillers or a dangling end."""
     cut = _CUT_RE.search(text)
     if cut is not None:
         text = text[: cut.start()]
-    parts = text.split()
-    return " ".join(parts[:words]).strip(" ,-")
+    parts = _FILLERS_RE.sub(" ", text).split()[:words]
+    while parts and parts[-1].lower().strip(",") in _DANGLING:
+        parts.pop()
+    return " ".join(parts).strip(" ,-")
+
+
+_NOUN_PHRASE_RE: Final = re.compile(
+    r"\b(?:a|an|the|my|our)\s+(?:new\s+|used\s+|little\s+)?[a-z][a-z-]*(?:\s+[a-z][a-z-]*)?(?=\s+"
+    r"(?:and|but|so|,|this|last|yesterday|today|at|from|for)\b|[,.]|$)"
+)
 
 
 def _request(lines: Sequence[Line]) -> str:
+    """The first thing the caller asked for or reported, in the third person."""
     caller = [line for line in lines if line.speaker == "caller"][:REQUEST_LINES]
     for line in caller:
-        lower = line.lower
+        text = _INNER_FILLERS_RE.sub(" ", line.text)
+        lower = text.lower()
         for pattern, template in _REQUESTS:
             match = pattern.search(lower)
             if match is None:
                 continue
-            said = line.text[match.start("x") : match.end("x")]
-            thing = _reported(_clip(said, MAX_REQUEST_WORDS))
-            if len(thing.split()) < 1 or thing.lower() in ("it", "that", "this"):
+            said = _clip(text[match.start("x") : match.end("x")], MAX_REQUEST_WORDS)
+            said = _antecedent(said, lower[: match.start("x")])
+            thing = _reported(said).rstrip("?")
+            if not thing or thing.lower() in ("it", "that", "this"):
                 continue
             verb = match.groupdict().get("v") or ""
             return template.replace("{v}", verb).format(thing)
-    for line in caller:
-        if _PROBLEM_RE.search(line.lower) and not line.question and len(line.text.split()) >= 4:
+        if _PROBLEM_RE.search(lower) and not line.question and len(line.text.split()) >= 4:
             said = _reported(_clip(line.text, MAX_REQUEST_WORDS + 6))
             said = re.sub(r"^(?:(?:hi|hello|hey|yeah|yes|so|um|uh|ok|okay|well)[, ]+)+", "", said,
                           flags=re.IGNORECASE)
@@ -115,6 +142,17 @@ def _request(lines: Sequence[Line]) -> str:
         if _QUESTION_REQUEST_RE.match(line.lower):
             return f"Caller asked: {line.text}"
     return ""
+
+
+def _antecedent(said: str, before: str) -> str:
+    """ "add it to my auto policy" after "I just bought a new truck": "it" is the truck."""
+    if not re.search(r"\b(?:it|them)\b", said):
+        return said
+    found = list(_NOUN_PHRASE_RE.finditer(before))
+    if not found:
+        return said
+    thing = re.sub(r"^(?:a|an)\b", "the", found[-1].group())
+    return re.sub(r"\b(?:it|them)\b", thing, said, count=1)
 
 
 def _reported(text: str) -> str:
