@@ -30,7 +30,9 @@ def long_calls(turns: int, calls: int) -> list[list[TranscriptTurn]]:
         for turn in json.loads(line)["turns"]
     ]
     step = max(1, len(source) // max(1, calls))
-    return [[source[(start * step + i) % len(source)] for i in range(turns)] for start in range(calls)]
+    return [
+        [source[(start * step + i) % len(source)] for i in range(turns)] for start in range(calls)
+    ]
 
 
 def main() -> None:

@@ -79,8 +79,18 @@ def test_a_phrase_resolves_to_its_deadline(phrase: str, expected: dt.datetime) -
     assert resolve_due(phrase, TUESDAY) == expected
 
 
-@pytest.mark.parametrize("phrase", ["", "soon", "as soon as possible", "whenever", "sometime",
-                                    "when the part comes in", "after the inspection"])
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "",
+        "soon",
+        "as soon as possible",
+        "whenever",
+        "sometime",
+        "when the part comes in",
+        "after the inspection",
+    ],
+)
 def test_a_phrase_without_a_time_resolves_to_nothing(phrase: str) -> None:
     assert resolve_due(phrase, TUESDAY) is None
 
@@ -150,9 +160,14 @@ def test_the_answer_is_in_the_references_zone_and_needs_an_aware_reference() -> 
         ("I will escalate this and get you an answer by Friday.", "by Friday"),
         ("I'll call you back on Thursday morning with a quote.", "on Thursday morning"),
         ("you'll get the declarations page within 48 hours", "within 48 hours"),
-        ("We'll send a technician this afternoon between 1 and 3.", "this afternoon between 1 and 3"),
-        ("I'll get a lien release before the closing on June 26th.",
-         "before the closing on June 26th"),
+        (
+            "We'll send a technician this afternoon between 1 and 3.",
+            "this afternoon between 1 and 3",
+        ),
+        (
+            "I'll get a lien release before the closing on June 26th.",
+            "before the closing on June 26th",
+        ),
         ("I'll send it by the 12th, no wait, the 14th", "by the 12th, no wait, the 14th"),
         ("I'll call you Thursday about the appointment on the 20th", "Thursday"),
         ("I'll email it right after this call", "right after this call"),

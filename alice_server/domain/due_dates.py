@@ -194,8 +194,20 @@ def day_of_month_at(words: list[str], index: int) -> tuple[int, int] | None:
 
 
 _TIME_INTRODUCERS: Final = frozenset(
-    {"at", "by", "before", "around", "till", "until", "about", "after", "and", "to", "_first",
-     "between"}
+    {
+        "at",
+        "by",
+        "before",
+        "around",
+        "till",
+        "until",
+        "about",
+        "after",
+        "and",
+        "to",
+        "_first",
+        "between",
+    }
 )
 
 
@@ -216,7 +228,7 @@ def clock_at(words: list[str], index: int, *, introduced: bool) -> tuple[dt.time
             return None
         hour = number[0]
         following = words[index + 1] if index + 1 < len(words) else ""
-        if following in TENS and following != "twenty" or following == "fifteen":
+        if (following in TENS and following != "twenty") or following == "fifteen":
             minutes = number_at(words, index + 1)
             if minutes is not None:
                 minute, extra = minutes
@@ -373,7 +385,7 @@ class _Reading:
         self.understood = True
 
 
-def _read(words: list[str], reference: dt.datetime) -> _Reading:  # noqa: C901, PLR0912, PLR0915
+def _read(words: list[str], reference: dt.datetime) -> _Reading:
     today = reference.date()
     reading = _Reading()
     index = 0
@@ -387,8 +399,8 @@ def _read(words: list[str], reference: dt.datetime) -> _Reading:  # noqa: C901, 
             step += used
             if unit in ("minutes", "hours"):
                 minutes = amount * (60 if unit == "hours" else 1)
-                reading.exact = IMMEDIATE if vague and unit == "minutes" else (
-                    dt.timedelta(minutes=minutes)
+                reading.exact = (
+                    IMMEDIATE if vague and unit == "minutes" else (dt.timedelta(minutes=minutes))
                 )
                 reading.day = None
                 reading.understood = True
@@ -478,14 +490,20 @@ def _read(words: list[str], reference: dt.datetime) -> _Reading:  # noqa: C901, 
         elif word == "midnight":
             reading.time = LAST_MINUTE
             reading.understood = True
-        elif (month := month_of(word)) is not None and (word != "may" or is_may_month(words, index)):
+        elif (month := month_of(word)) is not None and (
+            word != "may" or is_may_month(words, index)
+        ):
             position = index + 1 + (following == "the")
             found = day_of_month_at(words, position)
             if found is not None:
                 value, used = found
                 position += used
                 year = None
-                if position < len(words) and len(words[position]) == 4 and words[position].isdigit():
+                if (
+                    position < len(words)
+                    and len(words[position]) == 4
+                    and words[position].isdigit()
+                ):
                     year = int(words[position])
                     position += 1
                 reading.set_day(_date_from(month, value, year, today), date=True)
@@ -503,7 +521,9 @@ def _read(words: list[str], reference: dt.datetime) -> _Reading:  # noqa: C901, 
             else:
                 reading.set_day(_next_day_of_month(value, today), date=True)
                 step = used
-        elif (clock := clock_at(words, index, introduced=previous in _TIME_INTRODUCERS)) is not None:
+        elif (
+            clock := clock_at(words, index, introduced=previous in _TIME_INTRODUCERS)
+        ) is not None:
             reading.time, step = clock
             reading.understood = True
         index += step
@@ -562,14 +582,14 @@ _LINKS: Final = frozenset(
      "the", "of", "this", "next", "coming", "early", "end", "first", "thing", "latest", "very",
      "or", "a", "an", "couple", "few", "half", "business", "working", "close", "right",
      "after", "o'clock", "am", "pm", "around", "sometime", "say", "mean", "sorry", "wait",
-     "actually", "from", "then", "and", "over", "i", "between", "next"}
+     "actually", "from", "then", "and", "i", "between"}
     | set(ONES) | set(TENS)
 )  # fmt: skip
 _GAP_INTRODUCERS: Final = frozenset({"before", "until", "till"})
 _MAX_GAP: Final = 3
 
 
-def _is_anchor(words: list[str], index: int) -> bool:  # noqa: PLR0911
+def _is_anchor(words: list[str], index: int) -> bool:
     """Whether words[index] on its own says when (a day, a time, an offset's unit)."""
     word = words[index]
     previous = words[index - 1] if index > 0 else ""
@@ -586,15 +606,19 @@ def _is_anchor(words: list[str], index: int) -> bool:  # noqa: PLR0911
     if word == "may":
         return is_may_month(words, index)
     if word == "night":
-        return previous in ("tomorrow", "tonight", "monday", "friday") or weekday_of(previous) is not None
+        return (
+            previous in ("tomorrow", "tonight", "monday", "friday")
+            or weekday_of(previous) is not None
+        )
     if word in _ANCHORS or _ORDINAL_RE.match(word) or re.fullmatch(r"\d{1,2}/\d{1,2}(/\d+)?", word):
         return True
     if word in ORDINAL_WORDS:
-        return previous == "the" and word != "first" or (previous == "the" and index + 1 < len(words)
-                                                          and words[index + 1] != "thing")
+        return (previous == "the" and word != "first") or (
+            previous == "the" and index + 1 < len(words) and words[index + 1] != "thing"
+        )
     if word in ("am", "pm", "o'clock") or ":" in word:
         return True
-    if (word.isdigit() or word in ONES) and len(word) <= 2 or word in ONES:
+    if ((word.isdigit() or word in ONES) and len(word) <= 2) or word in ONES:
         return previous in _TIME_INTRODUCERS and clock_at(words, index, introduced=True) is not None
     return False
 
@@ -680,7 +704,9 @@ def _join_gaps(words: list[str], runs: list[tuple[int, int]]) -> list[tuple[int,
     return sorted(joined)
 
 
-_CALL_END_WORDS: Final = frozenset({"this", "the", "call", "we", "hang", "up", "get", "off", "phone", "our"})
+_CALL_END_WORDS: Final = frozenset(
+    {"this", "the", "call", "we", "hang", "up", "get", "off", "phone", "our"}
+)
 
 
 def _through_call_end(words: list[str], run: tuple[int, int]) -> tuple[int, int]:

@@ -253,12 +253,16 @@ def score_call(
         elif key not in expected:
             score.misses.append(f"{call.id}: fact not expected {key}={value!r}")
     score.forbidden = len(call.not_facts)
-    for key, value in call.not_facts:
+    for forbidden_key, forbidden_value in call.not_facts:
         hits = [
             (k, v)
             for k, v in got.items()
-            if (key is None or k == key)
-            and (value is None or fact_matches(k, value, v) or normalise(value) in normalise(v))
+            if (forbidden_key is None or k == forbidden_key)
+            and (
+                forbidden_value is None
+                or fact_matches(k, forbidden_value, v)
+                or normalise(forbidden_value) in normalise(v)
+            )
         ]
         if hits:
             score.forbidden_extracted += 1
@@ -379,9 +383,7 @@ def llm_analyses(
     return analyses, sum(summarizer.fallbacks.values())
 
 
-def evaluate(
-    calls: Sequence[EvalCall], analyses: dict[str, CallAnalysis]
-) -> dict[str, Score]:
+def evaluate(calls: Sequence[EvalCall], analyses: dict[str, CallAnalysis]) -> dict[str, Score]:
     """Scores per part ("tuning", "held-out") and for "all"."""
     scores: dict[str, Score] = {}
     total = Score()
@@ -395,16 +397,20 @@ def evaluate(
 
 
 def _row(path: str, part: str, score: Score) -> str:
-    return (
-        f"{path:<9} {part:<9} {score.calls:>5} {score.fact_recall:>7.2f} {score.fact_precision:>7.2f} "
-        f"{score.forbidden_extracted:>3}/{score.forbidden:<3} {score.commitment_recall:>7.2f} "
-        f"{score.commitment_precision:>7.2f} {score.due_accuracy:>7.2f} {score.summary_coverage:>7.2f}"
+    figures = (
+        score.fact_recall,
+        score.fact_precision,
+        f"{score.forbidden_extracted}/{score.forbidden}",
+        score.commitment_recall,
+        score.commitment_precision,
+        score.due_accuracy,
+        score.summary_coverage,
     )
+    shown = " ".join(f"{f:>7.2f}" if isinstance(f, float) else f"{f:>9}" for f in figures)
+    return f"{path:<9} {part:<9} {score.calls:>5} {shown}"
 
 
-HEADER = (
-    "path      part      calls  fact_R  fact_P  not_facts  comm_R  comm_P   due_ok  in_summ"
-)
+HEADER = "path      part      calls  fact_R  fact_P  not_facts  comm_R  comm_P   due_ok  in_summ"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -412,18 +418,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m alice_server.tools.eval_calls",
         description="Call notes quality on the labelled calls (facts, commitments, due dates).",
     )
-    parser.add_argument("--data", type=Path, action="append",
-                        help="JSONL of labelled calls (repeatable); default: the tuning and "
-                        "held-out sets under data/eval/")
-    parser.add_argument("--answers", type=Path, default=DEFAULT_ANSWERS,
-                        help="recorded LLM answers (JSONL) for the LLM path")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        help="JSONL of labelled calls (repeatable); default: the tuning and "
+        "held-out sets under data/eval/",
+    )
+    parser.add_argument(
+        "--answers",
+        type=Path,
+        default=DEFAULT_ANSWERS,
+        help="recorded LLM answers (JSONL) for the LLM path",
+    )
     parser.add_argument("--no-llm", action="store_true", help="the built-in path only")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 when the built-in path misses a target on the whole set")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when the built-in path misses a target on the whole set",
+    )
     parser.add_argument("--show-misses", action="store_true", help="list every miss")
     for name, value in TARGETS.items():
-        parser.add_argument(f"--min-{name.replace('_', '-')}", type=float, default=value,
-                            dest=name, help=f"target for --check (default {value})")
+        parser.add_argument(
+            f"--min-{name.replace('_', '-')}",
+            type=float,
+            default=value,
+            dest=name,
+            help=f"target for --check (default {value})",
+        )
     args = parser.parse_args(argv)
     paths = args.data or list(DEFAULT_DATA)
     calls: list[EvalCall] = []

@@ -53,7 +53,7 @@ CALLER_VERBS: Final = frozenset(
     {"send", "email", "e-mail", "text", "mail", "fax", "forward", "upload", "bring", "drop",
      "call", "get back", "come", "stop by", "pay", "sign", "fill", "confirm", "let", "look for",
      "find", "dig", "scan", "submit", "return", "reach out", "follow up", "get", "have",
-     "take a photo", "take a picture", "take photos", "take pictures", "mail", "deliver",
+     "take a photo", "take a picture", "take photos", "take pictures", "deliver",
      "pick up", "drop off", "swing by", "come in", "come by", "bring in", "print", "complete",
      "register", "schedule", "book", "reschedule", "check with"}
 )  # fmt: skip
@@ -195,13 +195,21 @@ def _neutral(action: str, party: Party) -> str:
     text = f" {action} "
     flags = re.IGNORECASE
     for pattern, replacement in (
-        (r" (?:have|get) (?P<o>(?:the|a|an|your|my|it|them|that|this|those)\b[^,]*?) (?:over )?"
-         r"to (?:you|us)\b", r" send \g<o>"),
+        (
+            r" (?:have|get) (?P<o>(?:the|a|an|your|my|it|them|that|this|those)\b[^,]*?) (?:over )?"
+            r"to (?:you|us)\b",
+            r" send \g<o>",
+        ),
         (r" get back to (?:you|ya|us)\b", " get back"),
-        (r" (?:reach out|follow up) (?:to|with) (?:you|us)\b",
-         lambda m: " " + m.group().split()[0] + " " + m.group().split()[1]),
-        (r" (?P<v>send|email|e-mail|text|mail|give|get|fax|forward|show|bring|call|ring|remind|"
-         r"tell|message|pay|put|phone|page|update|see) (?:you|ya|us|y'all)\b", r" \g<v>"),
+        (
+            r" (?:reach out|follow up) (?:to|with) (?:you|us)\b",
+            lambda m: " " + m.group().split()[0] + " " + m.group().split()[1],
+        ),
+        (
+            r" (?P<v>send|email|e-mail|text|mail|give|get|fax|forward|show|bring|call|ring|remind|"
+            r"tell|message|pay|put|phone|page|update|see) (?:you|ya|us|y'all)\b",
+            r" \g<v>",
+        ),
         (r" (?:to|for|with) (?:you|ya|us|y'all)\b", ""),
         (r" (?:your|our)\b", " the"),
         (r" my\b", " the" if party == "caller" else " my"),
@@ -224,8 +232,27 @@ def _due_as_said(due: str) -> str:
 
 
 _LOWER_FIRST: Final = frozenset(
-    {"by", "before", "on", "at", "in", "within", "today", "tomorrow", "tonight", "this", "next",
-     "first", "end", "no", "right", "later", "sometime", "until", "early"}
+    {
+        "by",
+        "before",
+        "on",
+        "at",
+        "in",
+        "within",
+        "today",
+        "tomorrow",
+        "tonight",
+        "this",
+        "next",
+        "first",
+        "end",
+        "no",
+        "right",
+        "later",
+        "sometime",
+        "until",
+        "early",
+    }
 )
 
 
@@ -260,7 +287,11 @@ def _referent(lines: Sequence[Line], line: Line, pronoun: str) -> str:
     plural = pronoun in ("them", "those", "these", "both", "everything")
     candidates: list[tuple[int, int, str]] = []
     for earlier in lines[max(0, line.index - 8) : line.index + 1]:
-        text = earlier.lower if earlier.index < line.index else earlier.lower[: earlier.lower.find(pronoun)]
+        text = (
+            earlier.lower
+            if earlier.index < line.index
+            else earlier.lower[: earlier.lower.find(pronoun)]
+        )
         for match in _NP_RE.finditer(text):
             if re.search(r"\b(?:the|a|an|my|your|our|this)\s+$", text[: match.start()]):
                 continue  # "the upload link": a noun, not a verb
@@ -287,9 +318,39 @@ _PARTICLES: Final = frozenset({"out", "up", "back", "over", "in", "off", "around
 
 
 _TRANSFER_VERBS: Final = frozenset(
-    {"send", "email", "e-mail", "text", "mail", "fax", "forward", "upload", "bring", "sign",
-     "fill", "scan", "pay", "print", "drop", "return", "deliver", "get", "have", "take", "dig",
-     "find", "look", "set", "review", "process", "file", "submit", "resubmit", "approve", "fix"}
+    {
+        "send",
+        "email",
+        "e-mail",
+        "text",
+        "mail",
+        "fax",
+        "forward",
+        "upload",
+        "bring",
+        "sign",
+        "fill",
+        "scan",
+        "pay",
+        "print",
+        "drop",
+        "return",
+        "deliver",
+        "get",
+        "have",
+        "take",
+        "dig",
+        "find",
+        "look",
+        "set",
+        "review",
+        "process",
+        "file",
+        "submit",
+        "resubmit",
+        "approve",
+        "fix",
+    }
 )
 
 
@@ -311,8 +372,18 @@ def _resolve(action: str, lines: Sequence[Line], line: Line) -> str:
                 else:
                     words[index] = referent
             return " ".join(words)
-        if lowered not in ("back", "over", "up", "out", "you", "me", "us", "the", "caller",
-                           "business"):
+        if lowered not in (
+            "back",
+            "over",
+            "up",
+            "out",
+            "you",
+            "me",
+            "us",
+            "the",
+            "caller",
+            "business",
+        ):
             break
     return action
 
@@ -324,12 +395,15 @@ def _follow_up_ok(action: str, due: str, party: Party) -> bool:
         return False
     if party == "caller":
         return any(v in CALLER_VERBS or v.split()[0] in CALLER_VERBS for v in verbs) and not (
-            verbs[0] in ("take", "have", "get") and not re.search(
-                r"\b(?:photo|picture|ready|handy|to you|over)\b", action)
+            verbs[0] in ("take", "have", "get")
+            and not re.search(r"\b(?:photo|picture|ready|handy|to you|over)\b", action)
         )
-    if action.startswith(("add that", "add it", "add this", "note", "make a note")) or re.search(
-        r"\b(?:to|in|on) (?:the|your) (?:profile|file|account|notes|chart|record)\b", action
-    ) and _PRONOUN_OBJECT_RE.search(action.split(" to ")[0]):
+    if action.startswith(("add that", "add it", "add this", "note", "make a note")) or (
+        re.search(
+            r"\b(?:to|in|on) (?:the|your) (?:profile|file|account|notes|chart|record)\b", action
+        )
+        and _PRONOUN_OBJECT_RE.search(action.split(" to ")[0])
+    ):
         return False
     in_call = [v in IN_CALL_VERBS or v.split()[0] in IN_CALL_VERBS for v in verbs]
     if all(in_call):
@@ -354,11 +428,39 @@ def _heads(line: Line) -> list[tuple[int, int, Party, bool]]:
     if line.speaker == "agent":
         for match in _THIRD_PERSON_HEAD_RE.finditer(lower):
             subject = match.group("subj").strip()
-            if subject in ("it", "that", "this", "there", "what", "which", "who", "i", "we", "you",
-                           "premium", "rate", "bill", "price", "cost", "that's", "everything"):
+            if subject in (
+                "it",
+                "that",
+                "this",
+                "there",
+                "what",
+                "which",
+                "who",
+                "i",
+                "we",
+                "you",
+                "premium",
+                "rate",
+                "bill",
+                "price",
+                "cost",
+                "that's",
+                "everything",
+            ):
                 continue
-            if subject.split()[-1] in ("premium", "rate", "bill", "price", "cost", "payment",
-                                       "policy", "refund", "check", "coverage", "claim"):
+            if subject.split()[-1] in (
+                "premium",
+                "rate",
+                "bill",
+                "price",
+                "cost",
+                "payment",
+                "policy",
+                "refund",
+                "check",
+                "coverage",
+                "claim",
+            ):
                 continue
             rest = lower[match.end() :]
             if not re.search(r"\b(?:you|your)\b", _clause(rest)):
@@ -395,7 +497,7 @@ def _action_from(line: Line, start: int, head: int) -> tuple[str, str] | None:
     return action.strip(" ,"), due
 
 
-def _promises(lines: Sequence[Line]) -> list[_Promise]:  # noqa: C901, PLR0912
+def _promises(lines: Sequence[Line]) -> list[_Promise]:
     promises: list[_Promise] = []
     for line in lines:
         lower = line.lower
@@ -415,7 +517,9 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:  # noqa: C901, PLR0912
             if found is None:
                 continue
             action, due = found
-            if re.fullmatch(r"(?:do|take care of|handle|get on) (?:that|it|this|both)", action.lower()):
+            if re.fullmatch(
+                r"(?:do|take care of|handle|get on) (?:that|it|this|both)", action.lower()
+            ):
                 asked = _request_before(lines, line)
                 if asked is None:
                     continue
@@ -424,9 +528,12 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:  # noqa: C901, PLR0912
                 continue
             if not action or not _follow_up_ok(action, due, party):
                 continue
-            if party == "caller" and line.speaker == "caller" and re.match(
-                r"^(?:no|nah|nope)\b", lower
-            ) and not re.search(r"\b(?:call|get back)\b", action):
+            if (
+                party == "caller"
+                and line.speaker == "caller"
+                and re.match(r"^(?:no|nah|nope)\b", lower)
+                and not re.search(r"\b(?:call|get back)\b", action)
+            ):
                 continue  # "No, I'll just look online": declining, not promising
             promises.append(_Promise(party, action, due, line.index, line.turn))
     return promises
@@ -457,8 +564,10 @@ def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
             vp = _clause(offer.group("vp"))
             due = find_due_phrase(vp)
             action = _strip_due(vp, due)
-            if action and _follow_up_ok(action, due, line.speaker) and not re.match(
-                r"^(?:help|do|answer|see|talk)\b", action
+            if (
+                action
+                and _follow_up_ok(action, due, line.speaker)
+                and not re.match(r"^(?:help|do|answer|see|talk)\b", action)
             ):
                 promises.append(
                     _Promise(line.speaker, action, due, answer[0].index, line.turn, offer=True)
@@ -474,8 +583,9 @@ def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
             continue
         due = find_due_phrase(request)
         action = re.sub(r"^(?:please|just|also)\s+", "", _strip_due(request, due))
-        if re.fullmatch(r"(?:call|text|email|e-mail|mail|reach|contact)\s+(?:me|us)(?:\s+.{0,25})?",
-                        action) and not re.search(r"\b(?:when|once|after|back|about|with)\b", action):
+        if re.fullmatch(
+            r"(?:call|text|email|e-mail|mail|reach|contact)\s+(?:me|us)(?:\s+.{0,25})?", action
+        ) and not re.search(r"\b(?:when|once|after|back|about|with)\b", action):
             continue  # "just email me": how to reach them, not a promise
         if action and not re.match(r"^(?:hold|wait|help|be|tell|ask|confirm)\b", action):
             promises.append(_Promise(first.speaker, action, due, first.index, first.turn))
@@ -505,7 +615,8 @@ def _later_due(lines: Sequence[Line], promises: list[_Promise]) -> None:
         line = lines[promise.line]
         asked = next_turn(lines, line)
         if not asked or not any(
-            x.question and re.search(r"\b(?:when|today|tomorrow|how long|by when|what time)\b", x.lower)
+            x.question
+            and re.search(r"\b(?:when|today|tomorrow|how long|by when|what time)\b", x.lower)
             for x in asked
         ):
             continue
@@ -523,8 +634,19 @@ def _later_due(lines: Sequence[Line], promises: list[_Promise]) -> None:
 
 
 _CANCEL_WORDS: Final = frozenset(
-    {"bother", "need", "worry", "forget", "skip", "mind", "nevermind", "scratch", "waive",
-     "longer", "have"}
+    {
+        "bother",
+        "need",
+        "worry",
+        "forget",
+        "skip",
+        "mind",
+        "nevermind",
+        "scratch",
+        "waive",
+        "longer",
+        "have",
+    }
 )
 
 
@@ -536,15 +658,21 @@ def _cancel(lines: Sequence[Line], promises: list[_Promise]) -> None:
         match = _CANCEL_RE.search(line.lower)
         if match is None:
             continue
-        own = match.group().startswith(("scratch", "i'll waive", "we'll waive", "we will waive",
-                                        "i will waive"))
+        own = match.group().startswith(
+            ("scratch", "i'll waive", "we'll waive", "we will waive", "i will waive")
+        )
         waive = "waive" in match.group()
-        target_party = line.speaker if own and not waive else (
-            "agent" if line.speaker == "caller" else "caller"
+        target_party = (
+            line.speaker
+            if own and not waive
+            else ("agent" if line.speaker == "caller" else "caller")
         )
         what = content_words(match.group("what"))
-        open_ = [p for p in promises if p.party == target_party and p.line < line.index
-                 and not p.cancelled]
+        open_ = [
+            p
+            for p in promises
+            if p.party == target_party and p.line < line.index and not p.cancelled
+        ]
         hits = [p for p in open_ if what and what & content_words(p.action)]
         if not hits and open_:
             hits = [open_[-1]]
@@ -573,8 +701,12 @@ def _merge(promises: list[_Promise], lines: Sequence[Line]) -> list[_Promise]:
             earlier_kind, earlier_words = keys[index]
             # "She'll call your mother tomorrow" - "Dr. Kim will call you tomorrow": one call
             # (whom to call is corrected); sending two things on one day is two promises.
-            restated = kind in ("contact", "visit") and bool(promise.due) and (
-                promise.due.lower() == earlier.due.lower() and promise.turn - earlier.turn <= 3
+            restated = (
+                kind in ("contact", "visit")
+                and bool(promise.due)
+                and (
+                    promise.due.lower() == earlier.due.lower() and promise.turn - earlier.turn <= 3
+                )
             )
             if earlier_kind == kind and (
                 earlier_words & words or bare or _pronoun_only(earlier.action) or restated
@@ -613,8 +745,10 @@ VERB_CLASSES: Final = {
     "book": "schedule", "schedule": "schedule", "set": "schedule", "reschedule": "schedule",
     "submit": "submit", "resubmit": "submit", "file": "submit",
 }  # fmt: skip
-_PEOPLE: Final = re.compile(r"\b(?:technician|tech|plumber|someone|somebody|crew|adjuster|"
-                            r"inspector|electrician|installer|him|her)\b")
+_PEOPLE: Final = re.compile(
+    r"\b(?:technician|tech|plumber|someone|somebody|crew|adjuster|"
+    r"inspector|electrician|installer|him|her)\b"
+)
 
 
 def verb_class(action: str) -> str:
@@ -623,8 +757,28 @@ def verb_class(action: str) -> str:
     return _verb_class(action)
 
 
-_TITLES: Final = frozenset({"the", "a", "an", "our", "my", "your", "their", "dr", "dr.", "attorney",
-                            "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "doctor", "on-call"})
+_TITLES: Final = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "our",
+        "my",
+        "your",
+        "their",
+        "dr",
+        "dr.",
+        "attorney",
+        "mr",
+        "mr.",
+        "mrs",
+        "mrs.",
+        "ms",
+        "ms.",
+        "doctor",
+        "on-call",
+    }
+)
 
 
 def _verb_class(action: str) -> str:
@@ -636,10 +790,14 @@ def _verb_class(action: str) -> str:
     if verb in ("have", "get") and len(words) > 1:
         # "have the estimator Mike call", "have Dr. Patel review": the verb after the person.
         index = 1
-        while index < len(words) and index < 6 and (
-            lowered[index] in _TITLES
-            or lowered[index] in STAFF_WORDS.split("|")
-            or (words[index][:1].isupper() and index > 0)
+        while (
+            index < len(words)
+            and index < 6
+            and (
+                lowered[index] in _TITLES
+                or lowered[index] in STAFF_WORDS.split("|")
+                or (words[index][:1].isupper() and index > 0)
+            )
         ):
             index += 1
         if 1 < index < len(words):

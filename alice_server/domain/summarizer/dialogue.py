@@ -77,8 +77,7 @@ def build_lines(turns: Sequence[TranscriptTurn]) -> Dialogue:
             continue
         speaker: Party = "caller" if turn.speaker == "caller" else "agent"
         sentences = [
-            SPACES_RE.sub(" ", s).strip()
-            for s in split_sentences(turn.text.translate(APOSTROPHES))
+            SPACES_RE.sub(" ", s).strip() for s in split_sentences(turn.text.translate(APOSTROPHES))
         ]
         sentences = [s for s in sentences if any(c.isalnum() for c in s)]
         if not sentences:

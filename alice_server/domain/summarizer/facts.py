@@ -301,26 +301,59 @@ _ID_SLOT_RE: Final = re.compile(
     r"(?P<kind>number|no\b|num\b|#|id\b)"
 )
 _SLOT_PATTERNS: Final = (
-    ("birth_date", re.compile(r"\b(?:date of birth|birth ?date|birthday|dob|when were you born)\b")),
+    (
+        "birth_date",
+        re.compile(r"\b(?:date of birth|birth ?date|birthday|dob|when were you born)\b"),
+    ),
     ("email", re.compile(r"\be-?mail\b")),
     ("address", re.compile(r"\baddress\b")),
-    ("phone", re.compile(r"\b(?:phone|best number|number to reach|callback number|good number|"
-                         r"the cell|your cell|this number|the best number)\b")),
-    ("name", re.compile(r"\b(?:his|her|their|son's|daughter's|wife's|husband's|kid's|child's)"
-                        r" (?:full )?name\b")),
+    (
+        "phone",
+        re.compile(
+            r"\b(?:phone|best number|number to reach|callback number|good number|"
+            r"the cell|your cell|this number|the best number)\b"
+        ),
+    ),
+    (
+        "name",
+        re.compile(
+            r"\b(?:his|her|their|son's|daughter's|wife's|husband's|kid's|child's)"
+            r" (?:full )?name\b"
+        ),
+    ),
     ("pharmacy", re.compile(r"\bpharmacy\b")),
     ("allergies", re.compile(r"\ballerg")),
-    ("insurance", re.compile(r"\b(?:do you have|who is|who's|what's|which)\b[^.?]*\binsurance\b"
-                             r"(?! (?:paperwork|card|policy))")),
-    ("vehicle", re.compile(r"\b(?:which|what) (?:car|vehicle|truck)\b|\bwhich of your "
-                           r"(?:vehicles|cars)\b|\bwhat did you (?:get|buy)\b|"
-                           r"\bwhat (?:kind of|make|year is the) (?:car|vehicle|truck)\b")),
+    (
+        "insurance",
+        re.compile(
+            r"\b(?:do you have|who is|who's|what's|which)\b[^.?]*\binsurance\b"
+            r"(?! (?:paperwork|card|policy))"
+        ),
+    ),
+    (
+        "vehicle",
+        re.compile(
+            r"\b(?:which|what) (?:car|vehicle|truck)\b|\bwhich of your "
+            r"(?:vehicles|cars)\b|\bwhat did you (?:get|buy)\b|"
+            r"\bwhat (?:kind of|make|year is the) (?:car|vehicle|truck)\b"
+        ),
+    ),
     ("equipment", re.compile(r"\bwhat (?:kind|type|brand|make) of\b|\bwhat do you have now\b")),
-    ("event", re.compile(rf"\bwhen(?:'s| is| do you| does| will| are you)? (?:the |your )?"
-                         rf"(?P<event>{'|'.join(EVENTS)})\b")),
+    (
+        "event",
+        re.compile(
+            rf"\bwhen(?:'s| is| do you| does| will| are you)? (?:the |your )?"
+            rf"(?P<event>{'|'.join(EVENTS)})\b"
+        ),
+    ),
     ("employer", re.compile(r"\bwhere do you work\b|\bwho(?:'s| is) your employer\b")),
-    ("business", re.compile(r"\bwhich (?:company|business)\b|\bwhat(?:'s| is) (?:the name of )?"
-                            r"your (?:company|business)\b")),
+    (
+        "business",
+        re.compile(
+            r"\bwhich (?:company|business)\b|\bwhat(?:'s| is) (?:the name of )?"
+            r"your (?:company|business)\b"
+        ),
+    ),
 )
 _ASKING_RE: Final = re.compile(
     r"^(?:(?:and|ok|okay|great|thanks|thank you|got it)[,.]?\s+)*(?:(?:can|could|may) i\b|"
@@ -357,8 +390,12 @@ def _slots(call: _Call) -> Iterator[_Slot]:
         lower = line.lower
         found_id = _ID_SLOT_RE.search(lower)
         if found_id is not None and "social" not in lower:
-            yield _Slot("id", _id_key(found_id.group("noun"), found_id.group("kind"),
-                                      found_id.group("qual")), line, tuple(answer))
+            yield _Slot(
+                "id",
+                _id_key(found_id.group("noun"), found_id.group("kind"), found_id.group("qual")),
+                line,
+                tuple(answer),
+            )
         for kind, pattern in _SLOT_PATTERNS:
             match = pattern.search(lower)
             if match is None:
@@ -393,7 +430,10 @@ _ID_GAP_RE: Final = re.compile(r"^(?:[a-z']+\s+){1,4}?(?:is|was)\b\s*")
 
 
 def _identifiers(call: _Call) -> None:
-    for line in call.having(frozenset({"number", "no", "num", "#", "id"}) | {w + "#" for w in ("claim", "order", "account", "invoice", "case", "ticket", "policy")}):
+    for line in call.having(
+        frozenset({"number", "no", "num", "#", "id"})
+        | {w + "#" for w in ("claim", "order", "account", "invoice", "case", "ticket", "policy")}
+    ):
         lower = line.lower
         for match in _ID_TRIGGER_RE.finditer(lower):
             owner = match.group("owner") or ""
@@ -406,9 +446,13 @@ def _identifiers(call: _Call) -> None:
                 before
             ):
                 continue
-            rest = (line.text[match.end() :] + " " + " ".join(
-                x.text for x in turn_lines(call.lines, line.turn)[:8] if x.index > line.index
-            ))[:200]
+            rest = (
+                line.text[match.end() :]
+                + " "
+                + " ".join(
+                    x.text for x in turn_lines(call.lines, line.turn)[:8] if x.index > line.index
+                )
+            )[:200]
             value = read_identifier(rest)
             gap = _ID_GAP_RE.match(rest.lower())
             if value is None and gap is not None:
@@ -419,7 +463,7 @@ def _identifiers(call: _Call) -> None:
             call.add("fact", key, value, line)
 
 
-def _slot_answers(call: _Call, slots: Sequence[_Slot]) -> None:  # noqa: C901, PLR0912
+def _slot_answers(call: _Call, slots: Sequence[_Slot]) -> None:
     for slot in slots:
         answer = slot.answer[0]
         text = slot.text
@@ -464,7 +508,9 @@ def _slot_answers(call: _Call, slots: Sequence[_Slot]) -> None:  # noqa: C901, P
             if value:
                 call.add("fact", "business_name", value, answer)
         elif slot.kind == "employer":
-            value = _capitalised_phrase(re.sub(r"^(?:at|for)\s+", "", _strip_lead(text)), frozenset())
+            value = _capitalised_phrase(
+                re.sub(r"^(?:at|for)\s+", "", _strip_lead(text)), frozenset()
+            )
             if value:
                 call.add("fact", "employer", value, answer)
         elif slot.kind == "event":
@@ -514,9 +560,7 @@ _RELATION_RE: Final = re.compile(
     rf"\bmy\s+(?P<rel>{'|'.join(sorted(RELATIONS, key=len, reverse=True))})(?![-\w])"
     r"(?P<poss>'s)?"
 )
-_PLURAL_RELATION_RE: Final = re.compile(
-    rf"\bmy\s+(?P<rel>{'|'.join(PLURAL_RELATIONS)})\s+are\s+"
-)
+_PLURAL_RELATION_RE: Final = re.compile(rf"\bmy\s+(?P<rel>{'|'.join(PLURAL_RELATIONS)})\s+are\s+")
 
 
 def _household(call: _Call) -> None:
@@ -576,8 +620,11 @@ def _birth_dates(call: _Call) -> None:
             if who.endswith("'s"):
                 word = who[:-2]
                 relation = RELATIONS.get(word, ("", ""))[0]
-                candidates = [m for m in call.members if m.relation == relation or (
-                    m.name and m.name.split()[0].lower() == word)]
+                candidates = [
+                    m
+                    for m in call.members
+                    if m.relation == relation or (m.name and m.name.split()[0].lower() == word)
+                ]
                 member = candidates[-1] if candidates else None
             if member is not None:
                 call.add("fact", f"{member.key}_birth_date", dated[0].birth_date(), line)
@@ -591,8 +638,8 @@ _STREET_RE: Final = re.compile(
     re.IGNORECASE,
 )
 _MOVED_RE: Final = re.compile(
-    r"\b(?:we|i)(?:'ve| have)?\s+(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated)\s+"
-    r"(?:out\s+)?to\s+(?P<city>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
+    r"(?i:\b(?:we|i)(?:'ve| have)?\s+(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated)\s+"
+    r"(?:out\s+)?to\s+)(?P<city>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
 )
 _ADDRESS_QUALIFIERS: Final = (
     ("property_address", re.compile(r"\b(?:property|rental|rent out|landlord)\b")),
@@ -619,8 +666,9 @@ def _addresses(call: _Call, slots: Sequence[_Slot]) -> None:
     slot_for = {s.answer[0].turn: s for s in slots if s.kind == "address"}
     for line in call.lines:
         lower = line.lower
-        if line.speaker == "agent" or not ("moved" in line.words or "relocated" in line.words
-                                           or any(c.isdigit() for c in lower)):
+        if line.speaker == "agent" or not (
+            "moved" in line.words or "relocated" in line.words or any(c.isdigit() for c in lower)
+        ):
             continue
         for match in _STREET_RE.finditer(line.text):
             words = match.group("name").lower().split()
@@ -686,15 +734,16 @@ def _vehicles(call: _Call, slots: Sequence[_Slot]) -> None:
         lower = line.lower
         for match in _VEHICLE_RE.finditer(line.text):
             model = match.group("model")
-            if model.lower() in VEHICLE_NOUNS or model.lower() in NOT_NAMES and not any(
-                c.isdigit() for c in model
+            if model.lower() in VEHICLE_NOUNS or (
+                model.lower() in NOT_NAMES and not any(c.isdigit() for c in model)
             ):
                 continue
             words = [model]
             second = match.group("model2")
-            if second and (model.lower() in TWO_WORD_MODELS or (
-                any(c.isdigit() for c in second) and len(second) <= 4
-            )):
+            if second and (
+                model.lower() in TWO_WORD_MODELS
+                or (any(c.isdigit() for c in second) and len(second) <= 4)
+            ):
                 words.append(second)
             before = _clause_before(lower, match.start())
             if _asks(line, match.start()):
@@ -706,8 +755,12 @@ def _vehicles(call: _Call, slots: Sequence[_Slot]) -> None:
                 continue
             year = _year_before(line.text[: match.start()])
             make = MAKES[match.group("make").lower()]
-            shown = [w if not w.islower() else (w.upper() if any(c.isdigit() for c in w)
-                                                 else w.capitalize()) for w in words]
+            shown = [
+                w
+                if not w.islower()
+                else (w.upper() if any(c.isdigit() for c in w) else w.capitalize())
+                for w in words
+            ]
             key = "vehicle_" + _key_part(make.split("-")[0]) + "_" + _key_part(" ".join(words))
             value = " ".join(([str(year)] if year else []) + [make, *shown])
             call.add("fact", key, value, line)
@@ -736,7 +789,9 @@ def _emails(call: _Call, slots: Sequence[_Slot]) -> None:
         call.add("fact", "email", found[1], line)
 
 
-_PHONE_TYPE_RE: Final = re.compile(r"\b(?P<t>cell|mobile|home|house|work|office)(?: phone| number| line)?\b")
+_PHONE_TYPE_RE: Final = re.compile(
+    r"\b(?P<t>cell|mobile|home|house|work|office)(?: phone| number| line)?\b"
+)
 _PHONE_TYPES: Final = {"cell": "cell", "mobile": "cell", "home": "home", "house": "home",
                        "work": "work", "office": "work"}  # fmt: skip
 
@@ -771,13 +826,19 @@ _CONTACT_PHONE_RE: Final = re.compile(
     r"\b(?:call|reach|text|contact|try)\s+(?:me\s+)?(?:(?:on|at)\s+)?(?:my|the)\s+"
     r"(?P<t>cell|mobile|home|house|work|office)\b"
 )
-_THIS_IS_MY_RE: Final = re.compile(r"\b(?:this|it)(?:'s| is| one's| one is)\s+(?:my\s+)?"
-                                   r"(?P<t>cell|mobile|home|work)\b")
+_THIS_IS_MY_RE: Final = re.compile(
+    r"\b(?:this|it)(?:'s| is| one's| one is)\s+(?:my\s+)?"
+    r"(?P<t>cell|mobile|home|work)\b"
+)
 _METHOD_PATTERNS: Final = (
-    re.compile(r"\b(?P<m>texts?|texting|e-?mails?|mail|calls?|calling|phone|portal)\s+"
-               r"(?:is|are|works)\s+(?:the\s+)?(?:best|better|easier|easiest|preferred)\b"),
-    re.compile(r"\b(?:i(?:'d)?\s+(?:prefer|rather)|i\s+would\s+rather)\s+(?:you\s+)?(?:to\s+)?"
-               r"(?P<m>text|e-?mail|mail|call)\b"),
+    re.compile(
+        r"\b(?P<m>texts?|texting|e-?mails?|mail|calls?|calling|phone|portal)\s+"
+        r"(?:is|are|works)\s+(?:the\s+)?(?:best|better|easier|easiest|preferred)\b"
+    ),
+    re.compile(
+        r"\b(?:i(?:'d)?\s+(?:prefer|rather)|i\s+would\s+rather)\s+(?:you\s+)?(?:to\s+)?"
+        r"(?P<m>text|e-?mail|mail|call)\b"
+    ),
     re.compile(r"\bjust\s+(?P<m>text|e-?mail|mail)\s+me\b"),
     re.compile(r"\b(?P<m>text|e-?mail)\s+me\s+(?:reminders|updates|instead|only)\b"),
     re.compile(r"\b(?P<m>mail|e-?mail|text)\b[^.?!]{0,40}\binstead of\b"),
@@ -797,7 +858,7 @@ _CONTACT_PART_RE: Final = re.compile(
 )
 
 
-def _contact(call: _Call, slots: Sequence[_Slot]) -> None:  # noqa: C901
+def _contact(call: _Call, slots: Sequence[_Slot]) -> None:
     number_asked = {s.answer[0].turn for s in slots if s.kind == "phone"}
     for line in call.having(_CONTACT_WORDS):
         if line.speaker != "caller":
@@ -807,9 +868,10 @@ def _contact(call: _Call, slots: Sequence[_Slot]) -> None:  # noqa: C901
         if line.question and not request:
             continue
         for match in _CONTACT_PHONE_RE.finditer(lower):
-            if not _blocked(line, match.start()) or request:
-                if not _NEGATION_RE.search(_clause_before(lower, match.start())):
-                    call.add("preference", "contact_phone", _PHONE_TYPES[match.group("t")], line)
+            if (not _blocked(line, match.start()) or request) and not _NEGATION_RE.search(
+                _clause_before(lower, match.start())
+            ):
+                call.add("preference", "contact_phone", _PHONE_TYPES[match.group("t")], line)
         if line.turn in number_asked or re.search(
             r"\b(?:this|that) number\b", turn_text(call.lines, line.turn)
         ):
@@ -831,7 +893,9 @@ def _contact(call: _Call, slots: Sequence[_Slot]) -> None:  # noqa: C901
             if not 1 <= hour <= 12:
                 continue
             minutes = f":{match.group('m')}" if match.group("m") else ""
-            call.add("preference", "contact_time", f"{match.group('rel')} {hour}{minutes} {ampm}", line)
+            call.add(
+                "preference", "contact_time", f"{match.group('rel')} {hour}{minutes} {ampm}", line
+            )
         for match in _CONTACT_PART_RE.finditer(lower):
             part = match.group("p")
             call.add("preference", "contact_time", part if part.endswith("s") else part + "s", line)
@@ -852,8 +916,11 @@ def _language(call: _Call) -> None:
                 if language != "english" and not _blocked(line, match.start()):
                     call.add("preference", "language", language.capitalize(), line)
         elif line.speaker == "agent" and line.question:
-            offered = re.search(rf"\b(?P<l>{'|'.join(LANGUAGES)})[- ]speaking\b|\bin "
-                                rf"(?P<m>{'|'.join(LANGUAGES)})\b", lower)
+            offered = re.search(
+                rf"\b(?P<l>{'|'.join(LANGUAGES)})[- ]speaking\b|\bin "
+                rf"(?P<m>{'|'.join(LANGUAGES)})\b",
+                lower,
+            )
             answer = next_turn(call.lines, line)
             if offered and answer and affirms(answer):
                 language = offered.group("l") or offered.group("m")
@@ -861,17 +928,29 @@ def _language(call: _Call) -> None:
                     call.add("preference", "language", language.capitalize(), answer[0])
 
 
-_NAME_TOKEN: Final = r"(?P<n>(?:dr\.?\s+)?[A-Za-z][a-z'-]+)"
+_NAME_TOKEN: Final = r"(?P<n>(?:dr\.?\s+)?[A-Za-z][a-z'-]+)"  # noqa: S105 (a name, not a secret)
 _PROVIDER_PATTERNS: Final = (
-    re.compile(r"\b(?:i|we)\s+(?:always|usually|normally|only|typically|regularly)\s+"
-               r"(?:see|go to|get|book with|work with|use|ask for|have)\s+" + _NAME_TOKEN, re.I),
+    re.compile(
+        r"\b(?:i|we)\s+(?:always|usually|normally|only|typically|regularly)\s+"
+        r"(?:see|go to|get|book with|work with|use|ask for|have)\s+" + _NAME_TOKEN,
+        re.I,
+    ),
     re.compile(r"\bmy\s+(?:usual|regular|normal)(?:\s+\w+)?\s+with\s+" + _NAME_TOKEN, re.I),
-    re.compile(_NAME_TOKEN + r"(?:'s|\s+is)\s+(?:the only one|my\s+(?:stylist|dentist|doctor|"
-               r"hygienist|barber|colorist|guy|girl|person|accountant|lawyer|attorney|tech))", re.I),
-    re.compile(r"\bmy\s+(?:stylist|dentist|doctor|hygienist|barber|colorist|accountant|lawyer|"
-               r"attorney|groomer)\s+is\s+" + _NAME_TOKEN, re.I),
-    re.compile(r"\bwith\s+" + _NAME_TOKEN + r",?\s+(?:she|he|they)\s+(?:did|does|cut|cuts|"
-               r"colored|colors|always|usually|took care)\b", re.I),
+    re.compile(
+        _NAME_TOKEN + r"(?:'s|\s+is)\s+(?:the only one|my\s+(?:stylist|dentist|doctor|"
+        r"hygienist|barber|colorist|guy|girl|person|accountant|lawyer|attorney|tech))",
+        re.I,
+    ),
+    re.compile(
+        r"\bmy\s+(?:stylist|dentist|doctor|hygienist|barber|colorist|accountant|lawyer|"
+        r"attorney|groomer)\s+is\s+" + _NAME_TOKEN,
+        re.I,
+    ),
+    re.compile(
+        r"\bwith\s+" + _NAME_TOKEN + r",?\s+(?:she|he|they)\s+(?:did|does|cut|cuts|"
+        r"colored|colors|always|usually|took care)\b",
+        re.I,
+    ),
 )
 
 
@@ -887,7 +966,9 @@ def _preferred_provider(call: _Call) -> None:
                 if not _is_name(word, call.known_names) or _blocked(line, match.start()):
                     continue
                 shown = word if not word.islower() else word.capitalize()
-                call.add("preference", "preferred_provider", f"Dr. {shown}" if title else shown, line)
+                call.add(
+                    "preference", "preferred_provider", f"Dr. {shown}" if title else shown, line
+                )
 
 
 _CAPITALISED_RE: Final = re.compile(r"[A-Z][A-Za-z'&.-]*(?:\s+(?:[A-Z][A-Za-z'&.-]*|of|&))*")
@@ -911,8 +992,11 @@ def _capitalised_phrase(text: str, known: frozenset[str]) -> str:
 
 
 _INSURER_PATTERNS: Final = (
-    re.compile(r"\b(?:my|our)\s+(?:new\s+)?(?:dental\s+|health\s+|medical\s+|vision\s+)?insurance"
-               r"(?:\s+(?:provider|carrier|company|plan))?\s+is\s+(?:now\s+)?", re.I),
+    re.compile(
+        r"\b(?:my|our)\s+(?:new\s+)?(?:dental\s+|health\s+|medical\s+|vision\s+)?insurance"
+        r"(?:\s+(?:provider|carrier|company|plan))?\s+is\s+(?:now\s+)?",
+        re.I,
+    ),
     re.compile(r"\binsurance,?\s+it's\s+", re.I),
 )
 
@@ -921,7 +1005,6 @@ def _insurers(call: _Call) -> None:
     for line in call.having(frozenset({"insurance", "now"})):
         if line.speaker != "caller":
             continue
-        lower = line.lower
         for pattern in _INSURER_PATTERNS:
             for match in pattern.finditer(line.text):
                 if _blocked(line, match.start()):
@@ -930,7 +1013,7 @@ def _insurers(call: _Call) -> None:
                 if value:
                     call.add("fact", "insurance_provider", value, line)
         now = re.search(r"\b(?i:it's|it is)\s+(?P<v>[A-Z][^,.;]*?)\s+now\b", line.text)
-        context = " ".join(x.lower for x in previous_turn(call.lines, line) + [line])
+        context = " ".join(x.lower for x in [*previous_turn(call.lines, line), line])
         if now and ("insurance" in context or "on file" in context):
             value = _capitalised_phrase(now.group("v"), call.known_names)
             if value:
@@ -959,15 +1042,37 @@ def _employer(call: _Call) -> None:
 
 _BUSINESS_PATTERNS: Final = (
     re.compile(r"\b(?:from|with)\s+(?=[A-Z])", 0),
-    re.compile(r"\b(?:i|we)\s+own\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?[\w-]+,?\s+(?:called\s+|"
-               r"named\s+)?(?=[A-Z])", re.I),
-    re.compile(r"\bmy\s+(?:business|company|shop|store|firm|practice|restaurant|bakery)"
-               r"(?:'s name)?\s+is\s+(?:called\s+)?", re.I),
+    re.compile(
+        r"\b(?:i|we)\s+own\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?[\w-]+,?\s+(?:called\s+|"
+        r"named\s+)?(?=[A-Z])",
+        re.I,
+    ),
+    re.compile(
+        r"\bmy\s+(?:business|company|shop|store|firm|practice|restaurant|bakery)"
+        r"(?:'s name)?\s+is\s+(?:called\s+)?",
+        re.I,
+    ),
 )
 
 
 def _business(call: _Call) -> None:
-    for line in call.having(frozenset({"from", "with", "own", "business", "company", "shop", "store", "firm", "practice", "restaurant", "bakery"})):
+    for line in call.having(
+        frozenset(
+            {
+                "from",
+                "with",
+                "own",
+                "business",
+                "company",
+                "shop",
+                "store",
+                "firm",
+                "practice",
+                "restaurant",
+                "bakery",
+            }
+        )
+    ):
         if line.speaker != "caller":
             continue
         for index, pattern in enumerate(_BUSINESS_PATTERNS):
@@ -976,9 +1081,12 @@ def _business(call: _Call) -> None:
                 if not value or _asks(line, match.start()):
                     continue
                 last = value.split()[-1].lower().strip(".")
-                if index == 0 and (last not in ORGANISATION_ENDINGS or not re.search(
-                    r"\b(?:this is|it's|i'm|i am|calling)\b", line.lower[: match.start()]
-                )):
+                if index == 0 and (
+                    last not in ORGANISATION_ENDINGS
+                    or not re.search(
+                        r"\b(?:this is|it's|i'm|i am|calling)\b", line.lower[: match.start()]
+                    )
+                ):
                     continue
                 call.add("fact", "business_name", value, line)
 
@@ -1017,9 +1125,13 @@ def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
             for x in turn_lines(call.lines, turn)
             if x.index <= line.index
         ]
-        kinds = [EQUIPMENT[m.group("eq")] for x in window for m in _EQUIPMENT_RE.finditer(x.lower)
-                 if not _HYPOTHETICAL_RE.search(_clause_before(x.lower, m.start()))
-                 and "tankless" not in x.lower[max(0, m.start() - 12) : m.start()]]
+        kinds = [
+            EQUIPMENT[m.group("eq")]
+            for x in window
+            for m in _EQUIPMENT_RE.finditer(x.lower)
+            if not _HYPOTHETICAL_RE.search(_clause_before(x.lower, m.start()))
+            and "tankless" not in x.lower[max(0, m.start() - 12) : m.start()]
+        ]
         if not kinds:
             continue
         for match in _BRAND_RE.finditer(line.text):
@@ -1027,8 +1139,10 @@ def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
             if not brand:
                 continue
             first = brand.split()[0].lower().strip(".,")
-            if brand.lower() not in _BRANDS and first not in _BRANDS and (
-                first in NOT_NAMES or first in MAKES or first in call.known_names
+            if (
+                brand.lower() not in _BRANDS
+                and first not in _BRANDS
+                and (first in NOT_NAMES or first in MAKES or first in call.known_names)
             ):
                 continue
             if _blocked(line, match.start()):
@@ -1045,8 +1159,10 @@ _PET_RE: Final = re.compile(
     r"a new)\s+(?:[a-z]+\s+)?(?P<sp>" + "|".join(SPECIES) + r")\b(?P<rest>[^.;!?]*)"
     r"|\b(?:my|our)\s+(?P<sp2>" + "|".join(SPECIES) + r")\s+(?P<n2>[A-Z][a-z]+)\b",
 )
-_PET_NAME_RE: Final = re.compile(r"\b(?:his|her|its|the dog's|the cat's)\s+name(?:'s|\s+is)\s+"
-                                 r"(?P<n>[A-Za-z][a-z]+)")
+_PET_NAME_RE: Final = re.compile(
+    r"\b(?:his|her|its|the dog's|the cat's)\s+name(?:'s|\s+is)\s+"
+    r"(?P<n>[A-Za-z][a-z]+)"
+)
 
 
 def _pets(call: _Call) -> None:
@@ -1060,7 +1176,12 @@ def _pets(call: _Call) -> None:
         if named_later and pending is not None and line.turn - pending[1] <= 4:
             name = named_later.group("n")
             if _is_name(name, call.known_names):
-                call.add("fact", f"pet_{_key_part(name)}", f"{pending[0]} named {name.capitalize()}", line)
+                call.add(
+                    "fact",
+                    f"pet_{_key_part(name)}",
+                    f"{pending[0]} named {name.capitalize()}",
+                    line,
+                )
                 call.found = [f for f in call.found if f.key != f"pet_{pending[0]}"]
                 pending = None
         for match in _PET_RE.finditer(lower):
@@ -1082,8 +1203,10 @@ def _pets(call: _Call) -> None:
                 pending = (species, line.turn)
 
 
-_ALLERGY_RE: Final = re.compile(r"\b(?:i'm|i am)\s+(?:also\s+)?(?:very\s+|severely\s+|really\s+)?"
-                                r"allergic\s+to\s+(?P<v>[^,.;!?]+)")
+_ALLERGY_RE: Final = re.compile(
+    r"\b(?:i'm|i am)\s+(?:also\s+)?(?:very\s+|severely\s+|really\s+)?"
+    r"allergic\s+to\s+(?P<v>[^,.;!?]+)"
+)
 
 
 def _allergy_items(text: str) -> str:
@@ -1108,7 +1231,8 @@ def _allergies(call: _Call) -> None:
 
 
 _EVENT_RE: Final = re.compile(
-    r"\b(?:(?:the|my|our|your)\s+(?P<e>" + "|".join(sorted(EVENTS, key=len, reverse=True))
+    r"\b(?:(?:the|my|our|your)\s+(?P<e>"
+    + "|".join(sorted(EVENTS, key=len, reverse=True))
     + r")\s+(?:is|was|'s|got moved to|was moved to|is scheduled for|is set for|on|date is)\b"
     r"|there's\s+(?:a|an)\s+(?P<e2>" + "|".join(EVENTS) + r")\s+(?:on|scheduled for|set for)\b"
     r"|(?:i'm|we're|i am|we are)\s+getting\s+(?P<married>married)\b)"
@@ -1125,11 +1249,17 @@ def _events(call: _Call) -> None:
                 continue
             if _blocked(line, match.start()):
                 continue
-            event = "wedding" if match.group("married") else EVENTS[match.group("e") or match.group("e2")]
-            dates = read_dates(line.text[match.end() : match.end() + 60])
+            event = (
+                "wedding"
+                if match.group("married")
+                else EVENTS[match.group("e") or match.group("e2")]
+            )
+            window = line.text[match.end() : match.end() + 60]
+            dates = read_dates(window)
             if not dates:
                 continue
-            date = dates[0]
+            corrected = re.search(r"\b(?:no wait|sorry|i mean|actually|no,)", window.lower())
+            date = dates[-1] if corrected else dates[0]
             key = f"{event}_date"
             if not date.dated:
                 continue
@@ -1187,10 +1317,16 @@ def _appointments(call: _Call) -> None:
 
 def _pick(options: Sequence[DateValue], said: DateValue) -> DateValue | None:
     for option in options:
-        if (said.day is not None and said.day == option.day) or (
-            said.relative and said.relative == option.relative
-        ) or (said.time is not None and said.time == option.time and said.day is None
-              and not said.relative):
+        if (
+            (said.day is not None and said.day == option.day)
+            or (said.relative and said.relative == option.relative)
+            or (
+                said.time is not None
+                and said.time == option.time
+                and said.day is None
+                and not said.relative
+            )
+        ):
             return option
     return None
 
@@ -1249,8 +1385,10 @@ def extract_facts(lines: Sequence[Line]) -> tuple[ExtractedMemory, ...]:
     latest: dict[str, _Found] = {}
     for found in sorted(call.found, key=lambda f: f.line):
         previous = latest.get(found.key)
-        if previous is not None and found.key.endswith("_date") and not re.match(
-            r"^(?:\d{4}-|[A-Z][a-z]+ \d)", found.value
+        if (
+            previous is not None
+            and found.key.endswith("_date")
+            and not re.match(r"^(?:\d{4}-|[A-Z][a-z]+ \d)", found.value)
         ):
             continue
         latest[found.key] = found

@@ -112,8 +112,10 @@ def _note(
     """The receptionist's note; the extractive summary when the call gave none."""
     if not (notes.wanted or notes.outcome or notes.commitments):
         return summarize(sentences, lemmas, counts, topics, caller_spoke=True)
-    fallback = "" if notes.wanted else summarize(
-        sentences, lemmas, counts, topics, caller_spoke=True, max_sentences=1
+    fallback = (
+        ""
+        if notes.wanted
+        else summarize(sentences, lemmas, counts, topics, caller_spoke=True, max_sentences=1)
     )
     return render_summary(notes, facts, fallback)
 

@@ -28,35 +28,83 @@ MAX_OUTCOME_WORDS: Final = 24
 REQUEST_LINES: Final = 8
 """The request is looked for in the caller's first sentences only."""
 NOTED_KEYS: Final = (
-    "_number", "_id", "home_address", "business_address", "property_address", "email",
-    "cell_phone", "phone_number", "closing_date", "hearing_date", "wedding_date",
+    "_number",
+    "_id",
+    "home_address",
+    "business_address",
+    "property_address",
+    "email",
+    "cell_phone",
+    "phone_number",
+    "closing_date",
+    "hearing_date",
+    "wedding_date",
 )
 """Facts worth repeating in the note itself (all facts are stored as memories)."""
 
 _REQUESTS: Final = (
     (re.compile(r"\b(?:i|we)(?:'d| would) (?:like|love) to (?P<x>.+)"), "Caller wanted to {}."),
-    (re.compile(r"\b(?:i|we)(?:'m| am|'re| are)? (?:gonna |going to )?(?:need|want|have|wanted|"
-                r"needed) to (?P<x>.+)"), "Caller wanted to {}."),
-    (re.compile(r"\b(?:i|we)(?:'m| am|'re| are) (?:calling|phoning|ringing|reaching out) "
-                r"(?:to|in order to) (?P<x>.+)"), "Caller wanted to {}."),
-    (re.compile(r"\b(?:i|we)(?:'m| am|'re| are) (?:calling|phoning|ringing|reaching out) "
-                r"(?:about|regarding|because of|for|on behalf of) (?P<x>.+)"), "Caller called about {}."),
-    (re.compile(r"\b(?:i|we)(?:'d| would) like (?P<x>(?:a|an|the|some|my|our|to)\b.+)"),
-     "Caller wanted {}."),
-    (re.compile(r"\b(?:i|we) (?:need|want) (?!(?:to|it|that|this|them|you|him|her)\b)(?P<x>\w.+)"),
-     "Caller wanted {}."),
-    (re.compile(r"^(?:(?:hi|hello|hey|yeah|yes|so|um|uh|ok|okay)[, ]+)*(?:can|could|may) (?:i|we) "
-                r"(?P<x>(?:get|book|make|schedule|buy|have|order|set up|pay|speak|talk|move|change|"
-                r"cancel|add)\b.+)"), "Caller wanted to {}."),
-    (re.compile(r"\b(?:i|we)(?:'m| am|'re| are) (?:just |really )?(?P<v>interested in|"
-                r"shopping around for|shopping for|looking for|looking to) (?P<x>.+)"),
-     "Caller was {v} {}."),
-    (re.compile(r"\b(?:i|we) (?:got|received) (?P<x>(?:a|an|the) (?:letter|bill|invoice|notice|"
-                r"call|email|text)\b.+)"), "Caller called about {}."),
+    (
+        re.compile(
+            r"\b(?:i|we)(?:'m| am|'re| are)? (?:gonna |going to )?(?:need|want|have|wanted|"
+            r"needed) to (?P<x>.+)"
+        ),
+        "Caller wanted to {}.",
+    ),
+    (
+        re.compile(
+            r"\b(?:i|we)(?:'m| am|'re| are) (?:calling|phoning|ringing|reaching out) "
+            r"(?:to|in order to) (?P<x>.+)"
+        ),
+        "Caller wanted to {}.",
+    ),
+    (
+        re.compile(
+            r"\b(?:i|we)(?:'m| am|'re| are) (?:calling|phoning|ringing|reaching out) "
+            r"(?:about|regarding|because of|for|on behalf of) (?P<x>.+)"
+        ),
+        "Caller called about {}.",
+    ),
+    (
+        re.compile(r"\b(?:i|we)(?:'d| would) like (?P<x>(?:a|an|the|some|my|our|to)\b.+)"),
+        "Caller wanted {}.",
+    ),
+    (
+        re.compile(
+            r"\b(?:i|we) (?:need|want) (?!(?:to|it|that|this|them|you|him|her)\b)(?P<x>\w.+)"
+        ),
+        "Caller wanted {}.",
+    ),
+    (
+        re.compile(
+            r"^(?:(?:hi|hello|hey|yeah|yes|so|um|uh|ok|okay)[, ]+)*(?:can|could|may) (?:i|we) "
+            r"(?P<x>(?:get|book|make|schedule|buy|have|order|set up|pay|speak|talk|move|change|"
+            r"cancel|add)\b.+)"
+        ),
+        "Caller wanted to {}.",
+    ),
+    (
+        re.compile(
+            r"\b(?:i|we)(?:'m| am|'re| are) (?:just |really )?(?P<v>interested in|"
+            r"shopping around for|shopping for|looking for|looking to) (?P<x>.+)"
+        ),
+        "Caller was {v} {}.",
+    ),
+    (
+        re.compile(
+            r"\b(?:i|we) (?:got|received) (?P<x>(?:a|an|the) (?:letter|bill|invoice|notice|"
+            r"call|email|text)\b.+)"
+        ),
+        "Caller called about {}.",
+    ),
     (re.compile(r"\b(?:i'm|i am|we're|we are) due for (?P<x>.+)"), "Caller was due for {}."),
-    (re.compile(r"^(?:(?:hi|hey|yo|hello|so|um|uh|yeah|and|also)[, ]+)*(?:can|could|would|will) "
-                r"you(?: guys)?(?: please| also)* (?P<x>(?!tell me\b)[a-z].+)"),
-     "Caller asked the business to {}."),
+    (
+        re.compile(
+            r"^(?:(?:hi|hey|yo|hello|so|um|uh|yeah|and|also)[, ]+)*(?:can|could|would|will) "
+            r"you(?: guys)?(?: please| also)* (?P<x>(?!tell me\b)[a-z].+)"
+        ),
+        "Caller asked the business to {}.",
+    ),
 )
 _QUESTION_REQUEST_RE: Final = re.compile(
     r"^(?:(?:hi|hey|yo|hello|so|um|uh|yeah)[, ]+)*(?:do|does|can|could|will|would) you\b.+\?$"
@@ -90,8 +138,33 @@ _BOOKED_RE: Final = re.compile(
 
 
 _DANGLING: Final = frozenset(
-    {"and", "but", "so", "or", "then", "that", "which", "saying", "if", "to", "the", "a", "an",
-     "of", "they", "i", "we", "you", "for", "with", "about", "because", "my", "their", "it's"}
+    {
+        "and",
+        "but",
+        "so",
+        "or",
+        "then",
+        "that",
+        "which",
+        "saying",
+        "if",
+        "to",
+        "the",
+        "a",
+        "an",
+        "of",
+        "they",
+        "i",
+        "we",
+        "you",
+        "for",
+        "with",
+        "about",
+        "because",
+        "my",
+        "their",
+        "it's",
+    }
 )
 _FILLERS_RE: Final = re.compile(r",?\s*\b(?:you know|ya know|um|uh)\b,?(?=\s|$)", re.IGNORECASE)
 _INNER_FILLERS_RE: Final = re.compile(
@@ -135,9 +208,15 @@ def _request(lines: Sequence[Line]) -> str:
             return template.replace("{v}", verb).format(thing)
         if _PROBLEM_RE.search(lower) and not line.question and len(line.text.split()) >= 4:
             said = _reported(_clip(line.text, MAX_REQUEST_WORDS + 6))
-            said = re.sub(r"^(?:(?:hi|hello|hey|yeah|yes|so|um|uh|ok|okay|well)[, ]+)+", "", said,
-                          flags=re.IGNORECASE)
-            return f"Caller reported that {said[0].lower() + said[1:] if said[1:2].islower() else said}."
+            said = re.sub(
+                r"^(?:(?:hi|hello|hey|yeah|yes|so|um|uh|ok|okay|well)[, ]+)+",
+                "",
+                said,
+                flags=re.IGNORECASE,
+            )
+            if said[1:2].islower():
+                said = said[0].lower() + said[1:]
+            return f"Caller reported that {said}."
     for line in caller[:3]:
         if _QUESTION_REQUEST_RE.match(line.lower):
             return f"Caller asked: {line.text}"

@@ -73,13 +73,15 @@ def _piece(token: str, neighbours_spelled: bool, after_letter: bool = False) -> 
             return None
         return token.replace("-", "").upper()
     lower = token.lower()
-    if token == "O" and after_letter:
+    if token == "O" and after_letter:  # noqa: S105 (a spoken letter)
         return "O"  # "H O 7 7 3 0 2": a letter among letters
     if lower in DIGIT_WORDS and (lower not in ("o", "oh") or neighbours_spelled):
         return DIGIT_WORDS[lower]
     if "-" in token and all(len(part) == 1 for part in token.split("-")):
         return token.replace("-", "").upper()  # "H-C" spelled
-    if _LETTERS_RE.fullmatch(token) and (len(token) > 1 or token not in ("I", "A") or neighbours_spelled):
+    if _LETTERS_RE.fullmatch(token) and (
+        len(token) > 1 or token not in ("I", "A") or neighbours_spelled
+    ):
         return token
     if len(token) == 1 and token.isalpha() and neighbours_spelled and lower not in ("a", "i"):
         return token.upper()
@@ -114,7 +116,12 @@ def read_identifier(text: str, *, max_lead: int = 4) -> str | None:
         token = words[index]
         lower = token.lower()
         spelled = _spelled_context(words, index)
-        if lower == "as" and index + 2 < len(words) and words[index + 1].lower() == "in" and current:
+        if (
+            lower == "as"
+            and index + 2 < len(words)
+            and words[index + 1].lower() == "in"
+            and current
+        ):
             index += 3  # "P as in Paul"
             continue
         if lower == "double" and index + 1 < len(words):
@@ -135,7 +142,8 @@ def read_identifier(text: str, *, max_lead: int = 4) -> str | None:
             gap = 0
             index += 1
             continue
-        if token == "," and current and index + 1 < len(words) and _piece(words[index + 1], True):
+        comma = token == ","  # noqa: S105 (punctuation, not a password)
+        if comma and current and index + 1 < len(words) and _piece(words[index + 1], True):
             index += 1  # "P, H, 7-7-1-2-0"
             continue
         if current:
@@ -165,8 +173,10 @@ def _spelled_context(words: list[str], index: int) -> bool:
     for neighbour in (index - 1, index + 1, index - 2, index + 2):
         if 0 <= neighbour < len(words):
             token = words[neighbour]
-            if (len(token) == 1 and token.isalnum()) or token.isdigit() or (
-                token.lower() in DIGIT_WORDS and token.lower() not in ("o", "oh")
+            if (
+                (len(token) == 1 and token.isalnum())
+                or token.isdigit()
+                or (token.lower() in DIGIT_WORDS and token.lower() not in ("o", "oh"))
             ):
                 return True
     return False
@@ -204,7 +214,9 @@ def find_phone(text: str) -> tuple[int, str] | None:
 
 # --- e-mail addresses ------------------------------------------------------------------------
 
-EMAIL_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+EMAIL_RE: Final = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
 TOP_LEVEL: Final = ("com", "net", "org", "edu", "gov", "me", "io", "co", "us", "info", "biz")
 _SPOKEN_DOMAIN_RE: Final = re.compile(
     r"\s+at\s+((?:[a-z0-9-]+\s+){0,2}?[a-z0-9-]+)\s+dot\s+(" + "|".join(TOP_LEVEL) + r")"
@@ -277,8 +289,10 @@ def _spoken_local_part(before: str) -> str:
 # --- years and dates -------------------------------------------------------------------------
 
 _ONES_VALUES: Final = {w: int(d) for w, d in DIGIT_WORDS.items() if w not in ("oh", "o")}
-_TEENS: Final = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-                 "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}  # fmt: skip
+_TEENS: Final = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
 
 
 def _two_digit(words: list[str], index: int) -> tuple[int, int] | None:
@@ -383,7 +397,7 @@ def read_dates(text: str) -> list[DateValue]:
     return found
 
 
-def _date_at(  # noqa: C901, PLR0912
+def _date_at(
     words: list[str], index: int, previous: DateValue | None
 ) -> tuple[DateValue | None, int]:
     word = words[index]
@@ -402,7 +416,9 @@ def _date_at(  # noqa: C901, PLR0912
         position += 1
     if position < len(words):
         current = words[position]
-        if (m := month_of(current)) is not None and (current != "may" or is_may_month(words, position)):
+        if (m := month_of(current)) is not None and (
+            current != "may" or is_may_month(words, position)
+        ):
             step = position + 1 + (position + 1 < len(words) and words[position + 1] == "the")
             found = day_of_month_at(words, step)
             if found is not None:
@@ -425,14 +441,18 @@ def _date_at(  # noqa: C901, PLR0912
             month, day, year = int(current), int(words[position + 1]), int(words[position + 2])
             position += 3  # "2 11 2014" read out
         elif (found := day_of_month_at(words, position)) is not None and (
-            (position > 0 and words[position - 1] == "the") or re.match(r"^\d+(st|nd|rd|th)$", current)
+            (position > 0 and words[position - 1] == "the")
+            or re.match(r"^\d+(st|nd|rd|th)$", current)
         ):
             day = found[0]
             position += found[1]
-            if position + 1 < len(words) and words[position] == "of":
-                if (m := month_of(words[position + 1])) is not None:
-                    month = m
-                    position += 2
+            if (
+                position + 1 < len(words)
+                and words[position] == "of"
+                and (m := month_of(words[position + 1])) is not None
+            ):
+                month = m
+                position += 2
             if month is None and previous is not None and previous.month is not None:
                 month = previous.month
     if day is not None and month is not None and not (1 <= month <= 12 and 1 <= day <= 31):
@@ -482,7 +502,7 @@ def _am_pm_range(words: list[str], position: int, time: dt.time) -> dt.time:
     """ "between 8 and 10 am": the first hour takes the second's am/pm."""
     if position + 2 < len(words) and words[position] in ("and", "to"):
         end = clock_at(words, position + 1, introduced=True)
-        if end is not None and words[position + 1 : position + 1 + end[1]][-1:] == ["am"]:
-            if time.hour > 12:
-                return dt.time(time.hour - 12, time.minute)
+        said_am = end is not None and words[position + 1 : position + 1 + end[1]][-1:] == ["am"]
+        if said_am and time.hour > 12:
+            return dt.time(time.hour - 12, time.minute)
     return time
