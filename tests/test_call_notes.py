@@ -376,3 +376,99 @@ def test_the_notes_are_deterministic() -> None:
     again = HeuristicSummarizer().analyze_sync(list(turns))
     assert first == again and repr(first) == repr(again)
     assert {m.key for m in first.memories} == {"son_theo", "son_theo_birth_date", "contact_phone"}
+
+
+@pytest.mark.parametrize(
+    ("who", "said", "expected"),
+    [
+        ("agent", "Expect a call from our scheduler later today.", ("call", "later today")),
+        (
+            "agent",
+            "Someone from billing will be in touch within two business days.",
+            ("be in touch", "within two business days"),
+        ),
+        (
+            "agent",
+            "Our tech will be out between 8 and noon on Wednesday.",
+            ("be out", "between 8 and noon on Wednesday"),
+        ),
+        ("agent", "You'll hear from us within 24 hours.", ("get back", "within 24 hours")),
+        (
+            "agent",
+            "Let me have the doctor call you back this afternoon.",
+            ("have the doctor call back", "this afternoon"),
+        ),
+        (
+            "agent",
+            "We'll get that paperwork out to you in the mail tomorrow.",
+            ("send that paperwork out in the mail", "tomorrow"),
+        ),
+        (
+            "agent",
+            "I'll shoot you an email with the details.",
+            ("shoot an email with the details", ""),
+        ),
+        (
+            "caller",
+            "I'll get those documents to you by Friday.",
+            ("send those documents", "by Friday"),
+        ),
+        (
+            "caller",
+            "I'm going to send you the signed form tomorrow morning.",
+            ("send the signed form", "tomorrow morning"),
+        ),
+        (
+            "caller",
+            "Let me check with my husband and I'll get back to you tomorrow.",
+            ("get back", "tomorrow"),
+        ),
+    ],
+)
+def test_promises_said_in_other_words_are_found(
+    who: str, said: str, expected: tuple[str, str]
+) -> None:
+    other = agent("Okay.") if who == "caller" else caller("Okay.")
+    turn = caller(said) if who == "caller" else agent(said)
+    assert promises(other, turn) == [(who, *expected)]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        (
+            "Hi, I'm calling to add my new car, it's a 2023 Hyundai Tucson.",
+            {"vehicle_hyundai_tucson": "2023 Hyundai Tucson"},
+        ),
+        (
+            "Our son Marcus just turned sixteen, his birthday was March 2nd.",
+            {"son_marcus": "Marcus", "son_marcus_birth_date": "March 2"},
+        ),
+        (
+            "We have two cats, Milo and Pepper.",
+            {"pet_milo": "cat named Milo", "pet_pepper": "cat named Pepper"},
+        ),
+        ("We're closing on the house on August 3rd.", {"closing_date": "August 3"}),
+        (
+            "My wife's name is Aisha and my daughter is Zara.",
+            {"wife": "Aisha", "daughter_zara": "Zara"},
+        ),
+        (
+            "You can reach me at my work number, 214-555-0172, during the day.",
+            {"contact_phone": "work", "work_phone": "214-555-0172"},
+        ),
+        ("I'd prefer text messages please, I can't always pick up.", {"contact_method": "text"}),
+        ("Best time to reach me is after 6.", {"contact_time": "after 6 pm"}),
+        ("I usually see Dr. Ramos for my cleanings.", {"preferred_provider": "Dr. Ramos"}),
+        ("I'm allergic to latex and codeine.", {"allergies": "latex, codeine"}),
+        ("My furnace is a Trane, about ten years old.", {"furnace": "Trane"}),
+        (
+            "Hi, it's Rosa Diaz, I'm calling from Diaz Family Bakery.",
+            {"business_name": "Diaz Family Bakery"},
+        ),
+        ("My daughter is sick so I need to cancel.", {}),
+        ("I was rear-ended by a Chevy Tahoe.", {}),
+    ],
+)
+def test_facts_said_in_other_words_are_found(said: str, expected: dict[str, str]) -> None:
+    assert facts(caller(said)) == expected

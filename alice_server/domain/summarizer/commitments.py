@@ -55,7 +55,7 @@ CALLER_VERBS: Final = frozenset(
      "find", "dig", "scan", "submit", "return", "reach out", "follow up", "get", "have",
      "take a photo", "take a picture", "take photos", "take pictures", "deliver",
      "pick up", "drop off", "swing by", "come in", "come by", "bring in", "print", "complete",
-     "register", "schedule", "book", "reschedule", "check with"}
+     "register", "schedule", "book", "reschedule", "be there"}
 )  # fmt: skip
 """What a caller promises that the business waits for."""
 FOLLOW_UP_VERBS: Final = frozenset(
@@ -75,7 +75,8 @@ _FIRST_PERSON_HEAD_RE: Final = re.compile(
     r"|\blet me\b|\b(?P<subj2>i|we)\s+promise\s+(?:to|i'll|we'll)\b"
 )
 _THIRD_PERSON_HEAD_RE: Final = re.compile(
-    rf"(?P<subj>\b(?:he|she|they|someone|somebody)|\b(?:an?|the|our|your)\s+(?:[a-z-]+\s+){{0,2}}?"
+    rf"(?P<subj>\b(?:he|she|they|someone|somebody)(?:\s+from\s+(?:the\s+|our\s+)?[a-z-]+)?|"
+    rf"\b(?:an?|the|our|your)\s+(?:[a-z-]+\s+){{0,2}}?"
     rf"(?:{STAFF_WORDS})(?:\s+[a-z]+)?|\b(?:dr\.?|attorney|doctor)\s+[a-z]+|(?<=[.!?,] )[a-z]+|"
     rf"^[a-z]+)(?:'ll| will)\b(?P<neg>\s+not\b|\s+never\b)?"
 )
@@ -122,7 +123,7 @@ _CLAUSE_END_RE: Final = re.compile(
     r"[.;!?](?=\s|$)|[;!?]|,\s+(?:but|so|because|and then you|and you|if|once|which|or|then)\b|"
     r"\s(?:but|because|so that|so the|so you|since|once you|while|instead of)\s|,\s+(?=(?:i|we|"
     r"you|he|she|they|it|that|please)\b)|\s(?:and|but|then)\s+(?=(?:i|we|you|he|she|they)"
-    r"(?:'ll|\s+will)\b)",
+    r"(?:'ll|'d|\s+(?:will|should|can|could|may|might|would|need|must))\b)",
     re.IGNORECASE,
 )
 _LEADING_RE: Final = re.compile(
@@ -207,7 +208,7 @@ def _neutral(action: str, party: Party) -> str:
         ),
         (
             r" (?P<v>send|email|e-mail|text|mail|give|get|fax|forward|show|bring|call|ring|remind|"
-            r"tell|message|pay|put|phone|page|update|see) (?:you|ya|us|y'all)\b",
+            r"tell|message|pay|put|phone|page|update|see|shoot|drop) (?:you|ya|us|y'all)\b",
             r" \g<v>",
         ),
         (r" (?:to|for|with) (?:you|ya|us|y'all)\b", ""),
@@ -390,6 +391,8 @@ def _resolve(action: str, lines: Sequence[Line], line: Line) -> str:
 
 def _follow_up_ok(action: str, due: str, party: Party) -> bool:
     """Whether the action is a follow-up (not something done during the call)."""
+    if _TOWARD_CALLER_RE.match(action):
+        return True
     verbs = [_verb(part) for part in re.split(r"\band\b", action) if part.strip()]
     if not verbs or not verbs[0]:
         return False
@@ -413,7 +416,21 @@ def _follow_up_ok(action: str, due: str, party: Party) -> bool:
     return True
 
 
-_FUTURE_HINT_RE: Final = re.compile(r"'ll\b|\bwill\b|\bgoing to\b|\bgonna\b|\blet me\b|\bpromise\b")
+_FUTURE_HINT_RE: Final = re.compile(
+    r"'ll\b|\bwill\b|\bgoing to\b|\bgonna\b|\blet me\b|\bpromise\b|\bexpect\b|\blook out\b|"
+    r"\bwatch for\b|\bkeep an eye\b"
+)
+
+
+_TOWARD_CALLER_RE: Final = re.compile(
+    r"\s*(?:be in touch|reach out|follow up|get back|be out|be there|come out|come by|stop by|"
+    r"swing by|be over)\b"
+)
+"""What someone at the business does for the caller without saying "you"."""
+_EXPECT_RE: Final = re.compile(
+    r"\b(?:expect|look out for|watch for|keep an eye out for)\s+(?P<what>(?:a|an)\s+"
+    r"(?:call|email|e-mail|text|letter|package|check|visit)\b)"
+)
 
 
 def _heads(line: Line) -> list[tuple[int, int, Party, bool]]:
@@ -462,12 +479,14 @@ def _heads(line: Line) -> list[tuple[int, int, Party, bool]]:
                 "claim",
             ):
                 continue
-            rest = lower[match.end() :]
-            if not re.search(r"\b(?:you|your)\b", _clause(rest)):
+            rest = _clause(lower[match.end() :])
+            if not (re.search(r"\b(?:you|your)\b", rest) or _TOWARD_CALLER_RE.match(rest)):
                 continue  # "he'll check it": not for the caller
             found.append((match.end(), match.start(), "agent", bool(match.group("neg"))))
         for match in _YOU_WILL_GET_RE.finditer(lower):
             found.append((match.start("verb"), match.start(), "agent", False))
+        for match in _EXPECT_RE.finditer(lower):
+            found.append((match.start("what"), match.start(), "agent", False))
     else:
         for match in _CALLER_THIRD_HEAD_RE.finditer(lower):
             found.append((match.end(), match.start(), "caller", False))
@@ -482,7 +501,10 @@ def _action_from(line: Line, start: int, head: int) -> tuple[str, str] | None:
     clause = _clause(rest)
     due = find_due_phrase(clause)
     action = _LEADING_RE.sub("", _strip_due(clause, due))
-    if lower[head:start].strip().startswith("you"):
+    if _EXPECT_RE.match(lower, head):
+        what = action.split()[1].lower()
+        action = "call" if what == "call" else ("visit" if what == "visit" else f"send {action}")
+    elif lower[head:start].strip().startswith("you"):
         verb = re.match(r"(get|receive|hear back|hear)\s*", action, re.IGNORECASE)
         if verb is None:
             return None
@@ -742,6 +764,7 @@ VERB_CLASSES: Final = {
     "follow up": "contact", "reach out": "contact", "contact": "contact", "let": "contact",
     "message": "contact", "notify": "contact", "update": "contact", "hear": "contact",
     "come": "visit", "visit": "visit", "stop by": "visit", "swing by": "visit", "be": "visit",
+    "shoot": "send",
     "book": "schedule", "schedule": "schedule", "set": "schedule", "reschedule": "schedule",
     "submit": "submit", "resubmit": "submit", "file": "submit",
 }  # fmt: skip
@@ -786,6 +809,8 @@ def _verb_class(action: str) -> str:
     if not words:
         return ""
     lowered = [w.lower() for w in words]
+    if lowered[:3] == ["be", "in", "touch"]:
+        return "contact"
     verb = _verb(" ".join(lowered))
     if verb in ("have", "get") and len(words) > 1:
         # "have the estimator Mike call", "have Dr. Patel review": the verb after the person.

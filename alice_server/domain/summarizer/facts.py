@@ -557,14 +557,14 @@ def _member_for(call: _Call, asker: Line) -> _Member | None:
 
 
 _RELATION_RE: Final = re.compile(
-    rf"\bmy\s+(?P<rel>{'|'.join(sorted(RELATIONS, key=len, reverse=True))})(?![-\w])"
+    rf"\b(?:my|our)\s+(?P<rel>{'|'.join(sorted(RELATIONS, key=len, reverse=True))})(?![-\w])"
     r"(?P<poss>'s)?"
 )
 _PLURAL_RELATION_RE: Final = re.compile(rf"\bmy\s+(?P<rel>{'|'.join(PLURAL_RELATIONS)})\s+are\s+")
 
 
 def _household(call: _Call) -> None:
-    for line in call.having(frozenset({"my"})):
+    for line in call.having(frozenset({"my", "our"})):
         if line.speaker != "caller":
             continue
         lower = line.lower
@@ -579,7 +579,13 @@ def _household(call: _Call) -> None:
                 if named:
                     name = _names_after(named.group(1), call.known_names)
             else:
-                name = _names_after(re.sub(r"^\s*,?\s*", "", rest), call.known_names)
+                # "my wife Elena", "my mom, Ruth Adler", "my daughter is Zara"
+                rest = re.sub(
+                    r"^\s*,?\s*(?:(?:is|was)\s+(?:named\s+|called\s+)?|named\s+|called\s+)?",
+                    "",
+                    rest,
+                )
+                name = _names_after(rest, call.known_names)
             if name and _blocked(line, match.start()):
                 continue
             member = _Member(relation, gender, name, line.index)
@@ -617,7 +623,13 @@ def _birth_dates(call: _Call) -> None:
                 call.add("fact", "birth_date", dated[0].birth_date(), line)
                 continue
             member = None
-            if who.endswith("'s"):
+            if who in ("his", "her"):
+                gender = "m" if who == "his" else "f"
+                candidates = [
+                    m for m in call.members if m.gender == gender and m.line <= line.index
+                ]
+                member = candidates[-1] if candidates else None
+            elif who.endswith("'s"):
                 word = who[:-2]
                 relation = RELATIONS.get(word, ("", ""))[0]
                 candidates = [
@@ -748,7 +760,8 @@ def _vehicles(call: _Call, slots: Sequence[_Slot]) -> None:
             before = _clause_before(lower, match.start())
             if _asks(line, match.start()):
                 continue
-            owned = _FIRST_PERSON_RE.search(before) or line.turn in vehicle_answers
+            # "I need to add my new car, it's a 2023 Hyundai Tucson": owned in the sentence.
+            owned = _FIRST_PERSON_RE.search(lower[: match.start()]) or line.turn in vehicle_answers
             if not owned or _REMOVAL_RE.search(before) or _HYPOTHETICAL_RE.search(before):
                 continue
             if _NEGATION_RE.search(before):
@@ -1193,9 +1206,21 @@ def _pets(call: _Call) -> None:
                 name = text[match.start("n2") : match.end("n2")]
             else:
                 rest = text[match.start("rest") : match.end("rest")]
-                named = re.match(r"\s*,?\s*(?:named|called)?\s*,?\s*([A-Z][a-z]+)\b", rest)
-                if named and _is_name(named.group(1), call.known_names):
-                    name = named.group(1)
+                named = re.match(
+                    r"\s*,?\s*(?:named|called)?\s*,?\s*([A-Z][a-z]+(?:(?:,\s*|\s+and\s+)[A-Z][a-z]+)*)",
+                    rest,
+                )
+                if named:
+                    names = [
+                        n
+                        for n in re.split(r",\s*|\s+and\s+", named.group(1))
+                        if _is_name(n, call.known_names)
+                    ]
+                    for extra in names[1:]:
+                        call.add(
+                            "fact", f"pet_{_key_part(extra)}", f"{species} named {extra}", line
+                        )
+                    name = names[0] if names else ""
             if name:
                 call.add("fact", f"pet_{_key_part(name)}", f"{species} named {name}", line)
             else:
@@ -1235,7 +1260,8 @@ _EVENT_RE: Final = re.compile(
     + "|".join(sorted(EVENTS, key=len, reverse=True))
     + r")\s+(?:is|was|'s|got moved to|was moved to|is scheduled for|is set for|on|date is)\b"
     r"|there's\s+(?:a|an)\s+(?P<e2>" + "|".join(EVENTS) + r")\s+(?:on|scheduled for|set for)\b"
-    r"|(?:i'm|we're|i am|we are)\s+getting\s+(?P<married>married)\b)"
+    r"|(?:i'm|we're|i am|we are)\s+(?:getting\s+(?P<married>married)|(?P<closing>closing)|"
+    r"(?P<moving>moving))\b)"
 )
 
 
@@ -1249,10 +1275,9 @@ def _events(call: _Call) -> None:
                 continue
             if _blocked(line, match.start()):
                 continue
-            event = (
-                "wedding"
-                if match.group("married")
-                else EVENTS[match.group("e") or match.group("e2")]
+            verb = next((g for g in ("married", "closing", "moving") if match.group(g)), "")
+            event = {"married": "wedding", "closing": "closing", "moving": "move"}.get(verb) or (
+                EVENTS[match.group("e") or match.group("e2")]
             )
             window = line.text[match.end() : match.end() + 60]
             dates = read_dates(window)
@@ -1338,7 +1363,11 @@ _PROVIDER_WORDS: Final = frozenset(
      "stylist", "dentist", "doctor", "hygienist", "barber", "colorist", "accountant", "lawyer",
      "attorney", "groomer", "did", "does", "cut", "cuts", "colored", "colors"}
 )  # fmt: skip
-_EVENT_WORDS: Final = frozenset(w for e in EVENTS for w in e.split()) | {"married"}
+_EVENT_WORDS: Final = frozenset(w for e in EVENTS for w in e.split()) | {
+    "married",
+    "closing",
+    "moving",
+}
 _CONTACT_WORDS: Final = frozenset(
     {"cell", "mobile", "home", "house", "work", "office", "best", "better", "easier", "easiest",
      "preferred", "prefer", "rather", "just", "instead", "reminders", "updates", "portal",
