@@ -4,6 +4,7 @@ and failing when a target is raised out of reach (the command CI runs)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,19 @@ def test_the_labelled_sets_are_well_formed() -> None:
 def test_the_main_function_reads_its_arguments() -> None:
     with pytest.raises(SystemExit):
         eval_calls.main(["--min-fact-recall", "not-a-number"])
+
+
+def test_the_readme_example_runs_as_written() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Call notes\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    result = subprocess.run(
+        ["bash", "-c", "set -e\n" + block],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "built-in  all" in result.stdout and "built-in targets met" in result.stdout
