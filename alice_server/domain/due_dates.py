@@ -610,6 +610,8 @@ def _is_anchor(words: list[str], index: int) -> bool:
             previous in ("tomorrow", "tonight", "monday", "friday")
             or weekday_of(previous) is not None
         )
+    if word in PARTS_OF_DAY and index + 1 < len(words) and words[index + 1] == "of":
+        return False  # "the morning of" the appointment: relative to something else
     if word in _ANCHORS or _ORDINAL_RE.match(word) or re.fullmatch(r"\d{1,2}/\d{1,2}(/\d+)?", word):
         return True
     if word in ORDINAL_WORDS:

@@ -450,7 +450,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = args.data or list(DEFAULT_DATA)
     calls: list[EvalCall] = []
     for path in paths:
-        part = "held-out" if "heldout" in path.name else "tuning"
+        part = (
+            "held-out" if "heldout" in path.name else "fresh" if "fresh" in path.name else "tuning"
+        )
         calls.extend(load_calls(path, part))
     results = {"built-in": evaluate(calls, builtin_analyses(calls))}
     fallbacks = 0
@@ -460,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(calls)} calls ({', '.join(p.name for p in paths)})")
     print(HEADER)
     for path, scores in results.items():
-        for part in ("tuning", "held-out", "all"):
+        for part in ("tuning", "held-out", "fresh", "all"):
             if part in scores:
                 print(_row(path, part, scores[part]))
     if not args.no_llm:

@@ -52,7 +52,7 @@ IN_CALL_VERBS: Final = frozenset(
 CALLER_VERBS: Final = frozenset(
     {"send", "email", "e-mail", "text", "mail", "fax", "forward", "upload", "bring", "drop",
      "call", "get back", "come", "stop by", "pay", "sign", "fill", "confirm", "let", "look for",
-     "find", "dig", "scan", "submit", "return", "reach out", "follow up", "get", "have",
+     "find", "dig", "scan", "submit", "return", "reach out", "follow up", "get", "have", "take",
      "take a photo", "take a picture", "take photos", "take pictures", "deliver",
      "pick up", "drop off", "swing by", "come in", "come by", "bring in", "print", "complete",
      "register", "schedule", "book", "reschedule", "be there"}
@@ -394,12 +394,14 @@ def _follow_up_ok(action: str, due: str, party: Party) -> bool:
     if _TOWARD_CALLER_RE.match(action):
         return True
     verbs = [_verb(part) for part in re.split(r"\band\b", action) if part.strip()]
-    if not verbs or not verbs[0]:
-        return False
+    if not verbs or not verbs[0] or verbs[0] in ("need", "have to", "want", "like"):
+        return False  # "I'll need your sales reports": a request, not a promise
     if party == "caller":
         return any(v in CALLER_VERBS or v.split()[0] in CALLER_VERBS for v in verbs) and not (
             verbs[0] in ("take", "have", "get")
-            and not re.search(r"\b(?:photo|picture|ready|handy|to you|over)\b", action)
+            and not re.search(
+                r"\b(?:photo|picture|ready|handy|to you|over|to the|to your)\b", action
+            )
         )
     if action.startswith(("add that", "add it", "add this", "note", "make a note")) or (
         re.search(
@@ -427,6 +429,12 @@ _TOWARD_CALLER_RE: Final = re.compile(
     r"swing by|be over)\b"
 )
 """What someone at the business does for the caller without saying "you"."""
+_SERVICE_RE: Final = re.compile(
+    r"\s*(?:(?:call|text|email|e-mail|contact|phone)\s+(?:him|her|them)\b|(?:file|serve|submit|"
+    r"mail|send|prepare|draft|process|issue|deliver|install|repair|replace|order|ship)\s+"
+    r"(?:the|a|an|your)\b)"
+)
+"""Work done for the caller, or a call to the person they called for ("will call him")."""
 _EXPECT_RE: Final = re.compile(
     r"\b(?:expect|look out for|watch for|keep an eye out for)\s+(?P<what>(?:a|an)\s+"
     r"(?:call|email|e-mail|text|letter|package|check|visit)\b)"
@@ -480,7 +488,11 @@ def _heads(line: Line) -> list[tuple[int, int, Party, bool]]:
             ):
                 continue
             rest = _clause(lower[match.end() :])
-            if not (re.search(r"\b(?:you|your)\b", rest) or _TOWARD_CALLER_RE.match(rest)):
+            if not (
+                re.search(r"\b(?:you|your)\b", rest)
+                or _TOWARD_CALLER_RE.match(rest)
+                or _SERVICE_RE.match(rest)
+            ):
                 continue  # "he'll check it": not for the caller
             found.append((match.end(), match.start(), "agent", bool(match.group("neg"))))
         for match in _YOU_WILL_GET_RE.finditer(lower):
@@ -519,6 +531,28 @@ def _action_from(line: Line, start: int, head: int) -> tuple[str, str] | None:
     return action.strip(" ,"), due
 
 
+_SPLIT_RE: Final = re.compile(
+    r"\s+and\s+(?:then\s+)?(?=(?:send|email|e-mail|text|mail|fax|forward|call|get back|follow up|"
+    r"drop|bring|upload|pay|sign|file|submit|let)\b)",
+    re.IGNORECASE,
+)
+
+
+def _split(action: str, due: str, clause: str) -> list[tuple[str, str]]:
+    """ "take it to the shop on Wednesday and send you the estimate after": two promises,
+    each with its own deadline, when the first part has one of its own."""
+    parts = _SPLIT_RE.split(clause, maxsplit=1)
+    if len(parts) != 2:
+        return [(action, due)]
+    first_due = find_due_phrase(parts[0])
+    if not first_due:
+        return [(action, due)]
+    second_due = find_due_phrase(parts[1])
+    first = _strip_due(parts[0], first_due)
+    second = _strip_due(parts[1], second_due)
+    return [(_LEADING_RE.sub("", first), first_due), (second, second_due)]
+
+
 def _promises(lines: Sequence[Line]) -> list[_Promise]:
     promises: list[_Promise] = []
     for line in lines:
@@ -550,6 +584,7 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:
                 continue
             if not action or not _follow_up_ok(action, due, party):
                 continue
+            parts = _split(action, due, _clause(line.text[start:]))
             if (
                 party == "caller"
                 and line.speaker == "caller"
@@ -557,7 +592,9 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:
                 and not re.search(r"\b(?:call|get back)\b", action)
             ):
                 continue  # "No, I'll just look online": declining, not promising
-            promises.append(_Promise(party, action, due, line.index, line.turn))
+            for part, part_due in parts:
+                if part and (len(parts) == 1 or _follow_up_ok(part, part_due, party)):
+                    promises.append(_Promise(party, part, part_due, line.index, line.turn))
     return promises
 
 
@@ -576,7 +613,8 @@ def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
         answer = turn_lines(lines, turn + 1)
         if not said or not answer or answer[0].speaker == said[0].speaker:
             continue
-        accepted = affirms(answer) and not declines(answer)
+        # "We can have a tech there at 11. Address?" - "4033 West Belmont": accepted too.
+        accepted = not declines(answer) and (affirms(answer) or said[-1].question)
         offered = False
         for line in said:
             offer = _OFFER_RE.search(line.lower) if accepted else None
@@ -698,6 +736,12 @@ def _cancel(lines: Sequence[Line], promises: list[_Promise]) -> None:
         hits = [p for p in open_ if what and what & content_words(p.action)]
         if not hits and open_:
             hits = [open_[-1]]
+        # The offer that the cancelled promise followed up is off too.
+        hits += [
+            p
+            for p in open_
+            if p.offer and any(0 <= hit.turn - p.turn <= 2 for hit in hits if hit is not p)
+        ]
         for promise in hits:
             promise.cancelled = True
 
@@ -717,10 +761,14 @@ def _merge(promises: list[_Promise], lines: Sequence[Line]) -> list[_Promise]:
             earlier = kept[index]
             if earlier.party != promise.party:
                 continue
-            if earlier.offer and 0 < promise.turn - earlier.turn <= 2:
-                same = index
-                break
             earlier_kind, earlier_words = keys[index]
+            if (
+                earlier.offer
+                and 0 < promise.turn - earlier.turn <= 2
+                and (earlier_kind == kind or earlier_words & words)
+            ):
+                same = index  # "Would you like me to shop it around?" - "Sure" - "I'll get quotes"
+                break
             # "She'll call your mother tomorrow" - "Dr. Kim will call you tomorrow": one call
             # (whom to call is corrected); sending two things on one day is two promises.
             restated = (

@@ -88,7 +88,8 @@ def build_lines(turns: Sequence[TranscriptTurn]) -> Dialogue:
             question = sentence.rstrip("\"') ").endswith("?") or bool(
                 QUESTION_OPENING_RE.match(lower)
             )
-            words = frozenset(WORDS_RE.findall(lower))
+            found = WORDS_RE.findall(lower)
+            words = frozenset(found + [w[:-2] for w in found if w.endswith("'s")])
             lines.append(Line(len(lines), turn_index, speaker, sentence, lower, question, words))
     return Dialogue(lines)
 

@@ -51,8 +51,10 @@ from alice_server.domain.summarizer.spoken import (
 ID_NOUNS: Final = (
     "claim|policy|order|account|invoice|case|ticket|confirmation|reference|report|member|"
     "group|tracking|loan|quote|file|matter|work order|plan|notice|permit|patient|customer|"
-    "client|booking|reservation|incident|warranty|serial|model"
+    "client|booking|reservation|incident|warranty|serial|model|membership|license|contract|"
+    "certificate|project|job|unit|registration|tag|lot|parcel|receipt|transaction|application"
 )
+"""Nouns before "number" (or "#", "ID") that name an identifier worth keeping."""
 POLICY_QUALIFIERS: Final = {
     "auto": "auto", "car": "auto", "home": "home", "homeowners": "home", "homeowner": "home",
     "renters": "renters", "renter": "renters", "life": "life", "umbrella": "umbrella",
@@ -306,12 +308,18 @@ _SLOT_PATTERNS: Final = (
         re.compile(r"\b(?:date of birth|birth ?date|birthday|dob|when were you born)\b"),
     ),
     ("email", re.compile(r"\be-?mail\b")),
-    ("address", re.compile(r"\baddress\b")),
+    (
+        "address",
+        re.compile(
+            r"\baddress\b|\bwhere(?:'s| is)\s+(?:the|your)\s+(?:property|house|home|"
+            r"place|office|shop|unit|rental|job|site)\b|\bwhere are you located\b"
+        ),
+    ),
     (
         "phone",
         re.compile(
-            r"\b(?:phone|best number|number to reach|callback number|good number|"
-            r"the cell|your cell|this number|the best number)\b"
+            r"\b(?:phone|best number|number to reach|callback number|good number|the cell|"
+            r"your cell|this number|the best number)\b|\bwhat(?:'s| is) the number\b"
         ),
     ),
     (
@@ -437,8 +445,8 @@ def _identifiers(call: _Call) -> None:
         lower = line.lower
         for match in _ID_TRIGGER_RE.finditer(lower):
             owner = match.group("owner") or ""
-            if line.speaker == "agent" and (owner != "your" or line.question):
-                continue
+            if line.speaker == "agent" and (owner not in ("your", "the") or line.question):
+                continue  # the agent gives a number it assigned: "Your/The claim number is..."
             if line.speaker == "caller" and _asks(line, match.start()):
                 continue
             before = _clause_before(lower, match.start())
@@ -557,7 +565,8 @@ def _member_for(call: _Call, asker: Line) -> _Member | None:
 
 
 _RELATION_RE: Final = re.compile(
-    rf"\b(?:my|our)\s+(?P<rel>{'|'.join(sorted(RELATIONS, key=len, reverse=True))})(?![-\w])"
+    rf"\b(?:my|our)\s+(?P<adj>(?:[a-z]+\s+){{0,2}}?)"
+    rf"(?P<rel>{'|'.join(sorted(RELATIONS, key=len, reverse=True))})(?![-\w])"
     r"(?P<poss>'s)?"
 )
 _PLURAL_RELATION_RE: Final = re.compile(rf"\bmy\s+(?P<rel>{'|'.join(PLURAL_RELATIONS)})\s+are\s+")
@@ -569,8 +578,16 @@ def _household(call: _Call) -> None:
             continue
         lower = line.lower
         for match in _RELATION_RE.finditer(lower):
-            if re.search(r"\b(?:ex|late|former)[- ]?$", lower[: match.start("rel")]):
+            if re.search(r"\b(?:ex|late|former)[- ]?$", lower[: match.start("rel")]) or re.search(
+                r"\b(?:ex|late|former|step|friend's|neighbor's)\b", match.group("adj")
+            ):
                 continue
+            if match.group("adj") and not re.fullmatch(
+                r"(?:(?:teenage|little|older|younger|oldest|youngest|new|elder|baby|adult|"
+                r"grown|twin|\d+-year-old)\s+)+",
+                match.group("adj"),
+            ):
+                continue  # "my car insurance son"? only words that describe the person
             relation, gender = RELATIONS[match.group("rel")]
             rest = line.text[match.end() :]
             name = ""
@@ -606,6 +623,25 @@ _BIRTH_RE: Final = re.compile(
     r"\b(?:(?P<who>my|his|her|[a-z]+'s)\s+)?(?:date of birth|birth ?date|birthday|dob)"
     r"(?:\s+is|'s|:)?\s*|\bi was born(?:\s+on|\s+in)?\s*"
 )
+
+
+_PRONOUN_NAME_RE: Final = re.compile(r"\b(?P<p>his|her)\s+name(?:'s|\s+is)\s+(?P<rest>.*)", re.I)
+
+
+def _member_names(call: _Call) -> None:
+    """ "My teenage son backed into a pole ... His name is Liam": the last member named."""
+    for line in call.having(frozenset({"name", "name's"})):
+        if line.speaker != "caller" or line.question:
+            continue
+        match = _PRONOUN_NAME_RE.search(line.text)
+        if match is None:
+            continue
+        gender = "m" if match.group("p").lower() == "his" else "f"
+        known = [m for m in call.members if m.gender == gender and m.line <= line.index]
+        name = _names_after(match.group("rest"), call.known_names)
+        if known and name and not known[-1].name:
+            known[-1].name = name
+            call.add("person", known[-1].key, name, line)
 
 
 def _birth_dates(call: _Call) -> None:
@@ -830,14 +866,22 @@ def _phones(call: _Call, slots: Sequence[_Slot]) -> None:
                 kind = _PHONE_TYPES[match.group("t")]
         slot = next((s for s in slots if s.kind == "phone" and s.answer[0].turn == line.turn), None)
         if not kind and slot is not None:
-            asked = _PHONE_TYPE_RE.search(slot.asker.lower)
-            kind = _PHONE_TYPES[asked.group("t")] if asked else ""
+            # "can she call my cell?" - "sure, what's the number?" - "773 555 0128"
+            asked_about = slot.asker.lower + " " + turn_text(call.lines, slot.asker.turn - 1)
+            for asked in _PHONE_TYPE_RE.finditer(asked_about):
+                if not _NEGATION_RE.search(_clause_before(asked_about, asked.start())):
+                    kind = _PHONE_TYPES[asked.group("t")]
+                    break
         call.add("fact", f"{kind}_phone" if kind else "phone_number", found[1], line)
 
 
 _CONTACT_PHONE_RE: Final = re.compile(
     r"\b(?:call|reach|text|contact|try)\s+(?:me\s+)?(?:(?:on|at)\s+)?(?:my|the)\s+"
     r"(?P<t>cell|mobile|home|house|work|office)\b"
+)
+_BEST_WAY_RE: Final = re.compile(
+    r"\b(?:my\s+)?(?P<t>cell|mobile|home|work|office)(?:\s+(?:phone|number|line))?\s+(?:is|'s)\s+"
+    r"(?:the\s+)?(?:best|easiest|better)\b"
 )
 _THIS_IS_MY_RE: Final = re.compile(
     r"\b(?:this|it)(?:'s| is| one's| one is)\s+(?:my\s+)?"
@@ -852,7 +896,13 @@ _METHOD_PATTERNS: Final = (
         r"\b(?:i(?:'d)?\s+(?:prefer|rather)|i\s+would\s+rather)\s+(?:you\s+)?(?:to\s+)?"
         r"(?P<m>text|e-?mail|mail|call)\b"
     ),
-    re.compile(r"\bjust\s+(?P<m>text|e-?mail|mail)\s+me\b"),
+    re.compile(
+        r"\bjust\s+(?P<m>text|e-?mail|mail)(?:\s+me)?\b(?!\s+(?:the|a|an|it|them|my|your)\b)"
+    ),
+    re.compile(
+        r"\b(?P<m>text|e-?mail)\s+me\b(?=.{0,40}\b(?:never|don't|do not|can't|cannot|rarely)"
+        r"\s+(?:answer|pick up|check|listen|get))"
+    ),
     re.compile(r"\b(?P<m>text|e-?mail)\s+me\s+(?:reminders|updates|instead|only)\b"),
     re.compile(r"\b(?P<m>mail|e-?mail|text)\b[^.?!]{0,40}\binstead of\b"),
     re.compile(r"\b(?:through|via|in|on)\s+the\s+(?:patient\s+|online\s+)?(?P<m>portal)\b"),
@@ -877,7 +927,12 @@ def _contact(call: _Call, slots: Sequence[_Slot]) -> None:
         if line.speaker != "caller":
             continue
         lower = line.lower
-        request = bool(re.match(r"^(?:and |also |so )?(?:can|could|would)\b", lower))
+        request = bool(
+            re.match(
+                r"^(?:(?:and|also|so|ok|okay|oh|um|well|yes|yeah)[ ,]+)*(?:can|could|would)\b",
+                lower,
+            )
+        )
         if line.question and not request:
             continue
         for match in _CONTACT_PHONE_RE.finditer(lower):
@@ -889,6 +944,9 @@ def _contact(call: _Call, slots: Sequence[_Slot]) -> None:
             r"\b(?:this|that) number\b", turn_text(call.lines, line.turn)
         ):
             for match in _THIS_IS_MY_RE.finditer(lower):
+                call.add("preference", "contact_phone", _PHONE_TYPES[match.group("t")], line)
+        for match in _BEST_WAY_RE.finditer(lower):
+            if not _NEGATION_RE.search(_clause_before(lower, match.start())):
                 call.add("preference", "contact_phone", _PHONE_TYPES[match.group("t")], line)
         for pattern in _METHOD_PATTERNS:
             for match in pattern.finditer(lower):
@@ -1056,7 +1114,8 @@ def _employer(call: _Call) -> None:
 _BUSINESS_PATTERNS: Final = (
     re.compile(r"\b(?:from|with)\s+(?=[A-Z])", 0),
     re.compile(
-        r"\b(?:i|we)\s+own\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?[\w-]+,?\s+(?:called\s+|"
+        r"\b(?:i|we)\s+(?:own|run|operate|have)\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?[\w-]+,?\s+"
+        r"(?:called\s+|"
         r"named\s+)?(?=[A-Z])",
         re.I,
     ),
@@ -1072,6 +1131,8 @@ def _business(call: _Call) -> None:
     for line in call.having(
         frozenset(
             {
+                "run",
+                "operate",
                 "from",
                 "with",
                 "own",
@@ -1170,7 +1231,7 @@ def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
 _PET_RE: Final = re.compile(
     r"\b(?:we|i)\s+(?:have|'ve got|have got|got|own|adopted|just got)\s+(?:a|an|one|two|three|"
     r"a new)\s+(?:[a-z]+\s+)?(?P<sp>" + "|".join(SPECIES) + r")\b(?P<rest>[^.;!?]*)"
-    r"|\b(?:my|our)\s+(?P<sp2>" + "|".join(SPECIES) + r")\s+(?P<n2>[A-Z][a-z]+)\b",
+    r"|\b(?:my|our)\s+(?P<sp2>" + "|".join(SPECIES) + r")\s+(?P<n2>[A-Za-z][a-z]+)\b",
 )
 _PET_NAME_RE: Final = re.compile(
     r"\b(?:his|her|its|the dog's|the cat's)\s+name(?:'s|\s+is)\s+"
@@ -1204,6 +1265,8 @@ def _pets(call: _Call) -> None:
             name = ""
             if match.group("sp2"):
                 name = text[match.start("n2") : match.end("n2")]
+                if not _is_name(name, call.known_names):
+                    name = ""
             else:
                 rest = text[match.start("rest") : match.end("rest")]
                 named = re.match(
@@ -1332,12 +1395,21 @@ def _appointments(call: _Call) -> None:
         if not answer or declines(answer):
             continue
         picked = [d for x in answer[:1] for d in read_dates(x.text)]
-        if len(dates) == 1 and (affirms(answer) or picked):
+        said = answer[0].lower
+        liked = affirms(answer) or bool(_LIKED_RE.search(said))
+        if len(dates) == 1 and (liked or picked):
             call.add("moment", "appointment", dates[0].when(), answer[0])
         elif len(dates) > 1 and picked:
             chosen = _pick(dates, picked[0])
             if chosen is not None:
                 call.add("moment", "appointment", chosen.when(), answer[0])
+
+
+_LIKED_RE: Final = re.compile(
+    r"\b(?:works|work for me|perfect|good|great|fine|i'll take it|i can make it|i can do that|"
+    r"that's good|sounds good)\b"
+)
+"""An answer that takes the slot offered without a plain yes ("4:15 is perfect")."""
 
 
 def _pick(options: Sequence[DateValue], said: DateValue) -> DateValue | None:
@@ -1370,6 +1442,7 @@ _EVENT_WORDS: Final = frozenset(w for e in EVENTS for w in e.split()) | {
 }
 _CONTACT_WORDS: Final = frozenset(
     {"cell", "mobile", "home", "house", "work", "office", "best", "better", "easier", "easiest",
+     "email", "e-mail", "text", "never",
      "preferred", "prefer", "rather", "just", "instead", "reminders", "updates", "portal",
      "after", "before", "mornings", "afternoons", "evenings", "weekends", "weekdays", "nights",
      "morning", "afternoon", "evening", "weekend", "night"}
@@ -1378,6 +1451,7 @@ _CONTACT_WORDS: Final = frozenset(
 
 _EXTRACTORS: Final[tuple[Callable[[_Call], None], ...]] = (
     _household,
+    _member_names,
     _identifiers,
     _birth_dates,
     _confirmed_read_backs,

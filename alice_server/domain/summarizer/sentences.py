@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -73,7 +74,9 @@ def split_sentences(text: str) -> list[str]:
         start = 0
         for match in SENTENCE_END_RE.finditer(line):
             before = line[start : match.start()].rsplit(" ", 1)[-1].lower().lstrip("(\"'")
-            if match.group().strip().rstrip("\"')]") == "." and before in ABBREVIATIONS:
+            if match.group().strip().rstrip("\"')]") == "." and (
+                before in ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]", before)
+            ):  # "Mr.", "a.m.", "A.O. Smith"
                 continue
             piece = line[start : match.end()].strip()
             if piece:
