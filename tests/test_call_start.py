@@ -157,7 +157,8 @@ async def _count_call_start(
             )
         proxy.reset_counts()
         response = await contexts.GetEnrichedContext(request, metadata=md)
-        assert len(response.summaries) == 3 and len(response.memories) == 3
+        # 3 stored facts and the one the call notes found in AUTO_CALL (one key).
+        assert len(response.summaries) == 3 and len(response.memories) == 4
         return new_caller, proxy.round_trips
 
 

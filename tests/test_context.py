@@ -72,7 +72,8 @@ async def test_returning_caller_context(contexts, memories, peterson, caller_pho
     assert len(response.summaries) == 5  # the default
     starts = [s.started_at.ToDatetime(dt.UTC) for s in response.summaries]
     assert starts == [T0 + dt.timedelta(days=d) for d in (6, 5, 4, 3, 2)]
-    assert [m.key for m in response.memories] == ["daughter", "office_hours"]  # caller's first
+    # Caller's first; "daughter_birth_date" is the fact the call notes found in AUTO_CALL.
+    assert [m.key for m in response.memories] == ["daughter", "daughter_birth_date", "office_hours"]
     text = response.context
     assert "7 earlier calls" in text
     assert response.summaries[0].summary in text
@@ -101,7 +102,7 @@ async def test_num_summaries_and_num_memories(contexts, memories, peterson, call
         )
         return len(r.summaries), len(r.memories)
 
-    assert await sizes() == (3, 4)
+    assert await sizes() == (3, 5)  # the 4 stored and the one the call notes found
     assert await sizes(num_summaries=1, num_memories=2) == (1, 2)
     assert await sizes(num_summaries=0, num_memories=0) == (0, 0)
     newest = await contexts.GetEnrichedContext(
@@ -167,7 +168,8 @@ async def test_context_runs_a_bounded_number_of_round_trips(
         proxy.reset_counts()
         response = await contexts.GetEnrichedContext(request, metadata=md)
         returning, statements = proxy.round_trips, list(proxy.statements)
-    assert len(response.summaries) == 30 and len(response.memories) == 30
+    # 30 stored facts and the one the call notes found (one key, updated by every call).
+    assert len(response.summaries) == 30 and len(response.memories) == 31
     # One statement (migration 0003) whatever the amount of data.
     assert new_caller == CALL_START_ROUND_TRIPS
     assert returning == CALL_START_ROUND_TRIPS, statements

@@ -37,17 +37,24 @@ API_KEY = "sk-test-not-a-real-key"
 SECRET_WORD = "Xylophonist"  # in the transcript: must never reach a log line
 
 GOOD_ANSWER = {
-    "summary": "The caller asked to add his daughter to his auto policy; the agent took her "
-    "date of birth.",
+    "wanted": "The caller asked to add his daughter to his auto policy",
+    "outcome": "The agent took her date of birth.",
+    "commitments": [
+        {"party": "agent", "action": "Email the updated ID cards", "due_phrase": "by end of day"}
+    ],
+    "facts": [
+        {"type": "person", "key": "daughter", "value": "Amara, 16, new driver"},
+        {"type": "preference", "key": "contact_time", "value": "after 5 pm on weekdays"},
+    ],
     "sentiment": "positive",
     "topics": ["auto policy", "new driver"],
     "personality": {name: 50 for name in PERSONALITY_TRAITS} | {"patience": 72.25},
     "caller_name": "david okafor",
-    "memories": [
-        {"type": "person", "key": "daughter", "value": "Amara, 16, new driver"},
-        {"type": "preference", "key": "contact_time", "value": "after 5 pm on weekdays"},
-    ],
 }
+GOOD_SUMMARY = (
+    "The caller asked to add his daughter to his auto policy. The agent took her date of birth. "
+    "Agent will email the updated ID cards by end of day."
+)
 
 
 def _completion(content: str | None, *, refusal: str | None = None, finish: str = "stop") -> dict:
@@ -189,7 +196,8 @@ async def test_a_good_answer_is_the_analysis_and_its_memories_are_stored_once(
     md = peterson.metadata()
     request = ctx.ProcessCallRequest(user_id=caller_phone, call_id="CA-llm-1", turns=_turns())
     first = await contexts.ProcessCall(request, metadata=md)
-    assert first.summary == GOOD_ANSWER["summary"]
+    # The note is rendered from the answer's notes, as the built-in summariser renders its own.
+    assert first.summary == GOOD_SUMMARY
     assert first.sentiment == res.SENTIMENT_POSITIVE
     assert list(first.key_topics) == ["auto policy", "new driver"]
     assert first.personality.patience == pytest.approx(72.2)  # rounded to one decimal
@@ -274,11 +282,14 @@ async def test_a_bad_answer_falls_back_to_the_builtin_summariser(
     assert any(f"reason={reason}" in line for line in lines)
     assert not any(SECRET_WORD in r.getMessage() for r in caplog.records)
     assert not any(API_KEY in r.getMessage() for r in caplog.records)
-    # No memory was extracted.
+    # The memories stored are the built-in summariser's, none of the model's.
     listed = await memories.ListMemories(
         mem.ListMemoriesRequest(user_id=caller_phone), metadata=peterson.metadata()
     )
-    assert list(listed.memories) == []
+    assert sorted((m.key, m.value["value"]) for m in listed.memories) == sorted(
+        (m.key, m.value) for m in builtin.memories
+    )
+    assert "daughter" not in {m.key for m in listed.memories}
 
 
 def test_the_llm_settings_are_checked():

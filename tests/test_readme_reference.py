@@ -105,5 +105,5 @@ def test_the_readme_layout_names_every_top_level_file_and_directory():
     }
     assert not missing, f"README's Layout does not name: {sorted(missing)}"
     # The run-time prompt and the packages a newcomer looks for are named too.
-    for part in ("llm/", "admin/", "tools/", "domain/summarizer/", "call_analysis.v1.txt"):
+    for part in ("llm/", "admin/", "tools/", "domain/summarizer/", "call_analysis.v2.txt"):
         assert part in block, part
