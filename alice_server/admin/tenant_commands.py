@@ -383,6 +383,8 @@ async def _import_legacy(ctx: Context, args: argparse.Namespace) -> int:
         legacy_customer_id=args.legacy_customer_id,
         dry_run=args.dry_run,
     )
+    for line in report.summary():
+        print(line, file=sys.stderr)
     result = report.as_json()
     if not args.dry_run:
         result["embedded"] = await _embed_imported(ctx.db, args.customer_id)
