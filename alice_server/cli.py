@@ -51,7 +51,7 @@ def _fail(program: str, message: str, code: int = 2) -> int:
 def server_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="alice-server",
-        description="Run Alice. Settings come from the environment (see README.md); without "
+        description="Run Alice. Settings come from the environment (see docs/settings.md); without "
         "DATABASE_URL an embedded PostgreSQL in ALICE_DATA_DIR is used.",
     )
     parser.add_argument("--listen", help="host:port to listen on (overrides ALICE_LISTEN_ADDRESS)")

@@ -114,12 +114,18 @@ def test_the_readme_layout_names_every_top_level_file_and_directory():
 def test_the_readme_links_the_reference_pages_it_moved_to_docs():
     for page in ("docs/settings.md", "docs/errors.md", "docs/operations.md"):
         assert (ROOT / page).is_file() and f"]({page})" in README, page
-    # Every relative link of the README and of those pages leads to a file.
-    for source in (
-        ROOT / "README.md",
-        SETTINGS,
-        ROOT / "docs/errors.md",
-        ROOT / "docs/operations.md",
-    ):
-        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", source.read_text()):
-            assert (source.parent / target).exists(), f"{source.name} links to missing {target}"
+    # Every relative link of the README and of those pages leads to a file, and
+    # every #anchor to a heading of its page.
+    pages = (ROOT / "README.md", SETTINGS, ROOT / "docs/errors.md", ROOT / "docs/operations.md")
+    for source in pages:
+        for target, anchor in re.findall(r"\]\(([^)#:]*)(?:#([^)]*))?\)", source.read_text()):
+            page = source.parent / target if target else source
+            assert page.exists(), f"{source.name} links to missing {target}"
+            if anchor and page.suffix == ".md":
+                assert anchor in _anchors(page), f"{source.name} links to {target}#{anchor}"
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's anchors of a Markdown page's headings."""
+    headings = re.findall(r"^#{1,6} +(.+?)\s*$", page.read_text(), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
