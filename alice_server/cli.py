@@ -17,6 +17,7 @@ import grpc
 
 from alice_server import __version__, logs
 from alice_server.admin import console_commands, tenant_commands
+from alice_server.admin.tokens import check_token_request
 from alice_server.auth import SCOPE_READ, SCOPE_WRITE, mint_token
 from alice_server.cli_errors import explain
 from alice_server.config import ConfigError, Settings
@@ -50,7 +51,7 @@ def _fail(program: str, message: str, code: int = 2) -> int:
 def server_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="alice-server",
-        description="Run Alice. Settings come from the environment (see README.md); without "
+        description="Run Alice. Settings come from the environment (see docs/settings.md); without "
         "DATABASE_URL an embedded PostgreSQL in ALICE_DATA_DIR is used.",
     )
     parser.add_argument("--listen", help="host:port to listen on (overrides ALICE_LISTEN_ADDRESS)")
@@ -249,8 +250,9 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
         if args.command in console_commands.COMMANDS:
             return console_commands.run(settings, args)
         if args.command == "mint-token":
-            if args.customer_id <= 0 or args.ttl <= 0:
-                return _fail("alice-admin", "--customer-id and --ttl must be positive")
+            if args.customer_id <= 0:
+                return _fail("alice-admin", "--customer-id must be positive")
+            check_token_request(settings, args.scope, args.ttl, platform=False)
             secret = jwt_secret(settings)
         confirmed = args.command != "downgrade" or args.revision != "base" or args.yes
         if not confirmed and not _confirm("downgrade base drops every Alice table and all data"):

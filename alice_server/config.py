@@ -1,6 +1,6 @@
 """Settings, read once from the environment at start-up.
 
-Every setting is documented in README.md ("Settings"). A bad value stops the
+Every setting is documented in docs/settings.md (linked from README.md). A bad value stops the
 process with a `ConfigError` naming the variable, never a traceback.
 """
 

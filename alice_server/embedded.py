@@ -90,18 +90,20 @@ _SHORT_TMP = Path("/tmp")  # noqa: S108 - not $TMPDIR, which is long on macOS
 _DEBIAN_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 
 _HOW_TO_FIX = (
-    "The embedded database needs either the pgserver package (installed with Alice on "
-    "CPython 3.11/3.12 on Linux x86_64 or macOS) or PostgreSQL's initdb and pg_ctl "
-    "(on PATH, in the directory printed by `pg_config --bindir`, or under "
-    "/usr/lib/postgresql/<version>/bin). Otherwise set DATABASE_URL to a PostgreSQL "
-    "database you run yourself."
+    "The embedded database needs either the pgserver package (the `embedded` extra, on "
+    "CPython 3.11/3.12 on Linux x86_64 or macOS: from a checkout, "
+    "pip install './chad_client' '.[embedded]'; ./dev installs it) or PostgreSQL's "
+    "initdb and pg_ctl (on PATH, in the directory printed by `pg_config --bindir`, or "
+    "under /usr/lib/postgresql/<version>/bin). Otherwise set DATABASE_URL to a "
+    "PostgreSQL database you run yourself."
 )
 
 
 _ROOT_WITHOUT_PGSERVER = (
     "The embedded database cannot run as root without pgserver: PostgreSQL's initdb refuses "
     "to run as root. Run Alice as an ordinary user, use CPython 3.11/3.12 on Linux x86_64 or "
-    f"macOS where pgserver is installed (and {BACKEND_ENV} is unset or 'auto'), or set "
+    "macOS with pgserver installed (pip install './chad_client' '.[embedded]' from a "
+    f"checkout; {BACKEND_ENV} unset or 'auto'), or set "
     "DATABASE_URL to a PostgreSQL database you run yourself."
 )
 

@@ -17,12 +17,13 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from typing import Any
 
 import grpc
 from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2, status_pb2
+from grpc._cython import cygrpc
 from grpc_status import rpc_status
 
 from alice_server import logs, metrics
@@ -89,12 +90,26 @@ def wrap_handler(handler: grpc.RpcMethodHandler, method: str, around: Around) ->
 
 
 def _streaming(inner: Callable[..., Any], method: str, around: Around) -> Callable[..., Any]:
-    async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    """A streaming handler as a coroutine that writes its responses itself.
+
+    Not an async generator: grpc leaves a generator whose client went away to be
+    closed by the garbage collector, in another task and context, where `around`
+    could not reset its context variables, log the access line or end the
+    handler's transaction. A coroutine is cancelled in its own task instead, and
+    closes the handler's generator there (`aclosing`)."""
+
+    async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> None:
         async with around(method, context):
             result = inner(request, context)
             if inspect.isasyncgen(result):
-                async for response in result:
-                    yield response
+                async with aclosing(result):
+                    async for response in result:
+                        try:
+                            await context.write(response)
+                        except cygrpc.ExecuteBatchError:
+                            # The call ended under us (the client cancelled or went
+                            # away) before grpc cancelled this task: same outcome.
+                            raise asyncio.CancelledError from None
             else:  # a coroutine writing with context.write()
                 await result
 

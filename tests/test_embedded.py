@@ -549,6 +549,7 @@ def test_system_backend_as_root_is_refused_with_advice(
     assert "root" in message
     assert "pgserver" in message
     assert "DATABASE_URL" in message
+    assert "pip install './chad_client' '.[embedded]'" in message
 
 
 def test_missing_pgserver_forced_is_refused_with_advice(
@@ -561,6 +562,8 @@ def test_missing_pgserver_forced_is_refused_with_advice(
     message = str(raised.value)
     for advice in ("pgserver", "3.11/3.12", "initdb", "pg_ctl", "PATH", "DATABASE_URL"):
         assert advice in message
+    # What a production install (no `embedded` extra) is missing, and how to add it.
+    assert "pip install './chad_client' '.[embedded]'" in message
 
 
 def test_no_postgres_anywhere_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -571,6 +574,7 @@ def test_no_postgres_anywhere_is_explained(monkeypatch: pytest.MonkeyPatch) -> N
     message = str(raised.value)
     for advice in ("pgserver", "initdb", "pg_ctl", "PATH", "DATABASE_URL"):
         assert advice in message
+    assert "pip install './chad_client' '.[embedded]'" in message
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
+from tests.support import readme_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
@@ -53,10 +54,11 @@ SUFFIXES = {
 
 
 def _readme_series() -> set[str]:
-    """The series of README's "Metrics and dashboards" table, as exposed."""
-    section = (ROOT / "README.md").read_text().split("### Metrics and dashboards", 1)[1]
-    rows = re.findall(r"^\| `(alice_[a-z_]+)` \| (\w+) \|", section.split("\n## ", 1)[0], re.M)
-    assert rows, "README has no metrics table"
+    """The series of the "Metrics and dashboards" table (docs/operations.md, linked
+    from README.md), as exposed."""
+    section = readme_blocks.section_text(ROOT / "docs" / "operations.md", "Metrics and dashboards")
+    rows = re.findall(r"^\| `(alice_[a-z_]+)` \| (\w+) \|", section, re.M)
+    assert rows, "docs/operations.md has no metrics table"
     return {name + suffix for name, kind in rows for suffix in SUFFIXES[kind]}
 
 

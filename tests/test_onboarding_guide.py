@@ -20,6 +20,7 @@ from pathlib import Path
 import asyncpg
 
 from alice_server.storage.urls import libpq_url, with_database, with_user
+from tests.support import readme_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "CUSTOMER_ONBOARDING_GUIDE.md"
@@ -32,7 +33,7 @@ def free_port() -> int:
 
 
 async def test_the_onboarding_guide_works_as_written(superuser_url, tmp_path):
-    blocks = re.findall(r"```sh\n(.*?)```", GUIDE.read_text(), re.S)
+    blocks = [b.text for b in readme_blocks.blocks(GUIDE) if b.language == "sh"]
     assert "export ALICE_ADMIN_DATABASE_URL" in blocks[0]
     name, role = f"alice_guide_{uuid.uuid4().hex[:8]}", f"alice_guide_app_{uuid.uuid4().hex[:8]}"
     app_password, platform_password = secrets.token_hex(8), secrets.token_hex(8)

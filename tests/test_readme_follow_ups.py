@@ -17,10 +17,11 @@ from pathlib import Path
 
 from alice_server.testing import running_server
 from chad_client import AliceClient, Turn
-from tests.test_client_readme import run_snippet
-from tests.test_readme_call_loop import json_documents
+from tests.support import readme_blocks
+from tests.support.readme_blocks import json_documents
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+CLIENT_README = Path(__file__).resolve().parents[1] / "chad_client" / "README.md"
 DOCUMENTED_ADDRESS = "127.0.0.1:50051"
 SECTION = "## Call notes"
 
@@ -95,7 +96,9 @@ async def test_the_follow_ups_snippet_runs_as_written(
             ],
             started_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=3),
         )
-        done = await run_snippet("follow-ups", tenant=tenant, caller=caller_phone)
+        done = await readme_blocks.run_snippet(
+            CLIENT_README, "follow-ups", tenant=tenant, caller=caller_phone
+        )
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("OVERDUE agent: call back with a quote (due ")
     assert out[1] == "caller: send the photos of the damage (due None)"

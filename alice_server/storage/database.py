@@ -151,6 +151,20 @@ async def _rollback_if_in_transaction(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
+async def _abandon(connection: asyncpg.Connection) -> None:
+    """Roll back a unit of work that failed or was cancelled, before its connection
+    goes back to the pool: asyncpg logs an ERROR ("Resetting connection with an
+    active transaction") for a connection released inside a transaction. After a
+    cancelled statement asyncpg waits for the server's cancellation first. A
+    connection that cannot roll back is closed (the pool opens another)."""
+    if connection.is_closed() or not connection.is_in_transaction():
+        return
+    try:
+        await connection.execute("ROLLBACK")
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+        connection.terminate()
+
+
 class Database:
     """One asyncpg pool for the process; units of work on top of it."""
 
@@ -221,10 +235,12 @@ class Database:
         ):
             with translated(self.options.statement_timeout_ms):
                 await connection.execute(setup)
-                yield TenantUnitOfWork(connection, customer_id)
-                await connection.execute("COMMIT")
-            # On an exception the pool's reset rolls back (after a cancelled
-            # statement has been cancelled on the server too).
+                try:
+                    yield TenantUnitOfWork(connection, customer_id)
+                    await connection.execute("COMMIT")
+                except BaseException:
+                    await _abandon(connection)
+                    raise
 
     @asynccontextmanager
     async def statement(self, customer_id: int) -> AsyncIterator[StatementUnit]:
@@ -264,8 +280,12 @@ class Database:
                 await connection.execute(
                     f"BEGIN; SELECT set_config('statement_timeout', '{ms}', true)"
                 )
-                yield AdminUnitOfWork(connection, self)
-                await connection.execute("COMMIT")
+                try:
+                    yield AdminUnitOfWork(connection, self)
+                    await connection.execute("COMMIT")
+                except BaseException:
+                    await _abandon(connection)
+                    raise
 
     async def verify(self) -> None:
         """Refuse to serve through a role that bypasses RLS, or on an old schema."""

@@ -2,8 +2,9 @@
 
 The legacy database is read as it is: with or without `customer_id` columns,
 with an `embedding` column of pgvector or any other type (never read), and
-tables of older copies may be missing. Only the columns the import uses are
-selected; jsonb comes back as text.
+tables of older copies may be missing. Its tables must have the columns the
+import reads (domain.legacy.LEGACY_COLUMNS), or nothing is read. Only those
+columns are selected; jsonb comes back as text.
 """
 
 from __future__ import annotations
@@ -14,70 +15,9 @@ from typing import Any
 
 import asyncpg
 
-from alice_server.domain.errors import Unavailable
-from alice_server.domain.legacy import ImportedMemory
+from alice_server.domain.errors import FailedPrecondition, Unavailable
+from alice_server.domain.legacy import LEGACY_COLUMNS, ImportedMemory, shape_problems
 from alice_server.domain.traits import AVERAGED_TRAITS, PERSONALITY_TRAITS, RECENT_LEVELS
-
-LEGACY_TABLES = (
-    "memories",
-    "call_summaries",
-    "caller_profiles",
-    "personality_metrics",
-    "personality_averages",
-)
-_WANTED: dict[str, tuple[str, ...]] = {
-    "memories": (
-        "id",
-        "user_id",
-        "scope",
-        "type",
-        "k",
-        "value_json",
-        "source",
-        "ttl_days",
-        "created_at",
-    ),
-    "call_summaries": (
-        "id",
-        "call_id",
-        "user_id",
-        "call_date",
-        "summary",
-        "key_topics",
-        "key_variables",
-        "sentiment",
-        "duration_seconds",
-        "resolution_status",
-        "created_at",
-    ),
-    "caller_profiles": (
-        "id",
-        "user_id",
-        "first_call_date",
-        "last_call_date",
-        "total_calls",
-        "preferred_name",
-        "preferences",
-        "context",
-        "created_at",
-        "updated_at",
-    ),
-    "personality_metrics": (
-        "id",
-        "user_id",
-        "call_id",
-        "measured_at",
-        *PERSONALITY_TRAITS,
-        "created_at",
-    ),
-    "personality_averages": (
-        "user_id",
-        "call_count",
-        "last_updated",
-        *(f"avg_{t}" for t in AVERAGED_TRAITS),
-        *(f"recent_{lv.removesuffix('_level')}" for lv in RECENT_LEVELS),
-    ),
-}
 
 
 @dataclass
@@ -87,28 +27,38 @@ class LegacyData:
 
 
 async def read_legacy(url: str, legacy_customer_id: int) -> LegacyData:
-    """Every legacy row of the customer (all rows of tables without customer_id)."""
+    """Every legacy row of the customer (all rows of tables without customer_id).
+
+    Refused (FailedPrecondition, one line naming every missing column) unless
+    the tables have the shape the import reads: an unknown column is never
+    ignored, since rows read without it would be imported wrongly."""
     try:
         connection = await asyncpg.connect(url, timeout=10)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise Unavailable(f"cannot connect to the legacy database: {type(exc).__name__}") from None
     data = LegacyData()
     try:
-        for table in LEGACY_TABLES:
-            columns = {
-                r[0]
-                for r in await connection.fetch(
-                    "SELECT column_name::text FROM information_schema.columns "
-                    "WHERE table_schema = current_schema() AND table_name = $1",
-                    table,
-                )
-            }
-            if not columns:
+        found: dict[str, dict[str, str]] = {}
+        for row in await connection.fetch(
+            "SELECT table_name::text, column_name::text, data_type::text "
+            "FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ANY($1::text[])",
+            list(LEGACY_COLUMNS),
+        ):
+            found.setdefault(row[0], {})[row[1]] = row[2]
+        problems = shape_problems(found)
+        if problems:
+            raise FailedPrecondition(
+                "the legacy database is not in the shape import-legacy reads (MIGRATION.md, "
+                f'"The legacy tables"): {"; ".join(problems)}; nothing was imported'
+            )
+        for table, wanted in LEGACY_COLUMNS.items():
+            columns = found.get(table)
+            if columns is None:
                 data.tables[table] = []
                 continue
-            selected = [c for c in _WANTED[table] if c in columns]
             expressions = ", ".join(
-                f'"{c}"::text AS "{c}"' if c in _JSON_COLUMNS else f'"{c}"' for c in selected
+                f'"{c}"::text AS "{c}"' if c in _JSON_COLUMNS else f'"{c}"' for c in wanted
             )
             statement = f'SELECT {expressions} FROM "{table}"'
             args: list[Any] = []
@@ -123,7 +73,7 @@ async def read_legacy(url: str, legacy_customer_id: int) -> LegacyData:
     return data
 
 
-_JSON_COLUMNS = {"value_json", "key_topics", "key_variables", "preferences", "context"}
+_JSON_COLUMNS = {"value_json", "key_topics", "preferences", "context"}
 
 _MEMORY = """
 INSERT INTO memories AS m (customer_id, scope, user_id, type, key, value, source, ttl_days,
