@@ -6,20 +6,28 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from alice_server.storage.models import TENANT_TABLES
+from alice_server.storage.data_tables import TENANT_DATA_TABLES
 from chad_client.v1 import call_service_pb2 as call
-from chad_client.v1 import call_service_pb2_grpc
+from chad_client.v1 import call_service_pb2_grpc, tenant_service_pb2_grpc
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
+from chad_client.v1 import tenant_service_pb2 as ten
 from tests.helpers import struct
+
+TENANT_TABLES = [t.name for t in TENANT_DATA_TABLES]
 
 
 @pytest.fixture
 async def both_tenants_have_data(memories, contexts, channel, peterson, smith, caller_phone):
-    calls = call_service_pb2_grpc.CallServiceStub(channel)
     """Rows in every tenant table for both tenants."""
+    calls = call_service_pb2_grpc.CallServiceStub(channel)
+    tenants = tenant_service_pb2_grpc.TenantServiceStub(channel)
     for tenant in (peterson, smith):
+        await tenants.UpdateSettings(
+            ten.UpdateSettingsRequest(settings=ten.TenantSettings(voice=f"voice-{tenant.id}")),
+            metadata=tenant.metadata(),
+        )
         # Stored twice with different values: the first value goes to memory_history.
         for value in ("first", tenant.name):
             await memories.StoreMemory(
