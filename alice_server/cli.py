@@ -19,7 +19,7 @@ from alice_server import __version__, logs
 from alice_server.admin import tenant_commands
 from alice_server.auth import SCOPE_READ, SCOPE_WRITE, mint_token
 from alice_server.cli_errors import explain
-from alice_server.config import ConfigError, Settings
+from alice_server.config import DEFAULT_APP_ROLE, ConfigError, Settings
 from alice_server.domain import customers
 from alice_server.domain.errors import AliceError, Unavailable
 from alice_server.domain.identity import UserIdNormalizer
@@ -232,7 +232,7 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
     backfill_embeddings.add_parser(commands)
     args = parser.parse_args(argv)
 
-    app_role = "alice_app"
+    app_role = DEFAULT_APP_ROLE
     try:
         settings = Settings.from_env()
         app_role = settings.app_role
