@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alice_server.data_dir import default_data_dir
 from chad_client.tokens import MIN_SECRET_BYTES
 
 DEFAULT_APP_ROLE = "alice_app"
@@ -116,13 +117,6 @@ def cores(env: Mapping[str, str] | None = None) -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # macOS has no sched_getaffinity
         return os.cpu_count() or 1
-
-
-def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
-    """Alice's data directory: `$XDG_DATA_HOME/alice`, or `~/.local/share/alice`."""
-    environ = os.environ if env is None else env
-    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "alice"
 
 
 # --------------------------------------------------------------------------- settings
