@@ -19,12 +19,12 @@ from alice_server.auth import (
     TokenVerifier,
 )
 from alice_server.config import Settings
-from alice_server.domain.embeddings import embedder_for
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.paging import PageTokens
 from alice_server.domain.privacy import SubjectHasher
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.domain.tenants import PhoneNumbers
+from alice_server.embedding_model import embedder_for
 from alice_server.health import HealthMonitor
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
 from alice_server.llm.summarizer import llm_summarizer

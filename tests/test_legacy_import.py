@@ -15,7 +15,7 @@ import asyncpg
 import numpy as np
 import pytest
 
-from alice_server.domain.embeddings import load_embedder
+from alice_server.embedding_model import load_embedder
 from alice_server.storage.urls import libpq_url, with_database
 from tests.conftest import create_customer
 from tests.test_admin_cli import admin
