@@ -8,9 +8,8 @@ import dataclasses
 import json
 import logging
 import re
-import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -25,6 +24,7 @@ from alice_server.domain.errors import AliceError, Unavailable
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.transcripts import TRANSCRIPT_RETENTION_DAYS
 from alice_server.runtime import Runtime, jwt_secret, open_runtime
+from alice_server.serve import serve
 from alice_server.services import admin
 from alice_server.services.customers import CustomerDirectory
 from alice_server.storage import migrate
@@ -110,67 +110,6 @@ def _health_check(settings: Settings) -> int:
         return _fail("alice-server", f"health check of {host}:{port} failed: {exc.code().name}", 1)
     print(status)
     return 0 if status == "SERVING" else 1
-
-
-async def serve(
-    settings: Settings,
-    secret: str,
-    *,
-    app_url: str | None = None,
-    ready: Callable[[int], None] | None = None,
-) -> None:
-    """Run until SIGINT or SIGTERM, then stop gracefully.
-
-    A worker of ALICE_WORKERS (alice_server.workers) gets `app_url` from its
-    supervisor, which runs the embedded database if any and announces the
-    address once every worker called `ready(port)`.
-    """
-    from alice_server.server import AliceServer
-
-    runtime = None
-    if app_url is None:
-        runtime = await asyncio.to_thread(open_runtime, settings)
-        try:
-            app_url = runtime.require_app_url()
-        except ConfigError:
-            await asyncio.to_thread(runtime.close)
-            raise
-    database = Database(app_url, PoolOptions.from_settings(settings))
-    # t-tenants: the platform role's own small pool, for the platform RPCs.
-    platform_url = runtime.platform_url if runtime is not None else settings.platform_database_url
-    platform = Database(platform_url, PoolOptions(size=2)) if platform_url else None
-    try:
-        await database.verify()
-        if platform is not None:
-            await platform.verify()
-        server = AliceServer(settings, database, secret, platform_database=platform)
-        await server.start()
-        if ready is not None:
-            ready(server.port)
-        else:
-            host = settings.listen_address.rsplit(":", 1)[0]
-            origin = database_origin(settings)
-            logger.info("Alice listening on %s:%d (%s)", host, server.port, origin)
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stopping.set)
-        await stopping.wait()
-        logger.info(
-            "stopping: letting running calls finish (up to %.0fs)",
-            settings.shutdown_grace_seconds,
-        )
-        await server.stop()
-    finally:
-        await database.close()
-        if platform is not None:
-            await platform.close()
-        if runtime is not None:
-            await asyncio.to_thread(runtime.close)
-
-
-def database_origin(settings: Settings) -> str:
-    return f"embedded database in {settings.data_dir}" if settings.embedded else "DATABASE_URL"
 
 
 # --------------------------------------------------------------------------- alice-admin

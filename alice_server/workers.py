@@ -41,6 +41,7 @@ from alice_server import logs
 from alice_server.config import ConfigError, Settings
 from alice_server.die_with_parent import die_with_parent
 from alice_server.runtime import open_runtime
+from alice_server.serve import database_origin, serve
 from alice_server.storage.database import Database, PoolOptions
 
 logger = logging.getLogger("alice.workers")
@@ -209,7 +210,7 @@ class _Supervisor:
                             port,
                             len(self.workers),
                             ", ".join(str(w.pid) for w in self.workers),
-                            _database_origin(settings),
+                            database_origin(settings),
                         )
                 else:
                     await asyncio.to_thread(worker.process.join)
@@ -240,12 +241,6 @@ class _Supervisor:
             worker.ready.close()
 
 
-def _database_origin(settings: Settings) -> str:
-    from alice_server.cli import database_origin
-
-    return database_origin(settings)
-
-
 # --------------------------------------------------------------------------- in the worker
 
 
@@ -273,8 +268,6 @@ def worker_main(
     settings = dataclasses.replace(
         settings, metrics_address=worker_metrics_address(settings.metrics_address, index)
     )
-    from alice_server.cli import serve
-
     try:
         asyncio.run(serve(settings, secret, app_url=app_url, ready=ready.send))
     except KeyboardInterrupt:  # SIGINT before serve() installed its handler

@@ -11,7 +11,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from alice_server.server import AliceServer
+from alice_server.server import start_server
 from alice_server.storage.database import Database
 from alice_server.testing import running_server, settings_for_tests
 from chad_client.v1 import context_service_pb2 as ctx
@@ -93,8 +93,7 @@ async def test_deadline_during_a_blocked_write_leaves_nothing_behind(
 async def test_unreachable_database_is_unavailable(secret, peterson):
     # Nothing listens on port 1.
     database = Database("postgresql://alice@127.0.0.1:1/alice")
-    server = AliceServer(settings_for_tests(rate_limit_per_second=0), database, secret)
-    await server.start()
+    server = await start_server(settings_for_tests(rate_limit_per_second=0), database, secret)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             stub = memory_service_pb2_grpc.MemoryServiceStub(channel)

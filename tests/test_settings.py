@@ -1,6 +1,6 @@
 """Settings are declared once (alice_server/config.py): each field names its variable,
-parser and default, `Settings.from_env` reads exactly those, and README.md's
-Settings table states the same defaults."""
+parser and default, `Settings.from_env` reads exactly those, and the documented
+settings table (README.md, or the docs/ page it links to) states the same defaults."""
 
 from __future__ import annotations
 
@@ -13,19 +13,23 @@ import pytest
 
 from alice_server.config import ConfigError, Settings, cores, default_data_dir
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+SETTING = re.compile(r"(ALICE_[A-Z0-9_]+|JWT_[A-Z0-9_]+|DATABASE_URL)")
 
 
 def _readme_defaults() -> dict[str, str]:
-    """Variable -> the README's default cell, from the Settings section's tables."""
-    section = README.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    """Variable -> its default cell, from the settings tables of README.md and docs/*.md
+    (rows `| `VARIABLE` | default | meaning |`)."""
     cells: dict[str, str] = {}
-    for line in section.splitlines():
-        if not line.startswith("| `"):
-            continue
-        columns = line.split("|")
-        for name in re.findall(r"`([A-Z0-9_]+)`", columns[1]):
-            cells[name] = columns[2].strip()
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for line in page.read_text().splitlines():
+            if not line.startswith("| `"):
+                continue
+            columns = line.split("|")
+            names = re.findall(r"`([A-Z0-9_]+)`", columns[1])
+            if names and all(SETTING.fullmatch(name) for name in names):
+                for name in names:
+                    cells.setdefault(name, columns[2].strip())
     return cells
 
 
@@ -40,7 +44,7 @@ def _as_readme_writes_it(value: object) -> str:
 def test_every_declared_setting_has_its_default_in_the_readme():
     documented = _readme_defaults()
     for spec in Settings.declared():
-        assert spec.env in documented, f"{spec.env} is not in README's Settings"
+        assert spec.env in documented, f"{spec.env} is not in the documented settings"
         cell = documented[spec.env]
         if callable(spec.default):
             continue  # computed: checked below

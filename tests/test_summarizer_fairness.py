@@ -147,7 +147,7 @@ async def test_process_calls_past_their_deadline_are_dropped_not_run(
         grpc.aio.insecure_channel(server.address) as channel,
     ):
         stub = context_service_pb2_grpc.ContextServiceStub(channel)
-        pool = server.server._pool
+        pool = server.server.summarizer_pool
         assert pool is not None
 
         def call(i: int) -> ctx.ProcessCallRequest:
