@@ -25,7 +25,7 @@ import pytest_asyncio
 from alice_server.auth import mint_token
 from alice_server.testing import RunningServer, TestDatabase, running_server, temporary_database
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
-from tests.pgbouncer import pgbouncer, through
+from tests.support.pgbouncer import pgbouncer, through
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import sys
 import urllib.request
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 import yaml
 
 from alice_server.config import Settings
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -64,12 +64,6 @@ def _exec_form(instructions: list[tuple[str, str, str]], keyword: str) -> list[s
     if keyword == "HEALTHCHECK":
         rest = rest[rest.index("CMD") + 3 :].strip()
     return list(json.loads(rest))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _sh(command: str, cwd: Path) -> str:
@@ -145,7 +139,7 @@ async def test_dockerfile_install_and_entrypoint_give_a_healthy_server(database,
         key: value.replace("$PATH", os.environ["PATH"]).replace("/opt/alice", str(prefix))
         for key, value in _env_of(instructions).items()
     }
-    port, metrics_port = _free_port(), _free_port()
+    port, metrics_port = free_port(), free_port()
     # The image's addresses with free ports (the machine is shared).
     env["ALICE_LISTEN_ADDRESS"] = re.sub(r":\d+$", f":{port}", env["ALICE_LISTEN_ADDRESS"])
     env["ALICE_METRICS_ADDRESS"] = re.sub(

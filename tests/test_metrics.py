@@ -8,7 +8,6 @@ import asyncio
 import json
 import re
 import shutil
-import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -25,18 +24,13 @@ from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "alice-dashboard.json"
 STORE = "/alice.memory.v1.MemoryService/StoreMemory"
 CONTEXT = "/alice.memory.v1.ContextService/GetEnrichedContext"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _get(url: str) -> str:
@@ -117,7 +111,7 @@ class Prometheus:
         binary = shutil.which("prometheus")
         if binary is None:
             pytest.skip("the prometheus binary is not installed (apt-get install prometheus)")
-        self.port = _free_port()
+        self.port = free_port()
         config = tmp / "prometheus.yml"
         shutil.copy(ALERTS, tmp / "alerts.yml")
         config.write_text(

@@ -24,6 +24,7 @@ from alice_server.testing import running_server
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 from tests.helpers import status_of
+from tests.support.ports import free_port
 from tests.test_server_process import _env, server_process
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
@@ -31,15 +32,9 @@ pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="ne
 REQUEST = ctx.GetEnrichedContextRequest(user_id="+15550000077")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class RedisProcess:
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
