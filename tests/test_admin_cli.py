@@ -15,11 +15,7 @@ from alice_server.storage.urls import libpq_url, with_database
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import status_of, struct
-from tests.test_server_process import _env, _run, _script
-
-
-async def admin(*args: str, **env: str) -> tuple[int, str, str]:
-    return await _run(_script("alice-admin"), *args, env=_env(**env))
+from tests.support.processes import admin, clean_env, installed_script, run_command
 
 
 async def test_customers_lifecycle(database, contexts, secret):
@@ -164,8 +160,8 @@ async def test_admin_needs_the_owner_url_when_a_database_is_configured(database)
     code, _, err = await admin("mint-token", "--customer-id", "1", DATABASE_URL=database.app_url)
     assert code == 2 and "JWT_SECRET_KEY is required" in err
     # The server never runs as the owner, even when only the owner's URL is given.
-    code, _, err = await _run(
-        _script("alice-server"),
-        env=_env(ALICE_ADMIN_DATABASE_URL=database.owner_url, JWT_SECRET_KEY="s" * 40),
+    code, _, err = await run_command(
+        installed_script("alice-server"),
+        env=clean_env(ALICE_ADMIN_DATABASE_URL=database.owner_url, JWT_SECRET_KEY="s" * 40),
     )
     assert code == 2 and "DATABASE_URL is required" in err

@@ -15,7 +15,7 @@ from alice_server.storage.database import Database, PoolOptions
 from alice_server.tools.backfill_embeddings import backfill
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import struct
-from tests.test_admin_cli import admin
+from tests.support.processes import admin
 
 
 async def _strip_embeddings(owner, customer_id, caller):

@@ -43,7 +43,7 @@ def test_sync_twin_has_every_method_with_the_same_parameters():
 
 
 def test_every_rpc_has_a_deadline_in_the_one_table():
-    from tests.test_client_coverage import every_rpc
+    from tests.support.contract import every_rpc
 
     rpcs = {rpc for _service, rpc in every_rpc()}
     assert rpcs <= set(DEADLINES), rpcs - set(DEADLINES)

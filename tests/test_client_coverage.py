@@ -4,9 +4,7 @@ twin takes exactly the parameters of its async method."""
 
 from __future__ import annotations
 
-import importlib
 import inspect
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +12,7 @@ from chad_client import DEADLINES, AliceClient, SyncAliceClient
 from chad_client.client import TenantClient
 from chad_client.platform import PlatformClient
 from chad_client.sync import SyncPlatformClient, SyncTenantClient
-
-PROTO_DIR = Path(__file__).resolve().parents[1] / "proto" / "alice" / "memory" / "v1"
+from tests.support.contract import every_rpc
 
 # RPC -> the client method that calls it (a method calling the stub itself,
 # not one that delegates). A new RPC fails the test below until it is listed
@@ -60,16 +57,6 @@ CLIENT_METHODS: dict[str, tuple[type, str]] = {
     "DeleteCustomerData": (PlatformClient, "delete_customer_data"),
     "ListAuditRecords": (PlatformClient, "list_audit_records"),
 }
-
-
-def every_rpc() -> list[tuple[str, str]]:
-    """(service, rpc) of every service in every .proto file of the contract."""
-    found = []
-    for proto in sorted(PROTO_DIR.glob("*.proto")):
-        module = importlib.import_module(f"chad_client.v1.{proto.stem}_pb2")
-        for service in module.DESCRIPTOR.services_by_name.values():
-            found.extend((service.name, method.name) for method in service.methods)
-    return found
 
 
 def test_the_contract_has_the_five_services():

@@ -17,8 +17,8 @@ import pytest
 
 from alice_server.embedding_model import load_embedder
 from alice_server.storage.urls import libpq_url, with_database
-from tests.conftest import create_customer
-from tests.test_admin_cli import admin
+from tests.support.processes import admin
+from tests.support.tenants import create_customer
 
 NOW = dt.datetime.now(dt.UTC)
 SCORES = (

@@ -19,9 +19,9 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import status_of, struct
+from tests.support.calls import AUTO_CALL, call_request
+from tests.support.database import locked_memory
 from tests.support.pgbouncer import pgbouncer, through
-from tests.test_calls import AUTO_CALL, _call
-from tests.test_pool import locked_memory
 
 
 @pytest_asyncio.fixture
@@ -64,7 +64,7 @@ async def test_calls_through_pgbouncer_in_transaction_mode(
                 mem.SearchMemoriesRequest(user_id=user, query="insurance"), metadata=md
             )
             await contexts.ProcessCall(
-                _call(user, f"CA-bouncer-{tenant.id}-{i}", turns=AUTO_CALL), metadata=md
+                call_request(user, f"CA-bouncer-{tenant.id}-{i}", turns=AUTO_CALL), metadata=md
             )
             response = await contexts.GetEnrichedContext(
                 ctx.GetEnrichedContextRequest(user_id=user), metadata=md

@@ -25,7 +25,7 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 from tests.helpers import status_of
 from tests.support.ports import free_port
-from tests.test_server_process import _env, server_process
+from tests.support.processes import clean_env, server_process
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
@@ -155,7 +155,7 @@ async def test_two_server_processes_hold_one_combined_rate(
     redis_process, database, secret, peterson
 ):
     rate, burst = 2, 10
-    env = _env(
+    env = clean_env(
         DATABASE_URL=database.app_url,
         JWT_SECRET_KEY=secret,
         ALICE_RATE_LIMIT_BACKEND="redis",

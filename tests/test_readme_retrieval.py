@@ -15,7 +15,7 @@ from alice_server.domain.summarizer import HeuristicSummarizer
 from alice_server.llm.chat import ChatEndpoint
 from alice_server.llm.summarizer import LLMSummarizer
 from alice_server.testing import running_server
-from tests.test_llm_summarizer import MODEL, fake_llm  # noqa: F401 (a fixture)
+from tests.support.fake_llm import MODEL
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 DOCUMENTED_ADDRESS = "127.0.0.1:50051"
@@ -76,7 +76,7 @@ async def test_readme_retrieval_and_history_examples_work(alice, peterson):
     assert entry["changed_by"] == "agent"
 
 
-async def test_readme_llm_example_works(database, secret, peterson, fake_llm):  # noqa: F811
+async def test_readme_llm_example_works(database, secret, peterson, fake_llm):
     script = sh_block("LLM summariser")
     # The first command starts a server with the settings; here the test's server,
     # configured the same way against a local chat-completions endpoint, stands in.

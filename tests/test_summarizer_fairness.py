@@ -19,7 +19,7 @@ from alice_server.testing import running_server
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 from chad_client.v1 import resources_pb2 as res
-from tests.test_server_process import _env, server_process
+from tests.support.processes import clean_env, server_process
 
 
 def work(label: str, seconds: float, marker: str | None = None) -> str:
@@ -211,7 +211,9 @@ def _alive(pid: int) -> bool:
 async def test_summariser_workers_and_resource_tracker_die_when_the_server_is_killed(
     database, secret
 ):
-    env = _env(DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret, ALICE_SUMMARIZER_PROCESSES="2")
+    env = clean_env(
+        DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret, ALICE_SUMMARIZER_PROCESSES="2"
+    )
     async with server_process(env) as (process, _port, _log):
         children = set()
         for _ in range(100):  # the workers start before the server listens
