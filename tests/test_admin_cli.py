@@ -15,6 +15,7 @@ from alice_server.storage.urls import libpq_url, with_database
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import status_of, struct
+from tests.support.database import as_tenant
 from tests.support.processes import admin, clean_env, installed_script, run_command
 
 
@@ -95,27 +96,17 @@ async def test_purge_expired(database, memories, peterson, caller_phone):
             mem.StoreMemoryRequest(user_id=caller_phone, type="fact", key=key, value=struct(v=key)),
             metadata=md,
         )
-    owner = await asyncpg.connect(database.owner_url)
-    try:
-        async with owner.transaction():
-            await owner.execute(
-                "SELECT set_config('alice.customer_id', $1, true)", str(peterson.id)
-            )
-            await owner.execute(
-                "UPDATE memories SET expires_at = now() - interval '1 day' WHERE key = 'old'"
-            )
-        code, out, err = await admin("purge-expired", ALICE_ADMIN_DATABASE_URL=database.owner_url)
-        assert code == 0, err
-        assert int(out.split()[1]) >= 1
-        async with owner.transaction():
-            await owner.execute(
-                "SELECT set_config('alice.customer_id', $1, true)", str(peterson.id)
-            )
-            keys = await owner.fetch(
-                "SELECT key FROM memories WHERE user_id = $1 ORDER BY key", caller_phone
-            )
-    finally:
-        await owner.close()
+    async with as_tenant(database.owner_url, peterson.id) as owner:
+        await owner.execute(
+            "UPDATE memories SET expires_at = now() - interval '1 day' WHERE key = 'old'"
+        )
+    code, out, err = await admin("purge-expired", ALICE_ADMIN_DATABASE_URL=database.owner_url)
+    assert code == 0, err
+    assert int(out.split()[1]) >= 1
+    async with as_tenant(database.owner_url, peterson.id) as owner:
+        keys = await owner.fetch(
+            "SELECT key FROM memories WHERE user_id = $1 ORDER BY key", caller_phone
+        )
     assert [r["key"] for r in keys] == ["fresh"]
 
 
