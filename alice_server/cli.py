@@ -24,7 +24,6 @@ from alice_server.domain.errors import AliceError, Unavailable
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.transcripts import TRANSCRIPT_RETENTION_DAYS
 from alice_server.runtime import Runtime, jwt_secret, open_runtime
-from alice_server.serve import serve
 from alice_server.services import admin
 from alice_server.services.customers import CustomerDirectory
 from alice_server.storage import migrate
@@ -78,6 +77,8 @@ def server_main(argv: Sequence[str] | None = None) -> int:
             from alice_server import workers
 
             return workers.run(settings, secret)
+        from alice_server.serve import serve  # the gRPC stack: not for alice-admin's start
+
         asyncio.run(serve(settings, secret))
     except ConfigError as exc:
         return _fail("alice-server", str(exc))

@@ -15,7 +15,7 @@ from alice_server.runtime import open_runtime
 from alice_server.server import start_server
 from alice_server.storage.database import Database, PoolOptions
 
-logger = logging.getLogger("alice.cli")
+logger = logging.getLogger("alice.cli")  # the name alice-server's own lines have always had
 
 
 async def serve(
