@@ -23,7 +23,8 @@ from typing import Any
 
 import grpc
 
-from alice_server.workers import die_with_parent, pick_port
+from alice_server.die_with_parent import die_with_parent
+from alice_server.workers import pick_port
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 

@@ -8,8 +8,7 @@ import jwt
 
 from alice_server import server
 from alice_server.auth import PLATFORM_SCOPES, TENANT_SCOPES
-from tests.test_admin_cli import admin
-from tests.test_admin_errors import one_line
+from tests.support.processes import admin, one_line
 
 # No database is needed: the checks come first (this URL is never reached).
 NOWHERE = "postgresql://nobody@127.0.0.1:9/none"

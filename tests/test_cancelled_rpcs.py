@@ -22,7 +22,7 @@ from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import memory_service_pb2_grpc, privacy_service_pb2_grpc
 from chad_client.v1 import privacy_service_pb2 as priv
 from tests.helpers import struct
-from tests.test_logs import captured
+from tests.support.logs import captured
 
 ROWS = 1000
 

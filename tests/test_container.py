@@ -16,7 +16,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -40,7 +39,8 @@ from chad_client.v1 import memory_service_pb2_grpc, tenant_service_pb2_grpc
 from chad_client.v1 import tenant_service_pb2 as ten
 from tests.helpers import struct
 from tests.support import readme_blocks
-from tests.test_rate_limit_shared import RedisProcess
+from tests.support.ports import free_port
+from tests.support.redis import RedisProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -82,12 +82,6 @@ def _exec_form(instructions: list[tuple[str, str, str]], keyword: str) -> list[s
     if keyword == "HEALTHCHECK":
         rest = rest[rest.index("CMD") + 3 :].strip()
     return list(json.loads(rest))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _sh(command: str, cwd: Path) -> str:
@@ -196,7 +190,7 @@ async def test_dockerfile_install_and_entrypoint_give_a_healthy_server(
     assert "pgserver" not in image.packages  # the embedded database is not in a production install
     instructions = _instructions()
     env = dict(image.env)
-    port, metrics_port = _free_port(), _free_port()
+    port, metrics_port = free_port(), free_port()
     # The image's addresses with free ports (the machine is shared).
     env["ALICE_LISTEN_ADDRESS"] = re.sub(r":\d+$", f":{port}", env["ALICE_LISTEN_ADDRESS"])
     env["ALICE_METRICS_ADDRESS"] = re.sub(
@@ -410,7 +404,7 @@ async def test_compose_services_serve_the_platform_path_and_a_tenant(
 
         # alice: the image's entrypoint with its environment (free ports).
         env = service_env("alice")
-        port, metrics_port = _free_port(), _free_port()
+        port, metrics_port = free_port(), free_port()
         env["ALICE_LISTEN_ADDRESS"] = re.sub(r":\d+$", f":{port}", env["ALICE_LISTEN_ADDRESS"])
         env["ALICE_METRICS_ADDRESS"] = re.sub(
             r":\d+$", f":{metrics_port}", env["ALICE_METRICS_ADDRESS"]

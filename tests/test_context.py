@@ -15,7 +15,7 @@ from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
-from tests.test_calls import AUTO_CALL, T0, _call
+from tests.support.calls import AUTO_CALL, T0, call_request
 
 
 async def test_unknown_caller_gets_an_empty_context(contexts, peterson, caller_phone):
@@ -35,7 +35,8 @@ async def test_returning_caller_context(contexts, memories, peterson, caller_pho
     md = peterson.metadata()
     for day in range(7):
         await contexts.ProcessCall(
-            _call(caller_phone, f"CA-ctx-{day}", start=T0 + dt.timedelta(days=day)), metadata=md
+            call_request(caller_phone, f"CA-ctx-{day}", start=T0 + dt.timedelta(days=day)),
+            metadata=md,
         )
     await memories.StoreMemory(
         mem.StoreMemoryRequest(
@@ -86,7 +87,8 @@ async def test_num_summaries_and_num_memories(contexts, memories, peterson, call
     md = peterson.metadata()
     for day in range(3):
         await contexts.ProcessCall(
-            _call(caller_phone, f"CA-n-{day}", start=T0 + dt.timedelta(days=day)), metadata=md
+            call_request(caller_phone, f"CA-n-{day}", start=T0 + dt.timedelta(days=day)),
+            metadata=md,
         )
     for i in range(4):
         await memories.StoreMemory(
@@ -157,7 +159,7 @@ async def test_context_runs_a_bounded_number_of_round_trips(
 
         for i in range(30):
             await contexts.ProcessCall(
-                _call(caller_phone, f"CA-q-{i}", turns=AUTO_CALL), metadata=md
+                call_request(caller_phone, f"CA-q-{i}", turns=AUTO_CALL), metadata=md
             )
             await memories.StoreMemory(
                 mem.StoreMemoryRequest(

@@ -17,11 +17,10 @@ import asyncpg
 import numpy as np
 import pytest
 
-from alice_server.domain.embeddings import load_embedder
+from alice_server.embedding_model import load_embedder
 from alice_server.storage.urls import libpq_url, with_database
-from tests.conftest import create_customer
-from tests.test_admin_cli import admin
-from tests.test_admin_errors import one_line
+from tests.support.processes import admin, one_line
+from tests.support.tenants import create_customer
 
 NOW = dt.datetime.now(dt.UTC)
 MIGRATION = Path(__file__).resolve().parents[1] / "MIGRATION.md"

@@ -8,7 +8,6 @@ import asyncio
 import json
 import re
 import shutil
-import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -26,23 +25,14 @@ from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
 from tests.support import readme_blocks
+from tests.support.http import http_get
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "alice-dashboard.json"
 STORE = "/alice.memory.v1.MemoryService/StoreMemory"
 CONTEXT = "/alice.memory.v1.ContextService/GetEnrichedContext"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310 - a local test URL
-        return str(reply.read().decode())
 
 
 SUFFIXES = {
@@ -119,7 +109,7 @@ class Prometheus:
         binary = shutil.which("prometheus")
         if binary is None:
             pytest.skip("the prometheus binary is not installed (apt-get install prometheus)")
-        self.port = _free_port()
+        self.port = free_port()
         config = tmp / "prometheus.yml"
         shutil.copy(ALERTS, tmp / "alerts.yml")
         config.write_text(
@@ -142,7 +132,7 @@ class Prometheus:
 
     def api(self, path: str, **params: str) -> Any:
         query = urllib.parse.urlencode(params)
-        reply = json.loads(_get(f"http://127.0.0.1:{self.port}/api/v1/{path}?{query}"))
+        reply = json.loads(http_get(f"http://127.0.0.1:{self.port}/api/v1/{path}?{query}"))
         assert reply["status"] == "success", reply
         return reply["data"]
 
@@ -222,7 +212,7 @@ async def test_real_prometheus_reads_back_the_series_of_two_tenants(
             prometheus.stop()
     # The endpoint closes with the server.
     with pytest.raises(OSError):
-        _get(f"http://127.0.0.1:{endpoint.port}/metrics")
+        http_get(f"http://127.0.0.1:{endpoint.port}/metrics")
 
 
 def test_alert_rules_pass_promtool():
@@ -254,7 +244,7 @@ async def test_dashboard_and_alerts_name_only_series_the_server_exports(
         await server.server.overdue.run_once()  # (every minute in the background)
         endpoint = server.server.metrics_endpoint
         assert endpoint is not None
-        exposition = await asyncio.to_thread(_get, f"http://127.0.0.1:{endpoint.port}/metrics")
+        exposition = await asyncio.to_thread(http_get, f"http://127.0.0.1:{endpoint.port}/metrics")
     exported = {
         line.split("{")[0].split(" ")[0]
         for line in exposition.splitlines()

@@ -10,14 +10,14 @@ from alice_server.llm.chat import ChatEndpoint
 from alice_server.llm.summarizer import LLMSummarizer
 from alice_server.testing import running_server
 from tests.support import readme_blocks
-from tests.test_llm_summarizer import MODEL, fake_llm  # noqa: F401 (a fixture)
+from tests.support.fake_llm import MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 DOCUMENTED_ADDRESS = "127.0.0.1:50051"
 
 
-async def test_readme_llm_example_works(database, secret, peterson, fake_llm):  # noqa: F811
+async def test_readme_llm_example_works(database, secret, peterson, fake_llm):
     # The block before it starts a server with these settings; here the test's
     # server, configured the same way against a local endpoint, stands in.
     serve = next(

@@ -15,23 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 from pathlib import Path
 
 import pytest
 
 from alice_server.testing import temporary_database
 from tests.support import readme_blocks
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 DOCUMENTED_ADDRESS = "127.0.0.1:50051"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_every_runnable_block_shows_its_output_or_prints_nothing():
@@ -59,7 +53,7 @@ async def _wait_until_listening(log: Path, server: object, port: int) -> None:
 
 @pytest.mark.slow
 async def test_the_readme_runs_top_to_bottom_and_prints_what_it_shows(superuser_url, tmp_path):
-    port = _free_port()
+    port = free_port()
     async with temporary_database(superuser_url) as db:  # fresh: customers start at 1
         env = readme_blocks.environment(
             DATABASE_URL=db.app_url,

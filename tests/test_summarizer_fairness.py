@@ -20,7 +20,7 @@ from alice_server.testing import running_server
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 from chad_client.v1 import resources_pb2 as res
-from tests.test_server_process import _env, server_process
+from tests.support.processes import clean_env, server_process
 
 
 def work(label: str, seconds: float, marker: str | None = None) -> str:
@@ -157,7 +157,7 @@ async def test_process_calls_past_their_deadline_are_dropped_not_run(
         grpc.aio.insecure_channel(server.address) as channel,
     ):
         stub = context_service_pb2_grpc.ContextServiceStub(channel)
-        pool = server.server._pool
+        pool = server.server.summarizer_pool
         assert pool is not None and pool.processes == 1
         held = asyncio.get_running_loop().run_in_executor(pool, hold_until, str(release))
         await until(lambda: pool._in_flight == 1, "the worker is busy")
@@ -231,7 +231,9 @@ def _alive(pid: int) -> bool:
 async def test_summariser_workers_and_resource_tracker_die_when_the_server_is_killed(
     database, secret
 ):
-    env = _env(DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret, ALICE_SUMMARIZER_PROCESSES="2")
+    env = clean_env(
+        DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret, ALICE_SUMMARIZER_PROCESSES="2"
+    )
     async with server_process(env) as (process, _port, _log):
         children = set()
         for _ in range(100):  # the workers start before the server listens

@@ -396,7 +396,7 @@ async def _embed_imported(db: Database, customer_id: int) -> int | None:
     """Embeddings for the imported memories (the legacy vectors were random):
     the backfill, for this customer only, with its progress on stderr. The
     import is committed first; if this stops, `backfill-embeddings` finishes it."""
-    from alice_server.domain.embeddings import EmbeddingModelMissing, load_embedder
+    from alice_server.embedding_model import EmbeddingModelMissing, load_embedder
     from alice_server.tools.backfill_embeddings import backfill
 
     try:

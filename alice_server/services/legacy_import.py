@@ -21,7 +21,8 @@ from alice_server.domain.errors import FailedPrecondition
 from alice_server.domain.legacy import Counts
 from alice_server.domain.traits import PERSONALITY_TRAITS
 from alice_server.storage.database import Database
-from alice_server.storage.legacy import AVERAGE_COLUMNS, LegacyImportRepository, read_legacy
+from alice_server.storage.legacy import read_legacy
+from alice_server.storage.repositories.legacy_import import AVERAGE_COLUMNS
 
 NEUTRAL_SCORE = 50.0  # "no signal", as the summariser scores it
 
@@ -119,7 +120,7 @@ class LegacyImport:
                         f"customer {customer_id} does not exist in Alice: create it first "
                         f"(alice-admin create-customer --id {customer_id} --name ...)"
                     )
-                target = LegacyImportRepository(uow.connection, customer_id)
+                target = uow.legacy_import
                 for memory in memories:
                     outcome = await target.memory(memory)
                     _count(counts["memories"], outcome != "present")
