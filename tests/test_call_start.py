@@ -34,10 +34,9 @@ from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
 from tests.test_calls import AUTO_CALL, _call
 
-# Migration 0004 added the query's parameters (p_query, p_query_embedding, p_depth).
+# Migrations 0004 and 0009 added the query's parameters (p_query, p_embeddings).
 FUNCTION = (
-    "alice_call_start_context(bigint, text, integer, integer, text[], text, text[], text, "
-    "real[], integer)"
+    "alice_call_start_context(bigint, text, integer, integer, text[], text, text[], text, boolean)"
 )
 
 

@@ -28,14 +28,14 @@ from alice_server.domain.context import ContextData
 from alice_server.domain.errors import StatementTimeout
 from alice_server.domain.memories import Memory
 from alice_server.domain.personality import PersonalityAverages
-from alice_server.domain.retrieval import Candidate
+from alice_server.domain.retrieval import Candidate, top_candidates
 from alice_server.domain.traits import AVERAGED_TRAITS
+from alice_server.storage.repositories.memories import embedding_similarities
 
 CALL_START = "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7)::text"
-# With a query (migration 0004): the memories are search candidates with their ranks.
-CALL_START_FOR_QUERY = (
-    "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7, $8, $9::real[], $10)::text"
-)
+# With a query (migrations 0004, 0009): every memory in scope with its full-text score,
+# and their embeddings (array_send(), hex, in the same order) to rank them here.
+CALL_START_FOR_QUERY = "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7, $8, $9)::text"
 
 _timestamp = dt.datetime.fromisoformat
 
@@ -102,7 +102,9 @@ class ContextRepository:
     ) -> tuple[ContextData, list[Candidate[Memory]]]:
         """As `call_start`, but the memories come back as the keyword and semantic
         candidates for `query` (the caller's and the shared ones, `depth` of each
-        ranking), for the service to fuse as SearchMemories does."""
+        ranking), for the service to fuse as SearchMemories does. The statement
+        returns every memory in scope; the rankings are made here, as for
+        SearchMemories (storage/repositories/memories.py)."""
         try:
             document = await self._connection.fetchval(
                 CALL_START_FOR_QUERY,
@@ -114,22 +116,28 @@ class ContextRepository:
                 "",
                 [],
                 query,
-                embedding,
-                depth,
+                embedding is not None,
                 timeout=self._timeout,
             )
         except TimeoutError:
             raise StatementTimeout(self._timeout_message) from None
         parsed = json.loads(document)
+        rows = parsed["candidates"] or []
+        blobs: list[bytes | None] = [None] * len(rows)
+        if parsed["embeddings"]:
+            present = [i for i, row in enumerate(rows) if row["has_embedding"]]
+            joined = bytes.fromhex(parsed["embeddings"])
+            size = len(joined) // max(len(present), 1)
+            for n, i in enumerate(present):
+                blobs[i] = joined[n * size : (n + 1) * size]
+        found = top_candidates(
+            [row["keyword_score"] for row in rows],
+            embedding_similarities(blobs, embedding),
+            depth,
+        )
         candidates = [
-            Candidate(
-                _memory(row),
-                row["keyword_rank"],
-                row["keyword_score"],
-                row["semantic_rank"],
-                row["similarity"],
-            )
-            for row in parsed["candidates"] or []
+            Candidate(_memory(rows[i]), k_rank, k_score, s_rank, similarity)
+            for i, k_rank, k_score, s_rank, similarity in found
         ]
         return context_of(parsed), candidates
 
