@@ -801,6 +801,49 @@ def whole_call_worker(
     return work
 
 
+SEARCH_QUERIES = (
+    "when does the caller want a callback",
+    "which vehicle is on the policy",
+    "the refund for the windshield repair",
+    "what did they say about the renewal discount",
+)
+
+
+def search_worker(
+    client: Client, tenants: Sequence[Tenant], size: Size, rng: random.Random
+) -> Worker:
+    """Hybrid SearchMemories (with the shared memories) and GetEnrichedContext with a
+    `query`, in turn, for random callers of random tenants."""
+
+    async def work(i: int, recorder: Recorder, stop: asyncio.Event) -> None:
+        contexts = client.contexts[i % len(client.contexts)]
+        memories = client.memories[i % len(client.memories)]
+        while not stop.is_set():
+            tenant = rng.choice(tenants)
+            user = caller_number(0, rng.randrange(size.callers))
+            query = rng.choice(SEARCH_QUERIES)
+            await recorder.call(
+                "SearchMemories",
+                partial(
+                    memories.SearchMemories,
+                    mem.SearchMemoriesRequest(user_id=user, query=query, include_shared=True),
+                    metadata=tenant.metadata,
+                    timeout=RPC_TIMEOUT,
+                ),
+            )
+            await recorder.call(
+                "GetEnrichedContext with query",
+                partial(
+                    contexts.GetEnrichedContext,
+                    ctx.GetEnrichedContextRequest(user_id=user, query=query),
+                    metadata=tenant.metadata,
+                    timeout=RPC_TIMEOUT,
+                ),
+            )
+
+    return work
+
+
 def flood_workers(
     client: Client, tenant: Tenant, size: Size, rng: random.Random, searches: int, calls: int
 ) -> list[Worker]:
@@ -1384,6 +1427,7 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
         alice_cmd = [_server_script(), "--listen", "127.0.0.1:0"]
         ceilings: dict[int, float] = {}
         floors: dict[int, float] = {}
+        full_p50 = None
         profiles: dict[str, Any] = {}
         figures["profiles"] = profiles
         backends: dict[str, Any] = {}
@@ -1424,7 +1468,7 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
             try:
                 for _, of, _, kind in contenders:
                     await run_phase("warm-up", None, 10, 2, worker_of(kind, of))
-                for c in args.concurrency:
+                for c in args.concurrency if "start" in args.scenarios else ():
                     rounds: dict[str, list[Phase]] = defaultdict(list)
                     for r in range(args.rounds):
                         for name, of, its_meter, kind in contenders:
@@ -1458,7 +1502,7 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                     phases.append(("floor: + one round trip", floor_phase, ceilings[c]))
                     phases.append(("1 call start", alice_phase, ceilings[c]))
                     failures += floor_phase.recorder.error_count + alice_phase.recorder.error_count
-                for c in args.concurrency:
+                for c in args.concurrency if "whole" in args.scenarios else ():
                     phase = await run_phase(
                         "whole calls",
                         meter,
@@ -1466,18 +1510,31 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                         args.duration,
                         whole_call_worker(client, tenants, size, rng),
                     )
-                    figures["scenarios"]["whole_call"][str(c)] = phase.figures(ceilings[c])
-                    phases.append(("2 whole calls", phase, ceilings[c]))
+                    figures["scenarios"]["whole_call"][str(c)] = phase.figures(ceilings.get(c))
+                    phases.append(("2 whole calls", phase, ceilings.get(c)))
                     failures += phase.recorder.error_count
-                phase = await run_phase(
-                    "call start, concurrency 1 (full database)",
-                    meter,
-                    1,
-                    args.duration,
-                    call_start_worker(client, tenants, size.callers, rng),
-                )
-                full_p50 = phase.figures()["per_rpc"].get("GetEnrichedContext", {}).get("p50_ms")
-                failures += phase.recorder.error_count
+                for c in args.concurrency if "search" in args.scenarios else ():
+                    phase = await run_phase(
+                        "searches",
+                        meter,
+                        c,
+                        args.duration,
+                        search_worker(client, tenants, size, rng),
+                    )
+                    figures["scenarios"]["search"][str(c)] = phase.figures()
+                    phases.append(("searches", phase, None))
+                    failures += phase.recorder.error_count
+                if "empty" in args.scenarios:
+                    phase = await run_phase(
+                        "call start, concurrency 1 (full database)",
+                        meter,
+                        1,
+                        args.duration,
+                        call_start_worker(client, tenants, size.callers, rng),
+                    )
+                    per_rpc = phase.figures()["per_rpc"]
+                    full_p50 = per_rpc.get("GetEnrichedContext", {}).get("p50_ms")
+                    failures += phase.recorder.error_count
                 if args.soak:
                     soak = await soak_phase(
                         alice, args.soak, whole_call_worker(client, tenants, size, rng)
@@ -1509,106 +1566,113 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
 
         # (3) with the production rate limit on, so the flooder meets it.
         noisy_rows = []
-        async with start_server(
-            alice_cmd, alice_env(db.app_url, secret, args.workers, True), db.name
-        ) as alice:
-            client = Client(alice.address, args.channels)
-            meter = CpuMeter(alice, db.owner_url)
-            try:
-                await run_phase(
-                    "warm-up", None, 10, 2, call_start_worker(client, quiet, size.callers, rng)
-                )
-                for c in args.concurrency:
-                    idle = await run_phase(
-                        "noisy neighbour: idle",
-                        meter,
-                        c,
-                        args.duration,
-                        call_start_worker(client, quiet, size.callers, rng),
-                    )
-                    flood_recorder = Recorder()
-                    flood = await run_phase(
-                        "noisy neighbour: flood",
-                        meter,
-                        c,
-                        args.duration,
-                        call_start_worker(client, quiet, size.callers, rng),
-                        flood_workers(
-                            client,
-                            tenants[FLOOD_TENANT],
-                            size,
-                            rng,
-                            args.flood_searches,
-                            args.flood_calls,
-                        ),
-                        flood_recorder,
-                    )
-                    i_f, f_f = idle.figures(), flood.figures()
-                    ip = i_f["per_rpc"].get("GetEnrichedContext", {})
-                    fp = f_f["per_rpc"].get("GetEnrichedContext", {})
-                    flood_ok = {k: len(v) for k, v in flood_recorder.latencies.items()}
-                    entry = {
-                        "idle": i_f,
-                        "flood": f_f,
-                        "idle_p50_ms": ip.get("p50_ms"),
-                        "idle_p99_ms": ip.get("p99_ms"),
-                        "flood_p50_ms": fp.get("p50_ms"),
-                        "flood_p99_ms": fp.get("p99_ms"),
-                        "idle_errors": idle.recorder.error_count,
-                        "flood_errors": flood.recorder.error_count,
-                        "flooder_ok": flood_ok,
-                        "flooder_errors": dict(flood_recorder.errors),
-                        "p99_ratio": round(fp["p99_ms"] / ip["p99_ms"], 2) if ip and fp else None,
-                    }
-                    figures["scenarios"]["noisy"][str(c)] = entry
-                    noisy_rows.append(
-                        [
-                            c,
-                            i_f["rpc_per_second"],
-                            entry["idle_errors"],
-                            entry["idle_p50_ms"],
-                            entry["idle_p99_ms"],
-                            f_f["rpc_per_second"],
-                            entry["flood_errors"],
-                            entry["flood_p50_ms"],
-                            entry["flood_p99_ms"],
-                            entry["p99_ratio"],
-                            f"{i_f['server_cpu_share_of_one_core']} / "
-                            f"{f_f['server_cpu_share_of_one_core']}",
-                            f"{i_f['pg_cpu_share_of_one_core']} / "
-                            f"{f_f['pg_cpu_share_of_one_core']}",
-                            ", ".join(f"{k} {v}" for k, v in sorted(flood_ok.items())),
-                            ", ".join(f"{k} {v}" for k, v in sorted(flood_recorder.errors.items()))
-                            or "none",
-                        ]
-                    )
-                    failures += idle.recorder.error_count + flood.recorder.error_count
-                if args.profile:
-                    spies = await profile_server(alice, args.duration, args.profile, "flood")
-                    sampler = asyncio.create_task(sample_backends(db.owner_url, db.name))
+        if "noisy" in args.scenarios:
+            async with start_server(
+                alice_cmd, alice_env(db.app_url, secret, args.workers, True), db.name
+            ) as alice:
+                client = Client(alice.address, args.channels)
+                meter = CpuMeter(alice, db.owner_url)
+                try:
                     await run_phase(
-                        "noisy neighbour: flood, profiled with py-spy (figures not used)",
-                        None,
-                        10,
-                        args.duration,
-                        call_start_worker(client, quiet, size.callers, rng),
-                        flood_workers(
-                            client,
-                            tenants[FLOOD_TENANT],
-                            size,
-                            rng,
-                            args.flood_searches,
-                            args.flood_calls,
-                        ),
+                        "warm-up", None, 10, 2, call_start_worker(client, quiet, size.callers, rng)
                     )
-                    profiles["noisy neighbour flood, concurrency 10"] = await finish_profiles(spies)
-                    sampler.cancel()
-                    backends["noisy neighbour flood, concurrency 10"] = await sampler
-            finally:
-                await client.close()
+                    for c in args.concurrency:
+                        idle = await run_phase(
+                            "noisy neighbour: idle",
+                            meter,
+                            c,
+                            args.duration,
+                            call_start_worker(client, quiet, size.callers, rng),
+                        )
+                        flood_recorder = Recorder()
+                        flood = await run_phase(
+                            "noisy neighbour: flood",
+                            meter,
+                            c,
+                            args.duration,
+                            call_start_worker(client, quiet, size.callers, rng),
+                            flood_workers(
+                                client,
+                                tenants[FLOOD_TENANT],
+                                size,
+                                rng,
+                                args.flood_searches,
+                                args.flood_calls,
+                            ),
+                            flood_recorder,
+                        )
+                        i_f, f_f = idle.figures(), flood.figures()
+                        ip = i_f["per_rpc"].get("GetEnrichedContext", {})
+                        fp = f_f["per_rpc"].get("GetEnrichedContext", {})
+                        flood_ok = {k: len(v) for k, v in flood_recorder.latencies.items()}
+                        entry = {
+                            "idle": i_f,
+                            "flood": f_f,
+                            "idle_p50_ms": ip.get("p50_ms"),
+                            "idle_p99_ms": ip.get("p99_ms"),
+                            "flood_p50_ms": fp.get("p50_ms"),
+                            "flood_p99_ms": fp.get("p99_ms"),
+                            "idle_errors": idle.recorder.error_count,
+                            "flood_errors": flood.recorder.error_count,
+                            "flooder_ok": flood_ok,
+                            "flooder_errors": dict(flood_recorder.errors),
+                            "p99_ratio": round(fp["p99_ms"] / ip["p99_ms"], 2)
+                            if ip and fp
+                            else None,
+                        }
+                        figures["scenarios"]["noisy"][str(c)] = entry
+                        noisy_rows.append(
+                            [
+                                c,
+                                i_f["rpc_per_second"],
+                                entry["idle_errors"],
+                                entry["idle_p50_ms"],
+                                entry["idle_p99_ms"],
+                                f_f["rpc_per_second"],
+                                entry["flood_errors"],
+                                entry["flood_p50_ms"],
+                                entry["flood_p99_ms"],
+                                entry["p99_ratio"],
+                                f"{i_f['server_cpu_share_of_one_core']} / "
+                                f"{f_f['server_cpu_share_of_one_core']}",
+                                f"{i_f['pg_cpu_share_of_one_core']} / "
+                                f"{f_f['pg_cpu_share_of_one_core']}",
+                                ", ".join(f"{k} {v}" for k, v in sorted(flood_ok.items())),
+                                ", ".join(
+                                    f"{k} {v}" for k, v in sorted(flood_recorder.errors.items())
+                                )
+                                or "none",
+                            ]
+                        )
+                        failures += idle.recorder.error_count + flood.recorder.error_count
+                    if args.profile:
+                        spies = await profile_server(alice, args.duration, args.profile, "flood")
+                        sampler = asyncio.create_task(sample_backends(db.owner_url, db.name))
+                        await run_phase(
+                            "noisy neighbour: flood, profiled with py-spy (figures not used)",
+                            None,
+                            10,
+                            args.duration,
+                            call_start_worker(client, quiet, size.callers, rng),
+                            flood_workers(
+                                client,
+                                tenants[FLOOD_TENANT],
+                                size,
+                                rng,
+                                args.flood_searches,
+                                args.flood_calls,
+                            ),
+                        )
+                        profiles["noisy neighbour flood, concurrency 10"] = await finish_profiles(
+                            spies
+                        )
+                        sampler.cancel()
+                        backends["noisy neighbour flood, concurrency 10"] = await sampler
+                finally:
+                    await client.close()
 
         empty_p50 = small_p50 = None
-        if not args.skip_empty:
+        if not args.skip_empty and "empty" in args.scenarios:
             async with temporary_database(args.database_url) as empty:
                 connection = await asyncpg.connect(empty.owner_url)
                 try:
@@ -1693,32 +1757,33 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
     out(f"'x floor' = RPC/s / the floor's RPC/s; call starts: {args.rounds} interleaved round(s)):")
     out(phase_rows(phases))
     out()
-    out(
-        f"3 noisy neighbour: {len(quiet)} tenants' call starts, alone (idle) and while "
-        f"tenant 1 floods ({args.flood_searches} long searches + {args.flood_calls} ~0.8 MB "
-        "ProcessCalls in flight, rate limit on)"
-    )
-    out(
-        table(
-            (
-                "conc",
-                "idle RPC/s",
-                "idle err",
-                "idle p50",
-                "idle p99",
-                "flood RPC/s",
-                "flood err",
-                "flood p50",
-                "flood p99",
-                "p99 x idle",
-                "srv CPU idle/flood",
-                "PG CPU idle/flood",
-                "flooder ok",
-                "flooder errors",
-            ),
-            noisy_rows,
+    if noisy_rows:
+        out(
+            f"3 noisy neighbour: {len(quiet)} tenants' call starts, alone (idle) and while "
+            f"tenant 1 floods ({args.flood_searches} long searches + {args.flood_calls} ~0.8 MB "
+            "ProcessCalls in flight, rate limit on)"
         )
-    )
+        out(
+            table(
+                (
+                    "conc",
+                    "idle RPC/s",
+                    "idle err",
+                    "idle p50",
+                    "idle p99",
+                    "flood RPC/s",
+                    "flood err",
+                    "flood p50",
+                    "flood p99",
+                    "p99 x idle",
+                    "srv CPU idle/flood",
+                    "PG CPU idle/flood",
+                    "flooder ok",
+                    "flooder errors",
+                ),
+                noisy_rows,
+            )
+        )
     token = figures["token"]
     out()
     out(
@@ -1772,6 +1837,7 @@ async def bench_database(args: argparse.Namespace, size: Size) -> AsyncIterator[
 
 
 DEFAULT_NAME = "alice_bench"
+SCENARIOS = ("start", "whole", "search", "noisy", "empty")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -1829,6 +1895,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--channels", type=int, default=8, help="client connections (default %(default)s)"
+    )
+    parser.add_argument(
+        "--scenarios",
+        type=lambda v: set(v.split(",")),
+        default=set(SCENARIOS),
+        help="comma-separated subset of " + ",".join(SCENARIOS) + " (default: all): start = "
+        "ceiling, floor and call start; whole = whole calls; search = hybrid SearchMemories and "
+        "GetEnrichedContext with a query; noisy = noisy neighbour; empty = call start by "
+        "database size",
     )
     parser.add_argument(
         "--rounds",

@@ -34,10 +34,7 @@ from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
 from tests.test_calls import AUTO_CALL, _call
 
-# Migrations 0004 and 0009 added the query's parameters (p_query, p_embeddings).
-FUNCTION = (
-    "alice_call_start_context(bigint, text, integer, integer, text[], text, text[], text, boolean)"
-)
+FUNCTION = "alice_call_start_context(bigint, text, integer, integer, text[], text, text[])"
 
 
 async def test_call_start_function_is_security_invoker_and_granted_only_to_the_service_role(

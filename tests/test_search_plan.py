@@ -100,7 +100,7 @@ async def test_a_search_reads_only_the_callers_and_the_shared_memories(superuser
             await owner.close()
     _assert_reads_only_the_caller(plans, per_caller + shared)
     assert len(rows) == per_caller + shared
-    assert all(len(r["embedding"]) == 20 + 8 * 256 for r in rows)
+    assert all(len(r["embedding"]) == 4 * 256 for r in rows)
     assert any(r["keyword_score"] is not None for r in rows)
 
 
@@ -134,9 +134,9 @@ async def test_the_call_start_with_a_query_reads_only_the_callers_and_the_shared
 
             owner.add_log_listener(collect)
             await owner.execute(f'SET ROLE "{db.app_role}"')
-            document = await owner.fetchval(
-                "SELECT alice_call_start_context($1, $2, 5, 10, ARRAY['thread_recap'], "
-                "'', '{}', $3, true)::text",
+            row = await owner.fetchrow(
+                "SELECT document::text, embeddings FROM alice_call_start_search("
+                "$1, $2, 5, 10, ARRAY['thread_recap'], '', '{}', $3, true)",
                 ids[3],
                 CALLER,
                 QUERY,
@@ -145,4 +145,26 @@ async def test_the_call_start_with_a_query_reads_only_the_callers_and_the_shared
         finally:
             await owner.close()
     _assert_reads_only_the_caller(plans, per_caller + shared)
-    assert len(json.loads(document)["candidates"]) == per_caller + shared
+    assert len(json.loads(row["document"])["candidates"]) == per_caller + shared
+
+
+async def test_the_call_start_search_function_is_security_invoker_and_granted_only_to_the_service(
+    database,
+):
+    owner = await asyncpg.connect(database.owner_url)
+    try:
+        row = await owner.fetchrow(
+            "SELECT p.prosecdef, pg_get_userbyid(p.proowner) AS owner, "
+            "has_function_privilege($1, p.oid, 'EXECUTE') AS service_may, "
+            "coalesce((SELECT bool_or(a::text LIKE '=%') FROM unnest(p.proacl) a), true) "
+            "AS public_may FROM pg_proc p WHERE p.oid = "
+            "'alice_call_start_search(bigint, text, integer, integer, text[], text, text[], "
+            "text, boolean)'::regprocedure",
+            database.app_role,
+        )
+    finally:
+        await owner.close()
+    assert row["prosecdef"] is False  # SECURITY INVOKER: row-level security applies inside
+    assert row["owner"] != database.app_role
+    assert row["service_may"] is True
+    assert row["public_may"] is False

@@ -33,9 +33,13 @@ from alice_server.domain.traits import AVERAGED_TRAITS
 from alice_server.storage.repositories.memories import embedding_similarities
 
 CALL_START = "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7)::text"
-# With a query (migrations 0004, 0009): every memory in scope with its full-text score,
-# and their embeddings (array_send(), hex, in the same order) to rank them here.
-CALL_START_FOR_QUERY = "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7, $8, $9)::text"
+# With a query (migration 0009): the document holds every memory in scope with its
+# full-text score; the embeddings of those that have one come as raw bytes, in the
+# same order (embedding_bytes), and are ranked here.
+CALL_START_FOR_QUERY = (
+    "SELECT document::text, embeddings "
+    "FROM alice_call_start_search($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+)
 
 _timestamp = dt.datetime.fromisoformat
 
@@ -106,7 +110,7 @@ class ContextRepository:
         returns every memory in scope; the rankings are made here, as for
         SearchMemories (storage/repositories/memories.py)."""
         try:
-            document = await self._connection.fetchval(
+            row = await self._connection.fetchrow(
                 CALL_START_FOR_QUERY,
                 self._customer_id,
                 user_id,
@@ -121,12 +125,13 @@ class ContextRepository:
             )
         except TimeoutError:
             raise StatementTimeout(self._timeout_message) from None
-        parsed = json.loads(document)
+        assert row is not None
+        parsed = json.loads(row["document"])
         rows = parsed["candidates"] or []
         blobs: list[bytes | None] = [None] * len(rows)
-        if parsed["embeddings"]:
-            present = [i for i, row in enumerate(rows) if row["has_embedding"]]
-            joined = bytes.fromhex(parsed["embeddings"])
+        if row["embeddings"]:
+            present = [i for i, item in enumerate(rows) if item["has_embedding"]]
+            joined = row["embeddings"]
             size = len(joined) // max(len(present), 1)
             for n, i in enumerate(present):
                 blobs[i] = joined[n * size : (n + 1) * size]

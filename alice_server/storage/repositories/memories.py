@@ -108,8 +108,9 @@ _EXISTS = "SELECT EXISTS (SELECT 1 FROM memories WHERE customer_id = $1 AND id =
 # (tests/test_search_plan.py checks the plan at full scale). For each row: its
 # full-text score (ts_rank_cd, key matches weigh more; NULL when it shares no
 # word stem with the query: any of the query's words, a spoken question rarely
-# repeats a memory's wording) and, with $5, its embedding as array_send()'s
-# binary form. The match is in the select list, not the WHERE clause, so that no
+# repeats a memory's wording) and, with $5, its embedding as 256 big-endian float4
+# (embedding_bytes, migration 0009: a bytea is copied, a real[] is sent element by
+# element). The match is in the select list, not the WHERE clause, so that no
 # plan can answer it from the full-text GIN index over the whole table (which
 # grows with the tenant, not with the caller). Similarity and both rankings are
 # then computed here (domain/retrieval.py): exact scoring of the caller's
@@ -127,7 +128,7 @@ _SEARCH_SCOPE = f"""
 SELECT {", ".join("m." + c.strip() for c in COLUMNS.split(","))},
        CASE WHEN m.search_vector @@ q.query
             THEN ts_rank_cd(m.search_vector, q.query)::float8 END AS keyword_score,
-       CASE WHEN $5::boolean THEN array_send(m.embedding) END AS embedding
+       CASE WHEN $5::boolean THEN m.embedding_bytes END AS embedding
 FROM memories m, (
     SELECT CASE WHEN $4::text IS NOT NULL THEN
                to_tsquery('simple'::regconfig,
@@ -139,15 +140,14 @@ WHERE {_SCOPE}
 ORDER BY m.updated_at DESC, m.id DESC
 """
 
-# array_send() of a real[EMBEDDING_DIM] without NULLs: five int32 header words, then
-# per element its length (int32) and the float4 value, all big-endian.
-_EMBEDDING_BYTES = 20 + 8 * EMBEDDING_DIM
+# memories.embedding_bytes: EMBEDDING_DIM big-endian float4.
+_EMBEDDING_BYTES = 4 * EMBEDDING_DIM
 
 
 def embedding_similarities(
     blobs: Sequence[bytes | None], query: Sequence[float] | None
 ) -> list[float | None]:
-    """The similarity of each array_send() embedding with the query (None: no
+    """The similarity of each embedding (embedding_bytes) with the query (None: no
     embedding, or no query vector)."""
     result: list[float | None] = [None] * len(blobs)
     if query is None:
@@ -155,7 +155,7 @@ def embedding_similarities(
     present = [i for i, blob in enumerate(blobs) if blob and len(blob) == _EMBEDDING_BYTES]
     if present:
         words = np.frombuffer(b"".join(blobs[i] or b"" for i in present), dtype=">f4")
-        vectors = words.reshape(len(present), -1)[:, 6::2]
+        vectors = words.reshape(len(present), EMBEDDING_DIM)
         for i, value in zip(present, similarities(vectors, query).tolist(), strict=True):
             result[i] = value
     return result
