@@ -62,6 +62,7 @@ class Settings:
     redis_url: str = DEFAULT_REDIS_URL
     summarizer_queue_size: int = 64
     summarizer_tenant_share: float = 0.5
+    fair_share_slots: int = 2
     workers: int = 1
     semantic_search: str = "auto"
     memory_history_days: int = 365
@@ -124,6 +125,7 @@ class Settings:
             summarizer_tenant_share=reader.number(
                 "ALICE_SUMMARIZER_TENANT_SHARE", 0.5, minimum=0.01
             ),
+            fair_share_slots=reader.integer("ALICE_FAIR_SHARE_SLOTS", 2, minimum=0),
             workers=reader.integer("ALICE_WORKERS", _cores(), minimum=1),
             semantic_search=(reader.text("ALICE_SEMANTIC_SEARCH") or "auto").lower(),
             memory_history_days=reader.integer("ALICE_MEMORY_HISTORY_DAYS", 365, minimum=1),

@@ -19,6 +19,7 @@ from alice_server.domain.paging import PageTokens
 from alice_server.domain.privacy import SubjectHasher
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.domain.tenants import PhoneNumbers
+from alice_server.fairshare import FairShare
 from alice_server.health import HealthMonitor
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
 from alice_server.llm.summarizer import llm_summarizer
@@ -112,6 +113,8 @@ class AliceServer:
             self.settings.rate_limit_burst,
         )
         tokens = PageTokens(self.jwt_secret)
+        # Searches of all tenants share ALICE_FAIR_SHARE_SLOTS per process, in turns.
+        fair_share = FairShare(self.settings.fair_share_slots)
         normalize = UserIdNormalizer(self.settings.default_region)
         db = self.database
         self.health = health.aio.HealthServicer()
@@ -159,6 +162,7 @@ class AliceServer:
                 MemoryService(db, tokens, self.embedder, self.settings.memory_history_days),
                 normalize,
                 response_budget(self.settings.max_message_bytes),
+                fair_share,
             ),
             self.server,
         )
@@ -170,6 +174,7 @@ class AliceServer:
                 normalize,
                 StatsService(db),
                 response_budget(self.settings.max_message_bytes),
+                fair_share,
             ),
             self.server,
         )

@@ -6,6 +6,7 @@ import grpc
 
 from alice_server.auth import current_tenant
 from alice_server.domain.identity import UserIdNormalizer, check_token
+from alice_server.fairshare import FairShare
 from alice_server.servicers import convert, convert_calls, limits
 from alice_server.services.callers import CallerService
 from alice_server.services.calls import CallService
@@ -24,7 +25,9 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
         normalize: UserIdNormalizer,
         stats: StatsService,
         max_response_bytes: int = limits.response_budget(),
+        fair_share: FairShare | None = None,
     ) -> None:
+        self._fair_share = fair_share or FairShare(0)
         self._stats = stats
         self._context = context_service
         self._calls = calls
@@ -34,6 +37,14 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
 
     async def GetEnrichedContext(
         self, request: pb.GetEnrichedContextRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetEnrichedContextResponse:
+        if request.query:  # a search: CPU-heavy, tenants take turns (fairshare.py)
+            async with self._fair_share.turn(current_tenant().customer_id):
+                return await self._enriched_context(request)
+        return await self._enriched_context(request)
+
+    async def _enriched_context(
+        self, request: pb.GetEnrichedContextRequest
     ) -> pb.GetEnrichedContextResponse:
         tenant = current_tenant()
         result = await self._context.enriched_context(
