@@ -1098,10 +1098,10 @@ def print_profiles(title: str, profiles: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def phase_rows(phases: Sequence[tuple[str, Phase, float | None]]) -> str:
+def phase_rows(phases: Sequence[tuple[str, Phase, float | None, float | None]]) -> str:
     rows = []
-    for label, phase, ceiling in phases:
-        f = phase.figures(ceiling)
+    for label, phase, ceiling, floor in phases:
+        f = phase.figures(ceiling, floor)
         for i, (name, rpc) in enumerate(sorted(f["per_rpc"].items())):
             first = i == 0
             rows.append(
@@ -1432,7 +1432,7 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
         figures["profiles"] = profiles
         backends: dict[str, Any] = {}
         figures["postgres_backends"] = backends
-        phases: list[tuple[str, Phase, float | None]] = []
+        phases: list[tuple[str, Phase, float | None, float | None]] = []
         failures = 0
 
         # The ceiling, the floor and Alice run side by side; their call-start phases
@@ -1463,6 +1463,8 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
             def worker_of(kind: str, of: Client) -> Worker:
                 if kind == "bare":
                     return bare_worker(of, tenants)
+                if kind == "search":
+                    return search_worker(of, tenants, size, rng)
                 return call_start_worker(of, tenants, size.callers, rng, floor=kind == "floor")
 
             try:
@@ -1498,9 +1500,9 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                         }
                         for r in range(args.rounds)
                     ]
-                    phases.append(("ceiling: bare servicer", ceiling_phase, None))
-                    phases.append(("floor: + one round trip", floor_phase, ceilings[c]))
-                    phases.append(("1 call start", alice_phase, ceilings[c]))
+                    phases.append(("ceiling: bare servicer", ceiling_phase, None, None))
+                    phases.append(("floor: + one round trip", floor_phase, ceilings[c], None))
+                    phases.append(("1 call start", alice_phase, ceilings[c], floors[c]))
                     failures += floor_phase.recorder.error_count + alice_phase.recorder.error_count
                 for c in args.concurrency if "whole" in args.scenarios else ():
                     phase = await run_phase(
@@ -1511,7 +1513,7 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                         whole_call_worker(client, tenants, size, rng),
                     )
                     figures["scenarios"]["whole_call"][str(c)] = phase.figures(ceilings.get(c))
-                    phases.append(("2 whole calls", phase, ceilings.get(c)))
+                    phases.append(("2 whole calls", phase, ceilings.get(c), floors.get(c)))
                     failures += phase.recorder.error_count
                 for c in args.concurrency if "search" in args.scenarios else ():
                     phase = await run_phase(
@@ -1522,7 +1524,7 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                         search_worker(client, tenants, size, rng),
                     )
                     figures["scenarios"]["search"][str(c)] = phase.figures()
-                    phases.append(("searches", phase, None))
+                    phases.append(("searches", phase, None, None))
                     failures += phase.recorder.error_count
                 if "empty" in args.scenarios:
                     phase = await run_phase(
@@ -1542,10 +1544,13 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                     figures["soak"] = soak
                     failures += soak["errors"]
                 if args.profile:
-                    for label, kind, of, target in (
+                    targets = [
                         ("call start", "alice", client, alice),
                         ("floor", "floor", floor_client, floor),
-                    ):
+                    ]
+                    if "search" in args.scenarios:
+                        targets.append(("searches", "search", client, alice))
+                    for label, kind, of, target in targets:
                         spies = await profile_server(
                             target, args.duration, args.profile, label.replace(" ", "-")
                         )
