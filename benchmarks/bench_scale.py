@@ -1760,7 +1760,8 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
     out("Scenarios (client-side latency of successful RPCs; CPU from /proc of the server's")
     out("processes and the database's PostgreSQL backends; 'x ceiling' = RPC/s / bare RPC/s,")
     out(f"'x floor' = RPC/s / the floor's RPC/s; call starts: {args.rounds} interleaved round(s)):")
-    out(phase_rows(phases))
+    if phases:
+        out(phase_rows(phases))
     out()
     if noisy_rows:
         out(
