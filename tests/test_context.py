@@ -203,6 +203,7 @@ async def test_a_memory_holding_an_integer_beyond_64_bits_reaches_the_call_start
     )
     [memory] = [m for m in response.memories if m.key == "policy_number"]
     assert memory.value["number"] == float(123456789012345678901234567890)  # Struct: doubles
+    assert "123456789012345678901234567890" in response.context  # the exact digits
     found = await memories.SearchMemories(
         mem.SearchMemoriesRequest(user_id=caller_phone, query="policy number"),
         metadata=peterson.metadata(),

@@ -16,6 +16,7 @@ to the server and the call fails with StatementTimeout.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -29,7 +30,6 @@ from alice_server.domain.memories import Memory
 from alice_server.domain.personality import PersonalityAverages
 from alice_server.domain.retrieval import Candidate, top_candidates
 from alice_server.domain.traits import AVERAGED_TRAITS
-from alice_server.storage import jsontext
 from alice_server.storage.repositories.memories import embedding_similarities
 
 CALL_START = "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7)::text"
@@ -92,7 +92,7 @@ class ContextRepository:
             )
         except TimeoutError:
             raise StatementTimeout(self._timeout_message) from None
-        return context_of(jsontext.loads(document))
+        return context_of(json.loads(document))
 
     async def call_start_for_query(
         self,
@@ -126,7 +126,7 @@ class ContextRepository:
         except TimeoutError:
             raise StatementTimeout(self._timeout_message) from None
         assert row is not None
-        parsed = jsontext.loads(row["document"])
+        parsed = json.loads(row["document"])
         rows = parsed["candidates"] or []
         blobs: list[bytes | None] = [None] * len(rows)
         if row["embeddings"]:

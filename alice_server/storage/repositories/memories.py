@@ -25,7 +25,6 @@ from alice_server.domain.memories import (
 )
 from alice_server.domain.paging import PageRequest
 from alice_server.domain.retrieval import Candidate, similarities, top_candidates
-from alice_server.storage import jsontext
 from alice_server.storage.repositories.base import TenantRepository
 
 COLUMNS = (
@@ -190,7 +189,7 @@ def memory_of(row: Mapping[str, Any]) -> Memory:
         user_id=row["user_id"],
         type=row["type"],
         key=row["key"],
-        value=jsontext.loads(row["value"]),
+        value=json.loads(row["value"]),
         source=row["source"],
         ttl_days=row["ttl_days"],
         created_at=row["created_at"],
