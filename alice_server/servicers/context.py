@@ -63,10 +63,14 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
             personality=convert.personality(result.personality) if result.personality else None,
             summaries=[convert.call_summary(s) for s in result.summaries],
         )
-        # The memories (most relevant first) that fit beside the rest of the response.
+        # The memories (most relevant first) that fit beside the rest of the response:
+        # all of them nearly always, which one size of the whole response tells.
         memories = [convert.memory(m) for m in result.memories]
-        room = self._budget - response.ByteSize()
-        response.memories.extend(memories[: limits.fitting(memories, room, keep_one=False)])
+        response.memories.extend(memories)
+        if response.ByteSize() > self._budget:
+            del response.memories[:]
+            room = self._budget - response.ByteSize()
+            response.memories.extend(memories[: limits.fitting(memories, room, keep_one=False)])
         return response
 
     async def ProcessCall(
