@@ -17,6 +17,7 @@ FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml setup.py README.md ./
 COPY alice_server ./alice_server
+COPY alice_console ./alice_console
 COPY migrations ./migrations
 COPY data/demo ./data/demo
 COPY chad_client ./chad_client
@@ -27,9 +28,10 @@ FROM ${PYTHON_IMAGE}
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin alice
 COPY --from=build /wheels /wheels
 # One server process per container (scale with replicas): one metrics target,
-# one pool, and the orchestrator restarts it.
+# one pool, and the orchestrator restarts it. The console extra makes the same
+# image run alice-console (compose.yaml's `console` service).
 # test: install
-RUN python -m venv /opt/alice && /opt/alice/bin/pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN python -m venv /opt/alice && /opt/alice/bin/pip install --no-cache-dir /wheels/chad_client-*.whl "$(ls /wheels/alice_server-*.whl)[console]" && rm -rf /wheels
 ENV PATH=/opt/alice/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

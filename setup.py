@@ -2,7 +2,8 @@
 
 Every package under alice_server/ is found, so a new subpackage cannot be left
 out of the wheel; migrations/ ships as alice_server._migrations and the demo
-data file (data/demo/) as alice_server._demo. chad_client is
+data file (data/demo/) as alice_server._demo; alice_console (the web console,
+its templates and static files) ships in the same wheel. chad_client is
 not here: the chad-client distribution owns it (alice-server depends on it).
 """
 
@@ -10,7 +11,7 @@ from setuptools import find_packages, setup
 
 setup(
     packages=[
-        *find_packages(include=["alice_server", "alice_server.*"]),
+        *find_packages(include=["alice_server", "alice_server.*", "alice_console"]),
         "alice_server._migrations",
         "alice_server._migrations.versions",
         "alice_server._demo",

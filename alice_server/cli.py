@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 
 from alice_server import __version__, logs
-from alice_server.admin import tenant_commands
+from alice_server.admin import console_commands, tenant_commands
 from alice_server.auth import SCOPE_READ, SCOPE_WRITE, mint_token
 from alice_server.cli_errors import explain
 from alice_server.config import ConfigError, Settings
@@ -228,6 +228,7 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
         help="delete expired memories and transcript turns past their retention, of every customer",
     )
     tenant_commands.register(commands)  # t-tenants: onboarding, privacy, backups, demo data
+    console_commands.register(commands)  # alice-console's users
     parser.add_argument("--version", action="version", version=f"alice-admin {__version__}")
     backfill_embeddings.add_parser(commands)
     args = parser.parse_args(argv)
@@ -245,6 +246,8 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         if args.command in tenant_commands.COMMANDS:
             return tenant_commands.run(settings, args)
+        if args.command in console_commands.COMMANDS:
+            return console_commands.run(settings, args)
         if args.command == "mint-token":
             if args.customer_id <= 0 or args.ttl <= 0:
                 return _fail("alice-admin", "--customer-id and --ttl must be positive")

@@ -7,11 +7,12 @@ for the dashboard and alert-rule tests. Label values are bounded:
   interceptor), never anything a client invents;
 - `code`: a gRPC status code name (17 values);
 - `reason` (summariser fallbacks): one of FALLBACK_REASONS or http_<status>;
-- `customer_id`: only on `alice_rpc_requests_total` and
-  `alice_rate_limited_total`, the two series an operator reads per tenant. A
-  call whose token is not valid has customer_id "" (no label value per bad
-  token). A tenant adds at most (methods x codes it has seen) series to the
-  first and one to the second.
+- `customer_id`: only on `alice_rpc_requests_total`,
+  `alice_rate_limited_total` and `alice_follow_ups_overdue`, the series an
+  operator reads per tenant. A call whose token is not valid has customer_id ""
+  (no label value per bad token). A tenant adds at most (methods x codes it
+  has seen) series to the first and one to each of the others; an erased
+  tenant's overdue series goes at the next refresh.
 
 Metrics are per process: with several server processes (ALICE_WORKERS) each
 serves its own endpoint only if given its own address; see README "Metrics".
@@ -87,6 +88,12 @@ HEALTH_SERVING = Gauge(
     "schema not at head, shutting down).",
 )
 DB_UP = Gauge("alice_database_up", "1 if the last database health probe succeeded, else 0.")
+FOLLOW_UPS_OVERDUE = Gauge(
+    "alice_follow_ups_overdue",
+    "Open follow-ups past their due time, per customer (tenant), as of the last refresh "
+    "(every minute).",
+    ["customer_id"],
+)
 BUILD = Info("alice_build", "The running Alice version.")
 BUILD.info({"version": __version__})
 
@@ -109,9 +116,45 @@ SERIES: frozenset[str] = frozenset(
         "alice_summarizer_fallbacks_total",
         "alice_health_serving",
         "alice_database_up",
+        "alice_follow_ups_overdue",
         "alice_build_info",
     }
 )
+
+
+class TenantUsageCounter:
+    """RPCs and failures per (customer, hour) since the last flush: the durable
+    counts behind the console's usage charts. The hot path is one dict update;
+    services.usage.UsageFlushTask adds them to tenant_usage every minute."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._counts: dict[tuple[int, int], list[int]] = {}
+
+    def count(self, customer_id: int, failed: bool) -> None:
+        key = (customer_id, int(self._clock()) // 3600)
+        entry = self._counts.get(key)
+        if entry is None:
+            self._counts[key] = [1, int(failed)]
+        else:
+            entry[0] += 1
+            entry[1] += failed
+
+    def take(self) -> dict[tuple[int, int], list[int]]:
+        """Everything counted so far (customer, hour since the epoch) -> [rpcs, errors]."""
+        counts, self._counts = self._counts, {}
+        return counts
+
+    def give_back(self, counts: dict[tuple[int, int], list[int]]) -> None:
+        """Counts a flush could not write: added again, for the next flush."""
+        for key, (rpcs, errors) in counts.items():
+            entry = self._counts.setdefault(key, [0, 0])
+            entry[0] += rpcs
+            entry[1] += errors
+
+
+# One per process, like the Prometheus series (each worker flushes its own).
+TENANT_USAGE = TenantUsageCounter()
 
 
 # The labelled children, looked up once per label set: `labels()` builds a key and
@@ -134,6 +177,8 @@ def observe_rpc(method: str, customer_id: int | None, code: str, seconds: float)
     if duration is None:
         duration = _DURATION_CHILDREN[method] = RPC_DURATION.labels(method)
     duration.observe(seconds)
+    if customer_id is not None:
+        TENANT_USAGE.count(customer_id, code != "OK")
 
 
 def summarizer_fallback(reason: str) -> None:
@@ -150,6 +195,20 @@ _known_fallbacks()
 
 def rate_limited(customer_id: int | None) -> None:
     RATE_LIMITED.labels("" if customer_id is None else str(customer_id)).inc()
+
+
+_overdue_tenants: set[str] = set()
+
+
+def overdue_follow_ups(counts: dict[int, int]) -> None:
+    """Publish a refresh: every tenant's count; tenants no longer listed are dropped."""
+    current = {str(customer_id) for customer_id in counts}
+    for gone in _overdue_tenants - current:
+        FOLLOW_UPS_OVERDUE.remove(gone)
+    _overdue_tenants.clear()
+    _overdue_tenants.update(current)
+    for customer_id, count in counts.items():
+        FOLLOW_UPS_OVERDUE.labels(str(customer_id)).set(count)
 
 
 def watch_pool(stats: Callable[[], tuple[int, int, int]]) -> None:

@@ -21,6 +21,10 @@ METHOD_SCOPES: Mapping[str, str] = MappingProxyType(
         "/alice.memory.v1.ContextService/ListCallerProfiles": "memory:read",
         "/alice.memory.v1.ContextService/ProcessCall": "memory:write",
         "/alice.memory.v1.ContextService/UpdateCallerProfile": "memory:write",
+        "/alice.memory.v1.FollowUpService/CancelFollowUp": "memory:write",
+        "/alice.memory.v1.FollowUpService/CompleteFollowUp": "memory:write",
+        "/alice.memory.v1.FollowUpService/GetFollowUp": "memory:read",
+        "/alice.memory.v1.FollowUpService/ListFollowUps": "memory:read",
         "/alice.memory.v1.MemoryService/DeleteMemory": "memory:write",
         "/alice.memory.v1.MemoryService/GetMemory": "memory:read",
         "/alice.memory.v1.MemoryService/GetMemoryByKey": "memory:read",
@@ -41,6 +45,11 @@ METHOD_SCOPES: Mapping[str, str] = MappingProxyType(
 # refused here, and a platform token everywhere else.
 PLATFORM_METHOD_SCOPES: Mapping[str, str] = MappingProxyType(
     {
+        "/alice.memory.v1.ConsoleService/CreateConsoleUser": "platform:admin",
+        "/alice.memory.v1.ConsoleService/GetConsoleUser": "platform:admin",
+        "/alice.memory.v1.ConsoleService/GetTenantUsage": "platform:admin",
+        "/alice.memory.v1.ConsoleService/ListConsoleUsers": "platform:admin",
+        "/alice.memory.v1.ConsoleService/UpdateConsoleUser": "platform:admin",
         "/alice.memory.v1.PrivacyService/DeleteCustomerData": "platform:admin",
         "/alice.memory.v1.PrivacyService/ExportCustomerData": "platform:admin",
         "/alice.memory.v1.PrivacyService/ListAuditRecords": "platform:admin",

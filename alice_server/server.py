@@ -27,29 +27,42 @@ from alice_server.malformed import MalformedRequestInterceptor
 from alice_server.ratelimit import build_limiter
 from alice_server.rpc_scopes import METHOD_SCOPES, PLATFORM_METHOD_SCOPES
 from alice_server.servicers.calls import CallServicer
+from alice_server.servicers.console import ConsoleServicer
 from alice_server.servicers.context import ContextServicer
+from alice_server.servicers.follow_ups import FollowUpServicer
 from alice_server.servicers.limits import response_budget
 from alice_server.servicers.memory import MemoryServicer
 from alice_server.servicers.privacy import PrivacyServicer
 from alice_server.servicers.tenants import TenantServicer
 from alice_server.services.callers import CallerService
 from alice_server.services.calls import CallService
+from alice_server.services.console_users import ConsoleUsers
 from alice_server.services.context import ContextService
 from alice_server.services.customers import CustomerDirectory
 from alice_server.services.expiry import ExpiryTask
+from alice_server.services.follow_ups import (
+    OVERDUE_REFRESH_SECONDS,
+    FollowUpService,
+    OverdueFollowUpsTask,
+)
 from alice_server.services.memories import MemoryService
 from alice_server.services.privacy import PrivacyService
 from alice_server.services.stats import StatsService
 from alice_server.services.tenants import CustomerAdmin, TenantProfiles
 from alice_server.services.transcripts import TranscriptService
+from alice_server.services.usage import TenantUsage, UsageFlushTask
 from alice_server.storage.database import Database
 from alice_server.storage.migrate import head_revision
 from alice_server.summarizer_pool import FairSummarizerPool
 from chad_client.v1 import (
     call_service_pb2,
     call_service_pb2_grpc,
+    console_service_pb2,
+    console_service_pb2_grpc,
     context_service_pb2,
     context_service_pb2_grpc,
+    follow_up_service_pb2,
+    follow_up_service_pb2_grpc,
     memory_service_pb2,
     memory_service_pb2_grpc,
     privacy_service_pb2,
@@ -67,6 +80,8 @@ SERVICES = (
     call_service_pb2.DESCRIPTOR.services_by_name["CallService"],
     tenant_service_pb2.DESCRIPTOR.services_by_name["TenantService"],
     privacy_service_pb2.DESCRIPTOR.services_by_name["PrivacyService"],
+    follow_up_service_pb2.DESCRIPTOR.services_by_name["FollowUpService"],
+    console_service_pb2.DESCRIPTOR.services_by_name["ConsoleService"],
 )
 # Each RPC's scope comes from its proto method's (required_scope): METHOD_SCOPES
 # for tenant tokens, PLATFORM_METHOD_SCOPES for platform tokens only
@@ -197,11 +212,28 @@ class AliceServer:
         privacy_service_pb2_grpc.add_PrivacyServiceServicer_to_server(  # type: ignore[no-untyped-call]
             PrivacyServicer(privacy, normalize), self.server
         )
+        follow_up_service_pb2_grpc.add_FollowUpServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            FollowUpServicer(FollowUpService(db, tokens), normalize), self.server
+        )
+        console_service_pb2_grpc.add_ConsoleServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            ConsoleServicer(
+                ConsoleUsers(self.platform_database, tokens), TenantUsage(self.platform_database)
+            ),
+            self.server,
+        )
+        # Per-tenant RPC counts, written every minute (the console's usage charts).
+        self.usage = UsageFlushTask(db)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.expiry = ExpiryTask(
             db,
             interval_seconds=self.settings.expiry_interval_seconds,
             batch_size=self.settings.expiry_batch_size,
+        )
+        # Counted only where someone can read them (a metrics endpoint).
+        self.overdue = OverdueFollowUpsTask(
+            db,
+            metrics.overdue_follow_ups,
+            interval_seconds=OVERDUE_REFRESH_SECONDS if self.settings.metrics_address else 0,
         )
         if self.settings.reflection:
             names = [s.full_name for s in SERVICES]
@@ -242,6 +274,8 @@ class AliceServer:
         await self.monitor.start()  # the first health answer is already the truth
         await self.server.start()
         self.expiry.start()
+        self.overdue.start()
+        self.usage.start()
         logger.info("serving on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
@@ -250,7 +284,9 @@ class AliceServer:
         metrics.HEALTH_SERVING.set(0)
         await self.monitor.stop()
         await self.expiry.stop()
+        await self.overdue.stop()
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
+        await self.usage.stop()  # after the last RPC, so its count is written too
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         if self.metrics_endpoint is not None:

@@ -40,6 +40,7 @@ from alice_server.domain.context import (
     SETTINGS_TYPE,
     TRANSCRIPT_TYPES,
 )
+from alice_server.domain.follow_ups import DEFAULT_CONTEXT_FOLLOW_UPS
 from alice_server.storage.repositories.context import CALL_START
 from alice_server.workers import die_with_parent, pick_port
 from chad_client.v1 import context_service_pb2 as ctx
@@ -55,7 +56,7 @@ class BareContextServicer(context_service_pb2_grpc.ContextServiceServicer):
 
 # What Alice sends for a call start without a query (storage/repositories/context.py,
 # services/context.py): 5 summaries, 10 memories, transcripts and the agent's settings
-# left out.
+# left out, the open follow-ups.
 EXCLUDED_TYPES = list(TRANSCRIPT_TYPES)
 HIDDEN_SETTINGS = (SETTINGS_TYPE, list(AGENT_SETTING_KEYS))
 
@@ -77,6 +78,7 @@ class FloorContextServicer(context_service_pb2_grpc.ContextServiceServicer):
                 DEFAULT_MEMORIES,
                 EXCLUDED_TYPES,
                 *HIDDEN_SETTINGS,
+                DEFAULT_CONTEXT_FOLLOW_UPS,
             )
         return ctx.GetEnrichedContextResponse(
             customer_id=customer_id, user_id=request.user_id, context=document

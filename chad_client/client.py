@@ -37,6 +37,8 @@ from chad_client.models import (
     CallTranscript,
     Direction,
     EnrichedContext,
+    FollowUp,
+    FollowUpStatus,
     Memory,
     MemoryHistoryEntry,
     Page,
@@ -68,6 +70,7 @@ from chad_client.transport import REQUEST_ID_HEADER as REQUEST_ID_HEADER
 from chad_client.transport import Credentials, TokenSource, Transport
 from chad_client.v1 import call_service_pb2 as call_pb
 from chad_client.v1 import context_service_pb2 as ctx_pb
+from chad_client.v1 import follow_up_service_pb2 as fu_pb
 from chad_client.v1 import memory_service_pb2 as mem_pb
 from chad_client.v1 import privacy_service_pb2 as priv_pb
 from chad_client.v1 import tenant_service_pb2 as ten_pb
@@ -260,14 +263,20 @@ class TenantClient(TenantMethods):
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> EnrichedContext:
         """Everything Alice knows about the caller (raises on failure).
 
         With `query` (what the call is about, when the agent knows it; at most
         1,000 characters) the memories are the ones most relevant to it, ranked
-        like `search_memories` in hybrid mode; without, the newest."""
+        like `search_memories` in hybrid mode; without, the newest.
+        `num_follow_ups`: how many open follow-ups (None: 10, at most 50)."""
         request = ctx_pb.GetEnrichedContextRequest(
-            user_id=user_id, num_summaries=num_summaries, num_memories=num_memories, query=query
+            user_id=user_id,
+            num_summaries=num_summaries,
+            num_memories=num_memories,
+            query=query,
+            num_follow_ups=num_follow_ups,
         )
         response = await self.rpc.get_enriched_context(request, timeout=timeout)
         return models.enriched_context(response)
@@ -280,6 +289,7 @@ class TenantClient(TenantMethods):
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> EnrichedContext:
         """The call-start helper: never raises for Alice's failures.
 
@@ -294,6 +304,7 @@ class TenantClient(TenantMethods):
                 num_memories=num_memories,
                 query=query,
                 timeout=timeout,
+                num_follow_ups=num_follow_ups,
             )
         except errors.AliceError as exc:
             transient = isinstance(
@@ -343,6 +354,7 @@ class TenantClient(TenantMethods):
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> CallStart:
         """Call start in one line: tenant profile, settings and the caller's context.
 
@@ -351,7 +363,8 @@ class TenantClient(TenantMethods):
         "start_call", under a second). The tenant's profile and settings come
         from the per-tenant cache (one fetch per TTL; by default TenantService's
         GetMyCustomer and GetSettings); the context and a cache miss run
-        concurrently. `query` is passed to GetEnrichedContext.
+        concurrently. `query` and `num_follow_ups` are passed to
+        GetEnrichedContext; the caller's open follow-ups are `.follow_ups`.
         """
         budget = self.client.timeouts.of("start_call") if timeout is None else timeout
         reasons: list[str] = []
@@ -377,6 +390,7 @@ class TenantClient(TenantMethods):
                 num_memories=num_memories,
                 query=query,
                 timeout=budget,
+                num_follow_ups=num_follow_ups,
             ),
         )
         if context.degraded:
@@ -755,6 +769,71 @@ class TenantClient(TenantMethods):
         """Counts of memories, callers and calls, for an admin screen (one cheap call)."""
         response = await self.rpc.get_tenant_stats(ctx_pb.GetTenantStatsRequest(), timeout=timeout)
         return models.tenant_stats(response)
+
+    # ------------------------------------------------------------------ follow-ups
+
+    async def list_follow_ups(
+        self,
+        user_id: str = "",
+        *,
+        status: FollowUpStatus = "open",
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[FollowUp]:
+        """One page of follow-ups with `status`, earliest due first, undated last;
+        one caller's, or every caller's when user_id is empty."""
+        request = fu_pb.ListFollowUpsRequest(
+            user_id=user_id,
+            status=models.follow_up_status_enum(status),
+            page_size=page_size,
+            page_token=page_token,
+        )
+        response = await self.rpc.list_follow_ups(request, timeout=timeout)
+        return models.page(
+            [models.follow_up(f) for f in response.follow_ups], response.next_page_token
+        )
+
+    def iter_follow_ups(
+        self,
+        user_id: str = "",
+        *,
+        status: FollowUpStatus = "open",
+        page_size: int = 0,
+        timeout: float | None = None,
+    ) -> AsyncIterator[FollowUp]:
+        """Every follow-up with `status`, page after page (each page has its own deadline)."""
+        return _every_item(
+            lambda token: self.list_follow_ups(
+                user_id, status=status, page_size=page_size, page_token=token, timeout=timeout
+            )
+        )
+
+    async def get_follow_up(self, follow_up_id: str, *, timeout: float | None = None) -> FollowUp:
+        response = await self.rpc.get_follow_up(
+            fu_pb.GetFollowUpRequest(id=follow_up_id), timeout=timeout
+        )
+        return models.follow_up(response.follow_up)
+
+    async def complete_follow_up(
+        self, follow_up_id: str, *, timeout: float | None = None
+    ) -> FollowUp:
+        """Mark an open follow-up done (the promise was kept). Safe to retry;
+        FailedPrecondition if it was cancelled."""
+        response = await self.rpc.complete_follow_up(
+            fu_pb.CompleteFollowUpRequest(id=follow_up_id), timeout=timeout
+        )
+        return models.follow_up(response.follow_up)
+
+    async def cancel_follow_up(
+        self, follow_up_id: str, *, timeout: float | None = None
+    ) -> FollowUp:
+        """Mark an open follow-up cancelled (the promise no longer holds). Safe to
+        retry; FailedPrecondition if it is done."""
+        response = await self.rpc.cancel_follow_up(
+            fu_pb.CancelFollowUpRequest(id=follow_up_id), timeout=timeout
+        )
+        return models.follow_up(response.follow_up)
 
     # ------------------------------------------------------------------ the tenant itself
 

@@ -11,6 +11,7 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
 from chad_client.v1 import call_service_pb2 as call_pb
 from chad_client.v1 import context_service_pb2 as ctx_pb
+from chad_client.v1 import follow_up_service_pb2 as fu_pb
 from chad_client.v1 import memory_service_pb2 as mem_pb
 from chad_client.v1 import resources_pb2 as pb
 
@@ -22,6 +23,9 @@ Direction = Literal["inbound", "outbound", "unspecified"]
 # How SearchMemories ranks: keyword and semantic rankings fused (the server's
 # default), full-text only, or embedding similarity only.
 SearchMode = Literal["hybrid", "keyword", "semantic"]
+# Where a follow-up stands, and who made the promise.
+FollowUpStatus = Literal["open", "done", "cancelled"]
+Party = Literal["agent", "caller"]
 
 T = TypeVar("T")
 
@@ -52,6 +56,31 @@ class Memory:
     created_at: dt.datetime
     updated_at: dt.datetime
     expires_at: dt.datetime
+    # The call the value was extracted from (ProcessCall); "" otherwise.
+    call_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A promise made during a call, open until marked done or cancelled.
+
+    `due_at` is the deadline its words set (`due_phrase`), resolved against the
+    call's start (`promised_at`) in the tenant's time zone; None when the call
+    named none. `overdue`: open and past due when Alice answered."""
+
+    id: str
+    user_id: str
+    call_id: str
+    party: Party
+    action: str
+    due_phrase: str
+    due_at: dt.datetime | None
+    status: FollowUpStatus
+    overdue: bool
+    promised_at: dt.datetime
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    resolved_at: dt.datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +284,8 @@ class EnrichedContext:
     memories: list[Memory]
     degraded: bool = False
     degraded_reason: str = ""
+    # The caller's open follow-ups, earliest due first (the text lists them too).
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
     @classmethod
     def empty(cls, customer_id: int, user_id: str, reason: str) -> EnrichedContext:
@@ -270,6 +301,8 @@ class CallResult:
     key_topics: list[str]
     personality: PersonalityScores
     already_processed: bool = field(default=False)
+    # The promises made in the call, stored as follow-ups of the caller.
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- from protobuf
@@ -319,7 +352,41 @@ def memory(message: pb.Memory) -> Memory:
         created_at=_time(message.created_at),
         updated_at=_time(message.updated_at),
         expires_at=_time(message.expires_at),
+        call_id=message.call_id,
     )
+
+
+_FOLLOW_UP_STATUSES: dict[int, FollowUpStatus] = {
+    fu_pb.FOLLOW_UP_STATUS_OPEN: "open",
+    fu_pb.FOLLOW_UP_STATUS_DONE: "done",
+    fu_pb.FOLLOW_UP_STATUS_CANCELLED: "cancelled",
+}
+_FOLLOW_UP_STATUS_ENUMS = {name: number for number, name in _FOLLOW_UP_STATUSES.items()}
+
+
+def follow_up(message: fu_pb.FollowUp) -> FollowUp:
+    return FollowUp(
+        id=message.id,
+        user_id=message.user_id,
+        call_id=message.call_id,
+        party="caller" if message.party == fu_pb.FOLLOW_UP_PARTY_CALLER else "agent",
+        action=message.action,
+        due_phrase=message.due_phrase,
+        due_at=_optional_time(message, "due_at"),
+        status=_FOLLOW_UP_STATUSES.get(message.status, "open"),
+        overdue=message.overdue,
+        promised_at=_time(message.promised_at),
+        created_at=_time(message.created_at),
+        updated_at=_time(message.updated_at),
+        resolved_at=_optional_time(message, "resolved_at"),
+    )
+
+
+def follow_up_status_enum(status: FollowUpStatus) -> fu_pb.FollowUpStatus:
+    try:
+        return _FOLLOW_UP_STATUS_ENUMS[status]  # type: ignore[return-value]
+    except KeyError:
+        raise ValueError(f"status must be 'open', 'done' or 'cancelled', not {status!r}") from None
 
 
 def search_hit(message: mem_pb.MemorySearchResult) -> SearchHit:
@@ -479,6 +546,7 @@ def enriched_context(message: ctx_pb.GetEnrichedContextResponse) -> EnrichedCont
         personality=personality(message.personality) if message.HasField("personality") else None,
         summaries=[call_summary(s) for s in message.summaries],
         memories=[memory(m) for m in message.memories],
+        follow_ups=[follow_up(f) for f in message.follow_ups],
     )
 
 
@@ -491,6 +559,7 @@ def call_result(message: ctx_pb.ProcessCallResponse) -> CallResult:
         key_topics=list(message.key_topics),
         personality=scores(message.personality),
         already_processed=message.already_processed,
+        follow_ups=[follow_up(f) for f in message.follow_ups],
     )
 
 

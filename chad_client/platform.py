@@ -11,20 +11,24 @@ customer_id: they reach only these RPCs, never a tenant's memories.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jwt
+from google.protobuf import json_format
 
-from chad_client import models, tenants
+from chad_client import console, models, tenants
+from chad_client.console import ConsoleRole, ConsoleUser, DailyUsage
 from chad_client.models import Page
 from chad_client.rpcs import PlatformMethods, PlatformRpcs
 from chad_client.tenants import AuditRecord, Customer, CustomerStatus, Erasure, ExportedRow
 from chad_client.transport import Credentials
 from chad_client.transport import TokenSource as TokenSource  # re-exported (its old home)
+from chad_client.v1 import console_service_pb2 as con_pb
 from chad_client.v1 import privacy_service_pb2 as priv_pb
 from chad_client.v1 import tenant_service_pb2 as ten_pb
 
@@ -225,3 +229,104 @@ class PlatformClient(PlatformMethods):
         return models.page(
             [tenants.audit_record(r) for r in response.records], response.next_page_token
         )
+
+    # ------------------------------------------------------------------ the web console
+
+    async def create_console_user(
+        self,
+        login: str,
+        password_hash: str,
+        *,
+        role: ConsoleRole,
+        customer_id: int = 0,
+        timeout: float | None = None,
+    ) -> ConsoleUser:
+        """A console user; `password_hash` is argon2id (PHC form). Not retried."""
+        request = con_pb.CreateConsoleUserRequest(
+            login=login,
+            password_hash=password_hash,
+            role=console.ROLE_ENUMS[role],  # type: ignore[arg-type]
+            customer_id=customer_id,
+        )
+        response = await self.rpc.create_console_user(request, timeout=timeout)
+        return console.console_user(response.user)
+
+    async def get_console_user(self, login: str, *, timeout: float | None = None) -> ConsoleUser:
+        """One user by login, with its password hash; NotFound when there is none."""
+        response = await self.rpc.get_console_user(
+            con_pb.GetConsoleUserRequest(login=login), timeout=timeout
+        )
+        return console.console_user(response.user)
+
+    async def list_console_users(
+        self,
+        customer_id: int = 0,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[ConsoleUser]:
+        response = await self.rpc.list_console_users(
+            con_pb.ListConsoleUsersRequest(
+                customer_id=customer_id, page_size=page_size, page_token=page_token
+            ),
+            timeout=timeout,
+        )
+        return models.page(
+            [console.console_user(u) for u in response.users], response.next_page_token
+        )
+
+    async def update_console_user(
+        self,
+        user_id: int,
+        *,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+        record_login: bool = False,
+        timeout: float | None = None,
+    ) -> ConsoleUser:
+        response = await self.rpc.update_console_user(
+            con_pb.UpdateConsoleUserRequest(
+                id=user_id,
+                disabled=disabled,
+                password_hash=password_hash,
+                record_login=record_login,
+            ),
+            timeout=timeout,
+        )
+        return console.console_user(response.user)
+
+    async def get_tenant_usage(
+        self, customer_id: int, *, days: int = 0, timeout: float | None = None
+    ) -> list[DailyUsage]:
+        """A customer's usage per UTC day, oldest first (`days` 0 = 30, at most 366)."""
+        response = await self.rpc.get_tenant_usage(
+            con_pb.GetTenantUsageRequest(customer_id=customer_id, days=days), timeout=timeout
+        )
+        return [console.daily_usage(d) for d in response.days]
+
+    async def iter_customer_export(
+        self, customer_id: int, *, timeout: float | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """A customer's backup as the JSON lines of `alice-admin backup`: first
+        {"header": {...}}, then {"table": ..., "row": {...}} per row (integral
+        numbers as integers). `timeout` bounds the whole stream."""
+        stream = self.rpc.export_customer_data(
+            priv_pb.ExportCustomerDataRequest(customer_id=customer_id), timeout=timeout
+        )
+        async for response in stream:
+            if response.HasField("header"):
+                header = response.header
+                yield {
+                    "header": {
+                        "format": header.format,
+                        "version": header.version,
+                        "customer_id": header.customer_id,
+                        "schema_revision": header.schema_revision,
+                        "exported_at": header.exported_at.ToDatetime(tzinfo=dt.UTC).isoformat(),
+                        "tables": list(header.tables),
+                    }
+                }
+            else:
+                row = console.integral(json_format.MessageToDict(response.record.row))
+                yield {"table": response.record.table, "row": row}

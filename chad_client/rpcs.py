@@ -14,7 +14,9 @@ from typing import Any
 from chad_client.transport import Credentials, Rpc, Transport
 from chad_client.v1 import (
     call_service_pb2,
+    console_service_pb2,
     context_service_pb2,
+    follow_up_service_pb2,
     memory_service_pb2,
     privacy_service_pb2,
     tenant_service_pb2,
@@ -54,6 +56,87 @@ GET_CALL_RECORD = Rpc(
     response=call_service_pb2.GetCallRecordResponse,
     scope="memory:read",
     deadline=5.0,
+    retry=True,
+)
+CREATE_CONSOLE_USER = Rpc(
+    name="CreateConsoleUser",
+    path="/alice.memory.v1.ConsoleService/CreateConsoleUser",
+    request=console_service_pb2.CreateConsoleUserRequest,
+    response=console_service_pb2.CreateConsoleUserResponse,
+    scope="platform:admin",
+    deadline=5.0,
+    retry=False,
+)
+GET_CONSOLE_USER = Rpc(
+    name="GetConsoleUser",
+    path="/alice.memory.v1.ConsoleService/GetConsoleUser",
+    request=console_service_pb2.GetConsoleUserRequest,
+    response=console_service_pb2.GetConsoleUserResponse,
+    scope="platform:admin",
+    deadline=5.0,
+    retry=True,
+)
+LIST_CONSOLE_USERS = Rpc(
+    name="ListConsoleUsers",
+    path="/alice.memory.v1.ConsoleService/ListConsoleUsers",
+    request=console_service_pb2.ListConsoleUsersRequest,
+    response=console_service_pb2.ListConsoleUsersResponse,
+    scope="platform:admin",
+    deadline=5.0,
+    retry=True,
+)
+UPDATE_CONSOLE_USER = Rpc(
+    name="UpdateConsoleUser",
+    path="/alice.memory.v1.ConsoleService/UpdateConsoleUser",
+    request=console_service_pb2.UpdateConsoleUserRequest,
+    response=console_service_pb2.UpdateConsoleUserResponse,
+    scope="platform:admin",
+    deadline=5.0,
+    retry=True,
+)
+GET_TENANT_USAGE = Rpc(
+    name="GetTenantUsage",
+    path="/alice.memory.v1.ConsoleService/GetTenantUsage",
+    request=console_service_pb2.GetTenantUsageRequest,
+    response=console_service_pb2.GetTenantUsageResponse,
+    scope="platform:admin",
+    deadline=10.0,
+    retry=True,
+)
+LIST_FOLLOW_UPS = Rpc(
+    name="ListFollowUps",
+    path="/alice.memory.v1.FollowUpService/ListFollowUps",
+    request=follow_up_service_pb2.ListFollowUpsRequest,
+    response=follow_up_service_pb2.ListFollowUpsResponse,
+    scope="memory:read",
+    deadline=5.0,
+    retry=True,
+)
+GET_FOLLOW_UP = Rpc(
+    name="GetFollowUp",
+    path="/alice.memory.v1.FollowUpService/GetFollowUp",
+    request=follow_up_service_pb2.GetFollowUpRequest,
+    response=follow_up_service_pb2.GetFollowUpResponse,
+    scope="memory:read",
+    deadline=5.0,
+    retry=True,
+)
+COMPLETE_FOLLOW_UP = Rpc(
+    name="CompleteFollowUp",
+    path="/alice.memory.v1.FollowUpService/CompleteFollowUp",
+    request=follow_up_service_pb2.CompleteFollowUpRequest,
+    response=follow_up_service_pb2.CompleteFollowUpResponse,
+    scope="memory:write",
+    deadline=3.0,
+    retry=True,
+)
+CANCEL_FOLLOW_UP = Rpc(
+    name="CancelFollowUp",
+    path="/alice.memory.v1.FollowUpService/CancelFollowUp",
+    request=follow_up_service_pb2.CancelFollowUpRequest,
+    response=follow_up_service_pb2.CancelFollowUpResponse,
+    scope="memory:write",
+    deadline=3.0,
     retry=True,
 )
 GET_ENRICHED_CONTEXT = Rpc(
@@ -327,6 +410,15 @@ RPCS: Mapping[str, Rpc[Any, Any]] = MappingProxyType(
         "GetCallTranscript": GET_CALL_TRANSCRIPT,
         "UpdateCallRecord": UPDATE_CALL_RECORD,
         "GetCallRecord": GET_CALL_RECORD,
+        "CreateConsoleUser": CREATE_CONSOLE_USER,
+        "GetConsoleUser": GET_CONSOLE_USER,
+        "ListConsoleUsers": LIST_CONSOLE_USERS,
+        "UpdateConsoleUser": UPDATE_CONSOLE_USER,
+        "GetTenantUsage": GET_TENANT_USAGE,
+        "ListFollowUps": LIST_FOLLOW_UPS,
+        "GetFollowUp": GET_FOLLOW_UP,
+        "CompleteFollowUp": COMPLETE_FOLLOW_UP,
+        "CancelFollowUp": CANCEL_FOLLOW_UP,
         "GetEnrichedContext": GET_ENRICHED_CONTEXT,
         "ProcessCall": PROCESS_CALL,
         "GetCallerProfile": GET_CALLER_PROFILE,
@@ -403,6 +495,39 @@ class TenantRpcs:
         """CallService.GetCallRecord."""
         return await self.transport.unary(
             GET_CALL_RECORD, request, self.credentials, timeout=timeout
+        )
+
+    async def list_follow_ups(
+        self, request: follow_up_service_pb2.ListFollowUpsRequest, *, timeout: float | None = None
+    ) -> follow_up_service_pb2.ListFollowUpsResponse:
+        """FollowUpService.ListFollowUps."""
+        return await self.transport.unary(
+            LIST_FOLLOW_UPS, request, self.credentials, timeout=timeout
+        )
+
+    async def get_follow_up(
+        self, request: follow_up_service_pb2.GetFollowUpRequest, *, timeout: float | None = None
+    ) -> follow_up_service_pb2.GetFollowUpResponse:
+        """FollowUpService.GetFollowUp."""
+        return await self.transport.unary(GET_FOLLOW_UP, request, self.credentials, timeout=timeout)
+
+    async def complete_follow_up(
+        self,
+        request: follow_up_service_pb2.CompleteFollowUpRequest,
+        *,
+        timeout: float | None = None,
+    ) -> follow_up_service_pb2.CompleteFollowUpResponse:
+        """FollowUpService.CompleteFollowUp."""
+        return await self.transport.unary(
+            COMPLETE_FOLLOW_UP, request, self.credentials, timeout=timeout
+        )
+
+    async def cancel_follow_up(
+        self, request: follow_up_service_pb2.CancelFollowUpRequest, *, timeout: float | None = None
+    ) -> follow_up_service_pb2.CancelFollowUpResponse:
+        """FollowUpService.CancelFollowUp."""
+        return await self.transport.unary(
+            CANCEL_FOLLOW_UP, request, self.credentials, timeout=timeout
         )
 
     async def get_enriched_context(
@@ -591,6 +716,46 @@ class PlatformRpcs:
     def __init__(self, transport: Transport, credentials: Credentials) -> None:
         self.transport = transport
         self.credentials = credentials
+
+    async def create_console_user(
+        self, request: console_service_pb2.CreateConsoleUserRequest, *, timeout: float | None = None
+    ) -> console_service_pb2.CreateConsoleUserResponse:
+        """ConsoleService.CreateConsoleUser."""
+        return await self.transport.unary(
+            CREATE_CONSOLE_USER, request, self.credentials, timeout=timeout
+        )
+
+    async def get_console_user(
+        self, request: console_service_pb2.GetConsoleUserRequest, *, timeout: float | None = None
+    ) -> console_service_pb2.GetConsoleUserResponse:
+        """ConsoleService.GetConsoleUser."""
+        return await self.transport.unary(
+            GET_CONSOLE_USER, request, self.credentials, timeout=timeout
+        )
+
+    async def list_console_users(
+        self, request: console_service_pb2.ListConsoleUsersRequest, *, timeout: float | None = None
+    ) -> console_service_pb2.ListConsoleUsersResponse:
+        """ConsoleService.ListConsoleUsers."""
+        return await self.transport.unary(
+            LIST_CONSOLE_USERS, request, self.credentials, timeout=timeout
+        )
+
+    async def update_console_user(
+        self, request: console_service_pb2.UpdateConsoleUserRequest, *, timeout: float | None = None
+    ) -> console_service_pb2.UpdateConsoleUserResponse:
+        """ConsoleService.UpdateConsoleUser."""
+        return await self.transport.unary(
+            UPDATE_CONSOLE_USER, request, self.credentials, timeout=timeout
+        )
+
+    async def get_tenant_usage(
+        self, request: console_service_pb2.GetTenantUsageRequest, *, timeout: float | None = None
+    ) -> console_service_pb2.GetTenantUsageResponse:
+        """ConsoleService.GetTenantUsage."""
+        return await self.transport.unary(
+            GET_TENANT_USAGE, request, self.credentials, timeout=timeout
+        )
 
     def export_customer_data(
         self,

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from chad_client.console import ConsoleRole, ConsoleUser, DailyUsage
 from chad_client.models import (
     AppendResult,
     CallerProfile,
@@ -18,6 +19,8 @@ from chad_client.models import (
     CallTranscript,
     Direction,
     EnrichedContext,
+    FollowUp,
+    FollowUpStatus,
     Memory,
     MemoryHistoryEntry,
     Page,
@@ -63,12 +66,14 @@ class SyncTenantClient:
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> EnrichedContext:
         """Everything Alice knows about the caller (raises on failure).
 
         With `query` (what the call is about, when the agent knows it; at most
         1,000 characters) the memories are the ones most relevant to it, ranked
         like `search_memories` in hybrid mode; without, the newest.
+        `num_follow_ups`: how many open follow-ups (None: 10, at most 50).
         """
         return self._owner._run(
             self._tenant.get_enriched_context(
@@ -77,6 +82,7 @@ class SyncTenantClient:
                 num_memories=num_memories,
                 query=query,
                 timeout=timeout,
+                num_follow_ups=num_follow_ups,
             )
         )
 
@@ -88,6 +94,7 @@ class SyncTenantClient:
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> EnrichedContext:
         """The call-start helper: never raises for Alice's failures.
 
@@ -102,6 +109,7 @@ class SyncTenantClient:
                 num_memories=num_memories,
                 query=query,
                 timeout=timeout,
+                num_follow_ups=num_follow_ups,
             )
         )
 
@@ -140,6 +148,7 @@ class SyncTenantClient:
         num_memories: int | None = None,
         query: str = "",
         timeout: float | None = None,
+        num_follow_ups: int | None = None,
     ) -> CallStart:
         """Call start in one line: tenant profile, settings and the caller's context.
 
@@ -148,7 +157,8 @@ class SyncTenantClient:
         "start_call", under a second). The tenant's profile and settings come
         from the per-tenant cache (one fetch per TTL; by default TenantService's
         GetMyCustomer and GetSettings); the context and a cache miss run
-        concurrently. `query` is passed to GetEnrichedContext.
+        concurrently. `query` and `num_follow_ups` are passed to
+        GetEnrichedContext; the caller's open follow-ups are `.follow_ups`.
         """
         return self._owner._run(
             self._tenant.start_call(
@@ -157,6 +167,7 @@ class SyncTenantClient:
                 num_memories=num_memories,
                 query=query,
                 timeout=timeout,
+                num_follow_ups=num_follow_ups,
             )
         )
 
@@ -477,6 +488,54 @@ class SyncTenantClient:
         """Counts of memories, callers and calls, for an admin screen (one cheap call)."""
         return self._owner._run(self._tenant.get_tenant_stats(timeout=timeout))
 
+    def list_follow_ups(
+        self,
+        user_id: str = "",
+        *,
+        status: FollowUpStatus = "open",
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[FollowUp]:
+        """One page of follow-ups with `status`, earliest due first, undated last;
+        one caller's, or every caller's when user_id is empty.
+        """
+        return self._owner._run(
+            self._tenant.list_follow_ups(
+                user_id, status=status, page_size=page_size, page_token=page_token, timeout=timeout
+            )
+        )
+
+    def iter_follow_ups(
+        self,
+        user_id: str = "",
+        *,
+        status: FollowUpStatus = "open",
+        page_size: int = 0,
+        timeout: float | None = None,
+    ) -> Iterator[FollowUp]:
+        """Every follow-up with `status`, page after page (each page has its own deadline)."""
+        return self._owner._iterate(
+            self._tenant.iter_follow_ups(
+                user_id, status=status, page_size=page_size, timeout=timeout
+            )
+        )
+
+    def get_follow_up(self, follow_up_id: str, *, timeout: float | None = None) -> FollowUp:
+        return self._owner._run(self._tenant.get_follow_up(follow_up_id, timeout=timeout))
+
+    def complete_follow_up(self, follow_up_id: str, *, timeout: float | None = None) -> FollowUp:
+        """Mark an open follow-up done (the promise was kept). Safe to retry;
+        FailedPrecondition if it was cancelled.
+        """
+        return self._owner._run(self._tenant.complete_follow_up(follow_up_id, timeout=timeout))
+
+    def cancel_follow_up(self, follow_up_id: str, *, timeout: float | None = None) -> FollowUp:
+        """Mark an open follow-up cancelled (the promise no longer holds). Safe to
+        retry; FailedPrecondition if it is done.
+        """
+        return self._owner._run(self._tenant.cancel_follow_up(follow_up_id, timeout=timeout))
+
     def get_my_customer(self, *, timeout: float | None = None) -> Customer:
         """The tenant's profile (agent name, greeting template, voice, time zone...)."""
         return self._owner._run(self._tenant.get_my_customer(timeout=timeout))
@@ -626,4 +685,76 @@ class SyncPlatformClient:
             self._platform.list_audit_records(
                 customer_id, page_size=page_size, page_token=page_token, timeout=timeout
             )
+        )
+
+    def create_console_user(
+        self,
+        login: str,
+        password_hash: str,
+        *,
+        role: ConsoleRole,
+        customer_id: int = 0,
+        timeout: float | None = None,
+    ) -> ConsoleUser:
+        """A console user; `password_hash` is argon2id (PHC form). Not retried."""
+        return self._owner._run(
+            self._platform.create_console_user(
+                login, password_hash, role=role, customer_id=customer_id, timeout=timeout
+            )
+        )
+
+    def get_console_user(self, login: str, *, timeout: float | None = None) -> ConsoleUser:
+        """One user by login, with its password hash; NotFound when there is none."""
+        return self._owner._run(self._platform.get_console_user(login, timeout=timeout))
+
+    def list_console_users(
+        self,
+        customer_id: int = 0,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> Page[ConsoleUser]:
+        return self._owner._run(
+            self._platform.list_console_users(
+                customer_id, page_size=page_size, page_token=page_token, timeout=timeout
+            )
+        )
+
+    def update_console_user(
+        self,
+        user_id: int,
+        *,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+        record_login: bool = False,
+        timeout: float | None = None,
+    ) -> ConsoleUser:
+        return self._owner._run(
+            self._platform.update_console_user(
+                user_id,
+                disabled=disabled,
+                password_hash=password_hash,
+                record_login=record_login,
+                timeout=timeout,
+            )
+        )
+
+    def get_tenant_usage(
+        self, customer_id: int, *, days: int = 0, timeout: float | None = None
+    ) -> list[DailyUsage]:
+        """A customer's usage per UTC day, oldest first (`days` 0 = 30, at most 366)."""
+        return self._owner._run(
+            self._platform.get_tenant_usage(customer_id, days=days, timeout=timeout)
+        )
+
+    def iter_customer_export(
+        self, customer_id: int, *, timeout: float | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """A customer's backup as the JSON lines of `alice-admin backup`: first
+        {"header": {...}}, then {"table": ..., "row": {...}} per row (integral
+        numbers as integers). `timeout` bounds the whole stream.
+        """
+        return self._owner._iterate(
+            self._platform.iter_customer_export(customer_id, timeout=timeout)
         )

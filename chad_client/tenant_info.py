@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import grpc
 
 from chad_client import errors
-from chad_client.models import EnrichedContext
+from chad_client.models import EnrichedContext, FollowUp
 from chad_client.prompt import Prompt, build_prompt
 from chad_client.tenants import Customer, PromptBlock, TenantSettings, TransferRule
 
@@ -249,6 +249,12 @@ class CallStart:
     @property
     def degraded(self) -> bool:
         return bool(self.degraded_reasons)
+
+    @property
+    def follow_ups(self) -> list[FollowUp]:
+        """The caller's open follow-ups, earliest due first (`overdue` marks the
+        late ones); empty when the context could not be had."""
+        return self.context.follow_ups
 
     @property
     def caller_name(self) -> str:

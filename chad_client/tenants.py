@@ -79,6 +79,9 @@ class TenantSettings:
     transfer_rules: list[TransferRule] | None = None
     prompt_blocks: list[PromptBlock] | None = None
     other: dict[str, Any] = field(default_factory=dict)
+    # Whether ProcessCall stores the facts a call states as memories of the
+    # caller; None (not set) means yes.
+    extract_memories: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,9 @@ def settings(message: ten_pb.TenantSettings) -> TenantSettings:
             else None
         ),
         other={name: json_format.MessageToDict(v) for name, v in message.other.items()},
+        extract_memories=(
+            message.extract_memories if message.HasField("extract_memories") else None
+        ),
     )
 
 
@@ -187,6 +193,7 @@ def settings_message(value: TenantSettings) -> ten_pb.TenantSettings:
         new_caller_greeting=value.new_caller_greeting,
         returning_caller_greeting=value.returning_caller_greeting,
         voice=value.voice,
+        extract_memories=value.extract_memories,
     )
     if value.transfer_rules is not None:
         message.transfer_rules.SetInParent()

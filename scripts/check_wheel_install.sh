@@ -3,7 +3,8 @@
 # installs them (not editable) into a fresh virtualenv, and from that install
 # alone, away from the checkout: `alice-admin migrate` on a fresh database,
 # create-customer, mint-token, alice-server, one RPC through grpcurl, a clean
-# stop on SIGTERM. Needs a superuser URL (ALICE_TEST_DATABASE_URL, default the
+# stop on SIGTERM; and alice-console (the console extra): its templates and
+# static files are in the wheel and `alice-console --help` runs installed. Needs a superuser URL (ALICE_TEST_DATABASE_URL, default the
 # machine's PostgreSQL) and grpcurl on PATH (.venv has it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -52,12 +53,22 @@ absent += [
     p for p in ("alice_server/_demo/tenants.json",) if p not in server
 ]
 assert not absent, f"run-time files missing from the wheel: {absent}"
-print(f"wheel contents ok: {len(packages)} alice_server packages, migrations and {len(data)} data files included")
+# alice-console's pages and assets, read at run time.
+console = sorted(
+    str(p) for p in pathlib.Path("alice_console").rglob("*")
+    if p.is_file() and p.suffix != ".pyc" and "__pycache__" not in p.parts
+)
+assert "alice_console/templates/base.html" in console and "alice_console/static/console.css" in console
+missing_console = [p for p in console if p not in server]
+assert not missing_console, f"alice_console files missing from the wheel: {missing_console}"
+print(f"wheel contents ok: {len(packages)} alice_server packages, migrations, {len(data)} data files "
+      f"and {len(console)} alice_console files included")
 PY
 
-echo "-- installing them into a fresh virtualenv"
+echo "-- installing them into a fresh virtualenv (with the console extra)"
 "$python" -m venv "$work/venv"
-"$work/venv/bin/python" -m pip install --quiet "$work"/wheels/*.whl
+"$work/venv/bin/python" -m pip install --quiet "$work"/wheels/chad_client-*.whl \
+  "$(ls "$work"/wheels/alice_server-*.whl)[console]"
 cd "$work"  # nothing may come from the checkout from here on
 if "$work/venv/bin/python" -c 'import pgserver' 2>/dev/null; then
   echo "pgserver was installed by a production install" >&2; exit 1
@@ -65,6 +76,18 @@ fi
 "$work/venv/bin/python" -c 'import alice_server, chad_client, sys; [print(m.__file__) for m in (alice_server, chad_client)]; sys.exit(any(not m.__file__.startswith(sys.prefix) for m in (alice_server, chad_client)))'
 "$work/venv/bin/alice-server" --version
 "$work/venv/bin/alice-admin" --version
+# alice-console runs from the installed package: its help, and its templates and
+# static files are the installed copies.
+"$work/venv/bin/alice-console" --help | grep -q "ALICE_CONSOLE_SESSION_SECRET"
+"$work/venv/bin/alice-console" --version
+"$work/venv/bin/python" - <<'PY'
+import sys
+from alice_console import app
+assert app.HERE.is_relative_to(sys.prefix), app.HERE
+for name in ("templates/base.html", "templates/caller.html", "static/console.css"):
+    assert (app.HERE / name).is_file(), name
+print(f"alice-console templates and static files in the installed package: {app.HERE}")
+PY
 # ALICE_SUMMARIZER=openai reads its prompt from the installed package.
 ALICE_SUMMARIZER=openai ALICE_LLM_BASE_URL=http://127.0.0.1:9/v1 ALICE_LLM_MODEL=m \
   "$work/venv/bin/python" - <<'PY'

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 from typing import Any
@@ -24,7 +25,9 @@ import asyncpg
 import grpc
 import pytest
 
+from alice_server.domain.summarizer import Commitment
 from alice_server.domain.traits import AVERAGED_TRAITS
+from alice_server.storage.repositories import follow_ups as follow_ups_repository
 from alice_server.testing import TestDatabase, running_server, temporary_database
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
@@ -33,8 +36,14 @@ from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
 from tests.test_calls import AUTO_CALL, _call
+from tests.test_follow_ups import ScriptedSummarizer, process_request
 
-FUNCTION = "alice_call_start_context(bigint, text, integer, integer, text[], text, text[])"
+# Migration 0004 added the query's parameters (p_query, p_query_embedding, p_depth),
+# 0007 p_follow_ups.
+FUNCTION = (
+    "alice_call_start_context(bigint, text, integer, integer, text[], text, text[], text, "
+    "real[], integer, integer)"
+)
 
 
 async def test_call_start_function_is_security_invoker_and_granted_only_to_the_service_role(
@@ -156,6 +165,32 @@ async def test_call_start_is_one_round_trip(database, secret, peterson, caller_p
     assert await _count_call_start(database, secret, peterson, caller_phone) == (1, 1)
 
 
+async def test_the_call_start_with_follow_ups_is_still_one_round_trip(
+    database, secret, peterson, caller_phone
+):
+    scripted = ScriptedSummarizer()  # a call yields the promises and facts it scripts
+    md = peterson.metadata()
+    async with (
+        pg_proxy(database.app_url) as proxy,
+        running_server(proxy.url, secret, summarizer=scripted, rate_limit_per_second=0) as alice,
+        grpc.aio.insecure_channel(alice.address) as channel,
+    ):
+        stub = context_service_pb2_grpc.ContextServiceStub(channel)
+        turns = scripted.turns(
+            [Commitment("agent", f"task {i}", "tomorrow") for i in range(5)],
+            facts=[("fact", "claim_number", "HC-1")],
+        )
+        await stub.ProcessCall(
+            process_request(caller_phone, "CA-rt", turns, dt.datetime.now(dt.UTC)), metadata=md
+        )
+        request = ctx.GetEnrichedContextRequest(user_id=caller_phone, num_follow_ups=50)
+        await stub.GetEnrichedContext(request, metadata=md)  # warm: customer check cached
+        proxy.reset_counts()
+        context = await stub.GetEnrichedContext(request, metadata=md)
+        assert proxy.round_trips == 1
+    assert len(context.follow_ups) == 5 and len(context.memories) == 1
+
+
 async def test_call_start_without_the_statement_cache_stays_in_one_transaction(
     database, secret, peterson, caller_phone
 ):
@@ -261,13 +296,37 @@ async def _load(owner: asyncpg.Connection, scale: tuple[int, int, int, int, int]
         ids,
         shared,
     )
+    # One follow-up per call: the three newest calls' still open, the others done;
+    # every fourth undated, the rest due from two days ago on (some overdue).
+    await owner.execute(
+        "INSERT INTO follow_ups (customer_id, user_id, call_id, ordinal, party, action, "
+        "due_at, promised_at, status, resolved_at) "
+        f"SELECT c, {caller}, 'CA-' || u || '-' || s, 0, 'agent', 'call back', "
+        "CASE WHEN s % 4 = 0 THEN NULL ELSE now() + ((s - 2) || ' days')::interval END, "
+        "now() - (s || ' days')::interval, "
+        "CASE WHEN s <= 3 THEN 'open' ELSE 'done' END, "
+        "CASE WHEN s <= 3 THEN NULL ELSE now() END "
+        "FROM unnest($1::bigint[]) c, generate_series(1, $2) u, generate_series(1, $3) s",
+        ids,
+        callers,
+        summaries,
+    )
+    # A platform's many other customers: the time zone is read by primary key.
+    await owner.execute(
+        "INSERT INTO customers (business_name) "
+        "SELECT 'Other tenant ' || t FROM generate_series(1, 2000) t"
+    )
     await owner.execute("ANALYZE")
     return ids
 
 
 def _scans(plan: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
-    """(node type, relation, index) of every node of a JSON plan."""
-    found = [(plan["Node Type"], plan.get("Relation Name"), plan.get("Index Name"))]
+    """(node type, relation, index) of every node of a JSON plan; a bitmap heap
+    scan is read through the index of its bitmap index scan."""
+    index = plan.get("Index Name")
+    if plan["Node Type"] == "Bitmap Heap Scan":
+        index = ",".join(sorted(i for _, _, i in _scans(plan["Plans"][0]) if i is not None))
+    found = [(plan["Node Type"], plan.get("Relation Name"), index)]
     for child in plan.get("Plans", []):
         found.extend(_scans(child))
     return found
@@ -303,22 +362,54 @@ async def test_call_start_plans_use_the_intended_indexes(superuser_url):
             await owner.execute(f'SET ROLE "{db.app_role}"')
             await owner.fetchval(
                 f"SELECT {FUNCTION.split('(')[0]}($1, '+15550000007', 5, 10, "
-                "ARRAY['thread_recap', 'conversation'])",
+                "ARRAY['thread_recap', 'conversation'], p_follow_ups => 10)",
                 ids[3],
             )
             await asyncio.sleep(0.05)  # log messages are delivered by the event loop
+            call_start_plans = list(plans)
+            # ListFollowUps of the whole tenant and the overdue count of the metrics.
+            plans.clear()
+            async with owner.transaction():
+                await owner.execute("SELECT set_config('alice.customer_id', $1, true)", str(ids[3]))
+                await owner.fetch(
+                    follow_ups_repository._PAGE_OF_TENANT, ids[3], "open", *[None] * 4, 51
+                )
+                now = dt.datetime.now(dt.UTC)  # a next page: after a keyset position
+                await owner.fetch(
+                    follow_ups_repository._PAGE_OF_TENANT,
+                    ids[3],
+                    "open",
+                    now.isoformat(),
+                    now,
+                    "CA-1-1",
+                    0,
+                    51,
+                )
+                await owner.fetchval(follow_ups_repository._COUNT_OVERDUE, ids[3], 100_000)
+            await asyncio.sleep(0.05)
+            tenant_plans = list(plans)
         finally:
             await owner.close()
 
+    assert _indexes_by_table(call_start_plans) == {
+        "caller_profiles": {"pk_caller_profiles"},
+        "personality_averages": {"pk_personality_averages"},
+        "call_summaries": {"ix_call_summaries_customer_id_user_id_started_at"},
+        "memories": {"ix_memories_customer_id_user_id_updated_at"},
+        "follow_ups": {"ix_follow_ups_customer_id_user_id_status_due_order"},
+        "customers": {"pk_customers"},
+    }
+    assert _indexes_by_table(tenant_plans) == {
+        "follow_ups": {"ix_follow_ups_customer_id_status_due_order"}
+    }
+
+
+def _indexes_by_table(plans: list[dict[str, Any]]) -> dict[str, set[str | None]]:
+    """The indexes each table is read through in `plans`; no sequential scan."""
     scans = [scan for plan in plans for scan in _scans(plan)]
     by_table: dict[str, set[str | None]] = {}
     for node, relation, index in scans:
         if relation is not None:
             by_table.setdefault(relation, set()).add(index)
             assert node != "Seq Scan", f"sequential scan of {relation}: {scans}"
-    assert by_table == {
-        "caller_profiles": {"pk_caller_profiles"},
-        "personality_averages": {"pk_personality_averages"},
-        "call_summaries": {"ix_call_summaries_customer_id_user_id_started_at"},
-        "memories": {"ix_memories_customer_id_user_id_updated_at"},
-    }, scans
+    return by_table

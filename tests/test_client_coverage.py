@@ -41,7 +41,7 @@ def every_method():
     return found
 
 
-def test_the_contract_has_the_five_services():
+def test_the_contract_has_the_seven_services():
     services = {method.containing_service.name for method in every_method()}
     assert services == {
         "MemoryService",
@@ -49,6 +49,8 @@ def test_the_contract_has_the_five_services():
         "CallService",
         "TenantService",
         "PrivacyService",
+        "FollowUpService",
+        "ConsoleService",
     }
 
 

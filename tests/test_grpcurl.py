@@ -34,6 +34,7 @@ async def test_reflection_lists_the_services(alice):
     services = out.split()
     assert "alice.memory.v1.MemoryService" in services
     assert "alice.memory.v1.ContextService" in services
+    assert "alice.memory.v1.FollowUpService" in services
     assert "grpc.health.v1.Health" in services
 
     code, out, err = await grpcurl(

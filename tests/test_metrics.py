@@ -183,6 +183,7 @@ async def test_real_prometheus_reads_back_the_series_of_two_tenants(
         endpoint = server.server.metrics_endpoint
         assert endpoint is not None
         await _drive_two_tenants(server.address, peterson, smith, caller_phone)
+        await server.server.overdue.run_once()  # (every minute in the background)
         prometheus = Prometheus(tmp_path, f"127.0.0.1:{endpoint.port}")
         try:
             p, s = peterson.id, smith.id
@@ -204,6 +205,7 @@ async def test_real_prometheus_reads_back_the_series_of_two_tenants(
                 query=f'alice_rpc_requests_total{{customer_id="{s}",method="{STORE}"}}',
             )
             assert empty["result"] == []
+            await prometheus.value(f'alice_follow_ups_overdue{{customer_id="{s}"}}', 0)
             await prometheus.value("alice_health_serving", 1)
             await prometheus.value('up{job="alice"}', 1)
             await prometheus.value(
@@ -247,6 +249,7 @@ async def test_dashboard_and_alerts_name_only_series_the_server_exports(
         summarizer_processes=0,
     ) as server:
         await _drive_two_tenants(server.address, peterson, smith, caller_phone)
+        await server.server.overdue.run_once()  # (every minute in the background)
         endpoint = server.server.metrics_endpoint
         assert endpoint is not None
         exposition = await asyncio.to_thread(_get, f"http://127.0.0.1:{endpoint.port}/metrics")

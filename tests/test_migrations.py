@@ -67,17 +67,21 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
         "call_transcript_turns",
         "caller_profiles",
         "calls",
+        "console_users",
         "customers",
+        "follow_ups",
         "memories",
         "memory_history",
         "personality_averages",
         "personality_metrics",
         "tenant_settings",
+        "tenant_usage",
     ]
     # 0002: 6; 0005: tenant_settings 1, audit_log 4 (tenant read/append, platform
     # read/append), customers 1 (platform_manage); 0006: calls 1,
-    # call_transcript_turns 1; 0004: memory_history 1.
-    assert schema["policies"] == 15 and schema["functions"] == 2
+    # call_transcript_turns 1; 0004: memory_history 1; 0007: follow_ups 1;
+    # 0008: console_users 2 (tenant_isolation, platform_manage), tenant_usage 1.
+    assert schema["policies"] == 19 and schema["functions"] == 2
     assert await _role_exists(url, role)
     assert await _role_exists(url, f"{role}_platform")
 
@@ -92,7 +96,7 @@ async def test_upgrade_on_empty_database_and_downgrade_to_base(empty_database):
 
     # And up again: the migrations are repeatable.
     await asyncio.to_thread(migrate.upgrade, url, role)
-    assert (await _schema(url))["policies"] == 15
+    assert (await _schema(url))["policies"] == 19
 
 
 async def test_models_and_migrations_agree(empty_database):
@@ -119,8 +123,9 @@ def test_head_revision_is_what_the_server_requires():
 
 
 async def test_call_tables_are_readable_and_erasable_by_the_platform_role(empty_database):
-    """0006 grants the platform role (migration 0005) what a caller's
-    export and erasure need on calls and call_transcript_turns: SELECT and DELETE."""
+    """0006 and 0007 grant the platform role (migration 0005) what a caller's
+    export and erasure need on calls, call_transcript_turns and follow_ups: SELECT
+    and DELETE."""
     url, role = empty_database
     platform = f"{role}_platform"
     connection = await asyncpg.connect(url)
@@ -129,7 +134,7 @@ async def test_call_tables_are_readable_and_erasable_by_the_platform_role(empty_
         await asyncio.to_thread(migrate.upgrade, url, role, "0005")  # creates the role
         before = await connection.fetchval(grants, platform)
         await asyncio.to_thread(migrate.upgrade, url, role)
-        for table in ("calls", "call_transcript_turns"):
+        for table in ("calls", "call_transcript_turns", "follow_ups"):
             for privilege, expected in (("SELECT", True), ("DELETE", True), ("INSERT", False)):
                 granted = await connection.fetchval(
                     "SELECT has_table_privilege($1, $2, $3)", platform, table, privilege

@@ -147,8 +147,12 @@ async def test_export_and_erase_one_caller(privacy_stub, memories, contexts, cha
         pb.DeleteUserDataRequest(user_id=caller), metadata=md
     )
     # Deleting the memories records their last values in memory_history (two
-    # rows), which the erasure then deletes with the rest.
-    assert {c.table: c.rows for c in erased.counts} == tables | {"memory_history": 2}
+    # rows), which the erasure then deletes with the rest. The built-in
+    # summariser made no follow-ups (tests/test_follow_ups.py erases some).
+    assert {c.table: c.rows for c in erased.counts} == tables | {
+        "memory_history": 2,
+        "follow_ups": 0,
+    }
     assert erased.audit.action == pb.AUDIT_ACTION_DELETE_USER_DATA
     assert erased.audit.actor == f"tenant:{peterson.id}"
     assert caller[2:] not in erased.audit.subject and erased.audit.subject.startswith("hmac-")
@@ -190,7 +194,10 @@ async def test_export_and_erase_one_caller(privacy_stub, memories, contexts, cha
     ]
     export_record = audit.records[2]
     # The export found no history yet (nothing was updated or deleted before it).
-    assert {c.table: c.rows for c in export_record.counts} == tables | {"memory_history": 0}
+    assert {c.table: c.rows for c in export_record.counts} == tables | {
+        "memory_history": 0,
+        "follow_ups": 0,
+    }
     assert export_record.subject == erased.audit.subject  # same caller, linkable
     assert all(r.customer_id == peterson.id for r in audit.records)
 
@@ -234,8 +241,22 @@ async def test_backup_erase_restore_round_trip_row_by_row(
         ten.UpdateSettingsRequest(settings=ten.TenantSettings(voice="verse")),
         metadata=tenant.metadata(),
     )
+    # Two follow-ups per call, one undated (the built-in summariser makes none yet).
+    owner_connection = await asyncpg.connect(database.owner_url)
+    try:
+        await owner_connection.execute(
+            "INSERT INTO follow_ups (customer_id, user_id, call_id, ordinal, party, action, "
+            "due_phrase, due_at, promised_at) "
+            "SELECT customer_id, user_id, call_id, n, 'agent', 'send the quote', 'tomorrow', "
+            "CASE WHEN n = 0 THEN started_at + interval '1 day' END, started_at "
+            "FROM call_summaries, generate_series(0, 1) n WHERE customer_id = $1",
+            customer_id,
+        )
+    finally:
+        await owner_connection.close()
     before = await _snapshot(database.owner_url, customer_id)
     assert len(before["memories"]) == 4 and len(before["personality_metrics"]) == 2
+    assert len(before["follow_ups"]) == 4
 
     # The platform stream and the cron backup carry the same rows.
     stream = [

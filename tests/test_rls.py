@@ -16,7 +16,9 @@ from tests.helpers import struct
 
 
 @pytest.fixture
-async def both_tenants_have_data(memories, contexts, channel, peterson, smith, caller_phone):
+async def both_tenants_have_data(
+    memories, contexts, channel, peterson, smith, caller_phone, database
+):
     calls = call_service_pb2_grpc.CallServiceStub(channel)
     """Rows in every tenant table for both tenants."""
     for tenant in (peterson, smith):
@@ -44,6 +46,17 @@ async def both_tenants_have_data(memories, contexts, channel, peterson, smith, c
             ),
             metadata=tenant.metadata(),
         )
+    # A follow-up of each processed call (the built-in summariser makes none yet).
+    owner = await asyncpg.connect(database.owner_url)
+    try:
+        await owner.execute(
+            "INSERT INTO follow_ups (customer_id, user_id, call_id, ordinal, party, action, "
+            "promised_at) SELECT customer_id, user_id, call_id, 0, 'agent', 'call back', "
+            "started_at FROM call_summaries WHERE customer_id = ANY($1::bigint[])",
+            [peterson.id, smith.id],
+        )
+    finally:
+        await owner.close()
     return peterson, smith
 
 

@@ -159,7 +159,7 @@ async def test_the_call_start_search_function_is_security_invoker_and_granted_on
             "coalesce((SELECT bool_or(a::text LIKE '=%') FROM unnest(p.proacl) a), true) "
             "AS public_may FROM pg_proc p WHERE p.oid = "
             "'alice_call_start_search(bigint, text, integer, integer, text[], text, text[], "
-            "text, boolean)'::regprocedure",
+            "text, boolean, integer)'::regprocedure",
             database.app_role,
         )
     finally:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alice_server.domain.errors import InvalidArgument
+from alice_server.domain.follow_ups import FollowUp
 from alice_server.domain.summarizer import PersonalityScores, TranscriptTurn
 
 MAX_TURNS = 5000
@@ -53,6 +54,8 @@ class CallRecord:
     summary: CallSummary
     personality: PersonalityScores
     already_processed: bool
+    follow_ups: tuple[FollowUp, ...] = ()
+    """The call's follow-ups (its commitments), in transcript order."""
 
 
 def check_transcript(turns: Sequence[TranscriptTurn]) -> None:

@@ -8,14 +8,16 @@ database round trip (`alice_server.services.context`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from alice_server.domain.callers import CallerProfile
 from alice_server.domain.calls import CallSummary
 from alice_server.domain.errors import InvalidArgument
+from alice_server.domain.follow_ups import FollowUp, due_text, zone
 from alice_server.domain.memories import Memory
 from alice_server.domain.personality import (
     RECENT_WINDOW,
@@ -50,6 +52,7 @@ AGENT_SETTING_KEYS = (
     "prompt_blocks",
 )
 MAX_VALUE_CHARS_IN_TEXT = 300
+MAX_ACTION_CHARS_IN_TEXT = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,9 @@ class ContextData:
     personality: PersonalityAverages | None
     summaries: list[CallSummary]
     memories: list[Memory]
+    # The caller's open follow-ups, due first, and the tenant's time zone (0007).
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    time_zone: str = "UTC"
 
 
 def is_new_caller(user_id: str, data: ContextData) -> bool:
@@ -76,6 +82,9 @@ class EnrichedContext:
     personality: PersonalityAverages | None
     summaries: list[CallSummary]
     memories: list[Memory]
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    # The call start: a follow-up due before it is overdue.
+    checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
 def bounded(value: int | None, default: int, maximum: int, field: str) -> int:
@@ -93,8 +102,14 @@ def render_context(
     personality: PersonalityAverages | None,
     summaries: Sequence[CallSummary],
     memories: Sequence[Memory],
+    follow_ups: Sequence[FollowUp] = (),
+    *,
+    time_zone: str = "UTC",
+    now: dt.datetime | None = None,
 ) -> str:
-    """The block of text appended to the agent's system prompt."""
+    """The block of text appended to the agent's system prompt. Open follow-ups
+    show their due time in the tenant's `time_zone`, and "OVERDUE" when it is
+    before `now` (the call start)."""
     lines = [f"Caller: {inline(user_id)}"]
     if is_new_caller:
         lines.append("This is a new caller: there is no record of earlier calls.")
@@ -142,6 +157,10 @@ def render_context(
                 f"- {summary.started_at:%Y-%m-%d} ({inline(summary.sentiment)}): "
                 f"{inline(summary.summary)}{topics}"
             )
+    if follow_ups:
+        tz = zone(time_zone)
+        lines.append("Open follow-ups (promises not yet kept, due first):")
+        lines.extend(_follow_up_line(f, tz, now) for f in follow_ups)
     own = [m for m in memories if m.user_id]
     shared = [m for m in memories if not m.user_id]
     if own:
@@ -151,6 +170,24 @@ def render_context(
         lines.append("Business information:")
         lines.extend(_memory_line(m) for m in shared)
     return "\n".join(lines)
+
+
+def _follow_up_line(follow_up: FollowUp, tz: dt.tzinfo, now: dt.datetime | None) -> str:
+    who = "We (the agent) promised" if follow_up.party == "agent" else "The caller promised"
+    action = inline(follow_up.action)
+    if len(action) > MAX_ACTION_CHARS_IN_TEXT:
+        action = action[: MAX_ACTION_CHARS_IN_TEXT - 1] + "…"
+    if follow_up.due_at is not None:
+        due = f"due {due_text(follow_up.due_at, tz)}"
+        if follow_up.due_phrase:
+            due += f' ("{inline(follow_up.due_phrase)}")'
+    elif follow_up.due_phrase:
+        due = f'due "{inline(follow_up.due_phrase)}"'
+    else:
+        due = "no due date"
+    overdue = "OVERDUE: " if now is not None and follow_up.overdue(now) else ""
+    made = f"{follow_up.promised_at.astimezone(tz):%Y-%m-%d}"
+    return f"- {overdue}{who} to {action}; {due}; promised on {made}."
 
 
 def _trend_text(trend: str | None) -> str:

@@ -65,6 +65,8 @@ class Memory:
     created_at: dt.datetime
     updated_at: dt.datetime
     expires_at: dt.datetime
+    call_id: str | None = None
+    """The call the current value was extracted from (ProcessCall); None otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class NewMemory:
     value: dict[str, Any]
     ttl_days: int
     source: str
+    call_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,7 @@ def new_memory(
     value: dict[str, Any] | None,
     ttl_days: int,
     source: str,
+    call_id: str | None = None,
 ) -> NewMemory:
     """Validate a store request (user_id already normalised, '' for shared)."""
     if scope == "shared" and user_id:
@@ -153,6 +157,7 @@ def new_memory(
         value=value,
         ttl_days=ttl_days or DEFAULT_TTL_DAYS,
         source=source,
+        call_id=call_id,
     )
 
 

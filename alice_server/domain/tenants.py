@@ -202,12 +202,16 @@ RETURNING_CALLER_GREETING = "returning_caller_greeting"
 VOICE = "voice"
 TRANSFER_RULES = "transfer_rules"
 PROMPT_BLOCKS = "prompt_blocks"
+# ProcessCall stores the facts a call states as memories of the caller unless
+# this is false (absent: on).
+EXTRACT_MEMORIES = "extract_memories"
 KNOWN_SETTINGS = (
     NEW_CALLER_GREETING,
     RETURNING_CALLER_GREETING,
     VOICE,
     TRANSFER_RULES,
     PROMPT_BLOCKS,
+    EXTRACT_MEMORIES,
 )
 _TEXT_SETTINGS = {NEW_CALLER_GREETING: MAX_TEMPLATE, RETURNING_CALLER_GREETING: MAX_TEMPLATE}
 
@@ -236,6 +240,10 @@ def check_setting(name: str, value: Any) -> Any:
         return [_transfer_rule(rule) for rule in _list(value, name)]
     if name == PROMPT_BLOCKS:
         return [_prompt_block(block) for block in _list(value, name)]
+    if name == EXTRACT_MEMORIES:
+        if not isinstance(value, bool):
+            raise InvalidArgument("extract_memories must be true or false")
+        return value
     if len(json.dumps(value, separators=(",", ":")).encode()) > MAX_SETTING_BYTES:
         raise InvalidArgument(f"setting {name!r} is larger than {MAX_SETTING_BYTES} bytes")
     return value
@@ -297,3 +305,18 @@ def settings_update(values: dict[str, Any], clear: list[str]) -> SettingsUpdate:
     if not checked and not names:
         raise InvalidArgument("nothing to update: set at least one setting or clear one")
     return SettingsUpdate(checked, names)
+
+
+@dataclass(frozen=True, slots=True)
+class CallProcessing:
+    """What ProcessCall needs of its tenant, read in its own transaction."""
+
+    time_zone: str
+    """The tenant's IANA time zone: due times are resolved in it."""
+    extract_memories: bool
+    """Whether the facts a call states become memories of the caller."""
+
+
+def call_processing(time_zone: str | None, extract_memories: Any) -> CallProcessing:
+    """From the customers row and the stored setting (None when unset: on)."""
+    return CallProcessing(time_zone or "UTC", extract_memories is not False)

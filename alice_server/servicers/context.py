@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import grpc
 
 from alice_server.auth import current_tenant
@@ -53,6 +55,7 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
             request.num_summaries if request.HasField("num_summaries") else None,
             request.num_memories if request.HasField("num_memories") else None,
             request.query,
+            request.num_follow_ups if request.HasField("num_follow_ups") else None,
         )
         response = pb.GetEnrichedContextResponse(
             customer_id=tenant.customer_id,
@@ -62,6 +65,7 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
             profile=convert.caller_profile(result.profile) if result.profile else None,
             personality=convert.personality(result.personality) if result.personality else None,
             summaries=[convert.call_summary(s) for s in result.summaries],
+            follow_ups=[convert.follow_up(f, result.checked_at) for f in result.follow_ups],
         )
         # The memories (most relevant first) that fit beside the rest of the response:
         # all of them nearly always, which one size of the whole response tells.
@@ -87,6 +91,7 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
             convert.datetime_of(request, "started_at"),
             convert.datetime_of(request, "ended_at"),
         )
+        now = dt.datetime.now(dt.UTC)
         return pb.ProcessCallResponse(
             customer_id=tenant.customer_id,
             call_id=call_id,
@@ -95,6 +100,7 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
             key_topics=record.summary.key_topics,
             personality=convert.scores(record.personality),
             already_processed=record.already_processed,
+            follow_ups=[convert.follow_up(f, now) for f in record.follow_ups],
         )
 
     async def GetCallerProfile(

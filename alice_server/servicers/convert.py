@@ -10,11 +10,13 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 from alice_server.domain.callers import CallerProfile
 from alice_server.domain.calls import CallSummary
 from alice_server.domain.errors import InvalidArgument
+from alice_server.domain.follow_ups import FollowUp, FollowUpStatus
 from alice_server.domain.history import MemoryChange
 from alice_server.domain.memories import Memory, ScopeName
 from alice_server.domain.personality import PersonalityAverages, labelled_scores
 from alice_server.domain.retrieval import SearchHit, SearchMode
 from alice_server.domain.summarizer import PersonalityScores, TranscriptTurn
+from chad_client.v1 import follow_up_service_pb2 as fu_pb
 from chad_client.v1 import memory_service_pb2
 from chad_client.v1 import resources_pb2 as pb
 
@@ -126,6 +128,7 @@ def memory(row: Memory) -> pb.Memory:
         key=row.key,
         source=row.source,
         ttl_days=row.ttl_days,
+        call_id=row.call_id or "",
     )
     _set_struct(message.value, row.value)
     _set_time(message.created_at, row.created_at)
@@ -230,4 +233,50 @@ def personality(row: PersonalityAverages) -> pb.Personality:
     for trait, score, text in labelled_scores(row):
         labels.add(trait=trait, score=score, label=text)
     _set_time(message.updated_at, row.updated_at)
+    return message
+
+
+_FOLLOW_UP_STATUSES: dict[str, fu_pb.FollowUpStatus] = {
+    "open": fu_pb.FOLLOW_UP_STATUS_OPEN,
+    "done": fu_pb.FOLLOW_UP_STATUS_DONE,
+    "cancelled": fu_pb.FOLLOW_UP_STATUS_CANCELLED,
+}
+_FOLLOW_UP_STATUS_NAMES: dict[int, FollowUpStatus | None] = {
+    fu_pb.FOLLOW_UP_STATUS_UNSPECIFIED: None,
+    fu_pb.FOLLOW_UP_STATUS_OPEN: "open",
+    fu_pb.FOLLOW_UP_STATUS_DONE: "done",
+    fu_pb.FOLLOW_UP_STATUS_CANCELLED: "cancelled",
+}
+_PARTIES = {"agent": fu_pb.FOLLOW_UP_PARTY_AGENT, "caller": fu_pb.FOLLOW_UP_PARTY_CALLER}
+
+
+def follow_up_status(value: int) -> FollowUpStatus | None:
+    """A request's status filter (None: unspecified)."""
+    try:
+        return _FOLLOW_UP_STATUS_NAMES[value]
+    except KeyError:
+        raise InvalidArgument(
+            "status must be FOLLOW_UP_STATUS_OPEN, _DONE or _CANCELLED (or unspecified)"
+        ) from None
+
+
+def follow_up(row: FollowUp, now: dt.datetime) -> fu_pb.FollowUp:
+    """`now`: the moment `overdue` is judged at (the call start for a context)."""
+    message = fu_pb.FollowUp(
+        id=str(row.id),
+        user_id=row.user_id,
+        call_id=row.call_id,
+        party=_PARTIES.get(row.party, fu_pb.FOLLOW_UP_PARTY_UNSPECIFIED),
+        action=row.action,
+        due_phrase=row.due_phrase,
+        status=_FOLLOW_UP_STATUSES.get(row.status, fu_pb.FOLLOW_UP_STATUS_UNSPECIFIED),
+        overdue=row.overdue(now),
+    )
+    if row.due_at is not None:
+        _set_time(message.due_at, row.due_at)
+    _set_time(message.promised_at, row.promised_at)
+    _set_time(message.created_at, row.created_at)
+    _set_time(message.updated_at, row.updated_at)
+    if row.resolved_at is not None:
+        _set_time(message.resolved_at, row.resolved_at)
     return message

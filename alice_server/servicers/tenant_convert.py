@@ -76,6 +76,8 @@ def settings(values: dict[str, Any]) -> ten_pb.TenantSettings:
             message.prompt_blocks.SetInParent()
             for block in value:
                 message.prompt_blocks.blocks.add(**block)
+        elif name == tenants.EXTRACT_MEMORIES and isinstance(value, bool):
+            message.extract_memories = value
         else:
             json_format.ParseDict(value, message.other[name])
     return message
@@ -96,6 +98,8 @@ def settings_values(message: ten_pb.TenantSettings) -> dict[str, Any]:
         values[tenants.PROMPT_BLOCKS] = [
             {"name": b.name, "text": b.text} for b in message.prompt_blocks.blocks
         ]
+    if message.HasField("extract_memories"):
+        values[tenants.EXTRACT_MEMORIES] = message.extract_memories
     for name, value in message.other.items():
         if name in tenants.KNOWN_SETTINGS:
             raise InvalidArgument(f"{name!r} is a typed setting: set its own field, not 'other'")

@@ -6,20 +6,26 @@ the summary (a retry, or a concurrent duplicate, inserts nothing and gets the
 stored result back; a duplicate still in flight is waited for by PostgreSQL's
 unique index), count the call in the caller's profile (which locks the
 profile row, so two calls of one caller are counted one after the other),
-insert the 13 scores, recompute the personality averages and trends, and store
-the memories the summariser extracted (the LLM summariser does; as upserts with
-source process_call, so a retried call stores nothing twice). Any failure rolls
-all of it back: nothing is half-recorded.
+insert the 13 scores, recompute the personality averages and trends, store the
+call's commitments as follow-ups of the caller (due times resolved against the
+call's start in the tenant's time zone, read in the same transaction), and store
+the facts the summariser extracted as memories of the caller with the call's id
+(upserts with source process_call, so a retried call stores nothing twice and a
+later call that contradicts a fact updates it, its history keeping the old
+value), unless the tenant's setting extract_memories is false. Any failure
+rolls all of it back: nothing is half-recorded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 
 from alice_server.domain.calls import CallRecord, call_window, check_transcript
 from alice_server.domain.embeddings import Embedder
 from alice_server.domain.errors import Aborted, AlreadyExists, InvalidArgument
+from alice_server.domain.follow_ups import from_commitments
 from alice_server.domain.llm_analysis import SOURCE as EXTRACTED_SOURCE
 from alice_server.domain.memories import DEFAULT_TTL_DAYS, NewMemory, new_memory
 from alice_server.domain.summarizer import CallAnalysis, Summarizer, TranscriptTurn
@@ -30,6 +36,8 @@ from alice_server.domain.transcripts import (
     retention_cutoff,
 )
 from alice_server.storage.database import Database
+
+logger = logging.getLogger("alice.calls")
 
 # Turns appended while a call is summarised from its stored turns make the
 # summary stale: it is summarised again, at most this many times in all.
@@ -115,7 +123,7 @@ class CallService:
         check_transcript(turns)
         start, end, duration = call_window(started_at, ended_at, dt.datetime.now(dt.UTC))
         analysis = await self._summarizer.analyze(turns)
-        extracted = self._extracted(user_id, analysis)
+        extracted = self._extracted(user_id, call_id, analysis)
         async with self._db.tenant(customer_id) as uow:
             if stored_turn_count is not None:
                 # Locks the call's row: an append waits, then finds it processed.
@@ -140,31 +148,61 @@ class CallService:
                         f"call_id {call_id!r} was already processed for another caller: "
                         "call ids must be unique per call"
                     )
-                return CallRecord(summary, scores, already_processed=True)
+                stored_follow_ups = await uow.follow_ups.of_call(call_id)
+                return CallRecord(
+                    summary, scores, already_processed=True, follow_ups=tuple(stored_follow_ups)
+                )
             await uow.calls.count_call(user_id, start, analysis.caller_name)
             await uow.calls.insert_scores(user_id, call_id, start, analysis.personality)
             aggregates = await uow.calls.personality_aggregates(user_id)
             await uow.calls.save_personality(user_id, aggregates)
-            for memory, embedding in extracted:
-                await uow.memories.upsert(memory, embedding)
-        return CallRecord(summary, analysis.personality, already_processed=False)
+            follow_ups = []
+            # The tenant's time zone and setting, read only for a call with notes.
+            if analysis.notes.commitments or extracted:
+                tenant = await uow.profile.call_processing()
+                follow_ups = await uow.follow_ups.insert(
+                    user_id,
+                    call_id,
+                    start,
+                    from_commitments(
+                        analysis.notes.commitments,
+                        user_id=user_id,
+                        call_id=call_id,
+                        call_started_at=start,
+                        time_zone=tenant.time_zone,
+                    ),
+                )
+                if tenant.extract_memories:
+                    for memory, embedding in extracted:
+                        await uow.memories.upsert(memory, embedding)
+        return CallRecord(
+            summary, analysis.personality, already_processed=False, follow_ups=tuple(follow_ups)
+        )
 
     def _extracted(
-        self, user_id: str, analysis: CallAnalysis
+        self, user_id: str, call_id: str, analysis: CallAnalysis
     ) -> list[tuple[NewMemory, list[float] | None]]:
-        """The analysis's memories as validated upserts, embedded before the transaction."""
-        items = [
-            new_memory(
-                scope="user",
-                user_id=user_id,
-                type=m.type,
-                key=m.key,
-                value={"value": m.value},
-                ttl_days=DEFAULT_TTL_DAYS,
-                source=EXTRACTED_SOURCE,
-            )
-            for m in analysis.memories
-        ]
+        """The analysis's memories as validated upserts, embedded before the transaction.
+
+        A memory the summariser got wrong (a key or value a store would refuse) is
+        left out, not the call failed: the transcript was valid. Of two facts under
+        one key, the later one is kept (one upsert per memory)."""
+        by_key: dict[tuple[str, str], NewMemory] = {}
+        for m in analysis.memories:
+            try:
+                by_key[(m.type, m.key)] = new_memory(
+                    scope="user",
+                    user_id=user_id,
+                    type=m.type,
+                    key=m.key,
+                    value={"value": m.value},
+                    ttl_days=DEFAULT_TTL_DAYS,
+                    source=EXTRACTED_SOURCE,
+                    call_id=call_id,
+                )
+            except InvalidArgument as exc:
+                logger.warning("extracted memory left out: %s", exc)
+        items = list(by_key.values())
         if self._embedder is None or not items:
             return [(item, None) for item in items]
         vectors = self._embedder.embed_memories([(i.type, i.key, i.value) for i in items])

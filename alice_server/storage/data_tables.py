@@ -31,10 +31,16 @@ class DataTable:
 
 TENANT_DATA_TABLES: tuple[DataTable, ...] = (
     DataTable("tenant_settings", "name", caller_column=None),
+    # Migration 0008: the customer's console admins (erased with it; a restore
+    # brings them back) and its RPC counts per hour.
+    DataTable("console_users", "id", caller_column=None),
+    DataTable("tenant_usage", "hour", caller_column=None),
     DataTable("caller_profiles", "user_id"),
     DataTable("personality_averages", "user_id"),
     DataTable("call_summaries", "id"),
     DataTable("personality_metrics", "id"),
+    # After the call summaries its rows refer to (erased before them).
+    DataTable("follow_ups", "call_id, ordinal"),
     DataTable("calls", "call_id"),
     DataTable("call_transcript_turns", "call_id, sequence"),
     # Erasure deletes in reverse order: memories first (each deletion records

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Computed,
     DateTime,
@@ -57,6 +58,7 @@ TENANT_TABLES = (
     "calls",
     "call_transcript_turns",
     "memory_history",
+    "follow_ups",
 )
 
 # The trait list (one for all of Alice) decides the score columns below.
@@ -163,6 +165,8 @@ class Memory(Base):
     embedding_bytes: Mapped[bytes | None] = mapped_column(
         LargeBinary, Computed("alice_embedding_bytes(embedding)", persisted=True), deferred=True
     )
+    # 0007: the call the memory was extracted from (ProcessCall); NULL otherwise.
+    call_id: Mapped[str | None] = mapped_column(Text)
 
 
 class MemoryHistory(Base):
@@ -445,3 +449,115 @@ class AuditLog(Base):
     subject: Mapped[str] = mapped_column(Text, server_default="")
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+class FollowUp(Base):
+    """A promise made during a call, by the agent or the caller: open until done
+    or cancelled. (call_id, ordinal) identifies it, so a retried ProcessCall
+    stores it once; `due_order` is `due_at` with undated ones last ('infinity'),
+    so that "open, due first" is one index order."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "id"),
+        UniqueConstraint("customer_id", "call_id", "ordinal"),
+        ForeignKeyConstraint(
+            ["customer_id", "call_id"],
+            ["call_summaries.customer_id", "call_summaries.call_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("party IN ('agent', 'caller')", name="party"),
+        CheckConstraint("status IN ('open', 'done', 'cancelled')", name="status"),
+        CheckConstraint("ordinal >= 0", name="ordinal"),
+        CheckConstraint("(status = 'open') = (resolved_at IS NULL)", name="resolved_when_closed"),
+        Index(
+            "ix_follow_ups_customer_id_user_id_status_due_order",
+            "customer_id",
+            "user_id",
+            "status",
+            "due_order",
+            "created_at",
+            "call_id",
+            "ordinal",
+        ),
+        Index(
+            "ix_follow_ups_customer_id_status_due_order",
+            "customer_id",
+            "status",
+            "due_order",
+            "created_at",
+            "call_id",
+            "ordinal",
+        ),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    id: Mapped[uuid.UUID] = mapped_column(UUID, server_default=text("gen_random_uuid()"))
+    user_id: Mapped[str] = mapped_column(Text)
+    call_id: Mapped[str] = mapped_column(Text)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    party: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    due_phrase: Mapped[str] = mapped_column(Text, server_default="")
+    due_at: Mapped[dt.datetime | None] = mapped_column()
+    # The call's start: what the due phrase was resolved against.
+    promised_at: Mapped[dt.datetime] = mapped_column()
+    due_order: Mapped[dt.datetime] = mapped_column(
+        Computed("coalesce(due_at, 'infinity'::timestamptz)", persisted=True)
+    )
+    status: Mapped[str] = mapped_column(Text, server_default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    resolved_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class ConsoleUser(Base):
+    """A person who logs in to alice-console (migration 0008): an operator (no
+    customer) or a tenant admin (one customer). The hash is argon2id, opaque here.
+
+    Not a tenant table: operators belong to no customer. Row-level security is
+    enabled (not forced, like customers): the platform role manages every row,
+    a tenant-bound transaction reaches its customer's admins (export, erasure)."""
+
+    __tablename__ = "console_users"
+    __table_args__ = (
+        UniqueConstraint("login"),
+        CheckConstraint(r"login ~ '^[a-z0-9][a-z0-9._@-]{1,62}$'", name="login"),
+        CheckConstraint(
+            r"password_hash ~ '^\$argon2id\$v=19\$m=[0-9]+,t=[0-9]+,p=[0-9]+"
+            r"\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$'",
+            name="password_hash",
+        ),
+        CheckConstraint(
+            "(role = 'operator' AND customer_id IS NULL) OR "
+            "(role = 'tenant_admin' AND customer_id IS NOT NULL)",
+            name="role",
+        ),
+        Index("ix_console_users_customer_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    login: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    customer_id: Mapped[int | None] = mapped_column(BigInteger, _customer_fk())
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    last_login_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=_now())
+
+
+class TenantUsage(Base):
+    """RPCs served and failed per customer and hour (migration 0008), added up by
+    every server process; the usage charts of alice-console read it."""
+
+    __tablename__ = "tenant_usage"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", "hour"),
+        CheckConstraint("rpc_count >= 0 AND error_count >= 0", name="counts"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, _customer_fk())
+    hour: Mapped[dt.datetime] = mapped_column()
+    rpc_count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    error_count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))

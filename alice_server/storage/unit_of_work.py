@@ -19,11 +19,13 @@ from alice_server.storage.repositories.audit import AuditRepository
 from alice_server.storage.repositories.call_records import CallRecordRepository
 from alice_server.storage.repositories.callers import CallerRepository
 from alice_server.storage.repositories.calls import CallRepository
+from alice_server.storage.repositories.console_users import ConsoleUserRepository
 from alice_server.storage.repositories.context import ContextRepository
 from alice_server.storage.repositories.customers import (
     CustomerAdminRepository,
     CustomerRepository,
 )
+from alice_server.storage.repositories.follow_ups import FollowUpRepository
 from alice_server.storage.repositories.memories import MemoryRepository
 from alice_server.storage.repositories.memory_history import MemoryHistoryRepository
 from alice_server.storage.repositories.privacy import PrivacyRepository
@@ -33,6 +35,7 @@ from alice_server.storage.repositories.tenants import (
     TenantProfileRepository,
     TenantSettingsRepository,
 )
+from alice_server.storage.repositories.usage import UsageCounts, UsageRepository
 
 if TYPE_CHECKING:
     from alice_server.storage.database import Database
@@ -49,12 +52,14 @@ class TenantUnitOfWork:
         "connection",
         "customer_id",
         "customers",
+        "follow_ups",
         "memories",
         "memory_history",
         "privacy",
         "profile",
         "settings",
         "stats",
+        "usage",
     )
 
     def __init__(self, connection: asyncpg.Connection, customer_id: int) -> None:
@@ -67,11 +72,14 @@ class TenantUnitOfWork:
         self.customers = CustomerRepository(connection, customer_id)
         self.call_records = CallRecordRepository(connection, customer_id)
         self.stats = StatsRepository(connection, customer_id)
+        self.follow_ups = FollowUpRepository(connection, customer_id)
         # t-tenants: the full profile, settings, audit trail, privacy export/erasure.
         self.profile = TenantProfileRepository(connection, customer_id)
         self.settings = TenantSettingsRepository(connection, customer_id)
         self.audit = AuditRepository(connection)
         self.privacy = PrivacyRepository(connection, customer_id)
+        # The console's usage series (migration 0008).
+        self.usage = UsageRepository(connection, customer_id)
 
 
 class StatementUnit:
@@ -93,7 +101,15 @@ class StatementUnit:
 class AdminUnitOfWork:
     """The owner-level repositories of one transaction without a tenant (see `Database.admin`)."""
 
-    __slots__ = ("audit", "connection", "customers", "database", "tenants")
+    __slots__ = (
+        "audit",
+        "connection",
+        "console_users",
+        "customers",
+        "database",
+        "tenants",
+        "usage_counts",
+    )
 
     def __init__(self, connection: asyncpg.Connection, database: Database) -> None:
         self.connection = connection
@@ -102,3 +118,6 @@ class AdminUnitOfWork:
         # t-tenants: every customer's full profile, and every audit record (platform role).
         self.tenants = PlatformCustomerRepository(connection)
         self.audit = AuditRepository(connection)
+        # The console's users (platform role, owner) and the RPC counts' flush (0008).
+        self.console_users = ConsoleUserRepository(connection)
+        self.usage_counts = UsageCounts(connection)

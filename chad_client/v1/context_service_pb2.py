@@ -23,13 +23,14 @@ _sym_db = _symbol_database.Default()
 
 
 from chad_client.v1 import call_service_pb2 as alice_dot_memory_dot_v1_dot_call__service__pb2
+from chad_client.v1 import follow_up_service_pb2 as alice_dot_memory_dot_v1_dot_follow__up__service__pb2
 from chad_client.v1 import options_pb2 as alice_dot_memory_dot_v1_dot_options__pb2
 from chad_client.v1 import resources_pb2 as alice_dot_memory_dot_v1_dot_resources__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%alice/memory/v1/context_service.proto\x12\x0f\x61lice.memory.v1\x1a\"alice/memory/v1/call_service.proto\x1a\x1d\x61lice/memory/v1/options.proto\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x01\n\x19GetEnrichedContextRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1a\n\rnum_summaries\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x19\n\x0cnum_memories\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\r\n\x05query\x18\x04 \x01(\tB\x10\n\x0e_num_summariesB\x0f\n\r_num_memories\"\xaa\x02\n\x1aGetEnrichedContextResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x15\n\ris_new_caller\x18\x03 \x01(\x08\x12\x0f\n\x07\x63ontext\x18\x04 \x01(\t\x12/\n\x07profile\x18\x05 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x31\n\x0bpersonality\x18\x06 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\x12/\n\tsummaries\x18\x07 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12)\n\x08memories\x18\x08 \x03(\x0b\x32\x17.alice.memory.v1.Memory\"\xba\x01\n\x12ProcessCallRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12$\n\x05turns\x18\x03 \x03(\x0b\x32\x15.alice.memory.v1.Turn\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe3\x01\n\x13ProcessCallResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12-\n\tsentiment\x18\x04 \x01(\x0e\x32\x1a.alice.memory.v1.Sentiment\x12\x12\n\nkey_topics\x18\x05 \x03(\t\x12\x37\n\x0bpersonality\x18\x06 \x01(\x0b\x32\".alice.memory.v1.PersonalityScores\x12\x19\n\x11\x61lready_processed\x18\x07 \x01(\x08\"*\n\x17GetCallerProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x18GetCallerProfileResponse\x12/\n\x07profile\x18\x01 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\"B\n\x19ListCallerProfilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"g\n\x1aListCallerProfilesResponse\x12\x30\n\x08profiles\x18\x01 \x03(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x15GetPersonalityRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x16GetPersonalityResponse\x12\x31\n\x0bpersonality\x18\x01 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\"R\n\x18ListCallSummariesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xfc\x01\n\x19ListCallSummariesResponse\x12/\n\tsummaries\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12H\n\x07records\x18\x03 \x03(\x0b\x32\x37.alice.memory.v1.ListCallSummariesResponse.RecordsEntry\x1aK\n\x0cRecordsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.alice.memory.v1.CallRecord:\x02\x38\x01\"\xa8\x01\n\x1aUpdateCallerProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1b\n\x0epreferred_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12,\n\x0bpreferences\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x1b\n\x13replace_preferences\x18\x04 \x01(\x08\x42\x11\n\x0f_preferred_name\"_\n\x1bUpdateCallerProfileResponse\x12/\n\x07profile\x18\x01 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x17\n\x15GetTenantStatsRequest\"\x89\x02\n\x16GetTenantStatsResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x1b\n\x13\x63\x61ller_memory_count\x18\x02 \x01(\x03\x12\x1b\n\x13shared_memory_count\x18\x03 \x01(\x03\x12\x14\n\x0c\x63\x61ller_count\x18\x04 \x01(\x03\x12\x1c\n\x14processed_call_count\x18\x05 \x01(\x03\x12\x1b\n\x13recorded_call_count\x18\x06 \x01(\x03\x12\x1d\n\x15transcript_turn_count\x18\x07 \x01(\x03\x12\x30\n\x0clast_call_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xd6\x08\n\x0e\x43ontextService\x12\x8c\x01\n\x12GetEnrichedContext\x12*.alice.memory.v1.GetEnrichedContextRequest\x1a+.alice.memory.v1.GetEnrichedContextResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\xcd\xcc\xcc\xcc\xcc\xcc\xec?\x12x\n\x0bProcessCall\x12#.alice.memory.v1.ProcessCallRequest\x1a$.alice.memory.v1.ProcessCallResponse\"\x1e\x90\x02\x02\x8a\xb5\x18\x0cmemory:write\x91\xb5\x18\x00\x00\x00\x00\x00\x00.@\x12\x86\x01\n\x10GetCallerProfile\x12(.alice.memory.v1.GetCallerProfileRequest\x1a).alice.memory.v1.GetCallerProfileResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x8c\x01\n\x12ListCallerProfiles\x12*.alice.memory.v1.ListCallerProfilesRequest\x1a+.alice.memory.v1.ListCallerProfilesResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x80\x01\n\x0eGetPersonality\x12&.alice.memory.v1.GetPersonalityRequest\x1a\'.alice.memory.v1.GetPersonalityResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x89\x01\n\x11ListCallSummaries\x12).alice.memory.v1.ListCallSummariesRequest\x1a*.alice.memory.v1.ListCallSummariesResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x90\x01\n\x13UpdateCallerProfile\x12+.alice.memory.v1.UpdateCallerProfileRequest\x1a,.alice.memory.v1.UpdateCallerProfileResponse\"\x1e\x90\x02\x02\x8a\xb5\x18\x0cmemory:write\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x00@\x12\x80\x01\n\x0eGetTenantStats\x12&.alice.memory.v1.GetTenantStatsRequest\x1a\'.alice.memory.v1.GetTenantStatsResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%alice/memory/v1/context_service.proto\x12\x0f\x61lice.memory.v1\x1a\"alice/memory/v1/call_service.proto\x1a\'alice/memory/v1/follow_up_service.proto\x1a\x1d\x61lice/memory/v1/options.proto\x1a\x1f\x61lice/memory/v1/resources.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x01\n\x19GetEnrichedContextRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1a\n\rnum_summaries\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x19\n\x0cnum_memories\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\r\n\x05query\x18\x04 \x01(\t\x12\x1b\n\x0enum_follow_ups\x18\x05 \x01(\x05H\x02\x88\x01\x01\x42\x10\n\x0e_num_summariesB\x0f\n\r_num_memoriesB\x11\n\x0f_num_follow_ups\"\xd9\x02\n\x1aGetEnrichedContextResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x15\n\ris_new_caller\x18\x03 \x01(\x08\x12\x0f\n\x07\x63ontext\x18\x04 \x01(\t\x12/\n\x07profile\x18\x05 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x31\n\x0bpersonality\x18\x06 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\x12/\n\tsummaries\x18\x07 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12)\n\x08memories\x18\x08 \x03(\x0b\x32\x17.alice.memory.v1.Memory\x12-\n\nfollow_ups\x18\t \x03(\x0b\x32\x19.alice.memory.v1.FollowUp\"\xba\x01\n\x12ProcessCallRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12$\n\x05turns\x18\x03 \x03(\x0b\x32\x15.alice.memory.v1.Turn\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x92\x02\n\x13ProcessCallResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12-\n\tsentiment\x18\x04 \x01(\x0e\x32\x1a.alice.memory.v1.Sentiment\x12\x12\n\nkey_topics\x18\x05 \x03(\t\x12\x37\n\x0bpersonality\x18\x06 \x01(\x0b\x32\".alice.memory.v1.PersonalityScores\x12\x19\n\x11\x61lready_processed\x18\x07 \x01(\x08\x12-\n\nfollow_ups\x18\x08 \x03(\x0b\x32\x19.alice.memory.v1.FollowUp\"*\n\x17GetCallerProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x18GetCallerProfileResponse\x12/\n\x07profile\x18\x01 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\"B\n\x19ListCallerProfilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"g\n\x1aListCallerProfilesResponse\x12\x30\n\x08profiles\x18\x01 \x03(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x15GetPersonalityRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"K\n\x16GetPersonalityResponse\x12\x31\n\x0bpersonality\x18\x01 \x01(\x0b\x32\x1c.alice.memory.v1.Personality\"R\n\x18ListCallSummariesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xfc\x01\n\x19ListCallSummariesResponse\x12/\n\tsummaries\x18\x01 \x03(\x0b\x32\x1c.alice.memory.v1.CallSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12H\n\x07records\x18\x03 \x03(\x0b\x32\x37.alice.memory.v1.ListCallSummariesResponse.RecordsEntry\x1aK\n\x0cRecordsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.alice.memory.v1.CallRecord:\x02\x38\x01\"\xa8\x01\n\x1aUpdateCallerProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1b\n\x0epreferred_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12,\n\x0bpreferences\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x1b\n\x13replace_preferences\x18\x04 \x01(\x08\x42\x11\n\x0f_preferred_name\"_\n\x1bUpdateCallerProfileResponse\x12/\n\x07profile\x18\x01 \x01(\x0b\x32\x1e.alice.memory.v1.CallerProfile\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x17\n\x15GetTenantStatsRequest\"\x89\x02\n\x16GetTenantStatsResponse\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\x03\x12\x1b\n\x13\x63\x61ller_memory_count\x18\x02 \x01(\x03\x12\x1b\n\x13shared_memory_count\x18\x03 \x01(\x03\x12\x14\n\x0c\x63\x61ller_count\x18\x04 \x01(\x03\x12\x1c\n\x14processed_call_count\x18\x05 \x01(\x03\x12\x1b\n\x13recorded_call_count\x18\x06 \x01(\x03\x12\x1d\n\x15transcript_turn_count\x18\x07 \x01(\x03\x12\x30\n\x0clast_call_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xd6\x08\n\x0e\x43ontextService\x12\x8c\x01\n\x12GetEnrichedContext\x12*.alice.memory.v1.GetEnrichedContextRequest\x1a+.alice.memory.v1.GetEnrichedContextResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\xcd\xcc\xcc\xcc\xcc\xcc\xec?\x12x\n\x0bProcessCall\x12#.alice.memory.v1.ProcessCallRequest\x1a$.alice.memory.v1.ProcessCallResponse\"\x1e\x90\x02\x02\x8a\xb5\x18\x0cmemory:write\x91\xb5\x18\x00\x00\x00\x00\x00\x00.@\x12\x86\x01\n\x10GetCallerProfile\x12(.alice.memory.v1.GetCallerProfileRequest\x1a).alice.memory.v1.GetCallerProfileResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x8c\x01\n\x12ListCallerProfiles\x12*.alice.memory.v1.ListCallerProfilesRequest\x1a+.alice.memory.v1.ListCallerProfilesResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x80\x01\n\x0eGetPersonality\x12&.alice.memory.v1.GetPersonalityRequest\x1a\'.alice.memory.v1.GetPersonalityResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x89\x01\n\x11ListCallSummaries\x12).alice.memory.v1.ListCallSummariesRequest\x1a*.alice.memory.v1.ListCallSummariesResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@\x12\x90\x01\n\x13UpdateCallerProfile\x12+.alice.memory.v1.UpdateCallerProfileRequest\x1a,.alice.memory.v1.UpdateCallerProfileResponse\"\x1e\x90\x02\x02\x8a\xb5\x18\x0cmemory:write\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x00@\x12\x80\x01\n\x0eGetTenantStats\x12&.alice.memory.v1.GetTenantStatsRequest\x1a\'.alice.memory.v1.GetTenantStatsResponse\"\x1d\x90\x02\x01\x8a\xb5\x18\x0bmemory:read\x91\xb5\x18\x00\x00\x00\x00\x00\x00\x14@b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -54,40 +55,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONTEXTSERVICE'].methods_by_name['UpdateCallerProfile']._serialized_options = b'\220\002\002\212\265\030\014memory:write\221\265\030\000\000\000\000\000\000\000@'
   _globals['_CONTEXTSERVICE'].methods_by_name['GetTenantStats']._loaded_options = None
   _globals['_CONTEXTSERVICE'].methods_by_name['GetTenantStats']._serialized_options = b'\220\002\001\212\265\030\013memory:read\221\265\030\000\000\000\000\000\000\024@'
-  _globals['_GETENRICHEDCONTEXTREQUEST']._serialized_start=222
-  _globals['_GETENRICHEDCONTEXTREQUEST']._serialized_end=371
-  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_start=374
-  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_end=672
-  _globals['_PROCESSCALLREQUEST']._serialized_start=675
-  _globals['_PROCESSCALLREQUEST']._serialized_end=861
-  _globals['_PROCESSCALLRESPONSE']._serialized_start=864
-  _globals['_PROCESSCALLRESPONSE']._serialized_end=1091
-  _globals['_GETCALLERPROFILEREQUEST']._serialized_start=1093
-  _globals['_GETCALLERPROFILEREQUEST']._serialized_end=1135
-  _globals['_GETCALLERPROFILERESPONSE']._serialized_start=1137
-  _globals['_GETCALLERPROFILERESPONSE']._serialized_end=1212
-  _globals['_LISTCALLERPROFILESREQUEST']._serialized_start=1214
-  _globals['_LISTCALLERPROFILESREQUEST']._serialized_end=1280
-  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_start=1282
-  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_end=1385
-  _globals['_GETPERSONALITYREQUEST']._serialized_start=1387
-  _globals['_GETPERSONALITYREQUEST']._serialized_end=1427
-  _globals['_GETPERSONALITYRESPONSE']._serialized_start=1429
-  _globals['_GETPERSONALITYRESPONSE']._serialized_end=1504
-  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_start=1506
-  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_end=1588
-  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_start=1591
-  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_end=1843
-  _globals['_LISTCALLSUMMARIESRESPONSE_RECORDSENTRY']._serialized_start=1768
-  _globals['_LISTCALLSUMMARIESRESPONSE_RECORDSENTRY']._serialized_end=1843
-  _globals['_UPDATECALLERPROFILEREQUEST']._serialized_start=1846
-  _globals['_UPDATECALLERPROFILEREQUEST']._serialized_end=2014
-  _globals['_UPDATECALLERPROFILERESPONSE']._serialized_start=2016
-  _globals['_UPDATECALLERPROFILERESPONSE']._serialized_end=2111
-  _globals['_GETTENANTSTATSREQUEST']._serialized_start=2113
-  _globals['_GETTENANTSTATSREQUEST']._serialized_end=2136
-  _globals['_GETTENANTSTATSRESPONSE']._serialized_start=2139
-  _globals['_GETTENANTSTATSRESPONSE']._serialized_end=2404
-  _globals['_CONTEXTSERVICE']._serialized_start=2407
-  _globals['_CONTEXTSERVICE']._serialized_end=3517
+  _globals['_GETENRICHEDCONTEXTREQUEST']._serialized_start=263
+  _globals['_GETENRICHEDCONTEXTREQUEST']._serialized_end=460
+  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_start=463
+  _globals['_GETENRICHEDCONTEXTRESPONSE']._serialized_end=808
+  _globals['_PROCESSCALLREQUEST']._serialized_start=811
+  _globals['_PROCESSCALLREQUEST']._serialized_end=997
+  _globals['_PROCESSCALLRESPONSE']._serialized_start=1000
+  _globals['_PROCESSCALLRESPONSE']._serialized_end=1274
+  _globals['_GETCALLERPROFILEREQUEST']._serialized_start=1276
+  _globals['_GETCALLERPROFILEREQUEST']._serialized_end=1318
+  _globals['_GETCALLERPROFILERESPONSE']._serialized_start=1320
+  _globals['_GETCALLERPROFILERESPONSE']._serialized_end=1395
+  _globals['_LISTCALLERPROFILESREQUEST']._serialized_start=1397
+  _globals['_LISTCALLERPROFILESREQUEST']._serialized_end=1463
+  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_start=1465
+  _globals['_LISTCALLERPROFILESRESPONSE']._serialized_end=1568
+  _globals['_GETPERSONALITYREQUEST']._serialized_start=1570
+  _globals['_GETPERSONALITYREQUEST']._serialized_end=1610
+  _globals['_GETPERSONALITYRESPONSE']._serialized_start=1612
+  _globals['_GETPERSONALITYRESPONSE']._serialized_end=1687
+  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_start=1689
+  _globals['_LISTCALLSUMMARIESREQUEST']._serialized_end=1771
+  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_start=1774
+  _globals['_LISTCALLSUMMARIESRESPONSE']._serialized_end=2026
+  _globals['_LISTCALLSUMMARIESRESPONSE_RECORDSENTRY']._serialized_start=1951
+  _globals['_LISTCALLSUMMARIESRESPONSE_RECORDSENTRY']._serialized_end=2026
+  _globals['_UPDATECALLERPROFILEREQUEST']._serialized_start=2029
+  _globals['_UPDATECALLERPROFILEREQUEST']._serialized_end=2197
+  _globals['_UPDATECALLERPROFILERESPONSE']._serialized_start=2199
+  _globals['_UPDATECALLERPROFILERESPONSE']._serialized_end=2294
+  _globals['_GETTENANTSTATSREQUEST']._serialized_start=2296
+  _globals['_GETTENANTSTATSREQUEST']._serialized_end=2319
+  _globals['_GETTENANTSTATSRESPONSE']._serialized_start=2322
+  _globals['_GETTENANTSTATSRESPONSE']._serialized_end=2587
+  _globals['_CONTEXTSERVICE']._serialized_start=2590
+  _globals['_CONTEXTSERVICE']._serialized_end=3700
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 import datetime
 
 from chad_client.v1 import call_service_pb2 as _call_service_pb2
+from chad_client.v1 import follow_up_service_pb2 as _follow_up_service_pb2
 from chad_client.v1 import options_pb2 as _options_pb2
 from chad_client.v1 import resources_pb2 as _resources_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
@@ -14,19 +15,21 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GetEnrichedContextRequest(_message.Message):
-    __slots__ = ("user_id", "num_summaries", "num_memories", "query")
+    __slots__ = ("user_id", "num_summaries", "num_memories", "query", "num_follow_ups")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     NUM_SUMMARIES_FIELD_NUMBER: _ClassVar[int]
     NUM_MEMORIES_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
+    NUM_FOLLOW_UPS_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     num_summaries: int
     num_memories: int
     query: str
-    def __init__(self, user_id: _Optional[str] = ..., num_summaries: _Optional[int] = ..., num_memories: _Optional[int] = ..., query: _Optional[str] = ...) -> None: ...
+    num_follow_ups: int
+    def __init__(self, user_id: _Optional[str] = ..., num_summaries: _Optional[int] = ..., num_memories: _Optional[int] = ..., query: _Optional[str] = ..., num_follow_ups: _Optional[int] = ...) -> None: ...
 
 class GetEnrichedContextResponse(_message.Message):
-    __slots__ = ("customer_id", "user_id", "is_new_caller", "context", "profile", "personality", "summaries", "memories")
+    __slots__ = ("customer_id", "user_id", "is_new_caller", "context", "profile", "personality", "summaries", "memories", "follow_ups")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     IS_NEW_CALLER_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +38,7 @@ class GetEnrichedContextResponse(_message.Message):
     PERSONALITY_FIELD_NUMBER: _ClassVar[int]
     SUMMARIES_FIELD_NUMBER: _ClassVar[int]
     MEMORIES_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_UPS_FIELD_NUMBER: _ClassVar[int]
     customer_id: int
     user_id: str
     is_new_caller: bool
@@ -43,7 +47,8 @@ class GetEnrichedContextResponse(_message.Message):
     personality: _resources_pb2.Personality
     summaries: _containers.RepeatedCompositeFieldContainer[_resources_pb2.CallSummary]
     memories: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Memory]
-    def __init__(self, customer_id: _Optional[int] = ..., user_id: _Optional[str] = ..., is_new_caller: _Optional[bool] = ..., context: _Optional[str] = ..., profile: _Optional[_Union[_resources_pb2.CallerProfile, _Mapping]] = ..., personality: _Optional[_Union[_resources_pb2.Personality, _Mapping]] = ..., summaries: _Optional[_Iterable[_Union[_resources_pb2.CallSummary, _Mapping]]] = ..., memories: _Optional[_Iterable[_Union[_resources_pb2.Memory, _Mapping]]] = ...) -> None: ...
+    follow_ups: _containers.RepeatedCompositeFieldContainer[_follow_up_service_pb2.FollowUp]
+    def __init__(self, customer_id: _Optional[int] = ..., user_id: _Optional[str] = ..., is_new_caller: _Optional[bool] = ..., context: _Optional[str] = ..., profile: _Optional[_Union[_resources_pb2.CallerProfile, _Mapping]] = ..., personality: _Optional[_Union[_resources_pb2.Personality, _Mapping]] = ..., summaries: _Optional[_Iterable[_Union[_resources_pb2.CallSummary, _Mapping]]] = ..., memories: _Optional[_Iterable[_Union[_resources_pb2.Memory, _Mapping]]] = ..., follow_ups: _Optional[_Iterable[_Union[_follow_up_service_pb2.FollowUp, _Mapping]]] = ...) -> None: ...
 
 class ProcessCallRequest(_message.Message):
     __slots__ = ("user_id", "call_id", "turns", "started_at", "ended_at")
@@ -60,7 +65,7 @@ class ProcessCallRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., call_id: _Optional[str] = ..., turns: _Optional[_Iterable[_Union[_resources_pb2.Turn, _Mapping]]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ProcessCallResponse(_message.Message):
-    __slots__ = ("customer_id", "call_id", "summary", "sentiment", "key_topics", "personality", "already_processed")
+    __slots__ = ("customer_id", "call_id", "summary", "sentiment", "key_topics", "personality", "already_processed", "follow_ups")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     CALL_ID_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +73,7 @@ class ProcessCallResponse(_message.Message):
     KEY_TOPICS_FIELD_NUMBER: _ClassVar[int]
     PERSONALITY_FIELD_NUMBER: _ClassVar[int]
     ALREADY_PROCESSED_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_UPS_FIELD_NUMBER: _ClassVar[int]
     customer_id: int
     call_id: str
     summary: str
@@ -75,7 +81,8 @@ class ProcessCallResponse(_message.Message):
     key_topics: _containers.RepeatedScalarFieldContainer[str]
     personality: _resources_pb2.PersonalityScores
     already_processed: bool
-    def __init__(self, customer_id: _Optional[int] = ..., call_id: _Optional[str] = ..., summary: _Optional[str] = ..., sentiment: _Optional[_Union[_resources_pb2.Sentiment, str]] = ..., key_topics: _Optional[_Iterable[str]] = ..., personality: _Optional[_Union[_resources_pb2.PersonalityScores, _Mapping]] = ..., already_processed: _Optional[bool] = ...) -> None: ...
+    follow_ups: _containers.RepeatedCompositeFieldContainer[_follow_up_service_pb2.FollowUp]
+    def __init__(self, customer_id: _Optional[int] = ..., call_id: _Optional[str] = ..., summary: _Optional[str] = ..., sentiment: _Optional[_Union[_resources_pb2.Sentiment, str]] = ..., key_topics: _Optional[_Iterable[str]] = ..., personality: _Optional[_Union[_resources_pb2.PersonalityScores, _Mapping]] = ..., already_processed: _Optional[bool] = ..., follow_ups: _Optional[_Iterable[_Union[_follow_up_service_pb2.FollowUp, _Mapping]]] = ...) -> None: ...
 
 class GetCallerProfileRequest(_message.Message):
     __slots__ = ("user_id",)

@@ -93,10 +93,12 @@ class ContextServiceServicer:
 
     def GetEnrichedContext(self, request, context):
         """Everything Alice knows about a caller, for the start of a call: profile,
-        personality, the latest call summaries, the most relevant memories, and
-        one ready-to-use text block for the LLM prompt. An unknown caller gets an
-        empty context with is_new_caller true, not an error. This is the hot path
-        of every call: it runs a fixed, small number of queries.
+        personality, the latest call summaries, the most relevant memories, the
+        caller's open follow-ups (promises of earlier calls, due first, past due
+        ones marked), and one ready-to-use text block for the LLM prompt. An
+        unknown caller gets an empty context with is_new_caller true, not an
+        error. This is the hot path of every call: it runs a fixed, small number
+        of queries.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -104,9 +106,12 @@ class ContextServiceServicer:
 
     def ProcessCall(self, request, context):
         """Summarises a finished call and records it: the summary, the 13
-        personality scores, the caller profile (first/last call, total calls) and
-        the personality averages, all in one transaction. Idempotent on call_id:
-        a retry returns the stored result and counts nothing twice.
+        personality scores, the caller profile (first/last call, total calls),
+        the personality averages, the promises made as follow-ups of the caller
+        (FollowUpService) and the facts the caller stated as memories of the
+        caller (source "process_call", with the call's id; unless the tenant's
+        setting extract_memories is false), all in one transaction. Idempotent on
+        call_id: a retry returns the stored result and stores nothing twice.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -26,35 +26,35 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61lice/memory/v1/resources.proto\x12\x0f\x61lice.memory.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc1\x02\n\x06Memory\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x0b\n\x03key\x18\x05 \x01(\t\x12&\n\x05value\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0e\n\x06source\x18\x07 \x01(\t\x12\x10\n\x08ttl_days\x18\x08 \x01(\x05\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x04Turn\x12#\n\x04role\x18\x01 \x01(\x0e\x32\x15.alice.memory.v1.Role\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"\xc0\x02\n\x11PersonalityScores\x12\x10\n\x08openness\x18\x01 \x01(\x01\x12\x19\n\x11\x63onscientiousness\x18\x02 \x01(\x01\x12\x14\n\x0c\x65xtraversion\x18\x03 \x01(\x01\x12\x15\n\ragreeableness\x18\x04 \x01(\x01\x12\x13\n\x0bneuroticism\x18\x05 \x01(\x01\x12\x11\n\tformality\x18\x06 \x01(\x01\x12\x12\n\ndirectness\x18\x07 \x01(\x01\x12\x1a\n\x12\x64\x65tail_orientation\x18\x08 \x01(\x01\x12\x10\n\x08patience\x18\t \x01(\x01\x12\x19\n\x11technical_comfort\x18\n \x01(\x01\x12\x19\n\x11\x66rustration_level\x18\x0b \x01(\x01\x12\x1a\n\x12satisfaction_level\x18\x0c \x01(\x01\x12\x15\n\rurgency_level\x18\r \x01(\x01\"9\n\nTraitLabel\x12\r\n\x05trait\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\r\n\x05label\x18\x03 \x01(\t\"\xfd\x02\n\x0bPersonality\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\ncall_count\x18\x02 \x01(\x05\x12\x34\n\x08\x61verages\x18\x03 \x01(\x0b\x32\".alice.memory.v1.PersonalityScores\x12\x1a\n\x12recent_frustration\x18\x04 \x01(\x01\x12\x1b\n\x13recent_satisfaction\x18\x05 \x01(\x01\x12\x16\n\x0erecent_urgency\x18\x06 \x01(\x01\x12\x32\n\x12satisfaction_trend\x18\x07 \x01(\x0e\x32\x16.alice.memory.v1.Trend\x12\x31\n\x11\x66rustration_trend\x18\x08 \x01(\x0e\x32\x16.alice.memory.v1.Trend\x12+\n\x06labels\x18\t \x03(\x0b\x32\x1b.alice.memory.v1.TraitLabel\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc0\x02\n\rCallerProfile\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x31\n\rfirst_call_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_call_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btotal_calls\x18\x04 \x01(\x05\x12\x16\n\x0epreferred_name\x18\x05 \x01(\t\x12,\n\x0bpreferences\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbf\x02\n\x0b\x43\x61llSummary\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12.\n\nstarted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x64uration_seconds\x18\x05 \x01(\x05\x12\x0f\n\x07summary\x18\x06 \x01(\t\x12\x12\n\nkey_topics\x18\x07 \x03(\t\x12-\n\tsentiment\x18\x08 \x01(\x0e\x32\x1a.alice.memory.v1.Sentiment\x12\x12\n\nturn_count\x18\t \x01(\x05\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x98\x02\n\x12MemoryHistoryEntry\x12\x11\n\tmemory_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12/\n\x0eprevious_value\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0fprevious_source\x18\x04 \x01(\t\x12\x12\n\nchanged_by\x18\x05 \x01(\t\x12.\n\nchanged_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x05scope\x18\x07 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0f\n\x07user_id\x18\x08 \x01(\t\x12\x0c\n\x04type\x18\t \x01(\t\x12\x0b\n\x03key\x18\n \x01(\t*@\n\x05Scope\x12\x15\n\x11SCOPE_UNSPECIFIED\x10\x00\x12\x0e\n\nSCOPE_USER\x10\x01\x12\x10\n\x0cSCOPE_SHARED\x10\x02*N\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_CALLER\x10\x01\x12\x0e\n\nROLE_AGENT\x10\x02\x12\x0f\n\x0bROLE_SYSTEM\x10\x03*m\n\tSentiment\x12\x19\n\x15SENTIMENT_UNSPECIFIED\x10\x00\x12\x16\n\x12SENTIMENT_POSITIVE\x10\x01\x12\x15\n\x11SENTIMENT_NEUTRAL\x10\x02\x12\x16\n\x12SENTIMENT_NEGATIVE\x10\x03*\\\n\x05Trend\x12\x15\n\x11TREND_UNSPECIFIED\x10\x00\x12\x14\n\x10TREND_INCREASING\x10\x01\x12\x14\n\x10TREND_DECREASING\x10\x02\x12\x10\n\x0cTREND_STABLE\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61lice/memory/v1/resources.proto\x12\x0f\x61lice.memory.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd2\x02\n\x06Memory\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x0b\n\x03key\x18\x05 \x01(\t\x12&\n\x05value\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0e\n\x06source\x18\x07 \x01(\t\x12\x10\n\x08ttl_days\x18\x08 \x01(\x05\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x63\x61ll_id\x18\x0c \x01(\t\"<\n\x04Turn\x12#\n\x04role\x18\x01 \x01(\x0e\x32\x15.alice.memory.v1.Role\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"\xc0\x02\n\x11PersonalityScores\x12\x10\n\x08openness\x18\x01 \x01(\x01\x12\x19\n\x11\x63onscientiousness\x18\x02 \x01(\x01\x12\x14\n\x0c\x65xtraversion\x18\x03 \x01(\x01\x12\x15\n\ragreeableness\x18\x04 \x01(\x01\x12\x13\n\x0bneuroticism\x18\x05 \x01(\x01\x12\x11\n\tformality\x18\x06 \x01(\x01\x12\x12\n\ndirectness\x18\x07 \x01(\x01\x12\x1a\n\x12\x64\x65tail_orientation\x18\x08 \x01(\x01\x12\x10\n\x08patience\x18\t \x01(\x01\x12\x19\n\x11technical_comfort\x18\n \x01(\x01\x12\x19\n\x11\x66rustration_level\x18\x0b \x01(\x01\x12\x1a\n\x12satisfaction_level\x18\x0c \x01(\x01\x12\x15\n\rurgency_level\x18\r \x01(\x01\"9\n\nTraitLabel\x12\r\n\x05trait\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\r\n\x05label\x18\x03 \x01(\t\"\xfd\x02\n\x0bPersonality\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\ncall_count\x18\x02 \x01(\x05\x12\x34\n\x08\x61verages\x18\x03 \x01(\x0b\x32\".alice.memory.v1.PersonalityScores\x12\x1a\n\x12recent_frustration\x18\x04 \x01(\x01\x12\x1b\n\x13recent_satisfaction\x18\x05 \x01(\x01\x12\x16\n\x0erecent_urgency\x18\x06 \x01(\x01\x12\x32\n\x12satisfaction_trend\x18\x07 \x01(\x0e\x32\x16.alice.memory.v1.Trend\x12\x31\n\x11\x66rustration_trend\x18\x08 \x01(\x0e\x32\x16.alice.memory.v1.Trend\x12+\n\x06labels\x18\t \x03(\x0b\x32\x1b.alice.memory.v1.TraitLabel\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc0\x02\n\rCallerProfile\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x31\n\rfirst_call_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_call_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btotal_calls\x18\x04 \x01(\x05\x12\x16\n\x0epreferred_name\x18\x05 \x01(\t\x12,\n\x0bpreferences\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbf\x02\n\x0b\x43\x61llSummary\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12.\n\nstarted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x64uration_seconds\x18\x05 \x01(\x05\x12\x0f\n\x07summary\x18\x06 \x01(\t\x12\x12\n\nkey_topics\x18\x07 \x03(\t\x12-\n\tsentiment\x18\x08 \x01(\x0e\x32\x1a.alice.memory.v1.Sentiment\x12\x12\n\nturn_count\x18\t \x01(\x05\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x98\x02\n\x12MemoryHistoryEntry\x12\x11\n\tmemory_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12/\n\x0eprevious_value\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0fprevious_source\x18\x04 \x01(\t\x12\x12\n\nchanged_by\x18\x05 \x01(\t\x12.\n\nchanged_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x05scope\x18\x07 \x01(\x0e\x32\x16.alice.memory.v1.Scope\x12\x0f\n\x07user_id\x18\x08 \x01(\t\x12\x0c\n\x04type\x18\t \x01(\t\x12\x0b\n\x03key\x18\n \x01(\t*@\n\x05Scope\x12\x15\n\x11SCOPE_UNSPECIFIED\x10\x00\x12\x0e\n\nSCOPE_USER\x10\x01\x12\x10\n\x0cSCOPE_SHARED\x10\x02*N\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_CALLER\x10\x01\x12\x0e\n\nROLE_AGENT\x10\x02\x12\x0f\n\x0bROLE_SYSTEM\x10\x03*m\n\tSentiment\x12\x19\n\x15SENTIMENT_UNSPECIFIED\x10\x00\x12\x16\n\x12SENTIMENT_POSITIVE\x10\x01\x12\x15\n\x11SENTIMENT_NEUTRAL\x10\x02\x12\x16\n\x12SENTIMENT_NEGATIVE\x10\x03*\\\n\x05Trend\x12\x15\n\x11TREND_UNSPECIFIED\x10\x00\x12\x14\n\x10TREND_INCREASING\x10\x01\x12\x14\n\x10TREND_DECREASING\x10\x02\x12\x10\n\x0cTREND_STABLE\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'alice.memory.v1.resources_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SCOPE']._serialized_start=2195
-  _globals['_SCOPE']._serialized_end=2259
-  _globals['_ROLE']._serialized_start=2261
-  _globals['_ROLE']._serialized_end=2339
-  _globals['_SENTIMENT']._serialized_start=2341
-  _globals['_SENTIMENT']._serialized_end=2450
-  _globals['_TREND']._serialized_start=2452
-  _globals['_TREND']._serialized_end=2544
+  _globals['_SCOPE']._serialized_start=2212
+  _globals['_SCOPE']._serialized_end=2276
+  _globals['_ROLE']._serialized_start=2278
+  _globals['_ROLE']._serialized_end=2356
+  _globals['_SENTIMENT']._serialized_start=2358
+  _globals['_SENTIMENT']._serialized_end=2467
+  _globals['_TREND']._serialized_start=2469
+  _globals['_TREND']._serialized_end=2561
   _globals['_MEMORY']._serialized_start=116
-  _globals['_MEMORY']._serialized_end=437
-  _globals['_TURN']._serialized_start=439
-  _globals['_TURN']._serialized_end=499
-  _globals['_PERSONALITYSCORES']._serialized_start=502
-  _globals['_PERSONALITYSCORES']._serialized_end=822
-  _globals['_TRAITLABEL']._serialized_start=824
-  _globals['_TRAITLABEL']._serialized_end=881
-  _globals['_PERSONALITY']._serialized_start=884
-  _globals['_PERSONALITY']._serialized_end=1265
-  _globals['_CALLERPROFILE']._serialized_start=1268
-  _globals['_CALLERPROFILE']._serialized_end=1588
-  _globals['_CALLSUMMARY']._serialized_start=1591
-  _globals['_CALLSUMMARY']._serialized_end=1910
-  _globals['_MEMORYHISTORYENTRY']._serialized_start=1913
-  _globals['_MEMORYHISTORYENTRY']._serialized_end=2193
+  _globals['_MEMORY']._serialized_end=454
+  _globals['_TURN']._serialized_start=456
+  _globals['_TURN']._serialized_end=516
+  _globals['_PERSONALITYSCORES']._serialized_start=519
+  _globals['_PERSONALITYSCORES']._serialized_end=839
+  _globals['_TRAITLABEL']._serialized_start=841
+  _globals['_TRAITLABEL']._serialized_end=898
+  _globals['_PERSONALITY']._serialized_start=901
+  _globals['_PERSONALITY']._serialized_end=1282
+  _globals['_CALLERPROFILE']._serialized_start=1285
+  _globals['_CALLERPROFILE']._serialized_end=1605
+  _globals['_CALLSUMMARY']._serialized_start=1608
+  _globals['_CALLSUMMARY']._serialized_end=1927
+  _globals['_MEMORYHISTORYENTRY']._serialized_start=1930
+  _globals['_MEMORYHISTORYENTRY']._serialized_end=2210
 # @@protoc_insertion_point(module_scope)

@@ -54,7 +54,7 @@ TREND_DECREASING: Trend
 TREND_STABLE: Trend
 
 class Memory(_message.Message):
-    __slots__ = ("id", "scope", "user_id", "type", "key", "value", "source", "ttl_days", "created_at", "updated_at", "expires_at")
+    __slots__ = ("id", "scope", "user_id", "type", "key", "value", "source", "ttl_days", "created_at", "updated_at", "expires_at", "call_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -66,6 +66,7 @@ class Memory(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     scope: Scope
     user_id: str
@@ -77,7 +78,8 @@ class Memory(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
     expires_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., scope: _Optional[_Union[Scope, str]] = ..., user_id: _Optional[str] = ..., type: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., source: _Optional[str] = ..., ttl_days: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    call_id: str
+    def __init__(self, id: _Optional[str] = ..., scope: _Optional[_Union[Scope, str]] = ..., user_id: _Optional[str] = ..., type: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., source: _Optional[str] = ..., ttl_days: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., call_id: _Optional[str] = ...) -> None: ...
 
 class Turn(_message.Message):
     __slots__ = ("role", "content")

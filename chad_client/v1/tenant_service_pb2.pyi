@@ -184,7 +184,7 @@ class PromptBlocks(_message.Message):
     def __init__(self, blocks: _Optional[_Iterable[_Union[PromptBlock, _Mapping]]] = ...) -> None: ...
 
 class TenantSettings(_message.Message):
-    __slots__ = ("new_caller_greeting", "returning_caller_greeting", "voice", "transfer_rules", "prompt_blocks", "other")
+    __slots__ = ("new_caller_greeting", "returning_caller_greeting", "voice", "transfer_rules", "prompt_blocks", "extract_memories", "other")
     class OtherEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -197,14 +197,16 @@ class TenantSettings(_message.Message):
     VOICE_FIELD_NUMBER: _ClassVar[int]
     TRANSFER_RULES_FIELD_NUMBER: _ClassVar[int]
     PROMPT_BLOCKS_FIELD_NUMBER: _ClassVar[int]
+    EXTRACT_MEMORIES_FIELD_NUMBER: _ClassVar[int]
     OTHER_FIELD_NUMBER: _ClassVar[int]
     new_caller_greeting: str
     returning_caller_greeting: str
     voice: str
     transfer_rules: TransferRules
     prompt_blocks: PromptBlocks
+    extract_memories: bool
     other: _containers.MessageMap[str, _struct_pb2.Value]
-    def __init__(self, new_caller_greeting: _Optional[str] = ..., returning_caller_greeting: _Optional[str] = ..., voice: _Optional[str] = ..., transfer_rules: _Optional[_Union[TransferRules, _Mapping]] = ..., prompt_blocks: _Optional[_Union[PromptBlocks, _Mapping]] = ..., other: _Optional[_Mapping[str, _struct_pb2.Value]] = ...) -> None: ...
+    def __init__(self, new_caller_greeting: _Optional[str] = ..., returning_caller_greeting: _Optional[str] = ..., voice: _Optional[str] = ..., transfer_rules: _Optional[_Union[TransferRules, _Mapping]] = ..., prompt_blocks: _Optional[_Union[PromptBlocks, _Mapping]] = ..., extract_memories: _Optional[bool] = ..., other: _Optional[_Mapping[str, _struct_pb2.Value]] = ...) -> None: ...
 
 class GetSettingsRequest(_message.Message):
     __slots__ = ("names",)

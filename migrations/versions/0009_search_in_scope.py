@@ -11,20 +11,21 @@
   before. Migration 0004 ranked its candidates inside `alice_call_start_context`,
   the semantic ranking with `alice_embedding_distance`: on a PostgreSQL without
   pgvector an SQL loop over 256 numbers per memory (about 0.1 ms each, more under
-  load), paid by the database, the one part that does not scale out. Now, as
-  SearchMemories does (storage/repositories/memories.py), it returns one row: the
-  JSON document (profile, personality, summaries, and as `candidates` every live
-  memory in scope, the caller's and the shared ones without transcripts and
-  hidden settings, read through the (customer_id, user_id) index only, each with
-  its full-text score, NULL when it does not match, and whether it has an
-  embedding) and, as raw bytes, the embeddings of those that have one, in the
-  same order. The service scores and ranks them as before (domain/retrieval.py),
-  in numpy.
-* `alice_call_start_context` is migration 0003's again (no query).
+  load), paid by the database, the one part that does not scale out. This
+  function is 0007's `alice_call_start_context` (profile, personality, summaries,
+  open follow-ups and time zone) whose candidates are, as SearchMemories reads
+  them (storage/repositories/memories.py), every live memory in scope (the
+  caller's and the shared ones, without transcripts and hidden settings, read
+  through the (customer_id, user_id) index only), each with its full-text score
+  (NULL: no match) and whether it has an embedding. It returns one row: that
+  JSON document, and the embeddings of the candidates that have one as raw
+  bytes, in the same order. The service scores and ranks them as before
+  (domain/retrieval.py), in numpy. `alice_call_start_context` is left as 0007
+  made it (the service no longer sends it a query).
 
 Revision ID: 0009
-Revises: 0006
-Create Date: 2026-11-27
+Revises: 0008
+Create Date: 2026-12-04
 """
 
 from __future__ import annotations
@@ -37,25 +38,21 @@ from typing import Any
 from alembic import context, op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OLD_SIGNATURE = (
-    "alice_call_start_context(bigint, text, integer, integer, text[], text, text[], text, "
-    "real[], integer)"
-)
-CONTEXT_SIGNATURE = "alice_call_start_context(bigint, text, integer, integer, text[], text, text[])"
 SEARCH_SIGNATURE = (
-    "alice_call_start_search(bigint, text, integer, integer, text[], text, text[], text, boolean)"
+    "alice_call_start_search(bigint, text, integer, integer, text[], text, text[], text, "
+    "boolean, integer)"
 )
 # Frozen here, as a migration never follows the code.
 MEMORY_COLUMNS = (
-    "id, scope, user_id, type, key, value, source, ttl_days, created_at, updated_at, expires_at"
+    "id, scope, user_id, type, key, value, source, ttl_days, created_at, updated_at, expires_at, "
+    "call_id"
 )
 _PAIRS = ", ".join(f"'{c.strip()}', m.{c.strip()}" for c in MEMORY_COLUMNS.split(","))
 _IN_SCOPE = f"""
-    IF p_memories > 0 THEN
         SELECT coalesce(json_agg(c.doc ORDER BY c.updated_at DESC, c.id DESC), '[]'),
                string_agg(c.embedding, ''::bytea ORDER BY c.updated_at DESC, c.id DESC)
         INTO v_candidates, v_embeddings
@@ -79,19 +76,6 @@ _IN_SCOPE = f"""
               AND m.type <> ALL(p_excluded_types) AND m.expires_at > now()
               AND NOT (m.user_id = '' AND m.type = p_hidden_type AND m.key = ANY(p_hidden_keys))
         ) c;
-    END IF;
-
-    document := json_build_object(
-        'profile', v_profile,
-        'personality', v_personality,
-        'summaries', v_summaries,
-        'memories', '[]'::json,
-        'candidates', v_candidates
-    );
-    embeddings := v_embeddings;
-    RETURN NEXT;
-END
-$$
 """
 
 # float4send() is immutable, so the generated column may call this function.
@@ -114,24 +98,29 @@ def _migration(name: str) -> Any:
 
 
 def _search_function() -> str:
-    """Migration 0003's function up to its memories, then the memories in scope."""
-    source = str(_migration("0003_call_start_context.py").FUNCTION)
-    source = source[: source.index("    -- The caller's newest memories")]
+    """Migration 0007's call-start function, renamed, with the memories in scope as
+    its candidates and the embeddings returned beside the document."""
+    m0004 = _migration("0004_semantic_memory.py")
+    source = str(_migration("0007_call_notes.py")._call_start_function())
+    # 0007 added call_id to 0004's candidate columns.
+    candidates = str(m0004._CANDIDATES).replace(
+        "m.updated_at, m.expires_at,", "m.updated_at, m.expires_at, m.call_id,"
+    )
     replacements = {
         "CREATE FUNCTION alice_call_start_context(": "CREATE FUNCTION alice_call_start_search(",
-        "    p_hidden_type text DEFAULT '',\n    p_hidden_keys text[] DEFAULT '{}'\n"
-        ") RETURNS json\n": (
-            "    p_hidden_type text,\n    p_hidden_keys text[],\n    p_query text,\n"
-            "    p_embeddings boolean\n) RETURNS TABLE (document json, embeddings bytea)\n"
+        "    p_query_embedding real[] DEFAULT NULL,\n    p_depth integer DEFAULT 30,\n": (
+            "    p_embeddings boolean DEFAULT false,\n"
         ),
-        "    v_memories json := '[]';\n": (
-            "    v_candidates json := '[]';\n    v_embeddings bytea;\n"
-        ),
+        ") RETURNS json\n": ") RETURNS TABLE (document json, embeddings bytea)\n",
+        "    v_candidates json;\n": "    v_candidates json := '[]';\n    v_embeddings bytea;\n",
+        candidates: _IN_SCOPE,
+        "    RETURN json_build_object(": "    document := json_build_object(",
+        "    );\nEND\n$$": "    );\n    embeddings := v_embeddings;\n    RETURN NEXT;\nEND\n$$",
     }
     for old, new in replacements.items():
-        assert source.count(old) == 1, f"0003 changed: {old[:60]!r}"
+        assert source.count(old) == 1, f"0007 changed: {old[:60]!r}"
         source = source.replace(old, new)
-    return source + _IN_SCOPE
+    return source
 
 
 def _role() -> str:
@@ -150,17 +139,11 @@ def upgrade() -> None:
         "ALTER TABLE memories ADD COLUMN embedding_bytes bytea "
         "GENERATED ALWAYS AS (alice_embedding_bytes(embedding)) STORED"
     )
-    op.execute(f"DROP FUNCTION {OLD_SIGNATURE}")
-    op.execute(_migration("0003_call_start_context.py").FUNCTION)
-    _grant(CONTEXT_SIGNATURE)
     op.execute(_search_function())
     _grant(SEARCH_SIGNATURE)
 
 
 def downgrade() -> None:
     op.execute(f"DROP FUNCTION {SEARCH_SIGNATURE}")
-    op.execute(f"DROP FUNCTION {CONTEXT_SIGNATURE}")
-    op.execute(_migration("0004_semantic_memory.py")._call_start_function())
-    _grant(OLD_SIGNATURE)
     op.execute("ALTER TABLE memories DROP COLUMN embedding_bytes")
     op.execute("DROP FUNCTION alice_embedding_bytes(real[])")

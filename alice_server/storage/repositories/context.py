@@ -26,19 +26,21 @@ from alice_server.domain.callers import CallerProfile
 from alice_server.domain.calls import CallSummary
 from alice_server.domain.context import ContextData
 from alice_server.domain.errors import StatementTimeout
+from alice_server.domain.follow_ups import FollowUp
 from alice_server.domain.memories import Memory
 from alice_server.domain.personality import PersonalityAverages
 from alice_server.domain.retrieval import Candidate, top_candidates
 from alice_server.domain.traits import AVERAGED_TRAITS
 from alice_server.storage.repositories.memories import embedding_similarities
 
-CALL_START = "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7)::text"
+# $8: how many open follow-ups of the caller (migration 0007).
+CALL_START = "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7, p_follow_ups => $8)::text"
 # With a query (migration 0009): the document holds every memory in scope with its
 # full-text score; the embeddings of those that have one come as raw bytes, in the
 # same order (embedding_bytes), and are ranked here.
 CALL_START_FOR_QUERY = (
     "SELECT document::text, embeddings "
-    "FROM alice_call_start_search($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    "FROM alice_call_start_search($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 )
 
 _timestamp = dt.datetime.fromisoformat
@@ -72,11 +74,12 @@ class ContextRepository:
         memories: int,
         excluded_types: list[str],
         hidden_settings: tuple[str, list[str]] = ("", []),
+        follow_ups: int = 0,
     ) -> ContextData:
-        """The caller's profile, personality, `summaries` latest call summaries and
+        """The caller's profile, personality, `summaries` latest call summaries,
         `memories` memories (the caller's newest, then the shared ones), without
         `excluded_types`, nor shared memories of type `hidden_settings[0]` whose key
-        is in `hidden_settings[1]`."""
+        is in `hidden_settings[1]`, and `follow_ups` open follow-ups, due first."""
         hidden_type, hidden_keys = hidden_settings
         try:
             document = await self._connection.fetchval(
@@ -88,6 +91,7 @@ class ContextRepository:
                 excluded_types,
                 hidden_type,
                 hidden_keys,
+                follow_ups,
                 timeout=self._timeout,
             )
         except TimeoutError:
@@ -103,6 +107,7 @@ class ContextRepository:
         query: str,
         embedding: list[float] | None,
         depth: int,
+        follow_ups: int = 0,
     ) -> tuple[ContextData, list[Candidate[Memory]]]:
         """As `call_start`, but the memories come back as the keyword and semantic
         candidates for `query` (the caller's and the shared ones, `depth` of each
@@ -121,6 +126,7 @@ class ContextRepository:
                 [],
                 query,
                 embedding is not None,
+                follow_ups,
                 timeout=self._timeout,
             )
         except TimeoutError:
@@ -136,7 +142,7 @@ class ContextRepository:
             for n, i in enumerate(present):
                 blobs[i] = joined[n * size : (n + 1) * size]
         found = top_candidates(
-            [row["keyword_score"] for row in rows],
+            [item["keyword_score"] for item in rows],
             embedding_similarities(blobs, embedding),
             depth,
         )
@@ -155,6 +161,8 @@ def context_of(document: dict[str, Any]) -> ContextData:
         personality=None if personality is None else _personality(personality),
         summaries=[_summary(s) for s in document["summaries"]],
         memories=[_memory(m) for m in document["memories"]],
+        follow_ups=[_follow_up(f) for f in document.get("follow_ups") or []],
+        time_zone=document.get("time_zone") or "UTC",
     )
 
 
@@ -214,4 +222,23 @@ def _memory(row: dict[str, Any]) -> Memory:
         created_at=_timestamp(row["created_at"]),
         updated_at=_timestamp(row["updated_at"]),
         expires_at=_timestamp(row["expires_at"]),
+        call_id=row.get("call_id"),
+    )
+
+
+def _follow_up(row: dict[str, Any]) -> FollowUp:
+    return FollowUp(
+        id=uuid.UUID(row["id"]),
+        user_id=row["user_id"],
+        call_id=row["call_id"],
+        ordinal=row["ordinal"],
+        party=row["party"],
+        action=row["action"],
+        due_phrase=row["due_phrase"],
+        due_at=_optional_timestamp(row["due_at"]),
+        promised_at=_timestamp(row["promised_at"]),
+        status=row["status"],
+        created_at=_timestamp(row["created_at"]),
+        updated_at=_timestamp(row["updated_at"]),
+        resolved_at=_optional_timestamp(row["resolved_at"]),
     )

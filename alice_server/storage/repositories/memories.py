@@ -28,17 +28,21 @@ from alice_server.domain.retrieval import Candidate, similarities, top_candidate
 from alice_server.storage.repositories.base import TenantRepository
 
 COLUMNS = (
-    "id, scope, user_id, type, key, value, source, ttl_days, created_at, updated_at, expires_at"
+    "id, scope, user_id, type, key, value, source, ttl_days, created_at, updated_at, expires_at, "
+    "call_id"
 )
 
 # Replacing an expired memory makes a new one (new id, created again): the old one
 # had already disappeared for every reader. now() is the transaction's timestamp,
 # so a row created by this statement has created_at = updated_at.
-# $9: the embedding of type, key and value (NULL when semantic search is off).
+# $9: the embedding of type, key and value (NULL when semantic search is off);
+# $10: the call the value was extracted from (NULL: not from a call).
 _UPSERT = f"""
 INSERT INTO memories AS m
-    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at, embedding)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, now() + make_interval(days => $8), $9::real[])
+    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at, embedding,
+     call_id)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, now() + make_interval(days => $8), $9::real[],
+        $10)
 ON CONFLICT ON CONSTRAINT uq_memories_customer_id_scope_user_id_type_key DO UPDATE SET
     id = CASE WHEN m.expires_at <= now() THEN gen_random_uuid() ELSE m.id END,
     created_at = CASE WHEN m.expires_at <= now() THEN now() ELSE m.created_at END,
@@ -47,6 +51,7 @@ ON CONFLICT ON CONSTRAINT uq_memories_customer_id_scope_user_id_type_key DO UPDA
     ttl_days = EXCLUDED.ttl_days,
     expires_at = EXCLUDED.expires_at,
     embedding = EXCLUDED.embedding,
+    call_id = EXCLUDED.call_id,
     updated_at = now()
 RETURNING {COLUMNS}, created_at = updated_at AS created
 """
@@ -195,6 +200,7 @@ def memory_of(row: Mapping[str, Any]) -> Memory:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         expires_at=row["expires_at"],
+        call_id=row["call_id"],
     )
 
 
@@ -214,6 +220,7 @@ class MemoryRepository(TenantRepository):
             item.source,
             item.ttl_days,
             None if embedding is None else list(embedding),
+            item.call_id,
         )
         assert row is not None
         return memory_of(row), bool(row["created"])

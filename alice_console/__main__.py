@@ -1,0 +1,3 @@
+from alice_console.cli import main
+
+raise SystemExit(main())
