@@ -2,9 +2,9 @@
 #
 # Stage 1 builds the two wheels (chad-client, which owns the generated
 # contract, and alice-server); stage 2 installs them into a virtualenv and
-# runs as an unprivileged user. Migrations are a separate command, never a
-# side effect of starting the server:
-#   docker run --rm -e ALICE_ADMIN_DATABASE_URL=... alice-image alice-admin migrate
+# runs as an unprivileged user (10001:10001). Migrations are a separate
+# command, never a side effect of starting the server:
+#   docker run --rm --entrypoint alice-admin -e ALICE_ADMIN_DATABASE_URL=... alice-image migrate
 # (compose.yaml runs it as the `migrate` service before `alice` starts).
 #
 # No Docker engine runs on the machine this was written on: the image has not
@@ -25,7 +25,8 @@ COPY chad_client ./chad_client
 RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels ./chad_client .
 
 FROM ${PYTHON_IMAGE}
-RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin alice
+RUN groupadd --system --gid 10001 alice \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin alice
 COPY --from=build /wheels /wheels
 # One server process per container (scale with replicas): one metrics target,
 # one pool, and the orchestrator restarts it. The console extra makes the same
@@ -40,7 +41,8 @@ ENV PATH=/opt/alice/bin:$PATH \
     ALICE_LOG_FORMAT=json \
     ALICE_ACCESS_LOG_LEVEL=INFO \
     ALICE_WORKERS=1
-USER alice
+# Numeric, so that Kubernetes' runAsNonRoot can verify it is not root.
+USER 10001:10001
 EXPOSE 50051 9464
 # Asks the gRPC health service (grpc.health.v1): SERVING only while the
 # database answers and its schema is at head.

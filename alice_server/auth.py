@@ -29,6 +29,7 @@ SCOPE_READ = "memory:read"
 SCOPE_WRITE = "memory:write"
 SCOPE_READ_WRITE = "memory:read:write"
 _SCOPE_GRANTS = {SCOPE_READ_WRITE: frozenset({SCOPE_READ, SCOPE_WRITE})}
+SCOPE_PRIVACY = "privacy:admin"  # a tenant's GDPR requests (PrivacyService)
 MAX_CUSTOMER_ID = 2**63 - 1
 CLOCK_SKEW_SECONDS = 5
 
@@ -292,6 +293,11 @@ PLATFORM_CLAIM = "platform"
 SCOPE_PLATFORM_ADMIN = "platform:admin"
 SCOPE_PLATFORM_LOOKUP = "platform:lookup"
 _SCOPE_GRANTS[SCOPE_PLATFORM_ADMIN] = frozenset({SCOPE_PLATFORM_ADMIN, SCOPE_PLATFORM_LOOKUP})
+
+# Every scope a token may usefully carry (alice-admin mints no other;
+# tests/test_admin_tokens.py checks that the RPCs' scopes are among them).
+TENANT_SCOPES = frozenset({SCOPE_READ, SCOPE_WRITE, SCOPE_READ_WRITE, SCOPE_PRIVACY})
+PLATFORM_SCOPES = frozenset({SCOPE_PLATFORM_ADMIN, SCOPE_PLATFORM_LOOKUP})
 
 
 @dataclass(frozen=True, slots=True)

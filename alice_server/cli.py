@@ -8,18 +8,18 @@ import dataclasses
 import json
 import logging
 import re
-import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
 
 from alice_server import __version__, logs
 from alice_server.admin import console_commands, tenant_commands
+from alice_server.admin.tokens import check_token_request
 from alice_server.auth import SCOPE_READ, SCOPE_WRITE, mint_token
 from alice_server.cli_errors import explain
-from alice_server.config import ConfigError, Settings
+from alice_server.config import DEFAULT_APP_ROLE, ConfigError, Settings
 from alice_server.domain import customers
 from alice_server.domain.errors import AliceError, Unavailable
 from alice_server.domain.identity import UserIdNormalizer
@@ -50,7 +50,7 @@ def _fail(program: str, message: str, code: int = 2) -> int:
 def server_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="alice-server",
-        description="Run Alice. Settings come from the environment (see README.md); without "
+        description="Run Alice. Settings come from the environment (see docs/settings.md); without "
         "DATABASE_URL an embedded PostgreSQL in ALICE_DATA_DIR is used.",
     )
     parser.add_argument("--listen", help="host:port to listen on (overrides ALICE_LISTEN_ADDRESS)")
@@ -78,6 +78,8 @@ def server_main(argv: Sequence[str] | None = None) -> int:
             from alice_server import workers
 
             return workers.run(settings, secret)
+        from alice_server.serve import serve  # the gRPC stack: not for alice-admin's start
+
         asyncio.run(serve(settings, secret))
     except ConfigError as exc:
         return _fail("alice-server", str(exc))
@@ -110,67 +112,6 @@ def _health_check(settings: Settings) -> int:
         return _fail("alice-server", f"health check of {host}:{port} failed: {exc.code().name}", 1)
     print(status)
     return 0 if status == "SERVING" else 1
-
-
-async def serve(
-    settings: Settings,
-    secret: str,
-    *,
-    app_url: str | None = None,
-    ready: Callable[[int], None] | None = None,
-) -> None:
-    """Run until SIGINT or SIGTERM, then stop gracefully.
-
-    A worker of ALICE_WORKERS (alice_server.workers) gets `app_url` from its
-    supervisor, which runs the embedded database if any and announces the
-    address once every worker called `ready(port)`.
-    """
-    from alice_server.server import AliceServer
-
-    runtime = None
-    if app_url is None:
-        runtime = await asyncio.to_thread(open_runtime, settings)
-        try:
-            app_url = runtime.require_app_url()
-        except ConfigError:
-            await asyncio.to_thread(runtime.close)
-            raise
-    database = Database(app_url, PoolOptions.from_settings(settings))
-    # t-tenants: the platform role's own small pool, for the platform RPCs.
-    platform_url = runtime.platform_url if runtime is not None else settings.platform_database_url
-    platform = Database(platform_url, PoolOptions(size=2)) if platform_url else None
-    try:
-        await database.verify()
-        if platform is not None:
-            await platform.verify()
-        server = AliceServer(settings, database, secret, platform_database=platform)
-        await server.start()
-        if ready is not None:
-            ready(server.port)
-        else:
-            host = settings.listen_address.rsplit(":", 1)[0]
-            origin = database_origin(settings)
-            logger.info("Alice listening on %s:%d (%s)", host, server.port, origin)
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stopping.set)
-        await stopping.wait()
-        logger.info(
-            "stopping: letting running calls finish (up to %.0fs)",
-            settings.shutdown_grace_seconds,
-        )
-        await server.stop()
-    finally:
-        await database.close()
-        if platform is not None:
-            await platform.close()
-        if runtime is not None:
-            await asyncio.to_thread(runtime.close)
-
-
-def database_origin(settings: Settings) -> str:
-    return f"embedded database in {settings.data_dir}" if settings.embedded else "DATABASE_URL"
 
 
 # --------------------------------------------------------------------------- alice-admin
@@ -233,7 +174,7 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
     backfill_embeddings.add_parser(commands)
     args = parser.parse_args(argv)
 
-    app_role = "alice_app"
+    app_role = DEFAULT_APP_ROLE
     try:
         settings = Settings.from_env()
         app_role = settings.app_role
@@ -249,8 +190,9 @@ def admin_main(argv: Sequence[str] | None = None) -> int:
         if args.command in console_commands.COMMANDS:
             return console_commands.run(settings, args)
         if args.command == "mint-token":
-            if args.customer_id <= 0 or args.ttl <= 0:
-                return _fail("alice-admin", "--customer-id and --ttl must be positive")
+            if args.customer_id <= 0:
+                return _fail("alice-admin", "--customer-id must be positive")
+            check_token_request(settings, args.scope, args.ttl, platform=False)
             secret = jwt_secret(settings)
         confirmed = args.command != "downgrade" or args.revision != "base" or args.yes
         if not confirmed and not _confirm("downgrade base drops every Alice table and all data"):

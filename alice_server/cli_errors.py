@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import asyncpg
 from alembic.util.exc import CommandError
 
+from alice_server.config import DEFAULT_APP_ROLE
+
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     """The exception, what it wraps (SQLAlchemy's `.orig`) and its causes."""
@@ -37,7 +39,7 @@ def _line(error: BaseException) -> str:
     return (text.splitlines() or [type(error).__name__])[0].rstrip(".")
 
 
-def explain(exc: BaseException, app_role: str = "alice_app") -> str | None:
+def explain(exc: BaseException, app_role: str = DEFAULT_APP_ROLE) -> str | None:
     """A one-line message for an expected failure, or None."""
     for error in _chain(exc):
         if isinstance(error, asyncpg.exceptions.InsufficientPrivilegeError):

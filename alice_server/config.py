@@ -1,22 +1,33 @@
 """Settings, read once from the environment at start-up.
 
-Every setting is documented in README.md ("Settings"). A bad value stops the
-process with a `ConfigError` naming the variable, never a traceback.
+Each setting is declared once, as a field of `Settings` whose metadata names its
+environment variable, its parser and what it means; `Settings.from_env` reads
+them all from that. Every setting is documented in docs/settings.md (linked from README.md;
+tests/test_readme_reference.py checks the names and defaults agree). A bad
+value stops the process with a `ConfigError` naming the variable, never a
+traceback.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50051"
+from alice_server.data_dir import default_data_dir
+from chad_client.tokens import MIN_SECRET_BYTES
+
 DEFAULT_APP_ROLE = "alice_app"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-MIN_SECRET_BYTES = 32
 _ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+# What a parser gets: the variable's name (for messages) and its non-empty value.
+Parser = Callable[[str, str], Any]
+# A default that depends on the environment or the machine.
+Computed = Callable[[Mapping[str, str]], Any]
 
 
 class ConfigError(ValueError):
@@ -24,53 +35,258 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class EnvSetting:
+    """How one field of `Settings` is read: `env`, parsed by `parse` when set and
+    not blank, else `default` (a value, or a `Computed` of the environment)."""
+
+    env: str
+    parse: Parser
+    default: Any
+    doc: str
+
+
+def _setting(env: str, parse: Parser, default: Any, doc: str, *, secret: bool = False) -> Any:
+    spec = EnvSetting(env, parse, default, doc)
+    if callable(default):
+        return field(
+            default_factory=lambda: default(os.environ), repr=not secret, metadata={"env": spec}
+        )
+    return field(default=default, repr=not secret, metadata={"env": spec})
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+def text(name: str, raw: str) -> str:
+    return raw
+
+
+def upper(name: str, raw: str) -> str:
+    return raw.upper()
+
+
+def lower(name: str, raw: str) -> str:
+    return raw.lower()
+
+
+def path(name: str, raw: str) -> Path:
+    return Path(raw).expanduser()
+
+
+def integer(*, minimum: int) -> Parser:
+    def parse(name: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def number(*, minimum: float) -> Parser:
+    def parse(name: str, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        if not value >= minimum:  # also refuses NaN
+            raise ConfigError(f"{name} must be at least {minimum}, got {raw}")
+        return value
+
+    return parse
+
+
+def boolean(name: str, raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+# --------------------------------------------------------------------------- computed defaults
+
+
+def cores(env: Mapping[str, str] | None = None) -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS has no sched_getaffinity
+        return os.cpu_count() or 1
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """All of Alice's settings. Build with `Settings.from_env()`."""
 
-    database_url: str | None
-    admin_database_url: str | None
-    jwt_secret: str | None
-    listen_address: str
-    data_dir: Path
-    default_region: str
-    app_role: str
-    db_pool_size: int
-    db_statement_timeout_ms: int
-    db_statement_cache_size: int
-    db_max_tenant_share: float
-    customer_cache_seconds: float
-    rate_limit_per_second: float
-    rate_limit_burst: int
-    shutdown_grace_seconds: float
-    summarizer_processes: int
-    max_message_bytes: int
-    reflection: bool
-    tls_cert_file: Path | None
-    tls_key_file: Path | None
-    log_level: str
+    database_url: str | None = _setting(
+        "DATABASE_URL", text, None, "the service role's URL; unset: the embedded database"
+    )
+    admin_database_url: str | None = _setting(
+        "ALICE_ADMIN_DATABASE_URL", text, None, "the schema owner's URL (alice-admin)"
+    )
+    jwt_secret: str | None = _setting(
+        "JWT_SECRET_KEY", text, None, "the HS256 secret shared with the voice agent", secret=True
+    )
+    listen_address: str = _setting(
+        "ALICE_LISTEN_ADDRESS", text, "127.0.0.1:50051", "host:port to listen on"
+    )
+    data_dir: Path = _setting(
+        "ALICE_DATA_DIR", path, default_data_dir, "the embedded database and its secret"
+    )
+    default_region: str = _setting(
+        "ALICE_DEFAULT_REGION", upper, "US", "region of phone numbers without a country code"
+    )
+    app_role: str = _setting(
+        "ALICE_DB_APP_ROLE", text, DEFAULT_APP_ROLE, "the service role the migrations create"
+    )
+    db_pool_size: int = _setting(
+        "ALICE_DB_POOL_SIZE", integer(minimum=1), 10, "pooled connections per process"
+    )
+    db_statement_timeout_ms: int = _setting(
+        "ALICE_DB_STATEMENT_TIMEOUT_MS", integer(minimum=0), 5000, "statement_timeout; 0: none"
+    )
+    db_statement_cache_size: int = _setting(
+        "ALICE_DB_STATEMENT_CACHE_SIZE",
+        integer(minimum=0),
+        100,
+        "asyncpg's prepared statements per connection; 0 behind pgbouncer < 1.21",
+    )
+    db_max_tenant_share: float = _setting(
+        "ALICE_DB_MAX_TENANT_SHARE",
+        number(minimum=0.0),
+        0.5,
+        "the fraction of the pool one customer may hold",
+    )
+    customer_cache_seconds: float = _setting(
+        "ALICE_CUSTOMER_CACHE_SECONDS",
+        number(minimum=0),
+        10.0,
+        "how long a customer's status is cached",
+    )
+    rate_limit_per_second: float = _setting(
+        "ALICE_RATE_LIMIT_PER_SECOND", number(minimum=0), 100.0, "calls per second per customer"
+    )
+    rate_limit_burst: int = _setting(
+        "ALICE_RATE_LIMIT_BURST", integer(minimum=1), 200, "calls a customer may make at once"
+    )
+    shutdown_grace_seconds: float = _setting(
+        "ALICE_SHUTDOWN_GRACE_SECONDS",
+        number(minimum=0),
+        10.0,
+        "how long running calls may finish on SIGTERM",
+    )
+    summarizer_processes: int = _setting(
+        "ALICE_SUMMARIZER_PROCESSES",
+        integer(minimum=0),
+        1,
+        "worker processes of the built-in summariser; 0: in the event loop",
+    )
+    max_message_bytes: int = _setting(
+        "ALICE_MAX_MESSAGE_BYTES",
+        integer(minimum=64 * 1024),
+        4 * 1024 * 1024,
+        "largest request or response message",
+    )
+    reflection: bool = _setting("ALICE_REFLECTION", boolean, True, "serve gRPC reflection")
+    tls_cert_file: Path | None = _setting(
+        "ALICE_TLS_CERT_FILE", path, None, "PEM certificate chain: serve TLS"
+    )
+    tls_key_file: Path | None = _setting("ALICE_TLS_KEY_FILE", path, None, "PEM key: serve TLS")
+    log_level: str = _setting("ALICE_LOG_LEVEL", upper, "INFO", "lowest level written")
     # t-tenants: the platform role's URL (platform RPCs); None = those RPCs are refused.
-    platform_database_url: str | None = None
-    expiry_interval_seconds: float = 300.0
-    expiry_batch_size: int = 1000
-    log_format: str = "text"
-    access_log_level: str = "DEBUG"
-    metrics_address: str | None = None
-    health_check_seconds: float = 5.0
+    platform_database_url: str | None = _setting(
+        "ALICE_PLATFORM_DATABASE_URL", text, None, "the platform role's URL (platform RPCs)"
+    )
+    expiry_interval_seconds: float = _setting(
+        "ALICE_EXPIRY_INTERVAL_SECONDS",
+        number(minimum=0),
+        300.0,
+        "period of the expired-memory deletion; 0: off",
+    )
+    expiry_batch_size: int = _setting(
+        "ALICE_EXPIRY_BATCH_SIZE",
+        integer(minimum=1),
+        1000,
+        "expired memories deleted per transaction",
+    )
+    log_format: str = _setting("ALICE_LOG_FORMAT", lower, "text", "text or json")
+    access_log_level: str = _setting(
+        "ALICE_ACCESS_LOG_LEVEL", upper, "DEBUG", "level of a successful RPC's access line"
+    )
+    metrics_address: str | None = _setting(
+        "ALICE_METRICS_ADDRESS", text, None, "host:port of /metrics; unset: off"
+    )
+    health_check_seconds: float = _setting(
+        "ALICE_HEALTH_CHECK_SECONDS",
+        number(minimum=0.05),
+        5.0,
+        "how often the health monitor asks the database",
+    )
     # Hardening (issue 7): token lifetime, shared rate limits, summariser fairness.
-    max_token_lifetime_seconds: float = 86400.0
-    rate_limit_backend: str = "memory"
-    redis_url: str = DEFAULT_REDIS_URL
-    summarizer_queue_size: int = 64
-    summarizer_tenant_share: float = 0.5
-    fair_share_slots: int = 2
-    workers: int = 1
-    semantic_search: str = "auto"
-    memory_history_days: int = 365
-    summarizer: str = "builtin"
-    llm_base_url: str | None = None
-    llm_model: str | None = None
-    llm_api_key: str | None = field(default=None, repr=False)
-    llm_timeout_seconds: float = 20.0
+    max_token_lifetime_seconds: float = _setting(
+        "ALICE_MAX_TOKEN_LIFETIME_SECONDS", number(minimum=1), 86400.0, "longest token accepted"
+    )
+    rate_limit_backend: str = _setting(
+        "ALICE_RATE_LIMIT_BACKEND", lower, "memory", "memory or redis token buckets"
+    )
+    redis_url: str = _setting(
+        "ALICE_REDIS_URL",
+        text,
+        "redis://127.0.0.1:6379/0",
+        "the Redis of ALICE_RATE_LIMIT_BACKEND=redis",
+    )
+    summarizer_queue_size: int = _setting(
+        "ALICE_SUMMARIZER_QUEUE_SIZE",
+        integer(minimum=1),
+        64,
+        "ProcessCalls that may wait for a summariser worker",
+    )
+    summarizer_tenant_share: float = _setting(
+        "ALICE_SUMMARIZER_TENANT_SHARE",
+        number(minimum=0.01),
+        0.5,
+        "the fraction of the summariser one customer may hold",
+    )
+    fair_share_slots: int = _setting(
+        "ALICE_FAIR_SHARE_SLOTS",
+        integer(minimum=0),
+        2,
+        "searches one process runs at once, in turns across customers (0: no limit)",
+    )
+    workers: int = _setting(
+        "ALICE_WORKERS", integer(minimum=1), cores, "server processes sharing the port"
+    )
+    semantic_search: str = _setting(
+        "ALICE_SEMANTIC_SEARCH", lower, "auto", "auto, on or off: the embedding model"
+    )
+    memory_history_days: int = _setting(
+        "ALICE_MEMORY_HISTORY_DAYS",
+        integer(minimum=1),
+        365,
+        "how long earlier values of memories are kept",
+    )
+    summarizer: str = _setting("ALICE_SUMMARIZER", lower, "builtin", "builtin or openai")
+    llm_base_url: str | None = _setting(
+        "ALICE_LLM_BASE_URL", text, None, "the OpenAI-compatible API's base URL"
+    )
+    llm_model: str | None = _setting("ALICE_LLM_MODEL", text, None, "the LLM's model name")
+    llm_api_key: str | None = _setting(
+        "ALICE_LLM_API_KEY", text, None, "the LLM endpoint's bearer key", secret=True
+    )
+    llm_timeout_seconds: float = _setting(
+        "ALICE_LLM_TIMEOUT_SECONDS",
+        number(minimum=0.1),
+        20.0,
+        "how long one LLM answer may take",
+    )
 
     @property
     def embedded(self) -> bool:
@@ -80,63 +296,24 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        reader = _Reader(env)
-        settings = cls(
-            database_url=reader.text("DATABASE_URL"),
-            admin_database_url=reader.text("ALICE_ADMIN_DATABASE_URL"),
-            jwt_secret=reader.text("JWT_SECRET_KEY"),
-            listen_address=reader.text("ALICE_LISTEN_ADDRESS") or DEFAULT_LISTEN_ADDRESS,
-            data_dir=Path(reader.text("ALICE_DATA_DIR") or _default_data_dir(env)).expanduser(),
-            default_region=(reader.text("ALICE_DEFAULT_REGION") or "US").upper(),
-            app_role=reader.text("ALICE_DB_APP_ROLE") or DEFAULT_APP_ROLE,
-            db_pool_size=reader.integer("ALICE_DB_POOL_SIZE", 10, minimum=1),
-            db_statement_timeout_ms=reader.integer(
-                "ALICE_DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0
-            ),
-            db_statement_cache_size=reader.integer("ALICE_DB_STATEMENT_CACHE_SIZE", 100, minimum=0),
-            db_max_tenant_share=reader.number("ALICE_DB_MAX_TENANT_SHARE", 0.5, minimum=0.0),
-            customer_cache_seconds=reader.number("ALICE_CUSTOMER_CACHE_SECONDS", 10.0, minimum=0),
-            rate_limit_per_second=reader.number("ALICE_RATE_LIMIT_PER_SECOND", 100.0, minimum=0),
-            rate_limit_burst=reader.integer("ALICE_RATE_LIMIT_BURST", 200, minimum=1),
-            shutdown_grace_seconds=reader.number("ALICE_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0),
-            summarizer_processes=reader.integer("ALICE_SUMMARIZER_PROCESSES", 1, minimum=0),
-            max_message_bytes=reader.integer(
-                "ALICE_MAX_MESSAGE_BYTES", 4 * 1024 * 1024, minimum=64 * 1024
-            ),
-            reflection=reader.boolean("ALICE_REFLECTION", True),
-            tls_cert_file=reader.path("ALICE_TLS_CERT_FILE"),
-            tls_key_file=reader.path("ALICE_TLS_KEY_FILE"),
-            log_level=(reader.text("ALICE_LOG_LEVEL") or "INFO").upper(),
-            platform_database_url=reader.text("ALICE_PLATFORM_DATABASE_URL"),
-            expiry_interval_seconds=reader.number(
-                "ALICE_EXPIRY_INTERVAL_SECONDS", 300.0, minimum=0
-            ),
-            expiry_batch_size=reader.integer("ALICE_EXPIRY_BATCH_SIZE", 1000, minimum=1),
-            log_format=(reader.text("ALICE_LOG_FORMAT") or "text").lower(),
-            access_log_level=(reader.text("ALICE_ACCESS_LOG_LEVEL") or "DEBUG").upper(),
-            metrics_address=reader.text("ALICE_METRICS_ADDRESS"),
-            health_check_seconds=reader.number("ALICE_HEALTH_CHECK_SECONDS", 5.0, minimum=0.05),
-            max_token_lifetime_seconds=reader.number(
-                "ALICE_MAX_TOKEN_LIFETIME_SECONDS", 86400.0, minimum=1
-            ),
-            rate_limit_backend=(reader.text("ALICE_RATE_LIMIT_BACKEND") or "memory").lower(),
-            redis_url=reader.text("ALICE_REDIS_URL") or DEFAULT_REDIS_URL,
-            summarizer_queue_size=reader.integer("ALICE_SUMMARIZER_QUEUE_SIZE", 64, minimum=1),
-            summarizer_tenant_share=reader.number(
-                "ALICE_SUMMARIZER_TENANT_SHARE", 0.5, minimum=0.01
-            ),
-            fair_share_slots=reader.integer("ALICE_FAIR_SHARE_SLOTS", 2, minimum=0),
-            workers=reader.integer("ALICE_WORKERS", _cores(), minimum=1),
-            semantic_search=(reader.text("ALICE_SEMANTIC_SEARCH") or "auto").lower(),
-            memory_history_days=reader.integer("ALICE_MEMORY_HISTORY_DAYS", 365, minimum=1),
-            summarizer=(reader.text("ALICE_SUMMARIZER") or "builtin").lower(),
-            llm_base_url=reader.text("ALICE_LLM_BASE_URL"),
-            llm_model=reader.text("ALICE_LLM_MODEL"),
-            llm_api_key=reader.text("ALICE_LLM_API_KEY"),
-            llm_timeout_seconds=reader.number("ALICE_LLM_TIMEOUT_SECONDS", 20.0, minimum=0.1),
-        )
+        values: dict[str, Any] = {}
+        for spec_field in dataclasses.fields(cls):
+            spec: EnvSetting = spec_field.metadata["env"]
+            raw = env.get(spec.env, "").strip()
+            if raw:
+                values[spec_field.name] = spec.parse(spec.env, raw)
+            elif callable(spec.default):
+                values[spec_field.name] = spec.default(env)
+            else:
+                values[spec_field.name] = spec.default
+        settings = cls(**values)
         settings.validate()
         return settings
+
+    @classmethod
+    def declared(cls) -> list[EnvSetting]:
+        """Every setting: its variable, parser, default and meaning."""
+        return [f.metadata["env"] for f in dataclasses.fields(cls)]
 
     def validate(self) -> None:
         if not _ROLE_RE.match(self.app_role):
@@ -229,64 +406,3 @@ def check_secret(secret: str, name: str) -> None:
             f"{name} is too short: it must be at least {MIN_SECRET_BYTES} bytes "
             f"(it has {len(secret.encode())})"
         )
-
-
-def _cores() -> int:
-    """The cores this process may run on (its CPU affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS has no sched_getaffinity
-        return os.cpu_count() or 1
-
-
-def _default_data_dir(env: Mapping[str, str]) -> Path:
-    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "alice"
-
-
-class _Reader:
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-
-    def text(self, name: str) -> str | None:
-        value = self._env.get(name, "").strip()
-        return value or None
-
-    def integer(self, name: str, default: int, *, minimum: int) -> int:
-        raw = self.text(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-        if value < minimum:
-            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-        return value
-
-    def number(self, name: str, default: float, *, minimum: float) -> float:
-        raw = self.text(name)
-        if raw is None:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-        if not value >= minimum:  # also refuses NaN
-            raise ConfigError(f"{name} must be at least {minimum}, got {raw}")
-        return value
-
-    def boolean(self, name: str, default: bool) -> bool:
-        raw = self.text(name)
-        if raw is None:
-            return default
-        lowered = raw.lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off"}:
-            return False
-        raise ConfigError(f"{name} must be true or false, got {raw!r}")
-
-    def path(self, name: str) -> Path | None:
-        raw = self.text(name)
-        return Path(raw).expanduser() if raw else None

@@ -17,12 +17,13 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from typing import Any
 
 import grpc
 from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2, status_pb2
+from grpc._cython import cygrpc
 from grpc_status import rpc_status
 
 from alice_server import logs, metrics
@@ -47,19 +48,27 @@ PUBLIC_SERVICES = (
     "/grpc.reflection.v1.ServerReflection/",
 )
 
-STATUS_OF: Mapping[type[errors.AliceError], grpc.StatusCode] = {
-    errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
-    errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
-    errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
-    errors.NotFound: grpc.StatusCode.NOT_FOUND,
-    errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
-    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
-    errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
-    errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
-    errors.ServerBusy: grpc.StatusCode.UNAVAILABLE,
-    errors.StatementTimeout: grpc.StatusCode.DEADLINE_EXCEEDED,
-    errors.Aborted: grpc.StatusCode.ABORTED,
-    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+# Each domain error's gRPC status and google.rpc.ErrorInfo reason (domain
+# ERROR_DOMAIN: what a client can act on without reading the message; None: no
+# ErrorInfo; a TokenRejected carries its own). The first class of an error's MRO
+# found here wins.
+ERRORS: Mapping[type[errors.AliceError], tuple[grpc.StatusCode, str | None]] = {
+    errors.InvalidArgument: (grpc.StatusCode.INVALID_ARGUMENT, None),
+    errors.Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, None),
+    errors.PermissionDenied: (grpc.StatusCode.PERMISSION_DENIED, None),
+    errors.NotFound: (grpc.StatusCode.NOT_FOUND, None),
+    errors.AlreadyExists: (grpc.StatusCode.ALREADY_EXISTS, None),
+    errors.FailedPrecondition: (grpc.StatusCode.FAILED_PRECONDITION, None),
+    errors.Unavailable: (grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE"),
+    errors.ServerBusy: (grpc.StatusCode.UNAVAILABLE, "SERVER_BUSY"),
+    errors.ResourceExhausted: (grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED"),
+    errors.TenantShareExhausted: (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "TENANT_DATABASE_SHARE_IN_USE",
+    ),
+    errors.SummarizerBusy: (grpc.StatusCode.RESOURCE_EXHAUSTED, "SUMMARIZER_BUSY"),
+    errors.StatementTimeout: (grpc.StatusCode.DEADLINE_EXCEEDED, "STATEMENT_TIMEOUT"),
+    errors.Aborted: (grpc.StatusCode.ABORTED, "CONFLICT"),
 }
 
 Around = Callable[[str, grpc.aio.ServicerContext], AbstractAsyncContextManager[None]]
@@ -89,12 +98,26 @@ def wrap_handler(handler: grpc.RpcMethodHandler, method: str, around: Around) ->
 
 
 def _streaming(inner: Callable[..., Any], method: str, around: Around) -> Callable[..., Any]:
-    async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    """A streaming handler as a coroutine that writes its responses itself.
+
+    Not an async generator: grpc leaves a generator whose client went away to be
+    closed by the garbage collector, in another task and context, where `around`
+    could not reset its context variables, log the access line or end the
+    handler's transaction. A coroutine is cancelled in its own task instead, and
+    closes the handler's generator there (`aclosing`)."""
+
+    async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> None:
         async with around(method, context):
             result = inner(request, context)
             if inspect.isasyncgen(result):
-                async for response in result:
-                    yield response
+                async with aclosing(result):
+                    async for response in result:
+                        try:
+                            await context.write(response)
+                        except cygrpc.ExecuteBatchError:
+                            # The call ended under us (the client cancelled or went
+                            # away) before grpc cancelled this task: same outcome.
+                            raise asyncio.CancelledError from None
             else:  # a coroutine writing with context.write()
                 await result
 
@@ -199,20 +222,6 @@ class _Status:
         self.trailing_metadata = trailing_metadata
 
 
-# google.rpc.ErrorInfo reasons (domain ERROR_DOMAIN): what a client can act on
-# without reading the message. The first class in an error's MRO found here wins.
-REASON_OF: Mapping[type[errors.AliceError], str] = {
-    TokenRejected: "TOKEN_INVALID",  # its own reason (TOKEN_EXPIRED, ...) is used
-    errors.SummarizerBusy: "SUMMARIZER_BUSY",
-    errors.TenantShareExhausted: "TENANT_DATABASE_SHARE_IN_USE",
-    errors.ResourceExhausted: "RATE_LIMITED",
-    errors.ServerBusy: "SERVER_BUSY",
-    errors.Unavailable: "DATABASE_UNAVAILABLE",
-    errors.StatementTimeout: "STATEMENT_TIMEOUT",
-    errors.Aborted: "CONFLICT",
-}
-
-
 def _to_status(exc: BaseException, method: str) -> _Status:
     if isinstance(exc, errors.AliceError):
         return _domain_status(exc)
@@ -232,17 +241,15 @@ def _to_status(exc: BaseException, method: str) -> _Status:
 
 def _domain_status(exc: errors.AliceError) -> _Status:
     """The status of a domain error, with ErrorInfo (and RetryInfo) details where useful."""
-    code = next(
-        (STATUS_OF[kind] for kind in type(exc).__mro__ if kind in STATUS_OF),
-        grpc.StatusCode.INTERNAL,
+    code, reason = next(
+        (ERRORS[kind] for kind in type(exc).__mro__ if kind in ERRORS),
+        (grpc.StatusCode.INTERNAL, None),
     )
     retry_after: float | None = None
     if isinstance(exc, errors.ResourceExhausted):
         retry_after = exc.retry_after
     if isinstance(exc, TokenRejected):
-        reason: str | None = exc.reason
-    else:
-        reason = next((REASON_OF[k] for k in type(exc).__mro__ if k in REASON_OF), None)
+        reason = exc.reason
     if reason is None and retry_after is None:
         return _Status(code, exc.message)
     status = status_pb2.Status(code=code.value[0], message=exc.message)

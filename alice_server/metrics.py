@@ -15,7 +15,8 @@ for the dashboard and alert-rule tests. Label values are bounded:
   tenant's overdue series goes at the next refresh.
 
 Metrics are per process: with several server processes (ALICE_WORKERS) each
-serves its own endpoint only if given its own address; see README "Metrics".
+serves its own endpoint only if given its own address; see docs/operations.md
+("Metrics and dashboards").
 """
 
 from __future__ import annotations

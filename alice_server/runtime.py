@@ -73,9 +73,8 @@ def jwt_secret(settings: Settings) -> str:
             "with the voice agent, at least 32 bytes (for example the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
         )
-    from alice_server.embedded import load_or_create_secret
+    from alice_server.secret import load_or_create_secret
 
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         return load_or_create_secret(settings.data_dir)
     except (PermissionError, ValueError) as exc:

@@ -1,10 +1,14 @@
-"""The gRPC server: options, interceptors, servicers, health, reflection, graceful stop."""
+"""The gRPC server: `start_server` builds and starts it, top to bottom (options,
+interceptors, servicers, health, reflection, the port); `AliceServer.stop` ends
+it gracefully. Running a whole server process (databases, signals) is
+`alice_server.serve`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -13,18 +17,19 @@ from grpc_reflection.v1alpha import reflection
 from alice_server import metrics
 from alice_server.auth import TokenVerifier
 from alice_server.config import Settings
-from alice_server.domain.embeddings import embedder_for
+from alice_server.domain.embeddings import Embedder
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.paging import PageTokens
 from alice_server.domain.privacy import SubjectHasher
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.domain.tenants import PhoneNumbers
+from alice_server.embedding_model import embedder_for
 from alice_server.fairshare import FairShare
 from alice_server.health import HealthMonitor
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
 from alice_server.llm.summarizer import llm_summarizer
 from alice_server.malformed import MalformedRequestInterceptor
-from alice_server.ratelimit import build_limiter
+from alice_server.ratelimit import Limiter, build_limiter
 from alice_server.rpc_scopes import METHOD_SCOPES, PLATFORM_METHOD_SCOPES
 from alice_server.servicers.calls import CallServicer
 from alice_server.servicers.console import ConsoleServicer
@@ -94,189 +99,19 @@ def all_methods() -> set[str]:
 
 @dataclass
 class AliceServer:
-    """A configured, not yet started server. `await start()`, then `await stop()`."""
+    """A started server (see `start_server`) and the parts it stops."""
 
     settings: Settings
-    database: Database
-    jwt_secret: str
-    summarizer: Summarizer | None = None
-    # The platform role's pool (ALICE_PLATFORM_DATABASE_URL); None refuses platform RPCs.
-    platform_database: Database | None = None
-
-    def __post_init__(self) -> None:
-        # The built-in summariser is CPU-bound: it runs in worker processes, off
-        # the event loop that serves every tenant (ALICE_SUMMARIZER_PROCESSES).
-        # Tenants share the workers fairly (per-tenant queues, round robin, bounded).
-        self._pool: FairSummarizerPool | None = None
-        if self.summarizer is None:
-            if self.settings.summarizer_processes > 0:
-                self._pool = FairSummarizerPool(
-                    self.settings.summarizer_processes,
-                    self.settings.summarizer_queue_size,
-                    self.settings.summarizer_tenant_share,
-                )
-            self.summarizer = HeuristicSummarizer(self._pool)
-            if self.settings.summarizer == "openai":
-                self.summarizer = llm_summarizer(self.settings, self.summarizer)
-        # The embedding model loads once per process (ALICE_SEMANTIC_SEARCH).
-        self.embedder = embedder_for(self.settings.semantic_search)
-        self.summarizer = metrics.InstrumentedSummarizer(self.summarizer)
-        self.limiter = build_limiter(
-            self.settings.rate_limit_backend,
-            self.settings.redis_url,
-            self.settings.rate_limit_per_second,
-            self.settings.rate_limit_burst,
-        )
-        tokens = PageTokens(self.jwt_secret)
-        # Searches of all tenants share ALICE_FAIR_SHARE_SLOTS per process, in turns.
-        fair_share = FairShare(self.settings.fair_share_slots)
-        normalize = UserIdNormalizer(self.settings.default_region)
-        db = self.database
-        self.health = health.aio.HealthServicer()
-        directory = CustomerDirectory(db, self.settings.customer_cache_seconds)
-        # NOT_SERVING while the database is unreachable or its schema is not at head.
-        self.monitor = HealthMonitor(
-            self.health,
-            [s.full_name for s in SERVICES],
-            db.ping,
-            head_revision(),
-            self.settings.health_check_seconds,
-        )
-        self.metrics_endpoint: metrics.MetricsEndpoint | None = None
-        self.server = grpc.aio.server(
-            interceptors=[
-                MalformedRequestInterceptor(),
-                StatusInterceptor(self.settings.access_log_level, self.monitor.poke),
-                AuthInterceptor(
-                    TokenVerifier(
-                        self.jwt_secret,
-                        max_lifetime_seconds=self.settings.max_token_lifetime_seconds,
-                    ),
-                    directory,
-                    self.limiter,
-                    METHOD_SCOPES,
-                    PLATFORM_METHOD_SCOPES,
-                ),
-            ],
-            options=[
-                ("grpc.max_receive_message_length", self.settings.max_message_bytes),
-                ("grpc.max_send_message_length", self.settings.max_message_bytes),
-                # Metadata (the token included) up to 16 KiB reaches the interceptors,
-                # which answer for it (a token over 4,096 characters: UNAUTHENTICATED);
-                # gRPC refuses more with RESOURCE_EXHAUSTED. Soft and hard limits are
-                # equal, so the answer never depends on chance (gRPC rejects at random
-                # between them).
-                ("grpc.max_metadata_size", MAX_METADATA_BYTES),
-                ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
-                # ALICE_WORKERS > 1: every worker binds the same port (alice_server.workers).
-                ("grpc.so_reuseport", 1 if self.settings.workers > 1 else 0),
-            ],
-        )
-        memory_service_pb2_grpc.add_MemoryServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            MemoryServicer(
-                MemoryService(db, tokens, self.embedder, self.settings.memory_history_days),
-                normalize,
-                response_budget(self.settings.max_message_bytes),
-                fair_share,
-            ),
-            self.server,
-        )
-        context_service_pb2_grpc.add_ContextServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            ContextServicer(
-                ContextService(db, self.embedder),
-                CallService(db, self.summarizer, self.embedder),
-                CallerService(db, tokens),
-                normalize,
-                StatsService(db),
-                response_budget(self.settings.max_message_bytes),
-                fair_share,
-            ),
-            self.server,
-        )
-        call_service_pb2_grpc.add_CallServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            CallServicer(TranscriptService(db), normalize), self.server
-        )
-        customer_admin = CustomerAdmin(
-            self.platform_database,
-            tokens,
-            cache_seconds=self.settings.customer_cache_seconds,
-            on_change=directory.forget,
-        )
-        tenant_service_pb2_grpc.add_TenantServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            TenantServicer(
-                customer_admin, TenantProfiles(db), PhoneNumbers(self.settings.default_region)
-            ),
-            self.server,
-        )
-        privacy = PrivacyService(db, self.platform_database, SubjectHasher(self.jwt_secret), tokens)
-        privacy_service_pb2_grpc.add_PrivacyServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            PrivacyServicer(privacy, normalize), self.server
-        )
-        follow_up_service_pb2_grpc.add_FollowUpServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            FollowUpServicer(FollowUpService(db, tokens), normalize), self.server
-        )
-        console_service_pb2_grpc.add_ConsoleServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            ConsoleServicer(
-                ConsoleUsers(self.platform_database, tokens), TenantUsage(self.platform_database)
-            ),
-            self.server,
-        )
-        # Per-tenant RPC counts, written every minute (the console's usage charts).
-        self.usage = UsageFlushTask(db)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        self.expiry = ExpiryTask(
-            db,
-            interval_seconds=self.settings.expiry_interval_seconds,
-            batch_size=self.settings.expiry_batch_size,
-        )
-        # Counted only where someone can read them (a metrics endpoint).
-        self.overdue = OverdueFollowUpsTask(
-            db,
-            metrics.overdue_follow_ups,
-            interval_seconds=OVERDUE_REFRESH_SECONDS if self.settings.metrics_address else 0,
-        )
-        if self.settings.reflection:
-            names = [s.full_name for s in SERVICES]
-            reflection.enable_server_reflection(
-                [
-                    *names,
-                    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                    reflection.SERVICE_NAME,
-                ],
-                self.server,
-            )
-        self.port = self._bind(self.settings.listen_address)
-
-    def _bind(self, address: str) -> int:
-        settings = self.settings
-        try:
-            if settings.tls_cert_file and settings.tls_key_file:
-                key, chain = settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes()
-                credentials = grpc.ssl_server_credentials([(key, chain)])
-                port = self.server.add_secure_port(address, credentials)
-            else:
-                port = self.server.add_insecure_port(address)
-        except RuntimeError:  # recent grpcio raises where older ones returned 0
-            port = 0
-        if port == 0:
-            raise OSError(f"cannot listen on {address} (in use, or not a local address)")
-        return int(port)
-
-    async def start(self) -> None:
-        # The metrics port first: if it is taken, nothing else has started yet.
-        if self.settings.metrics_address:
-            self.metrics_endpoint = metrics.MetricsEndpoint(self.settings.metrics_address)
-            host = self.settings.metrics_address.rpartition(":")[0]
-            logger.info("metrics on http://%s:%d/metrics", host, self.metrics_endpoint.port)
-        metrics.watch_pool(self.database.pool_stats)
-        if self._pool is not None:  # start the workers now, not on the first call
-            await asyncio.get_running_loop().run_in_executor(self._pool, warm_up)
-        await self.monitor.start()  # the first health answer is already the truth
-        await self.server.start()
-        self.expiry.start()
-        self.overdue.start()
-        self.usage.start()
-        logger.info("serving on port %d", self.port)
+    port: int
+    server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    monitor: HealthMonitor
+    expiry: ExpiryTask
+    overdue: OverdueFollowUpsTask
+    usage: UsageFlushTask
+    limiter: Limiter
+    summarizer_pool: FairSummarizerPool | None
+    metrics_endpoint: metrics.MetricsEndpoint | None
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let running calls finish within the grace period, stop."""
@@ -287,8 +122,8 @@ class AliceServer:
         await self.overdue.stop()
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
         await self.usage.stop()  # after the last RPC, so its count is written too
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.summarizer_pool is not None:
+            self.summarizer_pool.shutdown(wait=False, cancel_futures=True)
         if self.metrics_endpoint is not None:
             self.metrics_endpoint.close()
             self.metrics_endpoint = None
@@ -296,3 +131,228 @@ class AliceServer:
 
     async def wait_for_termination(self) -> None:
         await self.server.wait_for_termination()
+
+
+async def start_server(
+    settings: Settings,
+    database: Database,
+    jwt_secret: str,
+    *,
+    summarizer: Summarizer | None = None,
+    platform_database: Database | None = None,
+) -> AliceServer:
+    """Build Alice's gRPC server on `settings.listen_address` and start it.
+
+    `summarizer` replaces the built-in one (tests); `platform_database` is the
+    platform role's pool (ALICE_PLATFORM_DATABASE_URL), None refuses the platform
+    RPCs. If anything fails, what was started is stopped again.
+    """
+    # The metrics port first: if it is taken, nothing else has started yet.
+    endpoint = None
+    if settings.metrics_address:
+        endpoint = metrics.MetricsEndpoint(settings.metrics_address)
+        host = settings.metrics_address.rpartition(":")[0]
+        logger.info("metrics on http://%s:%d/metrics", host, endpoint.port)
+    metrics.watch_pool(database.pool_stats)
+
+    # The built-in summariser is CPU-bound: it runs in worker processes, off the
+    # event loop that serves every tenant (ALICE_SUMMARIZER_PROCESSES), shared
+    # fairly (per-tenant queues, round robin, bounded).
+    pool = None
+    if summarizer is None:
+        if settings.summarizer_processes > 0:
+            pool = FairSummarizerPool(
+                settings.summarizer_processes,
+                settings.summarizer_queue_size,
+                settings.summarizer_tenant_share,
+            )
+        summarizer = HeuristicSummarizer(pool)
+        if settings.summarizer == "openai":
+            summarizer = llm_summarizer(settings, summarizer)
+    summarizer = metrics.InstrumentedSummarizer(summarizer)
+    limiter = build_limiter(
+        settings.rate_limit_backend,
+        settings.redis_url,
+        settings.rate_limit_per_second,
+        settings.rate_limit_burst,
+    )
+    directory = CustomerDirectory(database, settings.customer_cache_seconds)
+    # NOT_SERVING while the database is unreachable or its schema is not at head.
+    health_servicer = health.aio.HealthServicer()
+    monitor = HealthMonitor(
+        health_servicer,
+        [s.full_name for s in SERVICES],
+        database.ping,
+        head_revision(),
+        settings.health_check_seconds,
+    )
+    server = grpc.aio.server(
+        interceptors=[
+            MalformedRequestInterceptor(),
+            StatusInterceptor(settings.access_log_level, monitor.poke),
+            AuthInterceptor(
+                TokenVerifier(jwt_secret, max_lifetime_seconds=settings.max_token_lifetime_seconds),
+                directory,
+                limiter,
+                METHOD_SCOPES,
+                PLATFORM_METHOD_SCOPES,
+            ),
+        ],
+        options=_options(settings),
+    )
+    expiry = ExpiryTask(
+        database,
+        interval_seconds=settings.expiry_interval_seconds,
+        batch_size=settings.expiry_batch_size,
+    )
+    # Counted only where someone can read them (a metrics endpoint).
+    overdue = OverdueFollowUpsTask(
+        database,
+        metrics.overdue_follow_ups,
+        interval_seconds=OVERDUE_REFRESH_SECONDS if settings.metrics_address else 0,
+    )
+    # Per-tenant RPC counts, written every minute (the console's usage charts).
+    usage = UsageFlushTask(database)
+    alice = AliceServer(
+        settings,
+        0,
+        server,
+        health_servicer,
+        monitor,
+        expiry,
+        overdue,
+        usage,
+        limiter,
+        pool,
+        endpoint,
+    )
+    try:
+        # The embedding model loads once per process (ALICE_SEMANTIC_SEARCH).
+        embedder = embedder_for(settings.semantic_search)
+        _add_servicers(
+            server,
+            settings,
+            database,
+            platform_database,
+            directory,
+            jwt_secret,
+            summarizer,
+            embedder,
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        if settings.reflection:
+            reflection.enable_server_reflection(
+                [
+                    *(s.full_name for s in SERVICES),
+                    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                    reflection.SERVICE_NAME,
+                ],
+                server,
+            )
+        alice.port = _bind(server, settings)
+        if pool is not None:  # start the workers now, not on the first call
+            await asyncio.get_running_loop().run_in_executor(pool, warm_up)
+        await monitor.start()  # the first health answer is already the truth
+        await server.start()
+        expiry.start()
+        overdue.start()
+        usage.start()
+    except BaseException:
+        await alice.stop(0)
+        raise
+    logger.info("serving on port %d", alice.port)
+    return alice
+
+
+def _options(settings: Settings) -> list[tuple[str, Any]]:
+    return [
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+        # Metadata (the token included) up to 16 KiB reaches the interceptors,
+        # which answer for it (a token over 4,096 characters: UNAUTHENTICATED);
+        # gRPC refuses more with RESOURCE_EXHAUSTED. Soft and hard limits are
+        # equal, so the answer never depends on chance (gRPC rejects at random
+        # between them).
+        ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+        ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
+        # ALICE_WORKERS > 1: every worker binds the same port (alice_server.workers).
+        ("grpc.so_reuseport", 1 if settings.workers > 1 else 0),
+    ]
+
+
+def _add_servicers(
+    server: grpc.aio.Server,
+    settings: Settings,
+    db: Database,
+    platform_db: Database | None,
+    directory: CustomerDirectory,
+    jwt_secret: str,
+    summarizer: Summarizer,
+    embedder: Embedder | None,
+) -> None:
+    """Each service's servicer over its use cases (services/), on `server`."""
+    tokens = PageTokens(jwt_secret)
+    normalize = UserIdNormalizer(settings.default_region)
+    budget = response_budget(settings.max_message_bytes)
+    # Searches of all tenants share ALICE_FAIR_SHARE_SLOTS per process, in turns.
+    fair_share = FairShare(settings.fair_share_slots)
+    memory_service_pb2_grpc.add_MemoryServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        MemoryServicer(
+            MemoryService(db, tokens, embedder, settings.memory_history_days),
+            normalize,
+            budget,
+            fair_share,
+        ),
+        server,
+    )
+    context_service_pb2_grpc.add_ContextServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        ContextServicer(
+            ContextService(db, embedder),
+            CallService(db, summarizer, embedder),
+            CallerService(db, tokens),
+            normalize,
+            StatsService(db),
+            budget,
+            fair_share,
+        ),
+        server,
+    )
+    call_service_pb2_grpc.add_CallServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        CallServicer(TranscriptService(db), normalize), server
+    )
+    customer_admin = CustomerAdmin(
+        platform_db,
+        tokens,
+        cache_seconds=settings.customer_cache_seconds,
+        on_change=directory.forget,
+    )
+    tenant_service_pb2_grpc.add_TenantServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        TenantServicer(customer_admin, TenantProfiles(db), PhoneNumbers(settings.default_region)),
+        server,
+    )
+    privacy = PrivacyService(db, platform_db, SubjectHasher(jwt_secret), tokens)
+    privacy_service_pb2_grpc.add_PrivacyServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        PrivacyServicer(privacy, normalize), server
+    )
+    follow_up_service_pb2_grpc.add_FollowUpServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        FollowUpServicer(FollowUpService(db, tokens), normalize), server
+    )
+    console_service_pb2_grpc.add_ConsoleServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        ConsoleServicer(ConsoleUsers(platform_db, tokens), TenantUsage(platform_db)), server
+    )
+
+
+def _bind(server: grpc.aio.Server, settings: Settings) -> int:
+    """The port bound on ALICE_LISTEN_ADDRESS (TLS with ALICE_TLS_*), or OSError."""
+    address = settings.listen_address
+    try:
+        if settings.tls_cert_file and settings.tls_key_file:
+            key, chain = settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes()
+            port = server.add_secure_port(address, grpc.ssl_server_credentials([(key, chain)]))
+        else:
+            port = server.add_insecure_port(address)
+    except RuntimeError:  # recent grpcio raises where older ones returned 0
+        port = 0
+    if port == 0:
+        raise OSError(f"cannot listen on {address} (in use, or not a local address)")
+    return int(port)

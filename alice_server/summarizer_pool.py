@@ -29,16 +29,12 @@ when the last process holding its pipe is gone.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import functools
 import logging
 import math
 import multiprocessing
 import os
 import signal
-import sys
-import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -47,38 +43,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alice_server.auth import current_customer_id
+from alice_server.die_with_parent import die_with_parent
 from alice_server.domain.errors import SummarizerBusy
 from alice_server.domain.summarizer import warm_up
 
 logger = logging.getLogger("alice.summarizer")
 
-_PR_SET_PDEATHSIG = 1
 # Added to the summariser workers' niceness (0 = the server's own priority).
 SUMMARIZER_NICENESS = 10
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this process when `parent_pid` ends, even by SIGKILL."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            _watch_parent(parent_pid)
-    else:
-        _watch_parent(parent_pid)
-    if os.getppid() != parent_pid:  # the parent died before the request took effect
-        os._exit(1)
+def _worker_started(parent_pid: int) -> None:
+    """Worker initializer: end with the server (even a SIGKILLed one), yield the CPU
+    to the gRPC workers, load the summariser's tables."""
+    die_with_parent(parent_pid, signal.SIGKILL)
     if hasattr(os, "nice"):
         os.nice(SUMMARIZER_NICENESS)
     warm_up()
-
-
-def _watch_parent(parent_pid: int) -> None:
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="alice-parent-watch", daemon=True).start()
 
 
 @dataclass(eq=False)
@@ -107,7 +88,7 @@ class FairSummarizerPool(Executor):
         self._pool = ProcessPoolExecutor(
             processes,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=die_with_parent,
+            initializer=_worker_started,
             initargs=(os.getpid(),),
         )
         self._queues: OrderedDict[int, deque[_Job]] = OrderedDict()

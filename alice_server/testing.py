@@ -25,7 +25,7 @@ import asyncpg
 from alice_server.auth import mint_token
 from alice_server.config import Settings
 from alice_server.domain.summarizer import Summarizer
-from alice_server.server import AliceServer
+from alice_server.server import AliceServer, start_server
 from alice_server.storage import migrate
 from alice_server.storage.database import Database, PoolOptions
 from alice_server.storage.urls import libpq_url, with_database, with_user
@@ -125,8 +125,9 @@ async def running_server(
         await database.verify()
         if platform is not None:
             await platform.verify()
-        server = AliceServer(settings, database, secret, summarizer, platform_database=platform)
-        await server.start()
+        server = await start_server(
+            settings, database, secret, summarizer=summarizer, platform_database=platform
+        )
         try:
             yield RunningServer(f"127.0.0.1:{server.port}", server, database, secret)
         finally:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import dataclasses
 import logging
 import multiprocessing
@@ -33,7 +32,6 @@ import os
 import signal
 import socket
 import sys
-import threading
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -41,12 +39,13 @@ import sqlalchemy.exc
 
 from alice_server import logs
 from alice_server.config import ConfigError, Settings
+from alice_server.die_with_parent import die_with_parent
 from alice_server.runtime import open_runtime
+from alice_server.serve import database_origin, serve
 from alice_server.storage.database import Database, PoolOptions
 
 logger = logging.getLogger("alice.workers")
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # A worker that ignores SIGTERM this long after its grace period is killed.
 KILL_AFTER_GRACE_SECONDS = 10.0
 
@@ -211,7 +210,7 @@ class _Supervisor:
                             port,
                             len(self.workers),
                             ", ".join(str(w.pid) for w in self.workers),
-                            _database_origin(settings),
+                            database_origin(settings),
                         )
                 else:
                     await asyncio.to_thread(worker.process.join)
@@ -242,12 +241,6 @@ class _Supervisor:
             worker.ready.close()
 
 
-def _database_origin(settings: Settings) -> str:
-    from alice_server.cli import database_origin
-
-    return database_origin(settings)
-
-
 # --------------------------------------------------------------------------- in the worker
 
 
@@ -275,8 +268,6 @@ def worker_main(
     settings = dataclasses.replace(
         settings, metrics_address=worker_metrics_address(settings.metrics_address, index)
     )
-    from alice_server.cli import serve
-
     try:
         asyncio.run(serve(settings, secret, app_url=app_url, ready=ready.send))
     except KeyboardInterrupt:  # SIGINT before serve() installed its handler
@@ -287,26 +278,3 @@ def worker_main(
         sys.exit(1)
     finally:
         ready.close()
-
-
-def die_with_parent(parent_pid: int, sig: signal.Signals = signal.SIGTERM) -> None:
-    """Have the kernel send `sig` to this process when its parent dies (even by SIGKILL).
-
-    Linux: prctl(PR_SET_PDEATHSIG). Elsewhere a daemon thread polls the parent
-    pid. If the parent is already gone, exit at once.
-    """
-    armed = False
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            armed = libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
-    if os.getppid() != parent_pid:  # it died before prctl took effect
-        os._exit(1)
-    if not armed:
-
-        def watch() -> None:
-            while os.getppid() == parent_pid:
-                threading.Event().wait(1.0)
-            os.kill(os.getpid(), sig)
-
-        threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -33,6 +33,7 @@ from typing import Any
 import asyncpg
 import grpc
 
+from alice_server.die_with_parent import die_with_parent
 from alice_server.domain.context import (
     AGENT_SETTING_KEYS,
     DEFAULT_MEMORIES,
@@ -42,7 +43,7 @@ from alice_server.domain.context import (
 )
 from alice_server.domain.follow_ups import DEFAULT_CONTEXT_FOLLOW_UPS
 from alice_server.storage.repositories.context import CALL_START
-from alice_server.workers import die_with_parent, pick_port
+from alice_server.workers import pick_port
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 

@@ -962,7 +962,9 @@ def summarise_profile(path: Path) -> dict[str, Any]:
         leaf_by_category[owner] += count
         leaves[re.sub(r":\d+\)$", ")", frames[-1])] += count
         inner = next((f for f in reversed(frames) if "alice_server/" in f), "")
-        if not inner or "workers.py" in inner or "alice_server/cli.py" in inner:
+        if not inner or any(
+            name in inner for name in ("workers.py", "alice_server/cli.py", "alice_server/serve.py")
+        ):
             inner = "(no request code on the stack: event loop, gRPC or driver callbacks)"
         alice_frames[re.sub(r":\d+\)$", ")", inner)] += count
 

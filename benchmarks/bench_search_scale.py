@@ -109,17 +109,24 @@ async def main() -> None:
                     if n >= 10:  # the first ones warm the caches and prepare the statements
                         timings[mode].append((time.perf_counter() - t0) * 1000)
                     assert found, "every caller has memories"
-            if args.explain:
-                async with database.tenant(customer) as uow:
-                    plan = await uow.connection.fetch(
-                        "EXPLAIN (ANALYZE, BUFFERS) " + _SEARCH_SCOPE,
-                        customer,
-                        query.owners,
-                        [],
-                        query.text,
-                        True,
-                        [],
-                    )
+            if args.explain:  # as the service role, in a transaction of the tenant
+                service = await asyncpg.connect(db.app_url)
+                try:
+                    async with service.transaction():
+                        await service.execute(
+                            "SELECT set_config('alice.customer_id', $1, true)", str(customer)
+                        )
+                        plan = await service.fetch(
+                            "EXPLAIN (ANALYZE, BUFFERS) " + _SEARCH_SCOPE,
+                            customer,
+                            query.owners,
+                            [],
+                            query.text,
+                            True,
+                            [],
+                        )
+                finally:
+                    await service.close()
                 print("\n".join(row[0] for row in plan))
         finally:
             await database.close()

@@ -32,7 +32,7 @@ def _rss_mib() -> float:
 
 
 def _wordllama(dim: int) -> Encoder:
-    from alice_server.domain.embeddings import load_embedder
+    from alice_server.embedding_model import load_embedder
 
     model = load_embedder()
 

@@ -3,10 +3,12 @@
 
     JWT_SECRET_KEY=... python examples/call_flow.py --customer-id 1 [--caller "(555) 010-2030"]
 
-With the embedded default database, the secret is in ~/.local/share/alice/jwt_secret:
+In a development checkout, with `./dev serve` running (its embedded database
+keeps the secret in .alice-data/jwt_secret, which `./dev python` passes on):
 
-    export JWT_SECRET_KEY=$(cat ~/.local/share/alice/jwt_secret)
-    python examples/call_flow.py --customer-id 1
+    ./dev python examples/call_flow.py --customer-id 1
+
+The server's address is --address, else ALICE_ADDRESS, else 127.0.0.1:50051.
 """
 
 from __future__ import annotations

@@ -6,6 +6,13 @@ name, greetings, prompt blocks and time zone all come from Alice.
     ALICE_PLATFORM_TOKEN=$(alice-admin mint-platform-token --scope platform:lookup --ttl 86400)
     JWT_SECRET_KEY=... python examples/call_start.py \
         --dialled "+15550100002" --caller "(555) 010-3003"
+
+The dialled number must be a customer's: +15550100002 is Smith Insurance
+Agency's after `alice-admin load-demo` (data/demo/tenants.json), or after
+CUSTOMER_ONBOARDING_GUIDE.md. In a development checkout, with `./dev serve`
+running: `./dev admin load-demo`, then
+`ALICE_PLATFORM_TOKEN=$(./dev admin mint-platform-token --scope platform:lookup)
+./dev python examples/call_start.py --dialled "+15550100002" --caller "(555) 010-3003"`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # CI: the production install, as the README describes it. Builds both wheels,
-# installs them (not editable) into a fresh virtualenv, and from that install
-# alone, away from the checkout: `alice-admin migrate` on a fresh database,
-# create-customer, mint-token, alice-server, one RPC through grpcurl, a clean
-# stop on SIGTERM; and alice-console (the console extra): its templates and
-# static files are in the wheel and `alice-console --help` runs installed. Needs a superuser URL (ALICE_TEST_DATABASE_URL, default the
-# machine's PostgreSQL) and grpcurl on PATH (.venv has it).
+# checks what they hold, then runs README.md's production blocks as written
+# ("Running in production": production-install, production-server,
+# production-calls) with this script's own values for production-values (a
+# fresh database and its roles, a free port), `pip install ./chad_client .`
+# taken from the built wheels, in a fresh virtualenv and away from the
+# checkout: migrate, the roles' passwords, alice-server, create-customer, and
+# LookupCustomerByNumber, CreateCustomer and a tenant RPC through grpcurl; then
+# a health check and a clean stop on SIGTERM; and alice-console (the console
+# extra): its templates and static files are in the wheel and run installed. Needs a superuser URL
+# (ALICE_TEST_DATABASE_URL, default the machine's PostgreSQL), psql, and
+# grpcurl on PATH (.venv has it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 checkout=$PWD
@@ -20,6 +25,7 @@ cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
   psql -q "$superuser" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
   psql -q "$superuser" -c "DROP ROLE IF EXISTS $role" >/dev/null 2>&1 || true
+  psql -q "$superuser" -c "DROP ROLE IF EXISTS ${role}_platform" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -65,21 +71,48 @@ print(f"wheel contents ok: {len(packages)} alice_server packages, migrations, {l
       f"and {len(console)} alice_console files included")
 PY
 
-echo "-- installing them into a fresh virtualenv (with the console extra)"
+readme_block() { "$python" "$checkout/tests/support/readme_blocks.py" "$checkout/README.md" "$1"; }
+
+echo "-- README production-values, with this check's own"
+psql -q "$superuser" -c "CREATE DATABASE $database"
+owner_url=$("$python" -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(p._replace(path="/" + sys.argv[2]).geturl())' "$superuser" "$database")
+with_user() {  # URL USER PASSWORD
+  "$python" -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(p._replace(netloc=sys.argv[2] + ":" + sys.argv[3] + "@" + p.netloc.split("@")[-1]).geturl())' "$@"
+}
+port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export ALICE_ADMIN_DATABASE_URL=$owner_url
+export ALICE_DB_APP_ROLE=$role
+export APP_PASSWORD=wheel-check-app-$suffix
+export PLATFORM_PASSWORD=wheel-check-platform-$suffix
+DATABASE_URL=$(with_user "$owner_url" "$role" "$APP_PASSWORD")
+ALICE_PLATFORM_DATABASE_URL=$(with_user "$owner_url" "${role}_platform" "$PLATFORM_PASSWORD")
+JWT_SECRET_KEY=$("$python" -c 'import secrets; print(secrets.token_urlsafe(48))')
+export DATABASE_URL ALICE_PLATFORM_DATABASE_URL JWT_SECRET_KEY
+export ALICE_LISTEN_ADDRESS=127.0.0.1:$port
+# The README's block sets exactly these.
+documented=$(readme_block production-values | sed -n 's/^export \([A-Z_]*\)=.*/\1/p' | sort | tr '\n' ' ')
+ours="ALICE_ADMIN_DATABASE_URL ALICE_DB_APP_ROLE ALICE_LISTEN_ADDRESS ALICE_PLATFORM_DATABASE_URL APP_PASSWORD DATABASE_URL JWT_SECRET_KEY PLATFORM_PASSWORD "
+[ "$documented" = "$ours" ] || { echo "README production-values sets: $documented; this check sets: $ours" >&2; exit 1; }
+
+echo "-- README production-install (pip from the built wheels, in a fresh virtualenv)"
 "$python" -m venv "$work/venv"
-"$work/venv/bin/python" -m pip install --quiet "$work"/wheels/chad_client-*.whl \
-  "$(ls "$work"/wheels/alice_server-*.whl)[console]"
+export PATH="$work/venv/bin:$PATH:$checkout/.venv/bin"
 cd "$work"  # nothing may come from the checkout from here on
+install=$(readme_block production-install)
+grep -qx 'pip install ./chad_client .' <<<"$install"
+bash -euo pipefail -c "${install/pip install .\/chad_client ./pip install --quiet $work/wheels/*.whl}"
 if "$work/venv/bin/python" -c 'import pgserver' 2>/dev/null; then
   echo "pgserver was installed by a production install" >&2; exit 1
 fi
 "$work/venv/bin/python" -c 'import alice_server, chad_client, sys; [print(m.__file__) for m in (alice_server, chad_client)]; sys.exit(any(not m.__file__.startswith(sys.prefix) for m in (alice_server, chad_client)))'
-"$work/venv/bin/alice-server" --version
-"$work/venv/bin/alice-admin" --version
-# alice-console runs from the installed package: its help, and its templates and
-# static files are the installed copies.
-"$work/venv/bin/alice-console" --help | grep -q "ALICE_CONSOLE_SESSION_SECRET"
-"$work/venv/bin/alice-console" --version
+[ "$(command -v alice-server)" = "$work/venv/bin/alice-server" ]
+alice-server --version
+alice-admin --version
+# alice-console (the console extra) runs from the installed package: its help,
+# and its templates and static files are the installed copies.
+pip install --quiet "$(ls "$work"/wheels/alice_server-*.whl)[console]"
+alice-console --help | grep -q "ALICE_CONSOLE_SESSION_SECRET"
+alice-console --version
 "$work/venv/bin/python" - <<'PY'
 import sys
 from alice_console import app
@@ -106,41 +139,39 @@ assert demo.DEFAULT_FILE.is_relative_to(sys.prefix) and demo.DEFAULT_FILE.is_fil
 print(f"demo data in the installed package: {demo.DEFAULT_FILE}")
 PY
 
-echo "-- migrate, create-customer, mint-token"
-psql -q "$superuser" -c "CREATE DATABASE $database"
-owner_url=$("$python" -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(p._replace(path="/" + sys.argv[2]).geturl())' "$superuser" "$database")
-export ALICE_ADMIN_DATABASE_URL=$owner_url ALICE_DB_APP_ROLE=$role
-"$work/venv/bin/alice-admin" migrate
-psql -q "$owner_url" -c "ALTER ROLE $role PASSWORD 'wheel-check-password'"
-customer=$("$work/venv/bin/alice-admin" create-customer --name "Peterson Insurance" --agent-name Sam)
-echo "$customer"
-customer_id=$("$python" -c 'import json, sys; print(json.loads(sys.argv[1])["id"])' "$customer")
-DATABASE_URL=$("$python" -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(p._replace(netloc=sys.argv[2] + ":wheel-check-password@" + p.netloc.split("@")[-1]).geturl())' "$owner_url" "$role")
-export DATABASE_URL
-export JWT_SECRET_KEY
-JWT_SECRET_KEY=$("$python" -c 'import secrets; print(secrets.token_urlsafe(48))')
-token=$("$work/venv/bin/alice-admin" mint-token --customer-id "$customer_id")
-
-echo "-- alice-server, one RPC through grpcurl, clean stop"
+echo "-- README production-server, in the background"
 # With ALICE_SUMMARIZER=openai (an endpoint that does not answer: ProcessCall would
 # fall back to the built-in summariser), so the server's start loads the prompt too.
 ALICE_SUMMARIZER=openai ALICE_LLM_BASE_URL=http://127.0.0.1:9/v1 ALICE_LLM_MODEL=m \
-  "$work/venv/bin/alice-server" --listen 127.0.0.1:0 2>"$work/server.log" &
+  bash -c "exec $(readme_block production-server)" 2>"$work/server.log" &
 server_pid=$!
-port=
-for _ in $(seq 1 60); do
-  port=$(sed -n 's/.*Alice listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/server.log")
-  [ -n "$port" ] && break
+for _ in $(seq 1 120); do
+  grep -q "Alice listening on 127.0.0.1:$port" "$work/server.log" && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
   sleep 0.5
 done
-[ -n "$port" ] || { cat "$work/server.log" >&2; exit 1; }
-reply=$(grpcurl -plaintext -H "authorization: Bearer $token" \
-  -d '{"user_id": "(555) 123-4567", "type": "preference", "key": "contact_time", "value": {"value": "mornings"}}' \
-  "127.0.0.1:$port" alice.memory.v1.MemoryService/StoreMemory)
-echo "$reply"
-echo "$reply" | grep -q '"created": true'
-"$work/venv/bin/alice-server" --health-check --listen "127.0.0.1:$port"
+grep -q "Alice listening on 127.0.0.1:$port" "$work/server.log" || { cat "$work/server.log" >&2; exit 1; }
+
+echo "-- README production-calls: create-customer; LookupCustomerByNumber, CreateCustomer, StoreMemory"
+calls=$(bash -euo pipefail -c "$(readme_block production-calls)") || { echo "$calls"; cat "$work/server.log" >&2; exit 1; }
+echo "$calls"
+"$python" - "$calls" <<'PY'
+import json, sys
+text, decoder, docs, i = sys.argv[1], json.JSONDecoder(), [], 0
+while i < len(text):
+    if text[i].isspace():
+        i += 1
+        continue
+    doc, i = decoder.raw_decode(text, i)
+    docs.append(doc)
+created, looked_up, new_customer, stored = docs
+assert created["id"] == 1 and created["twilio_phone_number"] == "+15550100001", created
+assert looked_up["customer"]["id"] == "1", looked_up  # the call router's platform path
+assert new_customer["customer"]["business_name"] == "Smith Insurance Agency", new_customer
+assert stored["created"] is True and stored["customer_id"] == "1", stored
+print("production path ok: LookupCustomerByNumber, CreateCustomer and a tenant RPC")
+PY
+alice-server --health-check
 kill -TERM "$server_pid"
 status=0
 wait "$server_pid" || status=$?

@@ -14,18 +14,16 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import asyncpg
 import grpc
 import pytest
 import pytest_asyncio
 
-from alice_server.auth import mint_token
 from alice_server.testing import RunningServer, TestDatabase, running_server, temporary_database
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
-from tests.pgbouncer import pgbouncer, through
+from tests.support.fake_llm import fake_llm  # noqa: F401 (a fixture for every test)
+from tests.support.pgbouncer import pgbouncer, through
+from tests.support.tenants import TenantHandle, create_customer
 
 
 @pytest.fixture(scope="session")
@@ -90,35 +88,6 @@ def memories(channel: grpc.aio.Channel) -> memory_service_pb2_grpc.MemoryService
 @pytest.fixture(scope="session")
 def contexts(channel: grpc.aio.Channel) -> context_service_pb2_grpc.ContextServiceStub:
     return context_service_pb2_grpc.ContextServiceStub(channel)
-
-
-@dataclass(frozen=True)
-class TenantHandle:
-    """A customer of the test database and the credentials of its calls."""
-
-    id: int
-    name: str
-    secret: str
-
-    def token(self, **kwargs: Any) -> str:
-        return mint_token(self.secret, self.id, **kwargs)
-
-    def metadata(self, **kwargs: Any) -> tuple[tuple[str, str], ...]:
-        return (("authorization", f"Bearer {self.token(**kwargs)}"),)
-
-
-async def create_customer(owner_url: str, name: str, status: str = "active") -> int:
-    connection = await asyncpg.connect(owner_url)
-    try:
-        return int(
-            await connection.fetchval(
-                "INSERT INTO customers (business_name, status) VALUES ($1, $2) RETURNING id",
-                name,
-                status,
-            )
-        )
-    finally:
-        await connection.close()
 
 
 @pytest_asyncio.fixture

@@ -15,11 +15,8 @@ from alice_server.storage.urls import libpq_url, with_database
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import status_of, struct
-from tests.test_server_process import _env, _run, _script
-
-
-async def admin(*args: str, **env: str) -> tuple[int, str, str]:
-    return await _run(_script("alice-admin"), *args, env=_env(**env))
+from tests.support.database import as_tenant
+from tests.support.processes import admin, clean_env, installed_script, run_command
 
 
 async def test_customers_lifecycle(database, contexts, secret):
@@ -99,27 +96,17 @@ async def test_purge_expired(database, memories, peterson, caller_phone):
             mem.StoreMemoryRequest(user_id=caller_phone, type="fact", key=key, value=struct(v=key)),
             metadata=md,
         )
-    owner = await asyncpg.connect(database.owner_url)
-    try:
-        async with owner.transaction():
-            await owner.execute(
-                "SELECT set_config('alice.customer_id', $1, true)", str(peterson.id)
-            )
-            await owner.execute(
-                "UPDATE memories SET expires_at = now() - interval '1 day' WHERE key = 'old'"
-            )
-        code, out, err = await admin("purge-expired", ALICE_ADMIN_DATABASE_URL=database.owner_url)
-        assert code == 0, err
-        assert int(out.split()[1]) >= 1
-        async with owner.transaction():
-            await owner.execute(
-                "SELECT set_config('alice.customer_id', $1, true)", str(peterson.id)
-            )
-            keys = await owner.fetch(
-                "SELECT key FROM memories WHERE user_id = $1 ORDER BY key", caller_phone
-            )
-    finally:
-        await owner.close()
+    async with as_tenant(database.owner_url, peterson.id) as owner:
+        await owner.execute(
+            "UPDATE memories SET expires_at = now() - interval '1 day' WHERE key = 'old'"
+        )
+    code, out, err = await admin("purge-expired", ALICE_ADMIN_DATABASE_URL=database.owner_url)
+    assert code == 0, err
+    assert int(out.split()[1]) >= 1
+    async with as_tenant(database.owner_url, peterson.id) as owner:
+        keys = await owner.fetch(
+            "SELECT key FROM memories WHERE user_id = $1 ORDER BY key", caller_phone
+        )
     assert [r["key"] for r in keys] == ["fresh"]
 
 
@@ -164,8 +151,8 @@ async def test_admin_needs_the_owner_url_when_a_database_is_configured(database)
     code, _, err = await admin("mint-token", "--customer-id", "1", DATABASE_URL=database.app_url)
     assert code == 2 and "JWT_SECRET_KEY is required" in err
     # The server never runs as the owner, even when only the owner's URL is given.
-    code, _, err = await _run(
-        _script("alice-server"),
-        env=_env(ALICE_ADMIN_DATABASE_URL=database.owner_url, JWT_SECRET_KEY="s" * 40),
+    code, _, err = await run_command(
+        installed_script("alice-server"),
+        env=clean_env(ALICE_ADMIN_DATABASE_URL=database.owner_url, JWT_SECRET_KEY="s" * 40),
     )
     assert code == 2 and "DATABASE_URL is required" in err

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 
 from alice_server.auth import mint_platform_token
 from chad_client import AliceClient
-from tests.test_admin_cli import admin
+from tests.support.processes import admin
 
 
 async def test_create_console_user_makes_operators_and_tenant_admins(

@@ -13,20 +13,12 @@ import pytest
 
 from alice_server import __version__
 from alice_server.storage.urls import libpq_url, with_database, with_user
-from tests.test_admin_cli import admin
-from tests.test_server_process import _env, _run, _script
-
-
-def one_line(err: str) -> str:
-    assert "Traceback" not in err, err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    return lines[0]
+from tests.support.processes import admin, clean_env, installed_script, one_line, run_command
 
 
 async def test_both_commands_print_their_version():
     for name in ("alice-server", "alice-admin"):
-        code, out, _ = await _run(_script(name), "--version", env=_env())
+        code, out, _ = await run_command(installed_script(name), "--version", env=clean_env())
         assert code == 0
         assert out.strip() == f"{name} {__version__}"
 
@@ -104,11 +96,11 @@ async def test_server_says_in_one_line_that_its_port_is_taken(database, secret):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        code, _, err = await _run(
-            _script("alice-server"),
+        code, _, err = await run_command(
+            installed_script("alice-server"),
             "--listen",
             f"127.0.0.1:{port}",
-            env=_env(DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret),
+            env=clean_env(DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret),
         )
     assert code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in err

@@ -8,7 +8,7 @@ import secrets
 import jwt
 
 from alice_server.admin import backup_file
-from tests.test_admin_cli import admin
+from tests.support.processes import admin
 
 
 def number() -> str:

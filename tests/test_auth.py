@@ -13,8 +13,8 @@ from alice_server.rpc_scopes import METHOD_SCOPES, PLATFORM_METHOD_SCOPES
 from alice_server.server import all_methods
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
-from tests.conftest import create_customer
 from tests.helpers import status_of, struct
+from tests.support.tenants import create_customer
 
 REQUEST = ctx.GetEnrichedContextRequest(user_id="+15550000001")
 

@@ -10,12 +10,12 @@ import re
 import asyncpg
 import numpy as np
 
-from alice_server.domain.embeddings import load_embedder
+from alice_server.embedding_model import load_embedder
 from alice_server.storage.database import Database, PoolOptions
 from alice_server.tools.backfill_embeddings import backfill
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import struct
-from tests.test_admin_cli import admin
+from tests.support.processes import admin
 
 
 async def _strip_embeddings(owner, customer_id, caller):

@@ -35,8 +35,8 @@ from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
-from tests.test_calls import AUTO_CALL, _call
-from tests.test_follow_ups import ScriptedSummarizer, process_request
+from tests.support.calls import AUTO_CALL, call_request
+from tests.support.follow_ups import ScriptedSummarizer, process_request
 
 # Migration 0004 added the query's parameters (p_query, p_query_embedding, p_depth),
 # 0007 p_follow_ups.
@@ -148,7 +148,9 @@ async def _count_call_start(
         await contexts.GetEnrichedContext(request, metadata=md)
         new_caller = proxy.round_trips
         for i in range(3):
-            await contexts.ProcessCall(_call(user_id, f"CA-rt-{i}", turns=AUTO_CALL), metadata=md)
+            await contexts.ProcessCall(
+                call_request(user_id, f"CA-rt-{i}", turns=AUTO_CALL), metadata=md
+            )
             await memories.StoreMemory(
                 mem.StoreMemoryRequest(
                     user_id=user_id, type="fact", key=f"f{i}", value=struct(v=i)
@@ -157,7 +159,8 @@ async def _count_call_start(
             )
         proxy.reset_counts()
         response = await contexts.GetEnrichedContext(request, metadata=md)
-        assert len(response.summaries) == 3 and len(response.memories) == 3
+        # 3 stored facts and the one the call notes found in AUTO_CALL (one key).
+        assert len(response.summaries) == 3 and len(response.memories) == 4
         return new_caller, proxy.round_trips
 
 

@@ -15,7 +15,7 @@ from chad_client.v1 import call_service_pb2_grpc
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of
-from tests.test_admin_cli import admin
+from tests.support.processes import admin
 
 T0 = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
 

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import grpc
 import pytest
-from google.protobuf import timestamp_pb2
 
 from alice_server.domain.summarizer import (
     PERSONALITY_TRAITS,
@@ -22,28 +21,7 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of
-
-T0 = dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC)
-
-AUTO_CALL = [
-    res.Turn(role=res.ROLE_AGENT, content="Thanks for calling, how can I help you today?"),
-    res.Turn(role=res.ROLE_CALLER, content="Hi, I need to add my daughter to my auto policy."),
-    res.Turn(role=res.ROLE_AGENT, content="Of course. What is her date of birth?"),
-    res.Turn(role=res.ROLE_CALLER, content="March 3rd 2008. She just got her license."),
-    res.Turn(role=res.ROLE_CALLER, content="Thanks so much, that was really helpful!"),
-]
-
-
-def _ts(value: dt.datetime) -> timestamp_pb2.Timestamp:
-    message = timestamp_pb2.Timestamp()
-    message.FromDatetime(value)
-    return message
-
-
-def _call(user_id: str, call_id: str, turns=AUTO_CALL, start: dt.datetime | None = None, **kw):  # type: ignore[no-untyped-def]
-    if start is not None:
-        kw["started_at"] = _ts(start)
-    return ctx.ProcessCallRequest(user_id=user_id, call_id=call_id, turns=turns, **kw)
+from tests.support.calls import AUTO_CALL, T0, call_request, timestamp
 
 
 async def test_process_call_records_summary_profile_and_personality(
@@ -51,7 +29,9 @@ async def test_process_call_records_summary_profile_and_personality(
 ):
     md = peterson.metadata()
     result = await contexts.ProcessCall(
-        _call(caller_phone, "CA-1", start=T0, ended_at=_ts(T0 + dt.timedelta(minutes=4))),
+        call_request(
+            caller_phone, "CA-1", start=T0, ended_at=timestamp(T0 + dt.timedelta(minutes=4))
+        ),
         metadata=md,
     )
     assert result.customer_id == peterson.id and result.call_id == "CA-1"
@@ -88,10 +68,10 @@ async def test_process_call_records_summary_profile_and_personality(
 
 async def test_process_call_twice_with_one_call_id(contexts, peterson, caller_phone):
     md = peterson.metadata()
-    first = await contexts.ProcessCall(_call(caller_phone, "CA-dup", start=T0), metadata=md)
+    first = await contexts.ProcessCall(call_request(caller_phone, "CA-dup", start=T0), metadata=md)
     # The retry carries a different transcript: the stored result wins.
     retry = await contexts.ProcessCall(
-        _call(caller_phone, "CA-dup", turns=AUTO_CALL[:2], start=T0), metadata=md
+        call_request(caller_phone, "CA-dup", turns=AUTO_CALL[:2], start=T0), metadata=md
     )
     assert retry.already_processed and not first.already_processed
     assert (retry.summary, list(retry.key_topics), retry.sentiment) == (
@@ -114,7 +94,10 @@ async def test_process_call_twice_with_one_call_id(contexts, peterson, caller_ph
 async def test_concurrent_duplicates_are_counted_once(contexts, peterson, caller_phone):
     md = peterson.metadata()
     results = await asyncio.gather(
-        *(contexts.ProcessCall(_call(caller_phone, "CA-race"), metadata=md) for _ in range(8))
+        *(
+            contexts.ProcessCall(call_request(caller_phone, "CA-race"), metadata=md)
+            for _ in range(8)
+        )
     )
     assert sorted(r.already_processed for r in results) == [False] + [True] * 7
     assert len({r.summary for r in results}) == 1
@@ -126,17 +109,19 @@ async def test_concurrent_duplicates_are_counted_once(contexts, peterson, caller
 
 async def test_call_id_of_another_caller_is_already_exists(contexts, peterson, caller_phone):
     md = peterson.metadata()
-    await contexts.ProcessCall(_call(caller_phone, "CA-shared-id"), metadata=md)
+    await contexts.ProcessCall(call_request(caller_phone, "CA-shared-id"), metadata=md)
     code, details = await status_of(
-        contexts.ProcessCall(_call("+15550001234", "CA-shared-id"), metadata=md)
+        contexts.ProcessCall(call_request("+15550001234", "CA-shared-id"), metadata=md)
     )
     assert code == grpc.StatusCode.ALREADY_EXISTS
     assert "another caller" in details
 
 
 async def test_same_call_id_in_two_tenants_is_two_calls(contexts, peterson, smith, caller_phone):
-    a = await contexts.ProcessCall(_call(caller_phone, "CA-same"), metadata=peterson.metadata())
-    b = await contexts.ProcessCall(_call(caller_phone, "CA-same"), metadata=smith.metadata())
+    a = await contexts.ProcessCall(
+        call_request(caller_phone, "CA-same"), metadata=peterson.metadata()
+    )
+    b = await contexts.ProcessCall(call_request(caller_phone, "CA-same"), metadata=smith.metadata())
     assert not a.already_processed and not b.already_processed
     assert (a.customer_id, b.customer_id) == (peterson.id, smith.id)
 
@@ -148,7 +133,7 @@ async def test_process_call_for_both_tenants_in_parallel(contexts, peterson, smi
         return await asyncio.gather(
             *(
                 contexts.ProcessCall(
-                    _call(
+                    call_request(
                         caller_phone,
                         f"CA-{tenant.id}-{i}",
                         start=T0 + dt.timedelta(hours=i + offset),
@@ -191,7 +176,7 @@ async def test_call_summaries_paginate_newest_first(contexts, peterson, caller_p
     md = peterson.metadata()
     for i in range(7):
         await contexts.ProcessCall(
-            _call(caller_phone, f"CA-page-{i}", start=T0 + dt.timedelta(days=i)), metadata=md
+            call_request(caller_phone, f"CA-page-{i}", start=T0 + dt.timedelta(days=i)), metadata=md
         )
     seen, token = [], ""
     while True:
@@ -211,7 +196,7 @@ async def test_caller_profiles_paginate(contexts, smith):
     callers = [f"+1555300{i:04d}" for i in range(5)]
     for i, caller in enumerate(callers):
         await contexts.ProcessCall(
-            _call(caller, f"CA-p-{i}", start=T0 + dt.timedelta(minutes=i)), metadata=md
+            call_request(caller, f"CA-p-{i}", start=T0 + dt.timedelta(minutes=i)), metadata=md
         )
     seen, token = [], ""
     while True:
@@ -229,34 +214,44 @@ async def test_caller_profiles_paginate(contexts, smith):
     ("request_", "code", "fragment"),
     [
         (ctx.ProcessCallRequest(user_id="+15550000000", call_id="c"), "INVALID_ARGUMENT", "turns"),
-        (_call("+15550000000", ""), "INVALID_ARGUMENT", "call_id"),
-        (_call("+15550000000", " padded "), "INVALID_ARGUMENT", "call_id"),
-        (_call("", "c"), "INVALID_ARGUMENT", "user_id is required"),
-        (_call("+15550000000", "c", turns=[res.Turn(content="hi")]), "INVALID_ARGUMENT", "role"),
+        (call_request("+15550000000", ""), "INVALID_ARGUMENT", "call_id"),
+        (call_request("+15550000000", " padded "), "INVALID_ARGUMENT", "call_id"),
+        (call_request("", "c"), "INVALID_ARGUMENT", "user_id is required"),
         (
-            _call("+15550000000", "c", turns=[res.Turn(role=9, content="hi")]),
+            call_request("+15550000000", "c", turns=[res.Turn(content="hi")]),
             "INVALID_ARGUMENT",
             "role",
         ),
         (
-            _call(
+            call_request("+15550000000", "c", turns=[res.Turn(role=9, content="hi")]),
+            "INVALID_ARGUMENT",
+            "role",
+        ),
+        (
+            call_request(
                 "+15550000000", "c", turns=[res.Turn(role=res.ROLE_CALLER, content="x" * 20_001)]
             ),
             "INVALID_ARGUMENT",
             "20000",
         ),
         (
-            _call("+15550000000", "c", turns=[res.Turn(role=res.ROLE_CALLER, content="a\x00b")]),
+            call_request(
+                "+15550000000", "c", turns=[res.Turn(role=res.ROLE_CALLER, content="a\x00b")]
+            ),
             "INVALID_ARGUMENT",
             "NUL",
         ),
         (
-            _call("+15550000000", "c", start=T0, ended_at=_ts(T0 - dt.timedelta(seconds=1))),
+            call_request(
+                "+15550000000", "c", start=T0, ended_at=timestamp(T0 - dt.timedelta(seconds=1))
+            ),
             "INVALID_ARGUMENT",
             "ended_at",
         ),
         (
-            _call("+15550000000", "c", turns=[res.Turn(role=res.ROLE_CALLER, content="x")] * 5001),
+            call_request(
+                "+15550000000", "c", turns=[res.Turn(role=res.ROLE_CALLER, content="x")] * 5001
+            ),
             "INVALID_ARGUMENT",
             "5000",
         ),
@@ -269,7 +264,7 @@ async def test_process_call_rejects_bad_input(contexts, peterson, request_, code
 
 
 async def test_bad_timestamp_is_invalid_argument(contexts, peterson):
-    request = _call("+15550000000", "c-bad-ts")
+    request = call_request("+15550000000", "c-bad-ts")
     request.started_at.seconds = 10**13  # beyond year 9999
     code, details = await status_of(contexts.ProcessCall(request, metadata=peterson.metadata()))
     assert code == grpc.StatusCode.INVALID_ARGUMENT
@@ -339,7 +334,9 @@ async def test_personality_averages_recent_levels_and_trends(scripted, peterson,
     for day, scores in calls:
         turn = res.Turn(role=res.ROLE_CALLER, content=json.dumps(scores))
         await scripted.ProcessCall(
-            _call(caller_phone, f"CA-s{day}", turns=[turn], start=T0 + dt.timedelta(days=day)),
+            call_request(
+                caller_phone, f"CA-s{day}", turns=[turn], start=T0 + dt.timedelta(days=day)
+            ),
             metadata=md,
         )
     p = (
@@ -369,7 +366,7 @@ async def test_a_failed_process_call_writes_nothing(scripted, peterson, caller_p
     md = peterson.metadata()
     bad = res.Turn(role=res.ROLE_CALLER, content=json.dumps({"frustration_level": 150}))
     code, details = await status_of(
-        scripted.ProcessCall(_call(caller_phone, "CA-bad", turns=[bad]), metadata=md)
+        scripted.ProcessCall(call_request(caller_phone, "CA-bad", turns=[bad]), metadata=md)
     )
     assert code == grpc.StatusCode.INTERNAL
     assert "reference" in details and "150" not in details and "INSERT" not in details
@@ -384,7 +381,9 @@ async def test_a_failed_process_call_writes_nothing(scripted, peterson, caller_p
     assert list(listed.summaries) == []
     # The same call_id can be processed once the problem is fixed.
     good = res.Turn(role=res.ROLE_CALLER, content=json.dumps({"frustration_level": 15}))
-    fixed = await scripted.ProcessCall(_call(caller_phone, "CA-bad", turns=[good]), metadata=md)
+    fixed = await scripted.ProcessCall(
+        call_request(caller_phone, "CA-bad", turns=[good]), metadata=md
+    )
     assert not fixed.already_processed
 
 
@@ -399,7 +398,7 @@ async def test_a_long_call_does_not_stall_other_tenants(contexts, peterson, smit
     assert sum(len(t.content) for t in long_call) < 4 * 1024 * 1024  # within the message limit
     processing = asyncio.ensure_future(
         contexts.ProcessCall(
-            _call(caller_phone, "CA-long", turns=long_call),
+            call_request(caller_phone, "CA-long", turns=long_call),
             metadata=peterson.metadata(),
             timeout=120,
         )

@@ -7,7 +7,7 @@ import asyncpg
 import grpc
 import pytest
 
-from alice_server.server import AliceServer
+from alice_server.server import start_server
 from alice_server.storage.database import Database
 from alice_server.storage.models import Customer
 from alice_server.testing import running_server, settings_for_tests
@@ -20,8 +20,7 @@ async def test_the_rate_limit_is_checked_before_the_customer_lookup(secret, pete
     # Nothing listens on port 1: any database lookup would answer UNAVAILABLE.
     database = Database("postgresql://alice@127.0.0.1:1/alice")
     settings = settings_for_tests(rate_limit_per_second=0.01, rate_limit_burst=1)
-    server = AliceServer(settings, database, secret)
-    await server.start()
+    server = await start_server(settings, database, secret)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             stub = context_service_pb2_grpc.ContextServiceStub(channel)

@@ -70,8 +70,11 @@ async def check_call_flow(
     assert summary.call_id == f"CA-{customer_id}-1" and summary.duration_seconds == 180
     assert "auto policy" in summary.summary
     assert summary.summary in following.text
-    remembered = {m.key: m.value["value"] for m in following.memories}
+    remembered = {m.key: m.value["value"] for m in following.memories if m.source == "call"}
     assert remembered == facts  # the facts, not the superseded running transcript
+    # ... and the one the call notes found in the transcript (issue 14).
+    extracted = {m.key: m.value["value"] for m in following.memories if m.source != "call"}
+    assert extracted == {"daughter_birth_date": "2008-03-03"}
     for value in facts.values():
         assert value in following.text
     assert following.personality is not None and following.personality.call_count == 1
@@ -109,7 +112,7 @@ async def test_parallel_calls_isolated(client, peterson, smith):
     for tenant, other in ((peterson, smith), (smith, peterson)):
         view = client.for_customer(tenant.id)
         context = await view.get_enriched_context(caller, num_memories=100, num_summaries=50)
-        facts = [m.value["value"] for m in context.memories]
+        facts = [m.value["value"] for m in context.memories if m.source == "call"]
         assert sorted(facts) == sorted(f"{tenant.name} fact {i}" for i in range(calls_per_tenant))
         assert other.name not in context.text
         assert context.profile is not None and context.profile.total_calls == calls_per_tenant
@@ -118,8 +121,11 @@ async def test_parallel_calls_isolated(client, peterson, smith):
         assert sorted(m.key for m in every if m.type == "thread_recap") == sorted(
             f"thread_history:CA-par-{tenant.id}-{i}" for i in range(calls_per_tenant)
         )
-        assert all(tenant.name in m.value["value"] for m in every if m.type == "fact")
-        assert len(every) == 2 * calls_per_tenant  # a fact and a transcript per call
+        stored = [m for m in every if m.source == "call"]
+        assert all(tenant.name in m.value["value"] for m in stored if m.type == "fact")
+        assert len(stored) == 2 * calls_per_tenant  # a fact and a transcript per call
+        # The transcript's own fact, found by every call's notes, is one memory (one key).
+        assert [m.key for m in every if m.source != "call"] == ["daughter_birth_date"]
 
 
 async def test_tenant_settings_in_one_call(client, peterson, smith):

@@ -23,7 +23,7 @@ from chad_client import (
     TransferRule,
     fact_key,
 )
-from tests.test_client_resilience import Recorder
+from tests.support.client import Recorder
 
 T0 = dt.datetime(2026, 11, 22, 14, 0, tzinfo=dt.UTC)
 

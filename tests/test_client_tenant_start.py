@@ -20,7 +20,7 @@ from chad_client import (
     TenantSettings,
     TransferRule,
 )
-from tests.test_client_resilience import Recorder
+from tests.support.client import Recorder
 
 MORNING_UTC = dt.datetime(2026, 11, 23, 16, 0, tzinfo=dt.UTC)  # 08:00 in Los Angeles
 

@@ -337,3 +337,34 @@ async def test_an_operator_downloads_a_tenants_backup_in_the_alice_admin_format(
     )
     audit = await platform.list_audit_records(peterson.id)
     assert audit.items[0].action == "export_customer_data"
+
+
+async def test_a_callers_page_lists_the_promises_still_open(
+    alice, secret, console, platform, smith
+):
+    caller = f"+1555{secrets.randbelow(10**7):07d}"
+    async with AliceClient(alice.address, secret=secret) as client:
+        view = client.for_customer(smith.id)
+        await view.process_call(
+            caller,
+            f"CA-{secrets.token_hex(4)}",
+            [
+                ("caller", "I need proof of insurance for my new car."),
+                ("agent", "I'll email you the updated ID cards by end of day."),
+            ],
+        )
+        (promise,) = (await view.list_follow_ups(caller)).items
+    admin = await _user(platform, "tenant_admin", smith.id)
+
+    def page() -> str:
+        http = ConsoleHttp(console.url)
+        assert http.login(admin, PASSWORD).status_code == 303
+        response = http.get(f"/customers/{smith.id}/callers/{quote(caller, safe='')}")
+        http.close()
+        assert response.status_code == 200
+        return response.text
+
+    html = await asyncio.to_thread(page)
+    section = html.split('id="follow-ups"', 1)[1].split("</ul>", 1)[0]
+    assert "Agent: " + promise.action in section and "by end of day" not in section
+    assert "due " in section and "None open" not in section

@@ -18,8 +18,8 @@ from chad_client import AliceClient
 from chad_client.errors import AlreadyExists, InvalidArgument, NotFound
 from chad_client.v1 import console_service_pb2 as con_pb
 from chad_client.v1 import console_service_pb2_grpc
-from tests.conftest import create_customer
 from tests.helpers import status_of
+from tests.support.tenants import create_customer
 
 HASHER = PasswordHasher()
 

@@ -15,7 +15,7 @@ from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
-from tests.test_calls import AUTO_CALL, T0, _call
+from tests.support.calls import AUTO_CALL, T0, call_request
 
 
 async def test_unknown_caller_gets_an_empty_context(contexts, peterson, caller_phone):
@@ -35,7 +35,8 @@ async def test_returning_caller_context(contexts, memories, peterson, caller_pho
     md = peterson.metadata()
     for day in range(7):
         await contexts.ProcessCall(
-            _call(caller_phone, f"CA-ctx-{day}", start=T0 + dt.timedelta(days=day)), metadata=md
+            call_request(caller_phone, f"CA-ctx-{day}", start=T0 + dt.timedelta(days=day)),
+            metadata=md,
         )
     await memories.StoreMemory(
         mem.StoreMemoryRequest(
@@ -72,7 +73,8 @@ async def test_returning_caller_context(contexts, memories, peterson, caller_pho
     assert len(response.summaries) == 5  # the default
     starts = [s.started_at.ToDatetime(dt.UTC) for s in response.summaries]
     assert starts == [T0 + dt.timedelta(days=d) for d in (6, 5, 4, 3, 2)]
-    assert [m.key for m in response.memories] == ["daughter", "office_hours"]  # caller's first
+    # Caller's first; "daughter_birth_date" is the fact the call notes found in AUTO_CALL.
+    assert [m.key for m in response.memories] == ["daughter", "daughter_birth_date", "office_hours"]
     text = response.context
     assert "7 earlier calls" in text
     assert response.summaries[0].summary in text
@@ -85,7 +87,8 @@ async def test_num_summaries_and_num_memories(contexts, memories, peterson, call
     md = peterson.metadata()
     for day in range(3):
         await contexts.ProcessCall(
-            _call(caller_phone, f"CA-n-{day}", start=T0 + dt.timedelta(days=day)), metadata=md
+            call_request(caller_phone, f"CA-n-{day}", start=T0 + dt.timedelta(days=day)),
+            metadata=md,
         )
     for i in range(4):
         await memories.StoreMemory(
@@ -101,7 +104,7 @@ async def test_num_summaries_and_num_memories(contexts, memories, peterson, call
         )
         return len(r.summaries), len(r.memories)
 
-    assert await sizes() == (3, 4)
+    assert await sizes() == (3, 5)  # the 4 stored and the one the call notes found
     assert await sizes(num_summaries=1, num_memories=2) == (1, 2)
     assert await sizes(num_summaries=0, num_memories=0) == (0, 0)
     newest = await contexts.GetEnrichedContext(
@@ -156,7 +159,7 @@ async def test_context_runs_a_bounded_number_of_round_trips(
 
         for i in range(30):
             await contexts.ProcessCall(
-                _call(caller_phone, f"CA-q-{i}", turns=AUTO_CALL), metadata=md
+                call_request(caller_phone, f"CA-q-{i}", turns=AUTO_CALL), metadata=md
             )
             await memories.StoreMemory(
                 mem.StoreMemoryRequest(
@@ -167,7 +170,8 @@ async def test_context_runs_a_bounded_number_of_round_trips(
         proxy.reset_counts()
         response = await contexts.GetEnrichedContext(request, metadata=md)
         returning, statements = proxy.round_trips, list(proxy.statements)
-    assert len(response.summaries) == 30 and len(response.memories) == 30
+    # 30 stored facts and the one the call notes found (one key, updated by every call).
+    assert len(response.summaries) == 30 and len(response.memories) == 31
     # One statement (migration 0003) whatever the amount of data.
     assert new_caller == CALL_START_ROUND_TRIPS
     assert returning == CALL_START_ROUND_TRIPS, statements

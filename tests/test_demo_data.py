@@ -8,7 +8,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tests.test_admin_cli import admin
+from tests.support.processes import admin
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "tenants.json"
 

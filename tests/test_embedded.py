@@ -1,4 +1,4 @@
-"""Tests of alice_server.embedded with real PostgreSQL processes (no mocks).
+"""Tests of alice_server.embedded and alice_server.secret, with real PostgreSQL (no mocks).
 
 The pgserver tests need the pgserver package. The "system" backend tests need PostgreSQL's
 initdb/pg_ctl; initdb refuses to run as root, so when the suite runs as root those clusters
@@ -31,16 +31,17 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from alice_server import embedded
+from alice_server.data_dir import default_data_dir
 from alice_server.embedded import (
     BACKEND_ENV,
     EmbeddedDatabaseUnavailable,
     EmbeddedPostgres,
-    default_data_dir,
-    load_or_create_secret,
+    pgserver_cluster,
+    system_cluster,
 )
+from alice_server.secret import load_or_create_secret
 
-REPO_ROOT = Path(embedded.__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 IS_ROOT = os.geteuid() == 0
 UNPRIVILEGED_USER = "nobody"
 TIMEOUT = 120.0
@@ -64,7 +65,7 @@ print("stopped", flush=True)
 SECRET_RACER = r"""
 import sys, time
 from pathlib import Path
-from alice_server.embedded import load_or_create_secret
+from alice_server.secret import load_or_create_secret
 start = float(sys.argv[2])
 while time.time() < start:
     pass
@@ -73,7 +74,7 @@ print(load_or_create_secret(Path(sys.argv[1])), flush=True)
 
 
 def _pgserver_installed() -> bool:
-    return embedded._pgserver_importable()
+    return pgserver_cluster.pgserver_importable()
 
 
 needs_pgserver = pytest.mark.skipif(not _pgserver_installed(), reason="pgserver not installed")
@@ -169,7 +170,7 @@ def _unprivileged_python() -> str | None:
 @cache
 def _system_postgres_available() -> bool:
     try:
-        embedded._find_tools(None)
+        system_cluster.find_tools(None)
     except EmbeddedDatabaseUnavailable:
         return False
     return True
@@ -530,7 +531,7 @@ def test_system_backend_long_path_gets_a_socket_under_tmp(clusters: Clusters) ->
     holder = clusters.holder(data_dir, backend="system").wait_started()
 
     socket_dir = Path(holder.url.split("host=", 1)[1])
-    assert socket_dir.parent == embedded._SHORT_TMP
+    assert socket_dir.parent == system_cluster._SHORT_TMP
     assert socket_dir.name.startswith("alice-pg-")
     assert stat.S_IMODE(socket_dir.stat().st_mode) == 0o700
     assert _query(holder.url, "select 1") == 1
@@ -549,6 +550,7 @@ def test_system_backend_as_root_is_refused_with_advice(
     assert "root" in message
     assert "pgserver" in message
     assert "DATABASE_URL" in message
+    assert "pip install './chad_client' '.[embedded]'" in message
 
 
 def test_missing_pgserver_forced_is_refused_with_advice(
@@ -561,16 +563,19 @@ def test_missing_pgserver_forced_is_refused_with_advice(
     message = str(raised.value)
     for advice in ("pgserver", "3.11/3.12", "initdb", "pg_ctl", "PATH", "DATABASE_URL"):
         assert advice in message
+    # What a production install (no `embedded` extra) is missing, and how to add it.
+    assert "pip install './chad_client' '.[embedded]'" in message
 
 
 def test_no_postgres_anywhere_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    monkeypatch.setattr(embedded, "_DEBIAN_BIN_GLOB", "/nonexistent/*/bin")
+    monkeypatch.setattr(system_cluster, "_DEBIAN_BIN_GLOB", "/nonexistent/*/bin")
     with pytest.raises(EmbeddedDatabaseUnavailable) as raised:
-        embedded._find_tools(None)
+        system_cluster.find_tools(None)
     message = str(raised.value)
     for advice in ("pgserver", "initdb", "pg_ctl", "PATH", "DATABASE_URL"):
         assert advice in message
+    assert "pip install './chad_client' '.[embedded]'" in message
 
 
 @pytest.mark.parametrize(

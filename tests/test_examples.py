@@ -30,7 +30,8 @@ async def test_call_flow_example(alice, peterson):
     assert process.returncode == 0, err.decode()
     text = out.decode()
     assert "call start: new caller=True degraded=False" in text
-    assert "next call: new caller=False, 1 summaries, 2 memories" in text
+    # The 2 memories the example stores and the son's birth date the call notes found.
+    assert "next call: new caller=False, 1 summaries, 3 memories" in text
     assert "Caller: +15550107788" in text
     assert "mornings" in text.split("next call:")[1]
 

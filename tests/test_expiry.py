@@ -12,6 +12,7 @@ from alice_server.storage.expiry import EXPIRY_LOCK_KEY
 from alice_server.testing import running_server
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import struct
+from tests.support.database import as_tenant
 
 
 async def store(memories, tenant, user_id: str, keys: list[str]) -> None:
@@ -23,37 +24,23 @@ async def store(memories, tenant, user_id: str, keys: list[str]) -> None:
 
 
 async def expire(owner_url: str, customer_id: int, prefix: str) -> None:
-    connection = await asyncpg.connect(owner_url)
-    try:
-        async with connection.transaction():
-            await connection.execute(
-                "SELECT set_config('alice.customer_id', $1, true)", str(customer_id)
-            )
-            await connection.execute(
-                "UPDATE memories SET expires_at = now() - interval '1 minute' "
-                "WHERE customer_id = $1 AND key LIKE $2",
-                customer_id,
-                prefix + "%",
-            )
-    finally:
-        await connection.close()
+    async with as_tenant(owner_url, customer_id) as connection:
+        await connection.execute(
+            "UPDATE memories SET expires_at = now() - interval '1 minute' "
+            "WHERE customer_id = $1 AND key LIKE $2",
+            customer_id,
+            prefix + "%",
+        )
 
 
 async def keys_of(owner_url: str, customer_id: int, user_id: str) -> list[str]:
-    connection = await asyncpg.connect(owner_url)
-    try:
-        async with connection.transaction():
-            await connection.execute(
-                "SELECT set_config('alice.customer_id', $1, true)", str(customer_id)
-            )
-            rows = await connection.fetch(
-                "SELECT key FROM memories WHERE customer_id = $1 AND user_id = $2 ORDER BY key",
-                customer_id,
-                user_id,
-            )
-        return [r["key"] for r in rows]
-    finally:
-        await connection.close()
+    async with as_tenant(owner_url, customer_id) as connection:
+        rows = await connection.fetch(
+            "SELECT key FROM memories WHERE customer_id = $1 AND user_id = $2 ORDER BY key",
+            customer_id,
+            user_id,
+        )
+    return [r["key"] for r in rows]
 
 
 async def test_one_round_deletes_every_tenants_expired_memories_in_batches(

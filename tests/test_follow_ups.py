@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -26,12 +26,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from alice_server.domain.context import render_context
 from alice_server.domain.follow_ups import MAX_PER_CALL, FollowUp, due_text, from_commitments
 from alice_server.domain.summarizer import (
-    CallAnalysis,
-    CallNotes,
     Commitment,
-    ExtractedMemory,
-    PersonalityScores,
-    TranscriptTurn,
 )
 from alice_server.testing import RunningServer, running_server
 from chad_client import AliceClient, FailedPrecondition, NotFound, SyncAliceClient
@@ -46,42 +41,12 @@ from chad_client.v1 import (
 from chad_client.v1 import follow_up_service_pb2 as fu
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import privacy_service_pb2 as priv
-from chad_client.v1 import resources_pb2 as res
 from chad_client.v1 import tenant_service_pb2 as ten
-from tests.conftest import TenantHandle, create_customer
 from tests.helpers import status_of, struct
+from tests.support.follow_ups import ScriptedSummarizer, process_request
+from tests.support.tenants import TenantHandle, create_customer
 
 CHICAGO = ZoneInfo("America/Chicago")
-
-
-class ScriptedSummarizer:
-    """Answers each call with the analysis its test scripted (named in the first turn)."""
-
-    def __init__(self) -> None:
-        self.scripts: dict[str, CallAnalysis] = {}
-
-    def turns(
-        self,
-        commitments: Sequence[Commitment] = (),
-        facts: Sequence[tuple[str, str, str]] = (),
-    ) -> list[res.Turn]:
-        name = uuid.uuid4().hex
-        self.scripts[name] = CallAnalysis(
-            summary="Scripted call.",
-            sentiment="neutral",
-            key_topics=(),
-            personality=PersonalityScores.neutral(),
-            caller_name=None,
-            memories=tuple(ExtractedMemory(t, k, v) for t, k, v in facts),
-            notes=CallNotes(commitments=tuple(commitments)),
-        )
-        return [
-            res.Turn(role=res.ROLE_CALLER, content=f"script {name}"),
-            res.Turn(role=res.ROLE_AGENT, content="Noted."),
-        ]
-
-    async def analyze(self, turns: Sequence[TranscriptTurn]) -> CallAnalysis:
-        return self.scripts[turns[0].text.split()[1]]
 
 
 @pytest.fixture(scope="module")
@@ -143,14 +108,6 @@ def _ts(value: dt.datetime) -> timestamp_pb2.Timestamp:
 
 def _time(message: timestamp_pb2.Timestamp) -> dt.datetime:
     return message.ToDatetime(tzinfo=dt.UTC)
-
-
-def process_request(
-    user_id: str, call_id: str, turns: list[res.Turn], started: dt.datetime
-) -> ctx.ProcessCallRequest:
-    return ctx.ProcessCallRequest(
-        user_id=user_id, call_id=call_id, turns=turns, started_at=_ts(started)
-    )
 
 
 def _weekday_in(days: int, reference: dt.datetime) -> str:

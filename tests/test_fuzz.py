@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alice_server.server import SERVICES
-from tests.test_server_process import _env, _script
+from tests.support.processes import clean_env, installed_script
 
 EXAMPLES = int(os.environ.get("ALICE_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(
@@ -286,12 +286,12 @@ def _call(channel: grpc.Channel, method: str, data: bytes, token: str | None) ->
 def fuzz_target(database, secret, peterson) -> Iterator[tuple[grpc.Channel, str, int]]:
     """alice-server as a process of its own, and a blocking channel to it
     (hypothesis drives plain functions)."""
-    env = _env(DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret)
+    env = clean_env(DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret)
     with tempfile.TemporaryDirectory() as directory:
         log = Path(directory) / "server.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [_script("alice-server"), "--listen", "127.0.0.1:0"],
+                [installed_script("alice-server"), "--listen", "127.0.0.1:0"],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=out,

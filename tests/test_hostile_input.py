@@ -25,7 +25,7 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of
-from tests.test_metrics import _get
+from tests.support.http import http_get
 
 REQUEST = ctx.GetEnrichedContextRequest(user_id="+15550000001")
 CONTEXT_METHOD = "/alice.memory.v1.ContextService/GetEnrichedContext"
@@ -352,7 +352,7 @@ async def test_malformed_requests_are_counted_in_the_rpc_metrics_and_access_log(
             assert endpoint is not None
             url = f"http://127.0.0.1:{endpoint.port}/metrics"
             before = _requests_total(
-                await asyncio.to_thread(_get, url), STORE_METHOD, "INVALID_ARGUMENT"
+                await asyncio.to_thread(http_get, url), STORE_METHOD, "INVALID_ARGUMENT"
             )
             for n in range(sent):
                 call = _raw(channel, STORE_METHOD)(
@@ -362,7 +362,7 @@ async def test_malformed_requests_are_counted_in_the_rpc_metrics_and_access_log(
                 assert code == grpc.StatusCode.INVALID_ARGUMENT
                 # The request id comes back as for every other RPC.
                 assert ("x-request-id", f"malformed-{n}") in tuple(await call.initial_metadata())
-            after = await asyncio.to_thread(_get, url)
+            after = await asyncio.to_thread(http_get, url)
     assert _requests_total(after, STORE_METHOD, "INVALID_ARGUMENT") == before + sent
     assert f'alice_rpc_duration_seconds_count{{method="{STORE_METHOD}"}}' in after
     access = [r for r in caplog.records if getattr(r, "code", None) == "INVALID_ARGUMENT"]

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import numpy as np
 import pytest
 
-from alice_server.domain.embeddings import load_embedder
+from alice_server.embedding_model import load_embedder
 from alice_server.storage.urls import libpq_url, with_database
-from tests.conftest import create_customer
-from tests.test_admin_cli import admin
+from tests.support.processes import admin, one_line
+from tests.support.tenants import create_customer
 
 NOW = dt.datetime.now(dt.UTC)
+MIGRATION = Path(__file__).resolve().parents[1] / "MIGRATION.md"
 SCORES = (
     "openness",
     "conscientiousness",
@@ -247,7 +250,7 @@ async def build_legacy(url: str, *, with_customer_id: bool) -> None:
 async def legacy_database(superuser_url):
     created = []
 
-    async def make(*, with_customer_id: bool) -> str:
+    async def make(*, with_customer_id: bool, then: str = "") -> str:
         name = f"legacy_{uuid.uuid4().hex[:10]}"
         server = await asyncpg.connect(libpq_url(superuser_url))
         try:
@@ -257,6 +260,12 @@ async def legacy_database(superuser_url):
         created.append(name)
         url = libpq_url(with_database(superuser_url, name))
         await build_legacy(url, with_customer_id=with_customer_id)
+        if then:  # reshape it
+            connection = await asyncpg.connect(url)
+            try:
+                await connection.execute(then)
+            finally:
+                await connection.close()
         return url
 
     yield make
@@ -384,6 +393,16 @@ async def test_import_legacy_row_by_row_idempotent_and_dry_run(database, legacy_
     assert code == 0, err
     dry = json.loads(out)
     assert dry["dry_run"] is True
+    # In words on stderr: what would be imported, and every row left out, with why.
+    # In words on stderr: what would be imported, and every row left out, with
+    # why; exactly as MIGRATION.md shows it for this legacy database.
+    documented = re.search(r"```text\n(dry run: .*?)```", MIGRATION.read_text(), re.S)
+    assert documented is not None
+    assert err == documented.group(1).replace(
+        "legacy customer 1 into customer 1",
+        f"legacy customer {customer_id} into customer {customer_id}",
+    )
+    assert "1 skipped: no call summary for its call_id" in err
     assert (await alice_rows(database.owner_url, customer_id))["memories"] == []  # nothing written
 
     code, out, err = await admin(*args, **owner)
@@ -594,3 +613,62 @@ async def test_import_legacy_refuses_a_missing_customer_and_a_bad_url(
         "import-legacy", "--legacy-url", legacy_url, "--customer-id", "987654321", **owner
     )
     assert code == 2 and "create it first" in err
+
+
+async def test_import_legacy_refuses_tables_of_another_shape_naming_the_missing_columns(
+    database, legacy_database, secret
+):
+    """A legacy database built from hints (`key` for `k`, `first_call` for
+    `first_call_date`) used to "import" wrong data silently."""
+    customer_id = await create_customer(database.owner_url, "Peterson Family Insurance")
+    owner = {"ALICE_ADMIN_DATABASE_URL": database.owner_url, "JWT_SECRET_KEY": secret}
+    legacy_url = await legacy_database(
+        with_customer_id=False,
+        then="ALTER TABLE memories RENAME COLUMN k TO key; "
+        "ALTER TABLE caller_profiles RENAME COLUMN first_call_date TO first_call; "
+        "ALTER TABLE caller_profiles RENAME COLUMN last_call_date TO last_call; "
+        "ALTER TABLE call_summaries ALTER COLUMN call_date TYPE text",
+    )
+    args = ("import-legacy", "--legacy-url", legacy_url, "--customer-id", str(customer_id))
+    for dry_run in (("--dry-run",), ()):
+        code, out, err = await admin(*args, *dry_run, **owner)
+        assert code == 2 and out == ""
+        line = one_line(err)
+        assert "memories lacks k (it has key)" in line
+        assert (
+            "caller_profiles lacks first_call_date, last_call_date (it has first_call, last_call)"
+            in line
+        )
+        assert "call_summaries.call_date is text, not a timestamp" in line
+        assert "nothing was imported" in line
+    assert (await alice_rows(database.owner_url, customer_id))["memories"] == []
+
+
+async def test_import_legacy_refuses_a_database_without_any_legacy_table(
+    database, superuser_url, secret
+):
+    customer_id = await create_customer(database.owner_url, "Peterson Family Insurance")
+    owner = {"ALICE_ADMIN_DATABASE_URL": database.owner_url, "JWT_SECRET_KEY": secret}
+    # The test database itself: Alice's tables, none of the legacy ones but `memories`...
+    code, _, err = await admin(
+        "import-legacy",
+        "--legacy-url",
+        database.owner_url,
+        "--customer-id",
+        str(customer_id),
+        **owner,
+    )
+    assert code == 2 and "memories lacks k, value_json" in one_line(err)
+    # ... and a database with no table at all.
+    name = f"legacy_empty_{uuid.uuid4().hex[:8]}"
+    server = await asyncpg.connect(libpq_url(superuser_url))
+    try:
+        await server.execute(f'CREATE DATABASE "{name}"')
+        empty = libpq_url(with_database(superuser_url, name))
+        code, _, err = await admin(
+            "import-legacy", "--legacy-url", empty, "--customer-id", str(customer_id), **owner
+        )
+        assert code == 2 and "is --legacy-url the ai-memory database?" in one_line(err)
+    finally:
+        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await server.close()

@@ -7,15 +7,9 @@ without content)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from dataclasses import dataclass
 
 import grpc
 import pytest
@@ -30,103 +24,11 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
-from tests.test_metrics import _get
+from tests.support.fake_llm import GOOD_SUMMARY, MODEL
+from tests.support.http import http_get
 
-MODEL = "recorded-model"
 API_KEY = "sk-test-not-a-real-key"
 SECRET_WORD = "Xylophonist"  # in the transcript: must never reach a log line
-
-GOOD_ANSWER = {
-    "summary": "The caller asked to add his daughter to his auto policy; the agent took her "
-    "date of birth.",
-    "sentiment": "positive",
-    "topics": ["auto policy", "new driver"],
-    "personality": {name: 50 for name in PERSONALITY_TRAITS} | {"patience": 72.25},
-    "caller_name": "david okafor",
-    "memories": [
-        {"type": "person", "key": "daughter", "value": "Amara, 16, new driver"},
-        {"type": "preference", "key": "contact_time", "value": "after 5 pm on weekdays"},
-    ],
-}
-
-
-def _completion(content: str | None, *, refusal: str | None = None, finish: str = "stop") -> dict:
-    return {
-        "id": "chatcmpl-recorded",
-        "object": "chat.completion",
-        "created": 1764100000,
-        "model": MODEL,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": refusal},
-                "finish_reason": finish,
-            }
-        ],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-    }
-
-
-# Recorded answers: (HTTP status, body, delay in seconds).
-ANSWERS: dict[str, tuple[int, Any, float]] = {
-    "good": (200, _completion(json.dumps(GOOD_ANSWER)), 0),
-    "malformed": (200, _completion('{"summary": "cut off'), 0),
-    "invalid": (
-        200,
-        _completion(json.dumps(GOOD_ANSWER | {"personality": {"patience": 150}})),
-        0,
-    ),
-    "slow": (200, _completion(json.dumps(GOOD_ANSWER)), 3.0),
-    "refused": (200, _completion(None, refusal="I can't help with that."), 0),
-    "truncated": (200, _completion('{"summary": "The', finish="length"), 0),
-    "error": (500, {"error": {"message": "upstream overloaded", "type": "server_error"}}, 0),
-    "not_json": (200, "<html>bad gateway</html>", 0),
-}
-
-
-@dataclass
-class FakeLLM:
-    """A local chat-completions endpoint answering with ANSWERS[mode]."""
-
-    url: str
-    mode: str = "good"
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-
-@pytest.fixture
-def fake_llm() -> Iterator[FakeLLM]:
-    state = FakeLLM(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            state.requests.append(
-                {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
-            )
-            status, answer, delay = ANSWERS[state.mode]
-            time.sleep(delay)
-            payload = answer if isinstance(answer, str) else json.dumps(answer)
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(payload.encode())
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (the slow answer)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def _turns() -> list[res.Turn]:
@@ -148,7 +50,7 @@ class _FallbacksMetric:
     url: str = ""
 
     async def value(self, reason: str) -> float:
-        text = await asyncio.to_thread(_get, self.url)
+        text = await asyncio.to_thread(http_get, self.url)
         pattern = rf'^alice_summarizer_fallbacks_total\{{reason="{re.escape(reason)}"\}} (\S+)$'
         found = re.search(pattern, text, re.MULTILINE)
         return float(found.group(1)) if found else 0.0
@@ -189,7 +91,8 @@ async def test_a_good_answer_is_the_analysis_and_its_memories_are_stored_once(
     md = peterson.metadata()
     request = ctx.ProcessCallRequest(user_id=caller_phone, call_id="CA-llm-1", turns=_turns())
     first = await contexts.ProcessCall(request, metadata=md)
-    assert first.summary == GOOD_ANSWER["summary"]
+    # The note is rendered from the answer's notes, as the built-in summariser renders its own.
+    assert first.summary == GOOD_SUMMARY
     assert first.sentiment == res.SENTIMENT_POSITIVE
     assert list(first.key_topics) == ["auto policy", "new driver"]
     assert first.personality.patience == pytest.approx(72.2)  # rounded to one decimal
@@ -274,11 +177,14 @@ async def test_a_bad_answer_falls_back_to_the_builtin_summariser(
     assert any(f"reason={reason}" in line for line in lines)
     assert not any(SECRET_WORD in r.getMessage() for r in caplog.records)
     assert not any(API_KEY in r.getMessage() for r in caplog.records)
-    # No memory was extracted.
+    # The memories stored are the built-in summariser's, none of the model's.
     listed = await memories.ListMemories(
         mem.ListMemoriesRequest(user_id=caller_phone), metadata=peterson.metadata()
     )
-    assert list(listed.memories) == []
+    assert sorted((m.key, m.value["value"]) for m in listed.memories) == sorted(
+        (m.key, m.value) for m in builtin.memories
+    )
+    assert "daughter" not in {m.key for m in listed.memories}
 
 
 def test_the_llm_settings_are_checked():

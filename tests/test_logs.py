@@ -5,13 +5,10 @@ into the log; repeated failures are bounded."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import logging
 import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 
 import grpc
 import pytest
@@ -26,29 +23,8 @@ from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import struct
-from tests.test_server_process import _env, server_process
-
-
-@contextmanager
-def captured(
-    fmt: str = "json", throttle: logs.ThrottleFilter | None = None
-) -> Iterator[io.StringIO]:
-    """The production handler (formatter and filters), writing to a buffer."""
-    stream = io.StringIO()
-    handler = logs.make_handler(stream, fmt, throttle)
-    root, alice = logging.getLogger(), logging.getLogger("alice")
-    old_level = alice.level
-    root.addHandler(handler)
-    alice.setLevel(logging.DEBUG)
-    try:
-        yield stream
-    finally:
-        root.removeHandler(handler)
-        alice.setLevel(old_level)
-
-
-def json_lines(stream: io.StringIO) -> list[dict[str, object]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+from tests.support.logs import captured, json_lines
+from tests.support.processes import clean_env, server_process
 
 
 class LeakySummarizer:
@@ -213,7 +189,7 @@ async def test_a_real_server_bounds_a_flood_of_bad_tokens_and_keeps_one_line_per
     a count of the rest (at the latest when it stops); successes keep one line each."""
     limit = logs.ThrottleFilter().limit
     flood, successes = 300, 25
-    env = _env(
+    env = clean_env(
         DATABASE_URL=database.app_url,
         JWT_SECRET_KEY=secret,
         ALICE_WORKERS="1",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncpg
 import grpc
 import pytest
 
@@ -10,6 +9,7 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
+from tests.support.database import as_tenant
 
 KEYWORD = mem.SEARCH_MODE_KEYWORD
 
@@ -89,18 +89,11 @@ async def test_expired_memory_is_never_returned(
         _store(caller_phone, key="old_news", type="fact", value=struct(value="zanzibar trip")),
         metadata=peterson.metadata(),
     )
-    owner = await asyncpg.connect(database.owner_url)
-    try:
-        async with owner.transaction():
-            await owner.execute(
-                "SELECT set_config('alice.customer_id', $1, true)", str(peterson.id)
-            )
-            await owner.execute(
-                "UPDATE memories SET expires_at = now() - interval '1 second' WHERE id = $1",
-                __import__("uuid").UUID(stored.memory.id),
-            )
-    finally:
-        await owner.close()
+    async with as_tenant(database.owner_url, peterson.id) as owner:
+        await owner.execute(
+            "UPDATE memories SET expires_at = now() - interval '1 second' WHERE id = $1",
+            __import__("uuid").UUID(stored.memory.id),
+        )
     md = peterson.metadata()
 
     code, _ = await status_of(
@@ -207,20 +200,13 @@ async def test_page_tokens_are_checked(memories, peterson, smith, caller_phone):
 
 
 async def test_page_size_is_capped(memories, database, peterson, caller_phone):
-    owner = await asyncpg.connect(database.owner_url)
-    try:
-        async with owner.transaction():
-            await owner.execute(
-                "SELECT set_config('alice.customer_id', $1, true)", str(peterson.id)
-            )
-            await owner.executemany(
-                "INSERT INTO memories (customer_id, scope, user_id, type, key, value, source, "
-                "ttl_days, expires_at) VALUES ($1, 'user', $2, 'fact', $3, '{}', 'test', 1, "
-                "now() + interval '1 day')",
-                [(peterson.id, caller_phone, f"k{i}") for i in range(501)],
-            )
-    finally:
-        await owner.close()
+    async with as_tenant(database.owner_url, peterson.id) as owner:
+        await owner.executemany(
+            "INSERT INTO memories (customer_id, scope, user_id, type, key, value, source, "
+            "ttl_days, expires_at) VALUES ($1, 'user', $2, 'fact', $3, '{}', 'test', 1, "
+            "now() + interval '1 day')",
+            [(peterson.id, caller_phone, f"k{i}") for i in range(501)],
+        )
     response = await memories.ListMemories(
         mem.ListMemoriesRequest(user_id=caller_phone, page_size=10_000),
         metadata=peterson.metadata(),

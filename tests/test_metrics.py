@@ -8,7 +8,6 @@ import asyncio
 import json
 import re
 import shutil
-import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -25,23 +24,15 @@ from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
+from tests.support import readme_blocks
+from tests.support.http import http_get
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "alice-dashboard.json"
 STORE = "/alice.memory.v1.MemoryService/StoreMemory"
 CONTEXT = "/alice.memory.v1.ContextService/GetEnrichedContext"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310 - a local test URL
-        return str(reply.read().decode())
 
 
 SUFFIXES = {
@@ -53,10 +44,11 @@ SUFFIXES = {
 
 
 def _readme_series() -> set[str]:
-    """The series of README's "Metrics and dashboards" table, as exposed."""
-    section = (ROOT / "README.md").read_text().split("### Metrics and dashboards", 1)[1]
-    rows = re.findall(r"^\| `(alice_[a-z_]+)` \| (\w+) \|", section.split("\n## ", 1)[0], re.M)
-    assert rows, "README has no metrics table"
+    """The series of the "Metrics and dashboards" table (docs/operations.md, linked
+    from README.md), as exposed."""
+    section = readme_blocks.section_text(ROOT / "docs" / "operations.md", "Metrics and dashboards")
+    rows = re.findall(r"^\| `(alice_[a-z_]+)` \| (\w+) \|", section, re.M)
+    assert rows, "docs/operations.md has no metrics table"
     return {name + suffix for name, kind in rows for suffix in SUFFIXES[kind]}
 
 
@@ -117,7 +109,7 @@ class Prometheus:
         binary = shutil.which("prometheus")
         if binary is None:
             pytest.skip("the prometheus binary is not installed (apt-get install prometheus)")
-        self.port = _free_port()
+        self.port = free_port()
         config = tmp / "prometheus.yml"
         shutil.copy(ALERTS, tmp / "alerts.yml")
         config.write_text(
@@ -140,7 +132,7 @@ class Prometheus:
 
     def api(self, path: str, **params: str) -> Any:
         query = urllib.parse.urlencode(params)
-        reply = json.loads(_get(f"http://127.0.0.1:{self.port}/api/v1/{path}?{query}"))
+        reply = json.loads(http_get(f"http://127.0.0.1:{self.port}/api/v1/{path}?{query}"))
         assert reply["status"] == "success", reply
         return reply["data"]
 
@@ -220,7 +212,7 @@ async def test_real_prometheus_reads_back_the_series_of_two_tenants(
             prometheus.stop()
     # The endpoint closes with the server.
     with pytest.raises(OSError):
-        _get(f"http://127.0.0.1:{endpoint.port}/metrics")
+        http_get(f"http://127.0.0.1:{endpoint.port}/metrics")
 
 
 def test_alert_rules_pass_promtool():
@@ -252,7 +244,7 @@ async def test_dashboard_and_alerts_name_only_series_the_server_exports(
         await server.server.overdue.run_once()  # (every minute in the background)
         endpoint = server.server.metrics_endpoint
         assert endpoint is not None
-        exposition = await asyncio.to_thread(_get, f"http://127.0.0.1:{endpoint.port}/metrics")
+        exposition = await asyncio.to_thread(http_get, f"http://127.0.0.1:{endpoint.port}/metrics")
     exported = {
         line.split("{")[0].split(" ")[0]
         for line in exposition.splitlines()

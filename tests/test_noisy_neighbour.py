@@ -17,7 +17,7 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
-from tests.conftest import TenantHandle, create_customer
+from tests.support.tenants import TenantHandle, create_customer
 
 WORDS = [
     "policy",

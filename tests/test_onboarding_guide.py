@@ -12,7 +12,6 @@ import asyncio
 import os
 import re
 import secrets
-import socket
 import sys
 import uuid
 from pathlib import Path
@@ -20,19 +19,15 @@ from pathlib import Path
 import asyncpg
 
 from alice_server.storage.urls import libpq_url, with_database, with_user
+from tests.support import readme_blocks
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "CUSTOMER_ONBOARDING_GUIDE.md"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_the_onboarding_guide_works_as_written(superuser_url, tmp_path):
-    blocks = re.findall(r"```sh\n(.*?)```", GUIDE.read_text(), re.S)
+    blocks = [b.text for b in readme_blocks.blocks(GUIDE) if b.language == "sh"]
     assert "export ALICE_ADMIN_DATABASE_URL" in blocks[0]
     name, role = f"alice_guide_{uuid.uuid4().hex[:8]}", f"alice_guide_app_{uuid.uuid4().hex[:8]}"
     app_password, platform_password = secrets.token_hex(8), secrets.token_hex(8)

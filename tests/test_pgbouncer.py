@@ -9,19 +9,9 @@ ALICE_DB_STATEMENT_CACHE_SIZE=0, keeps no prepared statement past a transaction.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from urllib.parse import urlsplit
+from collections.abc import AsyncIterator
 
 import grpc
-import pytest
 import pytest_asyncio
 
 from alice_server.testing import TestDatabase, running_server
@@ -29,72 +19,16 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import status_of, struct
-from tests.test_calls import AUTO_CALL, _call
-from tests.test_pool import locked_memory
-
-PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _pgbouncer(database: TestDatabase) -> Iterator[str]:
-    """A pgbouncer in transaction mode in front of the test database: its app URL."""
-    target = urlsplit(database.app_url)
-    if not target.hostname or target.hostname.startswith("/"):
-        pytest.skip("pgbouncer is tested against a TCP PostgreSQL (ALICE_TEST_DATABASE_URL)")
-    if not os.path.exists(PGBOUNCER):
-        pytest.fail("pgbouncer is not installed: apt-get install pgbouncer (.ci/run does)")
-    directory = Path(tempfile.mkdtemp(prefix="alice-pgbouncer-"))
-    port = _free_port()
-    dbname = target.path.lstrip("/")
-    (directory / "users.txt").write_text(f'"{target.username}" "{target.password}"\n')
-    (directory / "pgbouncer.ini").write_text(
-        f"""[databases]
-{dbname} = host={target.hostname} port={target.port or 5432} dbname={dbname}
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = {port}
-unix_socket_dir =
-auth_type = plain
-auth_file = {directory}/users.txt
-pool_mode = transaction
-default_pool_size = 4
-max_client_conn = 200
-logfile = {directory}/pgbouncer.log
-pidfile = {directory}/pgbouncer.pid
-"""
-    )
-    user = ["-u", "postgres"] if os.geteuid() == 0 else []  # it refuses to run as root
-    if user:
-        shutil.chown(directory, "postgres")
-        for child in directory.iterdir():
-            shutil.chown(child, "postgres")
-    process = subprocess.Popen([PGBOUNCER, *user, str(directory / "pgbouncer.ini")])
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
-                break
-            if process.poll() is not None:
-                raise AssertionError((directory / "pgbouncer.log").read_text())
-            time.sleep(0.05)
-        netloc = f"{target.username}:{target.password}@127.0.0.1:{port}"
-        yield f"postgresql://{netloc}/{dbname}"
-    finally:
-        process.terminate()
-        process.wait(10)
-        shutil.rmtree(directory, ignore_errors=True)
+from tests.support.calls import AUTO_CALL, call_request
+from tests.support.database import locked_memory
+from tests.support.pgbouncer import pgbouncer, through
 
 
 @pytest_asyncio.fixture
 async def bouncer_url(database: TestDatabase) -> AsyncIterator[str]:
-    with _pgbouncer(database) as url:
-        yield url
+    """A pgbouncer in transaction mode in front of the test database: its app URL."""
+    async with pgbouncer(database.app_url, [database.app_role], pool_size=4) as port:
+        yield through(database.app_url, port)
 
 
 async def test_calls_through_pgbouncer_in_transaction_mode(
@@ -130,13 +64,14 @@ async def test_calls_through_pgbouncer_in_transaction_mode(
                 mem.SearchMemoriesRequest(user_id=user, query="insurance"), metadata=md
             )
             await contexts.ProcessCall(
-                _call(user, f"CA-bouncer-{tenant.id}-{i}", turns=AUTO_CALL), metadata=md
+                call_request(user, f"CA-bouncer-{tenant.id}-{i}", turns=AUTO_CALL), metadata=md
             )
             response = await contexts.GetEnrichedContext(
                 ctx.GetEnrichedContextRequest(user_id=user), metadata=md
             )
-            # Never another tenant's memory, whichever server connection ran it.
-            return {m.value["tenant"] for m in response.memories}
+            # Never another tenant's memory, whichever server connection ran it (the
+            # fact the call notes found in AUTO_CALL has no "tenant" field).
+            return {m.value["tenant"] for m in response.memories if m.source != "process_call"}
 
         results = await asyncio.gather(
             *(one_call(tenant, i) for i in range(40) for tenant in (peterson, smith)),

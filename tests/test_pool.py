@@ -8,9 +8,6 @@ in its transaction with a pooled connection until the lock is released.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import asyncpg
 import grpc
@@ -22,23 +19,7 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import status_of, struct
-
-
-@asynccontextmanager
-async def locked_memory(owner_url: str, customer_id: int, memory_id: str) -> AsyncIterator[None]:
-    """Hold a row lock on one memory until the block ends."""
-    blocker = await asyncpg.connect(owner_url)
-    try:
-        async with blocker.transaction():
-            await blocker.execute(
-                "SELECT set_config('alice.customer_id', $1, true)", str(customer_id)
-            )
-            await blocker.execute(
-                "SELECT 1 FROM memories WHERE id = $1 FOR UPDATE", uuid.UUID(memory_id)
-            )
-            yield
-    finally:
-        await blocker.close()
+from tests.support.database import locked_memory
 
 
 async def _wait_for_lock_waiters(owner_url: str, count: int) -> None:

@@ -20,9 +20,9 @@ from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import privacy_service_pb2 as pb
 from chad_client.v1 import resources_pb2 as res
 from chad_client.v1 import tenant_service_pb2 as ten
-from tests.conftest import TenantHandle, create_customer
 from tests.helpers import status_of, struct
-from tests.test_admin_cli import admin
+from tests.support.processes import admin
+from tests.support.tenants import TenantHandle, create_customer
 
 PRIVACY = "memory:read memory:write privacy:admin"
 

@@ -1,5 +1,6 @@
-"""README.md as a reference: every setting the code reads is in its settings
-tables, and its Layout names every top-level file and directory of the repository."""
+"""README.md as a reference: every setting the code reads is in the settings
+tables (docs/settings.md, linked from the README), and its Layout names every
+top-level file and directory of the repository."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from alice_server.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+SETTINGS = ROOT / "docs" / "settings.md"
 SETTING = re.compile(r"^(ALICE_[A-Z0-9_]+|JWT_[A-Z0-9_]+|DATABASE_URL)$")
 # Named in the source as quoted strings: os.environ reads outside config.py, constants.
 QUOTED = re.compile(r"""["'](ALICE_[A-Z0-9_]+|JWT_[A-Z0-9_]+|DATABASE_URL)["']""")
@@ -25,9 +27,9 @@ def _section(title: str) -> str:
 
 
 def _documented_settings() -> set[str]:
-    """The first column of every table of README's Settings section."""
+    """The first column of every table of docs/settings.md."""
     names: set[str] = set()
-    for line in _section("Settings").splitlines():
+    for line in SETTINGS.read_text().splitlines():
         if line.startswith("| `"):
             first = line.split("|")[1]
             names.update(re.findall(r"`([A-Z0-9_]+)`", first))
@@ -66,7 +68,7 @@ def test_every_setting_config_reads_is_documented_in_the_readme():
     read = {name for name in environment.read if SETTING.match(name)}
     assert len(read) >= 30, sorted(environment.read)  # the recording saw the reads
     missing = read - _documented_settings()
-    assert not missing, f"settings read by config.py but not in README's Settings: {missing}"
+    assert not missing, f"settings read by config.py but not in docs/settings.md: {missing}"
 
 
 def test_every_setting_named_anywhere_in_alice_server_is_documented():
@@ -77,7 +79,7 @@ def test_every_setting_named_anywhere_in_alice_server_is_documented():
     }
     assert "ALICE_EMBEDDED_BACKEND" in named  # read by embedded.py, not config.py
     missing = named - _documented_settings()
-    assert not missing, f"settings named in alice_server but not in README's Settings: {missing}"
+    assert not missing, f"settings named in alice_server but not in docs/settings.md: {missing}"
 
 
 def _layout_block() -> str:
@@ -105,5 +107,25 @@ def test_the_readme_layout_names_every_top_level_file_and_directory():
     }
     assert not missing, f"README's Layout does not name: {sorted(missing)}"
     # The run-time prompt and the packages a newcomer looks for are named too.
-    for part in ("llm/", "admin/", "tools/", "domain/summarizer/", "call_analysis.v1.txt"):
+    for part in ("llm/", "admin/", "tools/", "domain/summarizer/", "call_analysis.v2.txt"):
         assert part in block, part
+
+
+def test_the_readme_links_the_reference_pages_it_moved_to_docs():
+    for page in ("docs/settings.md", "docs/errors.md", "docs/operations.md"):
+        assert (ROOT / page).is_file() and f"]({page})" in README, page
+    # Every relative link of the README and of those pages leads to a file, and
+    # every #anchor to a heading of its page.
+    pages = (ROOT / "README.md", SETTINGS, ROOT / "docs/errors.md", ROOT / "docs/operations.md")
+    for source in pages:
+        for target, anchor in re.findall(r"\]\(([^)#:]*)(?:#([^)]*))?\)", source.read_text()):
+            page = source.parent / target if target else source
+            assert page.exists(), f"{source.name} links to missing {target}"
+            if anchor and page.suffix == ".md":
+                assert anchor in _anchors(page), f"{source.name} links to {target}#{anchor}"
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's anchors of a Markdown page's headings."""
+    headings = re.findall(r"^#{1,6} +(.+?)\s*$", page.read_text(), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
-import asyncpg
 import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from alice_server.server import AliceServer
+from alice_server.server import start_server
 from alice_server.storage.database import Database
 from alice_server.testing import running_server, settings_for_tests
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import status_of, struct
+from tests.support.database import locked_memory
 
 
 async def test_rate_limit_answers_resource_exhausted_with_retry_info(
@@ -57,14 +56,7 @@ async def test_deadline_during_a_blocked_write_leaves_nothing_behind(
         mem.StoreMemoryRequest(user_id=caller_phone, type="fact", key="k", value=struct(v="old")),
         metadata=md,
     )
-    blocker = await asyncpg.connect(database.owner_url)
-    try:
-        transaction = blocker.transaction()
-        await transaction.start()
-        await blocker.execute("SELECT set_config('alice.customer_id', $1, true)", str(peterson.id))
-        await blocker.execute(
-            "SELECT 1 FROM memories WHERE id = $1 FOR UPDATE", uuid.UUID(stored.memory.id)
-        )
+    async with locked_memory(database.owner_url, peterson.id, stored.memory.id):
         code, _ = await status_of(
             memories.StoreMemory(
                 mem.StoreMemoryRequest(
@@ -74,10 +66,7 @@ async def test_deadline_during_a_blocked_write_leaves_nothing_behind(
                 timeout=0.5,
             )
         )
-        assert code == grpc.StatusCode.DEADLINE_EXCEEDED
-        await transaction.rollback()
-    finally:
-        await blocker.close()
+    assert code == grpc.StatusCode.DEADLINE_EXCEEDED
 
     await asyncio.sleep(0.2)
     # The abandoned upsert was rolled back, and the pool's connections all work.
@@ -93,8 +82,7 @@ async def test_deadline_during_a_blocked_write_leaves_nothing_behind(
 async def test_unreachable_database_is_unavailable(secret, peterson):
     # Nothing listens on port 1.
     database = Database("postgresql://alice@127.0.0.1:1/alice")
-    server = AliceServer(settings_for_tests(rate_limit_per_second=0), database, secret)
-    await server.start()
+    server = await start_server(settings_for_tests(rate_limit_per_second=0), database, secret)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             stub = memory_service_pb2_grpc.MemoryServiceStub(channel)

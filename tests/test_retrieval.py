@@ -13,7 +13,8 @@ import grpc
 import numpy as np
 import pytest
 
-from alice_server.domain.embeddings import EMBEDDING_DIM, load_embedder
+from alice_server.domain.embeddings import EMBEDDING_DIM
+from alice_server.embedding_model import load_embedder
 from alice_server.testing import running_server
 from alice_server.tools.eval_retrieval import evaluate, load_eval_set
 from chad_client.v1 import context_service_pb2 as ctx
@@ -288,7 +289,8 @@ async def test_the_model_loads_with_no_network_at_all(tmp_path):
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
         "socket.getaddrinfo = refuse\n"
-        "from alice_server.domain.embeddings import load_embedder, EMBEDDING_DIM\n"
+        "from alice_server.domain.embeddings import EMBEDDING_DIM\n"
+        "from alice_server.embedding_model import load_embedder\n"
         "vector = load_embedder().embed_one('when to call')\n"
         "assert len(vector) == EMBEDDING_DIM\n"
         "print('loaded')\n"
@@ -334,22 +336,22 @@ async def test_enriched_context_with_a_query_is_still_one_round_trip(
 
 
 def test_semantic_search_setting(monkeypatch):
+    from alice_server import embedding_model
     from alice_server.config import ConfigError, Settings
-    from alice_server.domain import embeddings
 
     with pytest.raises(ConfigError, match="ALICE_SEMANTIC_SEARCH"):
         Settings.from_env({"ALICE_SEMANTIC_SEARCH": "maybe"})
-    assert embeddings.embedder_for("off") is None
-    assert embeddings.embedder_for("auto") is not None
+    assert embedding_model.embedder_for("off") is None
+    assert embedding_model.embedder_for("auto") is not None
     # Without the package: `auto` serves keywords only, `on` refuses to start.
-    monkeypatch.setattr(embeddings, "model_available", lambda: False)
-    embeddings.load_embedder.cache_clear()
+    monkeypatch.setattr(embedding_model, "model_available", lambda: False)
+    embedding_model.load_embedder.cache_clear()
     try:
-        assert embeddings.embedder_for("auto") is None
+        assert embedding_model.embedder_for("auto") is None
         with pytest.raises(ConfigError, match=r"ALICE_SEMANTIC_SEARCH=on, but .*wordllama"):
-            embeddings.embedder_for("on")
+            embedding_model.embedder_for("on")
     finally:
-        embeddings.load_embedder.cache_clear()
+        embedding_model.load_embedder.cache_clear()
 
 
 async def test_a_search_uses_at_most_32_distinct_query_words(memories, peterson, caller_phone):

@@ -6,22 +6,32 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from alice_server.storage.models import TENANT_TABLES
+from alice_server.storage.data_tables import TENANT_DATA_TABLES
 from chad_client.v1 import call_service_pb2 as call
-from chad_client.v1 import call_service_pb2_grpc
+from chad_client.v1 import call_service_pb2_grpc, tenant_service_pb2_grpc
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
+from chad_client.v1 import tenant_service_pb2 as ten
 from tests.helpers import struct
+
+# The tables the service role works on; the console's tables are refused to it.
+TENANT_TABLES = [t.name for t in TENANT_DATA_TABLES if t.service_role]
+PLATFORM_ONLY_TABLES = [t.name for t in TENANT_DATA_TABLES if not t.service_role]
 
 
 @pytest.fixture
 async def both_tenants_have_data(
     memories, contexts, channel, peterson, smith, caller_phone, database
 ):
-    calls = call_service_pb2_grpc.CallServiceStub(channel)
     """Rows in every tenant table for both tenants."""
+    calls = call_service_pb2_grpc.CallServiceStub(channel)
+    tenants = tenant_service_pb2_grpc.TenantServiceStub(channel)
     for tenant in (peterson, smith):
+        await tenants.UpdateSettings(
+            ten.UpdateSettingsRequest(settings=ten.TenantSettings(voice=f"voice-{tenant.id}")),
+            metadata=tenant.metadata(),
+        )
         # Stored twice with different values: the first value goes to memory_history.
         for value in ("first", tenant.name):
             await memories.StoreMemory(
@@ -86,6 +96,18 @@ async def test_service_role_is_bound_by_rls(service_connection, database):
     )
     assert {r["relname"] for r in forced} == set(TENANT_TABLES)
     assert all(r["relrowsecurity"] and r["relforcerowsecurity"] for r in forced)
+
+
+async def test_the_service_role_has_no_privilege_on_the_consoles_tables(service_connection):
+    assert PLATFORM_ONLY_TABLES == ["console_users", "tenant_usage"]
+    for table in PLATFORM_ONLY_TABLES:
+        for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+            allowed = await service_connection.fetchval(
+                "SELECT has_table_privilege(current_user, $1, $2)", table, privilege
+            )
+            assert allowed is False, (table, privilege)
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await service_connection.fetch(f"SELECT * FROM {table}")
 
 
 async def test_no_tenant_set_sees_no_rows(service_connection, both_tenants_have_data):

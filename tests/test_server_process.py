@@ -4,14 +4,10 @@ embedded default a newcomer gets, and a graceful stop on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import stat
-import sys
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import grpc
@@ -22,90 +18,27 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import struct
-
-BIN = Path(sys.executable).parent
-LISTENING = re.compile(r"Alice listening on [\d.]+:(\d+)")
-
-
-def _script(name: str) -> str:
-    path = BIN / name
-    if not path.exists():
-        pytest.fail(f"{name} is not installed next to {sys.executable}: pip install -e .")
-    return str(path)
-
-
-def _env(**values: str | None) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("ALICE_") and k not in ("DATABASE_URL", "JWT_SECRET_KEY")
-    }
-    env.update({k: v for k, v in values.items() if v is not None})
-    return env
-
-
-async def _run(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    return process.returncode or 0, out.decode(), err.decode()
-
-
-@asynccontextmanager
-async def server_process(
-    env: dict[str, str],
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, list[str]]]:
-    process = await asyncio.create_subprocess_exec(
-        _script("alice-server"),
-        "--listen",
-        "127.0.0.1:0",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    log: list[str] = []
-    try:
-        port = None
-        while port is None:
-            line = (await asyncio.wait_for(process.stderr.readline(), 120)).decode()
-            if not line:
-                pytest.fail("alice-server exited early:\n" + "".join(log))
-            log.append(line)
-            match = LISTENING.search(line)
-            port = int(match.group(1)) if match else None
-
-        async def drain() -> None:
-            assert process.stderr is not None
-            while line := await process.stderr.readline():
-                log.append(line.decode())
-
-        drainer = asyncio.create_task(drain())
-        yield process, port, log
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 60)
-        if "drainer" in locals():
-            await drainer
+from tests.support.processes import clean_env, installed_script, run_command, server_process
 
 
 async def test_a_missing_or_short_secret_stops_the_server(database):
-    code, _, err = await _run(_script("alice-server"), env=_env(DATABASE_URL=database.app_url))
+    code, _, err = await run_command(
+        installed_script("alice-server"), env=clean_env(DATABASE_URL=database.app_url)
+    )
     assert code == 2 and "JWT_SECRET_KEY is required" in err
-    code, _, err = await _run(
-        _script("alice-server"), env=_env(DATABASE_URL=database.app_url, JWT_SECRET_KEY="short")
+    code, _, err = await run_command(
+        installed_script("alice-server"),
+        env=clean_env(DATABASE_URL=database.app_url, JWT_SECRET_KEY="short"),
     )
     assert code == 2 and "too short" in err and "short" not in err.split("too short")[1][:3]
 
 
 async def test_the_server_refuses_a_role_that_bypasses_rls(database, secret):
-    code, _, err = await _run(
-        _script("alice-server"),
+    code, _, err = await run_command(
+        installed_script("alice-server"),
         "--listen",
         "127.0.0.1:0",
-        env=_env(DATABASE_URL=database.owner_url, JWT_SECRET_KEY=secret),
+        env=clean_env(DATABASE_URL=database.owner_url, JWT_SECRET_KEY=secret),
     )
     assert code == 1
     assert "superuser" in err and "row-level security" in err
@@ -113,7 +46,7 @@ async def test_the_server_refuses_a_role_that_bypasses_rls(database, secret):
 
 
 async def test_server_serves_and_stops_gracefully_on_sigterm(database, secret, peterson):
-    env = _env(DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret)
+    env = clean_env(DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret)
     async with server_process(env) as (process, port, log):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             health = await health_pb2_grpc.HealthStub(channel).Check(
@@ -138,10 +71,10 @@ async def test_newcomer_flow_on_the_embedded_database():
     """No DATABASE_URL, no JWT_SECRET_KEY: the server brings its own PostgreSQL
     and secret; alice-admin shares both."""
     data_dir = Path(tempfile.mkdtemp(prefix="alice-newcomer-", dir="/tmp"))
-    env = _env(ALICE_DATA_DIR=str(data_dir))
+    env = clean_env(ALICE_DATA_DIR=str(data_dir))
     async with server_process(env) as (process, port, log):
-        code, out, err = await _run(
-            _script("alice-admin"),
+        code, out, err = await run_command(
+            installed_script("alice-admin"),
             "create-customer",
             "--name",
             "Peterson Insurance",
@@ -151,8 +84,12 @@ async def test_newcomer_flow_on_the_embedded_database():
         )
         assert code == 0, err
         customer_id = int(re.search(r'"id": (\d+)', out).group(1))  # type: ignore[union-attr]
-        code, token, err = await _run(
-            _script("alice-admin"), "mint-token", "--customer-id", str(customer_id), env=env
+        code, token, err = await run_command(
+            installed_script("alice-admin"),
+            "mint-token",
+            "--customer-id",
+            str(customer_id),
+            env=env,
         )
         assert code == 0, err
         metadata = (("authorization", f"Bearer {token.strip()}"),)
@@ -181,5 +118,5 @@ async def test_newcomer_flow_on_the_embedded_database():
                 mem.ListMemoriesRequest(user_id="+15551234567"), metadata=metadata
             )
             assert len(listed.memories) == 1
-    code, out, _ = await _run("pgrep", "-f", f"{data_dir}/pgdata", env=_env())
+    code, out, _ = await run_command("pgrep", "-f", f"{data_dir}/pgdata", env=clean_env())
     assert out.strip() == ""

@@ -479,24 +479,35 @@ def test_summary_is_short_and_not_the_start_of_the_transcript(
     assert not summary.startswith(transcript_text(turns)[:30])
     assert "thank you for calling" not in summary.lower()
     assert "thanks for calling" not in summary.lower()
-    assert summary.startswith(("Caller: ", "Agent: "))
+    assert summary.startswith("Caller")  # the note opens with the caller's request
 
 
-def test_summary_states_the_callers_main_request() -> None:
+def test_summary_is_a_note_of_the_request_the_outcome_and_the_promises() -> None:
     summary = analyze(AUTO_POLICY_CALL).summary
-    assert "I need to add it to my auto policy" in summary
-    assert summary.startswith("Caller: I just bought a new truck")
-    assert "Agent: I've added the truck" in summary  # what was done about it
+    assert summary.startswith("Caller wanted to add the new truck to their auto policy.")
+    assert "Agent added the truck to their auto policy effective Saturday." in summary
+    assert "Agent will email the insurance cards to the address on file within the hour." in summary
+    assert summary.endswith("Noted: policy number AP-2291-4417.")
 
 
 def test_summary_of_urgent_call_keeps_the_opening_request() -> None:
     summary = analyze(URGENT_CALL).summary
-    assert "I need proof of homeowners insurance today" in summary
+    assert summary.startswith("Caller wanted proof of homeowners insurance today.")
+    assert "Agent will email the declarations page to the lender immediately." in summary
 
 
-def test_summary_sentences_appear_in_transcript_order() -> None:
-    summary = analyze(AUTO_POLICY_CALL).summary
-    text = transcript_text(AUTO_POLICY_CALL)
+def test_promises_appear_in_the_note_in_the_order_they_were_made() -> None:
+    summary = analyze(FRUSTRATED_CALL).summary
+    escalate = summary.index("Agent will escalate it to the claims manager today.")
+    assert summary.index("Agent will call the adjuster and call back", escalate) > escalate
+
+
+def test_a_call_without_request_or_promise_keeps_the_extractive_summary_in_transcript_order() -> (
+    None
+):
+    summary = analyze(IMPATIENT_CALL).summary
+    assert summary.startswith("Caller: ")
+    text = transcript_text(IMPATIENT_CALL)
     pieces = [p for p in summary.replace("Caller: ", "|").replace("Agent: ", "|").split("|") if p]
     first_sentences = [piece.split(". ")[0].rstrip(".?!") for piece in pieces]
     positions = [text.index(sentence) for sentence in first_sentences]
@@ -511,10 +522,16 @@ def test_summary_is_trimmed_to_600_characters_on_a_word_boundary() -> None:
     )
     turns = [caller(f"{long_sentence}, case {i}.") for i in range(30)]
     turns += [caller(f"{long_sentence} {long_sentence} {long_sentence}") for _ in range(3)]
-    summary = analyze(turns).summary
+    # Many promises: the note is longer than 600 characters before it is trimmed.
+    things = "invoice receipt estimate contract brochure checklist agreement quote letter report"
+    turns += [agent(f"I'll email you the {thing} today.") for thing in things.split()]
+    analysis = analyze(turns)
+    summary = analysis.summary
+    assert len(analysis.notes.commitments) == 10  # the note was longer before it was cut
     assert 0 < len(summary) <= 600
-    words_of_input = {w.strip(".,").lower() for t in turns for w in t.text.split()}
-    for word in summary.removeprefix("Caller: ").split():
+    note_words = {"caller", "wanted", "agent", "will", "their", "they", "them", "noted"}
+    words_of_input = {w.strip(".,").lower() for t in turns for w in t.text.split()} | note_words
+    for word in summary.removesuffix("...").split():
         assert word.strip(".,").lower() in words_of_input
 
 

@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -19,7 +20,7 @@ from alice_server.testing import running_server
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 from chad_client.v1 import resources_pb2 as res
-from tests.test_server_process import _env, server_process
+from tests.support.processes import clean_env, server_process
 
 
 def work(label: str, seconds: float, marker: str | None = None) -> str:
@@ -129,45 +130,59 @@ async def test_abandoned_work_is_dropped_before_it_runs(pool, tmp_path):
     assert _read(marker).split() == ["busy", "after"]
 
 
-LONG_CALL = [
-    res.Turn(
-        role=res.ROLE_CALLER if i % 2 else res.ROLE_AGENT,
-        content=f"I need to talk about policy number {i} and my claim for the water damage "
-        "in the basement, which happened last week after the storm, and the adjuster. " * 20,
-    )
-    for i in range(1000)
-]
+def hold_until(path: str) -> str:
+    """Runs in a worker process: keeps the worker busy until `path` exists."""
+    while not os.path.exists(path):
+        time.sleep(0.02)
+    return "released"
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for the scheduler to reach a state (polling; the bound only stops a hang)."""
+    for _ in range(3000):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"never reached: {what}")
 
 
 async def test_process_calls_past_their_deadline_are_dropped_not_run(
-    database, secret, peterson, smith, caller_phone
+    database, secret, peterson, smith, caller_phone, tmp_path
 ):
+    """The pool's one worker is held busy; ProcessCalls wait in the queue until
+    their deadline passes; each is dropped from the queue and never runs."""
+    release = tmp_path / "release"
     async with (
         running_server(database.app_url, secret, rate_limit_per_second=0) as server,
         grpc.aio.insecure_channel(server.address) as channel,
     ):
         stub = context_service_pb2_grpc.ContextServiceStub(channel)
-        pool = server.server._pool
-        assert pool is not None
-
-        def call(i: int) -> ctx.ProcessCallRequest:
-            return ctx.ProcessCallRequest(user_id=caller_phone, call_id=f"big-{i}", turns=LONG_CALL)
+        pool = server.server.summarizer_pool
+        assert pool is not None and pool.processes == 1
+        held = asyncio.get_running_loop().run_in_executor(pool, hold_until, str(release))
+        await until(lambda: pool._in_flight == 1, "the worker is busy")
 
         async def outcome(i: int) -> grpc.StatusCode:
+            request = ctx.ProcessCallRequest(
+                user_id=caller_phone,
+                call_id=f"late-{i}",
+                turns=[res.Turn(role=res.ROLE_CALLER, content=f"Question number {i}.")],
+            )
             try:
-                await stub.ProcessCall(call(i), metadata=peterson.metadata(), timeout=2)
+                await stub.ProcessCall(request, metadata=peterson.metadata(), timeout=8)
             except grpc.aio.AioRpcError as error:
                 return error.code()
             return grpc.StatusCode.OK
 
-        codes = await asyncio.gather(*(outcome(i) for i in range(6)))
-        # One worker, seconds per call: the call it took first may finish within
-        # its deadline on a fast machine; every other one passed its deadline.
-        assert codes.count(grpc.StatusCode.DEADLINE_EXCEEDED) >= 5, codes
-        assert set(codes) <= {grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.OK}, codes
-        # The ones still waiting when their deadline passed were dropped, never run.
-        assert pool.dropped >= 4
-        # Another tenant's small call is served at once afterwards.
+        calls = [asyncio.create_task(outcome(i)) for i in range(4)]
+        await until(lambda: pool._queued == 4, "four calls wait for the worker")
+        assert await asyncio.gather(*calls) == [grpc.StatusCode.DEADLINE_EXCEEDED] * 4
+        await until(lambda: pool.dropped == 4, "the four calls are dropped")
+        assert pool._queued == 0 and not pool._queues
+
+        release.touch()
+        assert await held == "released"
+        # Another tenant's call is served at once afterwards...
         small = await stub.ProcessCall(
             ctx.ProcessCallRequest(
                 user_id=caller_phone,
@@ -178,6 +193,11 @@ async def test_process_calls_past_their_deadline_are_dropped_not_run(
             timeout=30,
         )
         assert small.summary
+        # ... and the dropped ones never ran: nothing of them was stored.
+        listed = await stub.ListCallSummaries(
+            ctx.ListCallSummariesRequest(user_id=caller_phone), metadata=peterson.metadata()
+        )
+        assert list(listed.summaries) == []
 
 
 def _read(path: str) -> str:
@@ -211,7 +231,9 @@ def _alive(pid: int) -> bool:
 async def test_summariser_workers_and_resource_tracker_die_when_the_server_is_killed(
     database, secret
 ):
-    env = _env(DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret, ALICE_SUMMARIZER_PROCESSES="2")
+    env = clean_env(
+        DATABASE_URL=database.app_url, JWT_SECRET_KEY=secret, ALICE_SUMMARIZER_PROCESSES="2"
+    )
     async with server_process(env) as (process, _port, _log):
         children = set()
         for _ in range(100):  # the workers start before the server listens

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import sys
-import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import grpc
@@ -21,47 +18,11 @@ import pytest
 
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
-from tests.test_server_process import _env, _run, _script
+from tests.support.processes import clean_env, installed_script, run_command, server_process
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 LISTEN, ESTABLISHED = "0A", "01"
-LISTENING = re.compile(r"Alice listening on [\d.]+:(\d+)")
-
-
-@asynccontextmanager
-async def server_process(
-    env: dict[str, str],
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, list[str]]]:
-    """`alice-server --listen 127.0.0.1:0`; its log goes to a file, not a pipe, so that
-    an orphaned grandchild holding it cannot keep the test waiting."""
-    with tempfile.NamedTemporaryFile("w+", prefix="alice-workers-", suffix=".log") as log_file:
-        process = await asyncio.create_subprocess_exec(
-            _script("alice-server"),
-            "--listen",
-            "127.0.0.1:0",
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=log_file,
-        )
-        log: list[str] = []
-        try:
-            for _ in range(1200):
-                text = await asyncio.to_thread(Path(log_file.name).read_text)
-                if match := LISTENING.search(text):
-                    break
-                if process.returncode is not None:
-                    pytest.fail("alice-server exited early:\n" + text)
-                await asyncio.sleep(0.1)
-            else:
-                pytest.fail("alice-server did not start in 120 s:\n" + text)
-            yield process, int(match.group(1)), log
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(process.wait(), 60)
-            text = await asyncio.to_thread(Path(log_file.name).read_text)
-            log.extend(text.splitlines(keepends=True))
 
 
 def _children(pid: int) -> set[int]:
@@ -122,7 +83,7 @@ async def _gone(pids: set[int], seconds: float) -> set[int]:
 
 
 def _workers_env(database, secret: str, workers: int = 2) -> dict[str, str]:
-    return _env(
+    return clean_env(
         DATABASE_URL=database.app_url,
         JWT_SECRET_KEY=secret,
         ALICE_WORKERS=str(workers),
@@ -200,7 +161,9 @@ async def test_a_worker_that_dies_is_reported_and_stops_the_server(database, sec
 async def test_a_port_in_use_stops_the_second_server(database, secret):
     env = _workers_env(database, secret)
     async with server_process(env) as (_, port, _):
-        code, _, err = await _run(_script("alice-server"), "--listen", f"127.0.0.1:{port}", env=env)
+        code, _, err = await run_command(
+            installed_script("alice-server"), "--listen", f"127.0.0.1:{port}", env=env
+        )
     assert code == 1
     assert f"cannot listen on 127.0.0.1:{port} (in use" in err
 

@@ -18,9 +18,6 @@ from alice_server.domain.errors import InvalidArgument
 from alice_server.domain.identity import UserIdNormalizer
 from alice_server.domain.memories import new_memory
 from alice_server.storage.database import Database
-from alice_server.storage.repositories.tenants import (
-    TenantSettingsRepository,
-)
 
 
 def _default_file() -> Path:
@@ -44,10 +41,8 @@ async def create_with_settings(
     async with db.admin() as uow:
         customer = await uow.tenants.create(draft)
         if update is not None and update.values:
-            await uow.connection.execute(
-                "SELECT set_config('alice.customer_id', $1, true)", str(customer.id)
-            )
-            await TenantSettingsRepository(uow.connection, customer.id).write(update.values)
+            tenant = await uow.enter_tenant(customer.id)
+            await tenant.settings.write(update.values)
     return customer
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from alice_server.admin import backup_file, demo
+from alice_server.admin.tokens import check_token_request
 from alice_server.auth import (
     SCOPE_PLATFORM_ADMIN,
     SCOPE_READ,
@@ -37,7 +38,6 @@ from alice_server.services.privacy import PrivacyService
 from alice_server.services.tenants import CustomerAdmin
 from alice_server.storage.database import Database, PoolOptions
 
-SCOPE_PRIVACY = "privacy:admin"
 DEFAULT_TENANT_SCOPE = f"{SCOPE_READ} {SCOPE_WRITE}"
 
 Handler = Callable[["Context", argparse.Namespace], Coroutine[Any, Any, int]]
@@ -182,9 +182,10 @@ class Context:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     """Run one of this module's commands; its exit status."""
+    if args.command in ("mint-platform-token", "onboard"):  # before any database is opened
+        platform = args.command == "mint-platform-token"
+        check_token_request(settings, args.scope, args.ttl, platform=platform)
     if args.command == "mint-platform-token":
-        if args.ttl <= 0:
-            raise InvalidArgument("--ttl must be positive")
         try:
             token = mint_platform_token(
                 jwt_secret(settings), scope=args.scope, ttl_seconds=args.ttl
@@ -245,8 +246,6 @@ async def _onboard(ctx: Context, args: argparse.Namespace) -> int:
         if not isinstance(values, dict):
             raise InvalidArgument("--settings must hold a JSON object {name: value}")
         settings_update = tenants.settings_update(values, [])
-    if args.ttl <= 0:
-        raise InvalidArgument("--ttl must be positive")
     customer = await demo.create_with_settings(ctx.db, draft, settings_update)
     token = mint_token(
         jwt_secret(ctx.settings), customer.id, scope=args.scope, ttl_seconds=args.ttl
@@ -384,6 +383,8 @@ async def _import_legacy(ctx: Context, args: argparse.Namespace) -> int:
         legacy_customer_id=args.legacy_customer_id,
         dry_run=args.dry_run,
     )
+    for line in report.summary():
+        print(line, file=sys.stderr)
     result = report.as_json()
     if not args.dry_run:
         result["embedded"] = await _embed_imported(ctx.db, args.customer_id)
@@ -395,7 +396,7 @@ async def _embed_imported(db: Database, customer_id: int) -> int | None:
     """Embeddings for the imported memories (the legacy vectors were random):
     the backfill, for this customer only, with its progress on stderr. The
     import is committed first; if this stops, `backfill-embeddings` finishes it."""
-    from alice_server.domain.embeddings import EmbeddingModelMissing, load_embedder
+    from alice_server.embedding_model import EmbeddingModelMissing, load_embedder
     from alice_server.tools.backfill_embeddings import backfill
 
     try:

@@ -1,41 +1,22 @@
-"""Text -> vector: the static embedding model behind semantic memory search.
+"""Text -> vector, the pure part: what a memory's embedding is computed from, and
+the arithmetic on the vectors a model returns.
 
-The model is wordllama's `l2_supercat` (256 dimensions), whose weights and
-tokenizer ship inside the `wordllama` wheel: loading needs numpy and the
-files on disk, never the network (docs/RETRIEVAL.md compares it with the
-alternatives). wordllama's loader looks for the tokenizer under
-`<cache_dir>/tokenizers/`, not where the wheel puts it, and would otherwise
-fall back to a download: `load_embedder` builds a private cache layout that
-points at the wheel's own files and loads with downloads disabled (and the
-Hugging Face client forced offline, in case a fallback is ever reached).
-
-The model is loaded once per process (`load_embedder` is cached). It is
-optional: without the `wordllama` package `load_embedder` raises
-`EmbeddingModelMissing` with a message saying what to install, and the server
-serves keyword search only (see `ALICE_SEMANTIC_SEARCH`).
-
-Vectors are unit length (float32), so cosine similarity is a dot product.
+`Embedder` wraps a loaded model (anything with `embed(texts, norm=True)`
+returning one row per text); loading the bundled one, offline, is
+`alice_server.embedding_model`. Vectors are unit length (float32), so cosine
+similarity is a dot product.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import logging
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from alice_server.config import ConfigError
-
-MODEL_NAME = "wordllama/l2_supercat"
 EMBEDDING_DIM = 256
 # Longest text embedded per memory: a static model averages token vectors, so
 # a very long value adds little beyond its beginning, and this bounds the cost.
@@ -44,12 +25,6 @@ MAX_EMBEDDED_CHARS = 2000
 KEY_WEIGHT = 0.5
 
 _SEPARATORS = re.compile(r"[_:\-./]+")
-
-logger = logging.getLogger("alice.embeddings")
-
-
-class EmbeddingModelMissing(RuntimeError):
-    """The embedding model cannot be loaded here; the message says why and what to do."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,62 +94,3 @@ def _flatten(value: Any, parts: list[str]) -> None:
         parts.append("yes" if value else "no")
     elif value is not None:
         parts.append(str(value))
-
-
-def model_available() -> bool:
-    return importlib.util.find_spec("wordllama") is not None
-
-
-@functools.cache
-def load_embedder() -> Embedder:
-    """Load the bundled model once per process, with downloads disabled."""
-    if not model_available():
-        raise EmbeddingModelMissing(
-            "the embedding model package `wordllama` is not installed: install it "
-            "(`pip install wordllama`, a dependency of alice-server) for semantic search, "
-            "or set ALICE_SEMANTIC_SEARCH=off to serve keyword search only"
-        )
-    # Belt and braces: nothing below may reach a model hub.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from wordllama import WordLlama
-
-    package = Path(importlib.util.find_spec("wordllama").origin or "").parent  # type: ignore[union-attr]
-    tokenizer = package / "tokenizers" / "l2_supercat_tokenizer_config.json"
-    weights = package / "weights" / f"l2_supercat_{EMBEDDING_DIM}.safetensors"
-    for needed in (tokenizer, weights):
-        if not needed.is_file():
-            raise EmbeddingModelMissing(
-                f"the installed wordllama lacks {needed.name} (expected in {needed.parent}): "
-                "reinstall wordllama 0.4, whose wheel carries the l2_supercat model"
-            )
-    cache = Path(tempfile.mkdtemp(prefix="alice-wordllama-"))
-    try:
-        (cache / "tokenizers").mkdir()
-        (cache / "weights").mkdir()
-        (cache / "tokenizers" / tokenizer.name).symlink_to(tokenizer)
-        (cache / "weights" / weights.name).symlink_to(weights)
-        model = WordLlama.load(
-            "l2_supercat", cache_dir=cache, dim=EMBEDDING_DIM, disable_download=True
-        )
-    except (OSError, ValueError) as error:
-        raise EmbeddingModelMissing(f"the embedding model did not load: {error}") from None
-    finally:
-        for link in (cache / "tokenizers" / tokenizer.name, cache / "weights" / weights.name):
-            link.unlink(missing_ok=True)
-        for folder in (cache / "tokenizers", cache / "weights", cache):
-            folder.rmdir() if folder.exists() else None
-    return Embedder(MODEL_NAME, EMBEDDING_DIM, model)
-
-
-def embedder_for(setting: str) -> Embedder | None:
-    """The model for ALICE_SEMANTIC_SEARCH: `on` needs it, `auto` uses it if it loads."""
-    if setting == "off":
-        logger.info("semantic search is off (ALICE_SEMANTIC_SEARCH=off): keyword search only")
-        return None
-    try:
-        return load_embedder()
-    except EmbeddingModelMissing as missing:
-        if setting == "on":
-            raise ConfigError(f"ALICE_SEMANTIC_SEARCH=on, but {missing}") from None
-        logger.warning("semantic search is off: %s", missing)
-        return None

@@ -30,6 +30,7 @@ from typing import Any
 
 from alice_server.domain import tenants
 from alice_server.domain.errors import InvalidArgument
+from alice_server.domain.traits import AVERAGED_TRAITS, PERSONALITY_TRAITS, RECENT_LEVELS
 
 MAX_KEY = 256
 MAX_TTL_DAYS = 3650
@@ -49,6 +50,100 @@ SETTING_NAMES = {
     "prompt_blocks": tenants.PROMPT_BLOCKS,
 }
 PROFILE_SETTINGS = {"agent_name"}
+
+
+# The legacy tables as import-legacy reads them (MIGRATION.md, "The legacy
+# tables"): every column named here must exist. Each table may also carry
+# `customer_id` (the newer shape: rows of --legacy-customer-id are read) and
+# other columns (`embedding`, `key_variables`, ...), which are never read. A
+# table missing altogether is counted as empty (older copies lack some).
+LEGACY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "memories": (
+        "id",
+        "user_id",
+        "scope",
+        "type",
+        "k",
+        "value_json",
+        "source",
+        "ttl_days",
+        "created_at",
+    ),
+    "call_summaries": (
+        "call_id",
+        "user_id",
+        "call_date",
+        "summary",
+        "key_topics",
+        "sentiment",
+        "duration_seconds",
+        "created_at",
+    ),
+    "caller_profiles": (
+        "user_id",
+        "first_call_date",
+        "last_call_date",
+        "total_calls",
+        "preferred_name",
+        "preferences",
+        "context",
+        "created_at",
+        "updated_at",
+    ),
+    "personality_metrics": (
+        "user_id",
+        "call_id",
+        "measured_at",
+        *PERSONALITY_TRAITS,
+        "created_at",
+    ),
+    "personality_averages": (
+        "user_id",
+        "call_count",
+        "last_updated",
+        *(f"avg_{t}" for t in AVERAGED_TRAITS),
+        *(f"recent_{level.removesuffix('_level')}" for level in RECENT_LEVELS),
+    ),
+}
+# Columns of the legacy tables that are never read (MIGRATION.md names them).
+UNREAD_COLUMNS = frozenset(
+    {"customer_id", "embedding", "id", "key_variables", "resolution_status"}
+    | {"satisfaction_trend", "frustration_trend"}
+)
+# Read as points in time: another type would silently become the import time.
+TIME_COLUMNS = frozenset(
+    {"created_at", "updated_at", "call_date", "first_call_date", "last_call_date"}
+    | {"measured_at", "last_updated"}
+)
+TIME_TYPES = frozenset({"timestamp with time zone", "timestamp without time zone"})
+
+
+def shape_problems(found: dict[str, dict[str, str]]) -> list[str]:
+    """What keeps the legacy tables from being read: `found` maps each table that
+    exists to its columns and their types (information_schema's data_type)."""
+    if not found:
+        return [
+            f"none of the legacy tables ({', '.join(LEGACY_COLUMNS)}) exists: "
+            "is --legacy-url the ai-memory database?"
+        ]
+    problems = []
+    for table, wanted in LEGACY_COLUMNS.items():
+        columns = found.get(table)
+        if columns is None:
+            continue
+        missing = [c for c in wanted if c not in columns]
+        if missing:
+            others = sorted(set(columns) - set(wanted) - UNREAD_COLUMNS)
+            has = f" (it has {', '.join(others)})" if others else ""
+            problems.append(f"{table} lacks {', '.join(missing)}{has}")
+        wrong = [
+            f"{c} is {columns[c]}"
+            for c in wanted
+            if c in TIME_COLUMNS and c in columns and columns[c] not in TIME_TYPES
+        ]
+        if wrong:
+            problems.append(f"{table}.{', '.join(wrong)}, not a timestamp")
+    return problems
 
 
 @dataclass
@@ -225,7 +320,7 @@ def settings_from(
         name = str(value.get("setting_key") or row.get("k") or "").strip().lower()
         name = re.sub(r"[^a-z0-9_]+", "_", name).strip("_")
         if not name:
-            counts.skip("setting without a name")
+            counts.skip("a setting without a name (no setting_key in value_json, no k)")
             continue
         setting = value.get("setting_value", value.get("value"))
         if name == "transfer_rules" and isinstance(value.get("rules"), list):

@@ -1,11 +1,14 @@
 """The LLM summariser's answer: its JSON schema and its validation (pure).
 
-The model is asked (alice_server/llm/prompts/) for one JSON object matching
-ANSWER_SCHEMA: a summary, the caller's sentiment, up to five topics, the 13
-personality scores, the caller's name if given, and memories worth keeping
-(facts, people, preferences) as (type, key, value). `parse_answer` checks every
-part and returns a CallAnalysis, or raises InvalidAnswer with a reason that
-names the part, never the content (it is logged).
+The model is asked (alice_server/llm/prompts/call_analysis.v2.txt) for one JSON
+object matching ANSWER_SCHEMA: the call notes (what the caller wanted, the outcome,
+the commitments with their due phrases as said), the facts worth remembering as
+keyed memories (type, key, value), the caller's sentiment, up to five topics, the
+13 personality scores and the caller's name if given. `parse_answer` checks every
+part and returns a CallAnalysis whose summary is rendered from the notes exactly as
+the built-in summariser renders its own (domain/summarizer/notes.py), or raises
+InvalidAnswer with a reason that names the part, never the content (it is logged).
+A fact holding a payment-card or social security number is dropped, never stored.
 """
 
 from __future__ import annotations
@@ -17,25 +20,70 @@ from typing import Any, Final
 
 from alice_server.domain.errors import InvalidArgument
 from alice_server.domain.memories import DEFAULT_TTL_DAYS, new_memory
-from alice_server.domain.summarizer import CallAnalysis, ExtractedMemory, PersonalityScores
-from alice_server.domain.summarizer.limits import SUMMARY_MAX_CHARS
+from alice_server.domain.summarizer import (
+    CallAnalysis,
+    CallNotes,
+    Commitment,
+    ExtractedMemory,
+    PersonalityScores,
+)
+from alice_server.domain.summarizer.notes import render_summary
+from alice_server.domain.summarizer.spoken import is_card_number
 from alice_server.domain.traits import PERSONALITY_TRAITS
 
 MAX_TOPICS: Final = 5
 MAX_TOPIC_CHARS: Final = 40
 MAX_MEMORIES: Final = 20
+MAX_COMMITMENTS: Final = 20
 MAX_NAME_CHARS: Final = 80
+MAX_NOTE_CHARS: Final = 300
+MAX_ACTION_CHARS: Final = 200
+MAX_DUE_CHARS: Final = 80
 MEMORY_TYPES: Final = ("fact", "person", "preference", "rule", "moment", "project")
+PARTIES: Final = ("agent", "caller")
 SOURCE: Final = "process_call"
 
+_STRING = {"type": "string"}
 ANSWER_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["summary", "sentiment", "topics", "personality", "caller_name", "memories"],
+    "required": [
+        "wanted", "outcome", "commitments", "facts", "sentiment", "topics", "personality",
+        "caller_name",
+    ],
     "properties": {
-        "summary": {"type": "string", "description": "1-3 sentences, at most 600 characters"},
+        "wanted": {"type": "string", "description": "one sentence: what the caller wanted"},
+        "outcome": {"type": "string", "description": "what was done or decided; may be empty"},
+        "commitments": {
+            "type": "array",
+            "maxItems": MAX_COMMITMENTS,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["party", "action", "due_phrase"],
+                "properties": {
+                    "party": {"type": "string", "enum": list(PARTIES)},
+                    "action": {"type": "string", "description": "neutral: 'email the ID cards'"},
+                    "due_phrase": {"type": "string", "description": "the deadline as said, or ''"},
+                },
+            },
+        },
+        "facts": {
+            "type": "array",
+            "maxItems": MAX_MEMORIES,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["type", "key", "value"],
+                "properties": {
+                    "type": {"type": "string", "enum": list(MEMORY_TYPES)},
+                    "key": {"type": "string", "description": "snake_case, e.g. claim_number"},
+                    "value": _STRING,
+                },
+            },
+        },
         "sentiment": {"type": "string", "enum": ["positive", "neutral", "negative"]},
-        "topics": {"type": "array", "maxItems": MAX_TOPICS, "items": {"type": "string"}},
+        "topics": {"type": "array", "maxItems": MAX_TOPICS, "items": _STRING},
         "personality": {
             "type": "object",
             "additionalProperties": False,
@@ -46,24 +94,12 @@ ANSWER_SCHEMA: Final[dict[str, Any]] = {
             },
         },
         "caller_name": {"type": ["string", "null"]},
-        "memories": {
-            "type": "array",
-            "maxItems": MAX_MEMORIES,
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["type", "key", "value"],
-                "properties": {
-                    "type": {"type": "string", "enum": list(MEMORY_TYPES)},
-                    "key": {"type": "string", "description": "snake_case, e.g. contact_time"},
-                    "value": {"type": "string"},
-                },
-            },
-        },
     },
-}
+}  # fmt: skip
 
 _KEY_RE = re.compile(r"^[a-z0-9_]{1,64}$")
+_SSN_RE = re.compile(r"\b\d{3}[- ]\d{2}[- ]\d{4}\b")
+_SENSITIVE_KEY_RE = re.compile(r"card|ssn|social|password|passcode|pin\b|cvv|routing|gate_code")
 
 
 class InvalidAnswer(ValueError):
@@ -71,6 +107,7 @@ class InvalidAnswer(ValueError):
 
 
 def parse_answer(content: str) -> CallAnalysis:
+    """The analysis the model's answer gives, or InvalidAnswer naming what is wrong."""
     try:
         answer = json.loads(content)
     except (TypeError, ValueError):
@@ -81,23 +118,51 @@ def parse_answer(content: str) -> CallAnalysis:
     missing = set(ANSWER_SCHEMA["required"]) - set(answer)
     if extra or missing:
         raise InvalidAnswer(f"fields: missing {sorted(missing)}, unexpected {sorted(extra)}")
+    notes = CallNotes(
+        wanted=_note(answer["wanted"], "wanted", required=True),
+        outcome=_note(answer["outcome"], "outcome", required=False),
+        commitments=_commitments(answer["commitments"]),
+    )
+    facts = _memories(answer["facts"])
     return CallAnalysis(
-        summary=_summary(answer["summary"]),
+        summary=render_summary(notes, facts, ""),
         sentiment=_sentiment(answer["sentiment"]),
         key_topics=_topics(answer["topics"]),
         personality=_personality(answer["personality"]),
         caller_name=_name(answer["caller_name"]),
-        memories=_memories(answer["memories"]),
+        memories=facts,
+        notes=notes,
     )
 
 
-def _summary(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidAnswer("summary must be a non-empty string")
+def _note(value: Any, field: str, *, required: bool) -> str:
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidAnswer(f"{field} must be a {'non-empty ' if required else ''}string")
     text = " ".join(value.split())
-    if len(text) > SUMMARY_MAX_CHARS:
-        text = text[: SUMMARY_MAX_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    if len(text) > MAX_NOTE_CHARS:
+        raise InvalidAnswer(f"{field} must be at most {MAX_NOTE_CHARS} characters")
+    if text and text[-1] not in ".!?":
+        text += "."
     return text
+
+
+def _commitments(value: Any) -> tuple[Commitment, ...]:
+    if not isinstance(value, list) or len(value) > MAX_COMMITMENTS:
+        raise InvalidAnswer(f"commitments must be a list of at most {MAX_COMMITMENTS}")
+    found: list[Commitment] = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"party", "action", "due_phrase"}:
+            raise InvalidAnswer("each commitment must have exactly party, action and due_phrase")
+        party, action, due = item["party"], item["action"], item["due_phrase"]
+        if party not in PARTIES:
+            raise InvalidAnswer("commitment party must be agent or caller")
+        if not isinstance(action, str) or not action.strip() or len(action) > MAX_ACTION_CHARS:
+            raise InvalidAnswer(f"commitment action must be 1-{MAX_ACTION_CHARS} characters")
+        if not isinstance(due, str) or len(due) > MAX_DUE_CHARS:
+            raise InvalidAnswer(f"commitment due_phrase must be at most {MAX_DUE_CHARS} characters")
+        action = " ".join(action.split()).rstrip(".")
+        found.append(Commitment(party, action[0].lower() + action[1:], " ".join(due.split())))
+    return tuple(found)
 
 
 def _sentiment(value: Any) -> Any:
@@ -144,18 +209,21 @@ def _name(value: Any) -> str | None:
 
 def _memories(value: Any) -> tuple[ExtractedMemory, ...]:
     if not isinstance(value, list) or len(value) > MAX_MEMORIES:
-        raise InvalidAnswer(f"memories must be a list of at most {MAX_MEMORIES}")
+        raise InvalidAnswer(f"facts must be a list of at most {MAX_MEMORIES}")
     memories: dict[tuple[str, str], ExtractedMemory] = {}
     for item in value:
         if not isinstance(item, dict) or set(item) != {"type", "key", "value"}:
-            raise InvalidAnswer("each memory must have exactly type, key and value")
+            raise InvalidAnswer("each fact must have exactly type, key and value")
         kind, key, text = item["type"], item["key"], item["value"]
         if kind not in MEMORY_TYPES:
-            raise InvalidAnswer(f"memory type must be one of {', '.join(MEMORY_TYPES)}")
+            raise InvalidAnswer(f"fact type must be one of {', '.join(MEMORY_TYPES)}")
         if not isinstance(key, str) or not _KEY_RE.match(key):
-            raise InvalidAnswer("memory key must be 1-64 characters of a-z, 0-9 and _")
+            raise InvalidAnswer("fact key must be 1-64 characters of a-z, 0-9 and _")
         if not isinstance(text, str) or not text.strip():
-            raise InvalidAnswer("memory value must be a non-empty string")
+            raise InvalidAnswer("fact value must be a non-empty string")
+        digits = re.sub(r"\D", "", text)
+        if _SENSITIVE_KEY_RE.search(key) or is_card_number(digits) or _SSN_RE.search(text):
+            continue  # never stored, whatever the model says
         try:
             # The same rules as StoreMemory (sizes, NUL characters).
             new_memory(
@@ -168,7 +236,7 @@ def _memories(value: Any) -> tuple[ExtractedMemory, ...]:
                 source=SOURCE,
             )
         except InvalidArgument as error:
-            raise InvalidAnswer(f"memory: {error.message}") from None
+            raise InvalidAnswer(f"fact: {error.message}") from None
         # A key given twice: the last value wins, as with two StoreMemory calls.
         memories[(kind, key)] = ExtractedMemory(kind, key, text.strip())
     return tuple(memories.values())

@@ -21,7 +21,7 @@ from alice_server.domain.llm_analysis import ANSWER_SCHEMA, InvalidAnswer, parse
 from alice_server.domain.summarizer import CallAnalysis, Summarizer, TranscriptTurn
 from alice_server.llm.chat import ChatEndpoint, ChatFailure, complete_json
 
-PROMPT_VERSION = "v1"
+PROMPT_VERSION = "v2"
 PROMPT_FILE = Path(__file__).parent / "prompts" / f"call_analysis.{PROMPT_VERSION}.txt"
 # Longest transcript text sent (characters); the rest of a very long call is cut.
 MAX_TRANSCRIPT_CHARS = 60_000

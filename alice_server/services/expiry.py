@@ -46,7 +46,8 @@ class ExpiryTask:
             deleted = batches = 0
             for customer_id in ids:
                 while True:
-                    count = await expiry.delete_expired_batch(self._db, customer_id, self._batch)
+                    async with self._db.tenant(customer_id) as uow:
+                        count = await uow.memories.delete_expired_batch(self._batch)
                     batches += 1
                     deleted += count
                     if count < self._batch:

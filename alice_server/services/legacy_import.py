@@ -21,7 +21,8 @@ from alice_server.domain.errors import FailedPrecondition
 from alice_server.domain.legacy import Counts
 from alice_server.domain.traits import PERSONALITY_TRAITS
 from alice_server.storage.database import Database
-from alice_server.storage.legacy import AVERAGE_COLUMNS, LegacyImportRepository, read_legacy
+from alice_server.storage.legacy import read_legacy
+from alice_server.storage.repositories.legacy_import import AVERAGE_COLUMNS
 
 NEUTRAL_SCORE = 50.0  # "no signal", as the summariser scores it
 
@@ -36,10 +37,37 @@ class ImportReport:
     legacy_customer_id: int
     dry_run: bool
     legacy_has_customer_id: dict[str, bool] = field(default_factory=dict)
+    absent_tables: list[str] = field(default_factory=list)
     tables: dict[str, Counts] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def summary(self) -> list[str]:
+        """The report in words, a line per table: what was (or with --dry-run, would
+        be) imported, and every row left out, with the reason."""
+        verb = "would be" if self.dry_run else "were"
+        lines = [
+            f"dry run: nothing was written; importing legacy customer {self.legacy_customer_id} "
+            f"into customer {self.customer_id} would do this:"
+            if self.dry_run
+            else f"imported legacy customer {self.legacy_customer_id} "
+            f"into customer {self.customer_id}:"
+        ]
+        for table, counts in self.tables.items():
+            if table in self.absent_tables:
+                lines.append(f"  {table}: no such table in the legacy database")
+                continue
+            parts = [f"{counts.read} read", f"{counts.imported} {verb} imported"]
+            if counts.already_present:
+                parts.append(f"{counts.already_present} already present")
+            if counts.collapsed_duplicates:
+                parts.append(f"{counts.collapsed_duplicates} duplicates collapsed (newest kept)")
+            if counts.skipped_expired:
+                parts.append(f"{counts.skipped_expired} skipped: expired (created_at + ttl_days)")
+            parts += [f"{n} skipped: {reason}" for reason, n in sorted(counts.skipped.items())]
+            lines.append(f"  {table}: {', '.join(parts)}")
+        return lines
 
 
 class LegacyImport:
@@ -59,6 +87,7 @@ class LegacyImport:
         source_id = customer_id if legacy_customer_id is None else legacy_customer_id
         data = await read_legacy(legacy_url, source_id)
         report = ImportReport(customer_id, source_id, dry_run, data.has_customer_id)
+        report.absent_tables = [t for t in data.tables if t not in data.has_customer_id]
         moment = now or dt.datetime.now(dt.UTC)
         rows = data.tables
         settings_rows = [
@@ -91,7 +120,7 @@ class LegacyImport:
                         f"customer {customer_id} does not exist in Alice: create it first "
                         f"(alice-admin create-customer --id {customer_id} --name ...)"
                     )
-                target = LegacyImportRepository(uow.connection, customer_id)
+                target = uow.legacy_import
                 for memory in memories:
                     outcome = await target.memory(memory)
                     _count(counts["memories"], outcome != "present")

@@ -123,7 +123,7 @@ class PrivacyService:
                 customer = await repository.customer_row()
                 if customer is None:
                     raise NotFound(f"customer {customer_id} does not exist")
-                revision = await uow.connection.fetchval("SELECT version_num FROM alembic_version")
+                revision = await uow.schema.revision()
                 yield ExportHeader(
                     customer_id, str(revision), dt.datetime.now(dt.UTC), restore_order()
                 )
@@ -180,7 +180,7 @@ class PrivacyService:
         if len(grouped[CUSTOMERS_TABLE]) != 1:
             raise InvalidArgument("the export must hold exactly one customers row")
         async with db.tenant(customer_id) as uow:
-            revision = await uow.connection.fetchval("SELECT version_num FROM alembic_version")
+            revision = await uow.schema.revision()
             if revision != header.schema_revision:
                 raise FailedPrecondition(
                     f"the export is of schema revision {header.schema_revision}, the database "

@@ -27,14 +27,17 @@ class DataTable:
     order_by: str
     # The column naming the caller; None for tenant-wide tables (settings).
     caller_column: str | None = "user_id"
+    # Whether the service role reads and writes it (under row-level security);
+    # the console's tables are the platform role's only.
+    service_role: bool = True
 
 
 TENANT_DATA_TABLES: tuple[DataTable, ...] = (
     DataTable("tenant_settings", "name", caller_column=None),
     # Migration 0008: the customer's console admins (erased with it; a restore
     # brings them back) and its RPC counts per hour.
-    DataTable("console_users", "id", caller_column=None),
-    DataTable("tenant_usage", "hour", caller_column=None),
+    DataTable("console_users", "id", caller_column=None, service_role=False),
+    DataTable("tenant_usage", "hour", caller_column=None, service_role=False),
     DataTable("caller_profiles", "user_id"),
     DataTable("personality_averages", "user_id"),
     DataTable("call_summaries", "id"),

@@ -56,10 +56,15 @@ from alice_server.storage.errors import (
     translated,
 )
 from alice_server.storage.migrate import head_revision
-from alice_server.storage.unit_of_work import AdminUnitOfWork, StatementUnit, TenantUnitOfWork
+from alice_server.storage.repositories.schema import schema_revision
+from alice_server.storage.unit_of_work import (
+    AdminUnitOfWork,
+    StatementUnit,
+    TenantUnitOfWork,
+    set_tenant_sql,
+)
 from alice_server.storage.urls import libpq_url, redacted
 
-TENANT_SETTING = "alice.customer_id"
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
 
 
@@ -151,6 +156,20 @@ async def _rollback_if_in_transaction(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
+async def _abandon(connection: asyncpg.Connection) -> None:
+    """Roll back a unit of work that failed or was cancelled, before its connection
+    goes back to the pool: asyncpg logs an ERROR ("Resetting connection with an
+    active transaction") for a connection released inside a transaction. After a
+    cancelled statement asyncpg waits for the server's cancellation first. A
+    connection that cannot roll back is closed (the pool opens another)."""
+    if connection.is_closed() or not connection.is_in_transaction():
+        return
+    try:
+        await connection.execute("ROLLBACK")
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+        connection.terminate()
+
+
 class Database:
     """One asyncpg pool for the process; units of work on top of it."""
 
@@ -163,8 +182,7 @@ class Database:
         self.waiting = 0  # units of work waiting for a pooled connection (metrics)
         ms = int(self.options.statement_timeout_ms)
         self._timeout_message = statement_timeout_message(ms)
-        self._setup = (
-            "BEGIN; SELECT set_config('alice.customer_id', '{}', true), "
+        self._timeouts = (
             f"set_config('statement_timeout', '{ms}', true), "
             f"set_config('idle_in_transaction_session_timeout', "
             f"'{IDLE_IN_TRANSACTION_TIMEOUT_MS}', true)"
@@ -214,17 +232,24 @@ class Database:
     @asynccontextmanager
     async def tenant(self, customer_id: int) -> AsyncIterator[TenantUnitOfWork]:
         """One transaction bound to `customer_id`; commits when the block succeeds."""
-        setup = self._setup.format(int(customer_id))
+        async with self._tenant_transaction(customer_id) as connection:
+            yield TenantUnitOfWork(connection, customer_id)
+
+    @asynccontextmanager
+    async def _tenant_transaction(self, customer_id: int) -> AsyncIterator[asyncpg.Connection]:
+        setup = f"BEGIN; SELECT {set_tenant_sql(customer_id)}, {self._timeouts}"
         async with (
             self.slots.slot(customer_id, self.options.acquire_timeout_seconds),
             self.connection() as connection,
         ):
             with translated(self.options.statement_timeout_ms):
                 await connection.execute(setup)
-                yield TenantUnitOfWork(connection, customer_id)
-                await connection.execute("COMMIT")
-            # On an exception the pool's reset rolls back (after a cancelled
-            # statement has been cancelled on the server too).
+                try:
+                    yield connection
+                    await connection.execute("COMMIT")
+                except BaseException:
+                    await _abandon(connection)
+                    raise
 
     @asynccontextmanager
     async def statement(self, customer_id: int) -> AsyncIterator[StatementUnit]:
@@ -241,8 +266,8 @@ class Database:
         ms = self.options.statement_timeout_ms
         timeout = ms / 1000 if ms > 0 else None
         if self.options.statement_cache_size == 0:
-            async with self.tenant(customer_id) as uow:
-                yield StatementUnit(uow.connection, customer_id, timeout, self._timeout_message)
+            async with self._tenant_transaction(customer_id) as connection:
+                yield StatementUnit(connection, customer_id, timeout, self._timeout_message)
             return
         async with (
             self.slots.slot(customer_id, self.options.acquire_timeout_seconds),
@@ -264,8 +289,12 @@ class Database:
                 await connection.execute(
                     f"BEGIN; SELECT set_config('statement_timeout', '{ms}', true)"
                 )
-                yield AdminUnitOfWork(connection, self)
-                await connection.execute("COMMIT")
+                try:
+                    yield AdminUnitOfWork(connection)
+                    await connection.execute("COMMIT")
+                except BaseException:
+                    await _abandon(connection)
+                    raise
 
     async def verify(self) -> None:
         """Refuse to serve through a role that bypasses RLS, or on an old schema."""
@@ -297,14 +326,7 @@ class Database:
                     "migrations create (ALICE_DB_APP_ROLE, default alice_app) and run migrations "
                     "as the owner with `alice-admin migrate` (ALICE_ADMIN_DATABASE_URL)."
                 )
-            has_version_table = await connection.fetchval(
-                "SELECT to_regclass('alembic_version') IS NOT NULL"
-            )
-            revision = (
-                await connection.fetchval("SELECT version_num FROM alembic_version")
-                if has_version_table
-                else None
-            )
+            revision = await schema_revision(connection)
         head = head_revision()
         if revision != head:
             raise SchemaOutOfDate(
@@ -315,11 +337,7 @@ class Database:
     async def ping(self) -> str | None:
         """One query for the health monitor: the schema revision (None: unmigrated)."""
         async with self.connection() as connection:
-            try:
-                revision = await connection.fetchval("SELECT version_num FROM alembic_version")
-            except asyncpg.exceptions.UndefinedTableError:
-                return None
-        return None if revision is None else str(revision)
+            return await schema_revision(connection)
 
     def pool_stats(self) -> tuple[int, int, int]:
         """(open, in use, waiting for one) connections of the pool, for the metrics."""

@@ -1,5 +1,5 @@
-"""Storage side of the expiry task: the replicas' advisory lock, the list of
-tenants, and one bounded batch of expired memories.
+"""Storage side of the expiry task: the replicas' advisory lock and the list of
+tenants (one bounded batch of expired memories is `uow.memories.delete_expired_batch`).
 
 The service role cannot list customers (row-level security shows it its
 current tenant only), so the migration gives it one SECURITY DEFINER function,
@@ -18,18 +18,6 @@ from alice_server.storage.database import Database
 # pg_advisory_lock key of the expiry task ("alicexp1"): one holder across replicas.
 EXPIRY_LOCK_KEY = 0x616C69636578_7031
 
-# MATERIALIZED: the LIMIT applies once, not once per row the planner re-checks.
-_DELETE_BATCH = """
-WITH doomed AS MATERIALIZED (
-    SELECT id FROM memories
-    WHERE customer_id = $1 AND expires_at <= now()
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-)
-DELETE FROM memories m USING doomed
-WHERE m.customer_id = $1 AND m.id = doomed.id
-"""
-
 
 @asynccontextmanager
 async def advisory_lock(db: Database, key: int = EXPIRY_LOCK_KEY) -> AsyncIterator[bool]:
@@ -47,10 +35,3 @@ async def advisory_lock(db: Database, key: int = EXPIRY_LOCK_KEY) -> AsyncIterat
 async def customer_ids(db: Database) -> list[int]:
     async with db.connection() as connection:
         return [row[0] for row in await connection.fetch("SELECT alice_customer_ids()")]
-
-
-async def delete_expired_batch(db: Database, customer_id: int, limit: int) -> int:
-    """At most `limit` expired memories of one tenant, in one short transaction."""
-    async with db.tenant(customer_id) as uow:
-        status = await uow.connection.execute(_DELETE_BATCH, customer_id, limit)
-    return int(status.rsplit(" ", 1)[-1])

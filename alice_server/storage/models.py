@@ -9,6 +9,9 @@ compares the two). Rules every tenant table follows:
 * composite indexes led by (customer_id, user_id);
 * row-level security, enabled and forced, comparing customer_id with the
   transaction-local setting `alice.customer_id` (see the migration).
+
+The tenant tables are listed once, in `storage.data_tables` (export and
+erasure read it; tests/test_rls.py checks row-level security on each).
 """
 
 from __future__ import annotations
@@ -48,18 +51,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-TENANT_TABLES = (
-    "memories",
-    "call_summaries",
-    "caller_profiles",
-    "personality_metrics",
-    "personality_averages",
-    "calls",
-    "call_transcript_turns",
-    "memory_history",
-    "follow_ups",
-)
 
 # The trait list (one for all of Alice) decides the score columns below.
 

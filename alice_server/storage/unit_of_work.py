@@ -6,12 +6,14 @@ row-level security applies); `Database.statement(customer_id)` a `StatementUnit`
 `Database.admin()` yields an `AdminUnitOfWork`
 (no tenant; for the schema owner's maintenance: customers, purges). Code
 outside storage/ only ever calls the repositories' methods: it never sees the
-connection's driver, a SQL string or a database row.
+connection's driver, a SQL string or a database row (no unit of work exposes
+its connection).
+
+`set_tenant_sql` is the one place that writes the tenant setting: the tenant
+transaction's first statement and `AdminUnitOfWork.enter_tenant` both send it.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import asyncpg
 
@@ -26,9 +28,11 @@ from alice_server.storage.repositories.customers import (
     CustomerRepository,
 )
 from alice_server.storage.repositories.follow_ups import FollowUpRepository
+from alice_server.storage.repositories.legacy_import import LegacyImportRepository
 from alice_server.storage.repositories.memories import MemoryRepository
 from alice_server.storage.repositories.memory_history import MemoryHistoryRepository
 from alice_server.storage.repositories.privacy import PrivacyRepository
+from alice_server.storage.repositories.schema import SchemaRepository
 from alice_server.storage.repositories.stats import StatsRepository
 from alice_server.storage.repositories.tenants import (
     PlatformCustomerRepository,
@@ -37,8 +41,16 @@ from alice_server.storage.repositories.tenants import (
 )
 from alice_server.storage.repositories.usage import UsageCounts, UsageRepository
 
-if TYPE_CHECKING:
-    from alice_server.storage.database import Database
+TENANT_SETTING = "alice.customer_id"
+
+
+def set_tenant_sql(customer_id: int) -> str:
+    """The transaction-local tenant setting, as an SQL expression.
+
+    The id is formatted here, from an int, never from request text: that lets the
+    tenant transaction send it in the same message as its BEGIN.
+    """
+    return f"set_config('{TENANT_SETTING}', '{int(customer_id)}', true)"
 
 
 class TenantUnitOfWork:
@@ -49,22 +61,20 @@ class TenantUnitOfWork:
         "call_records",
         "callers",
         "calls",
-        "connection",
-        "customer_id",
         "customers",
         "follow_ups",
+        "legacy_import",
         "memories",
         "memory_history",
         "privacy",
         "profile",
+        "schema",
         "settings",
         "stats",
         "usage",
     )
 
     def __init__(self, connection: asyncpg.Connection, customer_id: int) -> None:
-        self.customer_id = customer_id
-        self.connection = connection
         self.memories = MemoryRepository(connection, customer_id)
         self.memory_history = MemoryHistoryRepository(connection, customer_id)
         self.calls = CallRepository(connection, customer_id)
@@ -80,6 +90,8 @@ class TenantUnitOfWork:
         self.privacy = PrivacyRepository(connection, customer_id)
         # The console's usage series (migration 0008).
         self.usage = UsageRepository(connection, customer_id)
+        self.schema = SchemaRepository(connection)
+        self.legacy_import = LegacyImportRepository(connection, customer_id)
 
 
 class StatementUnit:
@@ -101,19 +113,10 @@ class StatementUnit:
 class AdminUnitOfWork:
     """The owner-level repositories of one transaction without a tenant (see `Database.admin`)."""
 
-    __slots__ = (
-        "audit",
-        "connection",
-        "console_users",
-        "customers",
-        "database",
-        "tenants",
-        "usage_counts",
-    )
+    __slots__ = ("_connection", "audit", "console_users", "customers", "tenants", "usage_counts")
 
-    def __init__(self, connection: asyncpg.Connection, database: Database) -> None:
-        self.connection = connection
-        self.database = database
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
         self.customers = CustomerAdminRepository(connection)
         # t-tenants: every customer's full profile, and every audit record (platform role).
         self.tenants = PlatformCustomerRepository(connection)
@@ -121,3 +124,9 @@ class AdminUnitOfWork:
         # The console's users (platform role, owner) and the RPC counts' flush (0008).
         self.console_users = ConsoleUserRepository(connection)
         self.usage_counts = UsageCounts(connection)
+
+    async def enter_tenant(self, customer_id: int) -> TenantUnitOfWork:
+        """The rest of this transaction as `customer_id`'s: a customer created here
+        gets its first rows (its settings) in the same transaction."""
+        await self._connection.execute(f"SELECT {set_tenant_sql(customer_id)}")
+        return TenantUnitOfWork(self._connection, customer_id)

@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from alice_server.config import ConfigError
-from alice_server.domain.embeddings import Embedder, EmbeddingModelMissing, load_embedder
+from alice_server.domain.embeddings import Embedder
+from alice_server.embedding_model import EmbeddingModelMissing, load_embedder
 from alice_server.storage.database import Database
 
 DEFAULT_BATCH = 256

@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
+from typing import Final
 
-from alice_server.domain.summarizer.interface import CallAnalysis, PersonalityScores, TranscriptTurn
+from alice_server.domain.summarizer.commitments import extract_commitments
+from alice_server.domain.summarizer.dialogue import Line, build_lines, english_share
+from alice_server.domain.summarizer.facts import extract_facts
+from alice_server.domain.summarizer.interface import (
+    CallAnalysis,
+    CallNotes,
+    ExtractedMemory,
+    PersonalityScores,
+    TranscriptTurn,
+)
 from alice_server.domain.summarizer.names import find_name
+from alice_server.domain.summarizer.notes import call_notes, render_summary
 from alice_server.domain.summarizer.personality import personality_scores
-from alice_server.domain.summarizer.sentences import build_sentences
+from alice_server.domain.summarizer.sentences import Sentence, build_sentences
 from alice_server.domain.summarizer.sentiment import sentiment_label, sentiment_weights
 from alice_server.domain.summarizer.summary import summarize
-from alice_server.domain.summarizer.topics import count_terms, select_topics, sentence_lemmas
+from alice_server.domain.summarizer.topics import (
+    TermCounts,
+    count_terms,
+    select_topics,
+    sentence_lemmas,
+)
 from alice_server.domain.summarizer.vocabulary import APOSTROPHES, WORD_RE, tokenize
+
+ENGLISH_SHARE: Final = 0.15
+"""Below this share of English function words a call is not English: no facts, no
+commitments, the extractive summary (English calls score about 0.4-0.6)."""
+MIN_LANGUAGE_WORDS: Final = 12
 
 
 class HeuristicSummarizer:
@@ -37,7 +58,8 @@ class HeuristicSummarizer:
         return await loop.run_in_executor(self._executor, _analyze_in_worker, tuple(turns))
 
     def analyze_sync(self, turns: Sequence[TranscriptTurn]) -> CallAnalysis:
-        """Analyse a call: summary, sentiment, key topics, personality and caller name."""
+        """Analyse a call: the call notes (summary, facts, commitments), sentiment, key
+        topics, personality and caller name."""
         sentences = build_sentences(turns)
         caller = [s for s in sentences if s.speaker == "caller"]
         caller_texts = [t.text.translate(APOSTROPHES) for t in turns if t.speaker == "caller"]
@@ -54,7 +76,13 @@ class HeuristicSummarizer:
             summary = summarize(sentences, lemmas, counts, (), caller_spoke=False)
             return CallAnalysis(summary, "neutral", (), PersonalityScores.neutral(), None)
         topics = select_topics(counts)
-        summary = summarize(sentences, lemmas, counts, topics, caller_spoke=True)
+        lines = build_lines(turns)
+        if _english(lines):
+            facts = extract_facts(lines)
+            notes = call_notes(lines, extract_commitments(lines), facts)
+        else:
+            facts, notes = (), CallNotes()
+        summary = _note(notes, facts, sentences, lemmas, counts, topics)
         positive, negative = sentiment_weights(c for s in caller for c in s.clauses)
         caller_turns = max(1, sum(1 for t in caller_texts if WORD_RE.search(t)))
         return CallAnalysis(
@@ -63,7 +91,33 @@ class HeuristicSummarizer:
             key_topics=topics,
             personality=personality_scores(caller, caller_turns, (positive, negative)),
             caller_name=caller_name,
+            memories=facts,
+            notes=notes,
         )
+
+
+def _english(lines: Sequence[Line]) -> bool:
+    words = sum(len(line.lower.split()) for line in lines)
+    return words < MIN_LANGUAGE_WORDS or english_share(lines) >= ENGLISH_SHARE
+
+
+def _note(
+    notes: CallNotes,
+    facts: Sequence[ExtractedMemory],
+    sentences: Sequence[Sentence],
+    lemmas: Mapping[int, tuple[list[str], list[str]]],
+    counts: TermCounts,
+    topics: Sequence[str],
+) -> str:
+    """The receptionist's note; the extractive summary when the call gave none."""
+    if not (notes.wanted or notes.outcome or notes.commitments):
+        return summarize(sentences, lemmas, counts, topics, caller_spoke=True)
+    fallback = (
+        ""
+        if notes.wanted
+        else summarize(sentences, lemmas, counts, topics, caller_spoke=True, max_sentences=1)
+    )
+    return render_summary(notes, facts, fallback)
 
 
 def _analyze_in_worker(turns: tuple[TranscriptTurn, ...]) -> CallAnalysis:

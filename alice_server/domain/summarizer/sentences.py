@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ class Sentence:
         return sum(len(clause) for clause in self.clauses)
 
 
-def _split_sentences(text: str) -> list[str]:
+def split_sentences(text: str) -> list[str]:
     """Split a turn into sentences at line breaks and at ``.``/``!``/``?`` followed by a space.
 
     A full stop after a known abbreviation ("Mr.", "a.m.") does not end a sentence.
@@ -73,7 +74,9 @@ def _split_sentences(text: str) -> list[str]:
         start = 0
         for match in SENTENCE_END_RE.finditer(line):
             before = line[start : match.start()].rsplit(" ", 1)[-1].lower().lstrip("(\"'")
-            if match.group().strip().rstrip("\"')]") == "." and before in ABBREVIATIONS:
+            if match.group().strip().rstrip("\"')]") == "." and (
+                before in ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]", before)
+            ):  # "Mr.", "a.m.", "A.O. Smith"
                 continue
             piece = line[start : match.end()].strip()
             if piece:
@@ -229,7 +232,7 @@ def build_sentences(turns: Sequence[TranscriptTurn]) -> list[Sentence]:
         speaker = turn.speaker
         if speaker != "caller" and speaker != "agent":
             continue
-        for raw in _split_sentences(turn.text.translate(APOSTROPHES)):
+        for raw in split_sentences(turn.text.translate(APOSTROPHES)):
             chunks = _chunk_sentence(raw)
             for index, chunk in enumerate(chunks):
                 starts, ends = index == 0, index == len(chunks) - 1

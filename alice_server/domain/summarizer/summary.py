@@ -111,7 +111,7 @@ def _render(sentences: Sequence[Sentence]) -> str:
     return " ".join(parts)
 
 
-def _trim(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
+def trim_summary(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
     """Trim ``text`` to ``limit`` characters on a word boundary, ending with "..." if cut.
 
     Only when the last space is in the first half (a giant "word") is the text cut mid-word.
@@ -159,8 +159,11 @@ def summarize(
     counts: TermCounts,
     topics: Sequence[str],
     caller_spoke: bool,
+    max_sentences: int | None = None,
 ) -> str:
-    """Build the extractive summary (see :func:`_score_sentence` and docs/summarizer.md)."""
+    """Build the extractive summary (see :func:`_score_sentence` and docs/summarizer.md).
+
+    `max_sentences` caps its size (the call notes use the single best sentence)."""
     top = max(counts.unigram_weight.values(), default=0)
     weight = {w: math.sqrt(c / top) for w, c in counts.unigram_weight.items()} if top else {}
     first_request = next(
@@ -186,7 +189,10 @@ def summarize(
         if not ranked:
             return NO_CALLER_SUMMARY
         best = _choose_sentences(ranked, 1)
-        return _trim(f"{NO_CALLER_SUMMARY} {_render(best)}")
+        return trim_summary(f"{NO_CALLER_SUMMARY} {_render(best)}")
     if not ranked:
         return NO_CONTENT_SUMMARY
-    return _trim(_render(_choose_sentences(ranked, _summary_size(len(sentences)))))
+    size = _summary_size(len(sentences))
+    if max_sentences is not None:
+        size = min(size, max_sentences)
+    return trim_summary(_render(_choose_sentences(ranked, size)))

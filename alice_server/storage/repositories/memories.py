@@ -101,6 +101,18 @@ LIMIT $3
 """
 
 _PURGE_EXPIRED = "DELETE FROM memories WHERE customer_id = $1 AND expires_at <= now()"
+# The expiry task's bounded batch (short transactions, no long locks). MATERIALIZED:
+# the LIMIT applies once, not once per row the planner re-checks.
+_DELETE_EXPIRED_BATCH = """
+WITH doomed AS MATERIALIZED (
+    SELECT id FROM memories
+    WHERE customer_id = $1 AND expires_at <= now()
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM memories m USING doomed
+WHERE m.customer_id = $1 AND m.id = doomed.id
+"""
 
 _EXISTS = "SELECT EXISTS (SELECT 1 FROM memories WHERE customer_id = $1 AND id = $2)"
 
@@ -330,6 +342,12 @@ class MemoryRepository(TenantRepository):
     async def purge_expired(self) -> int:
         """Delete the tenant's expired memories; returns how many."""
         status = await self._connection.execute(_PURGE_EXPIRED, self._customer_id)
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def delete_expired_batch(self, limit: int) -> int:
+        """Delete at most `limit` expired memories (rows other transactions hold are
+        skipped); returns how many."""
+        status = await self._connection.execute(_DELETE_EXPIRED_BATCH, self._customer_id, limit)
         return int(status.rsplit(" ", 1)[-1])
 
 

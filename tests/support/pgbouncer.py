@@ -1,10 +1,13 @@
-"""A real pgbouncer (Debian's 1.18) in transaction mode in front of the test
-database: a plain process with a generated ini in a temporary directory, on a
-free port, authenticating the given roles by an auth_file (auth_type trust;
-PostgreSQL on 127.0.0.1 trusts them too).
+"""One real pgbouncer (Debian's 1.18) in transaction mode in front of a test database:
+a plain process with a generated ini in a temporary directory, on a free port,
+letting the given roles in by an auth_file (auth_type trust; PostgreSQL on
+127.0.0.1 trusts them too).
 
-    async with pgbouncer("postgresql://postgres@127.0.0.1:5432/db", ["role"]) as port:
+    async with pgbouncer(app_url, [app_role]) as port:
         url = through(app_url, port)
+
+conftest.py puts it in front of the whole session's database with
+ALICE_TEST_PGBOUNCER=1; tests/test_pgbouncer.py starts its own.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import asyncio
 import os
 import pwd
 import shutil
-import socket
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,15 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-
-def available() -> bool:
-    return shutil.which("pgbouncer") is not None or Path("/usr/sbin/pgbouncer").exists()
-
-
-def reachable_over_tcp(url: str) -> bool:
-    """pgbouncer (running as another user) reaches PostgreSQL over TCP only here:
-    the embedded test cluster listens on a private Unix socket."""
-    return urlsplit(url).hostname is not None
+from tests.support.ports import free_port
 
 
 def _binary() -> str:
@@ -38,12 +32,6 @@ def _binary() -> str:
     if not Path(found).exists():
         pytest.fail("pgbouncer is not installed: apt-get install -y pgbouncer (.ci/run does)")
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def through(url: str, port: int) -> str:
@@ -55,10 +43,12 @@ def through(url: str, port: int) -> str:
 
 @asynccontextmanager
 async def pgbouncer(upstream_url: str, roles: list[str], pool_size: int = 20) -> AsyncIterator[int]:
+    """pgbouncer in front of `upstream_url`'s server (every database), for `roles`;
+    yields its port."""
     upstream = urlsplit(upstream_url)
-    if upstream.hostname is None:
+    if upstream.hostname is None:  # the embedded test cluster: a private Unix socket
         pytest.skip("pgbouncer needs PostgreSQL over TCP: set ALICE_TEST_DATABASE_URL")
-    port = _free_port()
+    port = free_port()
     directory = Path(tempfile.mkdtemp(prefix="alice-pgbouncer-"))
     run_as: list[str] = []
     if os.geteuid() == 0:  # pgbouncer refuses to run as root
@@ -70,7 +60,7 @@ async def pgbouncer(upstream_url: str, roles: list[str], pool_size: int = 20) ->
     ini = directory / "pgbouncer.ini"
     ini.write_text(
         f"""[databases]
-* = host={upstream.hostname or "127.0.0.1"} port={upstream.port or 5432}
+* = host={upstream.hostname} port={upstream.port or 5432}
 
 [pgbouncer]
 listen_addr = 127.0.0.1

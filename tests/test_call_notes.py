@@ -1,0 +1,474 @@
+"""The built-in call notes: commitments, facts (with spoken repairs, negations and things
+never stored), the note itself, other languages and determinism.
+
+The transcripts here are written for these tests (not taken from the evaluation set), in
+the words callers and agents use; names, numbers and businesses are invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from alice_server.domain.summarizer import (
+    CallAnalysis,
+    Commitment,
+    HeuristicSummarizer,
+    TranscriptTurn,
+)
+
+SUMMARIZER = HeuristicSummarizer()
+
+
+def caller(text: str) -> TranscriptTurn:
+    return TranscriptTurn("caller", text)
+
+
+def agent(text: str) -> TranscriptTurn:
+    return TranscriptTurn("agent", text)
+
+
+def analyze(*turns: TranscriptTurn) -> CallAnalysis:
+    return SUMMARIZER.analyze_sync(turns)
+
+
+def promises(*turns: TranscriptTurn) -> list[tuple[str, str, str]]:
+    return [(c.party, c.action, c.due_phrase) for c in analyze(*turns).notes.commitments]
+
+
+def facts(*turns: TranscriptTurn) -> dict[str, str]:
+    return {m.key: m.value for m in analyze(*turns).memories}
+
+
+# --- commitments -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        (
+            [
+                caller("Hi, I need the signed lease."),
+                agent("I'll fax the signed form over by noon tomorrow."),
+            ],
+            [("agent", "fax the signed form over", "by noon tomorrow")],
+        ),
+        (
+            [
+                caller("The dryer vent is blocked."),
+                agent("We're going to send someone out Monday morning."),
+            ],
+            [("agent", "send someone out", "Monday morning")],
+        ),
+        (
+            [caller("Is the deductible the same?"), agent("Let me get back to you on that.")],
+            [("agent", "get back on that", "")],
+        ),
+        (
+            [agent("Anything else?"), caller("I'll drop the keys off before 8.")],
+            [("caller", "drop the keys off", "before 8")],
+        ),
+        (
+            [
+                caller("When will someone look at the roof?"),
+                agent("The inspector will call you Friday."),
+            ],
+            [("agent", "call", "Friday")],
+        ),
+        (
+            [
+                caller("The part is on order?"),
+                agent("Yes, you'll receive a text when the part arrives."),
+            ],
+            [("agent", "send a text when the part arrives", "")],
+        ),
+        (
+            [
+                agent("Can you send photos of the leak?"),
+                caller("Sure, my husband will send them tonight."),
+            ],
+            [("caller", "send photos of the leak", "tonight")],
+        ),
+    ],
+)
+def test_first_person_and_business_promises_are_commitments(
+    turns: Sequence[TranscriptTurn], expected: list[tuple[str, str, str]]
+) -> None:
+    assert promises(*turns) == expected
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        # Questions and requests on their own.
+        [caller("Will you email me the receipt?"), agent("Let me check if I can.")],
+        # Hypotheticals and declined offers.
+        [agent("If you want, I could mail you a copy."), caller("No, that's fine.")],
+        [caller("If the pipe leaks again I'll call you."), agent("Please do.")],
+        [caller("Maybe I'll come in Saturday, I'm not sure.")],
+        # Refusals.
+        [caller("Can you come Saturday?"), agent("I'm sorry, we can't come out on Saturdays.")],
+        [agent("I won't be able to waive the fee.")],
+        # Things done during the call.
+        [agent("Let me pull up your account."), agent("I'll put you on a brief hold.")],
+        [agent("I'll make a note of that on your file.")],
+        # What was already done.
+        [caller("I already sent the photos yesterday.")],
+    ],
+)
+def test_questions_hypotheticals_refusals_and_call_actions_are_not_commitments(
+    turns: Sequence[TranscriptTurn],
+) -> None:
+    assert promises(*turns) == []
+
+
+def test_an_accepted_offer_is_a_commitment_and_a_declined_one_is_not() -> None:
+    assert promises(agent("Would you like me to text you the address?"), caller("Yes please.")) == [
+        ("agent", "text the address", "")
+    ]
+    assert (
+        promises(
+            agent("Do you want me to mail a paper copy as well?"), caller("No, email is fine.")
+        )
+        == []
+    )
+
+
+def test_will_do_to_a_request_promises_what_was_asked() -> None:
+    assert promises(
+        agent("Great. Please send the photos of the damage tonight."), caller("Will do.")
+    ) == [("caller", "send the photos of the damage", "tonight")]
+
+
+def test_a_promise_cancelled_later_in_the_call_is_dropped() -> None:
+    assert (
+        promises(
+            agent("I'll mail you the brochure this week."),
+            caller("Actually, don't bother with the brochure, I'll just look online."),
+        )
+        == []
+    )
+
+
+def test_the_due_time_can_come_in_the_answer_to_when() -> None:
+    assert promises(
+        agent("I'll call you back with the numbers."),
+        caller("By when?"),
+        agent("By Thursday at the latest."),
+    ) == [("agent", "call back with the numbers", "by Thursday")]
+
+
+def test_it_and_them_stand_for_what_was_asked_for() -> None:
+    assert promises(
+        agent("Can you send me the lease agreement?"), caller("Sure, I'll send it tonight.")
+    ) == [("caller", "send the lease agreement", "tonight")]
+    assert promises(
+        agent("I'll email you the intake forms."), caller("Great, I'll fill them out tonight.")
+    )[1] == ("caller", "fill out the intake forms", "tonight")
+
+
+def test_a_promise_said_twice_is_one_commitment_with_the_later_deadline() -> None:
+    assert promises(
+        caller("I'll send the bank statements by the 15th."),
+        agent("Sooner is better."),
+        caller("OK, I'll send them by Wednesday then."),
+    ) == [("caller", "send the bank statements", "by Wednesday")]
+
+
+# --- facts -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [
+        ("uh it's HC... H-C-4-4-8-1-7, sorry, 4-4-8-1-7", "HC-44817"),
+        ("four four eight one seven... no wait, four four eight seven one", "44871"),
+        ("P as in Peter, Q, 9-9-2-0", "PQ-9920"),
+        ("Yeah, it's WX 5 5 1 9. Five five one nine.", "WX-5519"),
+        ("double four seven zero nine", "44709"),
+        ("It's CL-3001-778.", "CL-3001-778"),
+    ],
+)
+def test_a_spoken_identifier_is_read_with_its_repairs(answer: str, value: str) -> None:
+    assert facts(agent("Can I have the claim number?"), caller(answer)) == {"claim_number": value}
+
+
+def test_the_kind_of_identifier_comes_from_its_noun() -> None:
+    assert facts(
+        caller("My auto policy number is AP-7781-20, and the order number is 5512-88."),
+        agent("Your work order number is WO-2231."),
+    ) == {
+        "auto_policy_number": "AP-7781-20",
+        "order_number": "5512-88",
+        "work_order_number": "WO-2231",
+    }
+
+
+def test_a_corrected_date_keeps_the_correction() -> None:
+    assert facts(caller("The hearing is on March 12th, no wait, the 14th.")) == {
+        "hearing_date": "March 14"
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't have a dog.",
+        "We don't have any pets.",
+        "I'm not married.",
+        "We might move to Denver next year.",
+        "If we get a second car it'll probably be a Honda Pilot.",
+        "Do you cover a 2019 Tesla Model 3?",
+        "My neighbor's dog bit me.",
+        "The other driver was in a Ford Explorer.",
+        "My friend's email is tina.k@example.com.",
+        "I used to work at Boeing.",
+        "I'm thinking about switching to a tankless water heater.",
+    ],
+)
+def test_negations_hypotheses_questions_and_other_people_give_no_fact(text: str) -> None:
+    assert facts(caller(text)) == {}
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [agent("How would you like to pay?"), caller("Card, it's 4111 1111 1111 1111.")],
+        [caller("My social is 123-45-6789.")],
+        [caller("The gate code is 4417 and the alarm code is 9021.")],
+        [caller("My password is Bluebird2024.")],
+        [agent("Can I have the card number?"), caller("5555 5555 5555 4444")],
+    ],
+)
+def test_cards_social_security_numbers_codes_and_passwords_are_never_stored(
+    turns: Sequence[TranscriptTurn],
+) -> None:
+    stored = " ".join(facts(*turns).values())
+    assert not any(c.isdigit() for c in stored), stored
+
+
+def test_a_move_updates_the_address_key_and_the_last_statement_wins() -> None:
+    assert facts(caller("We moved to Denver last month.")) == {"home_address": "Denver"}
+    assert facts(
+        caller("We moved to Denver last month."),
+        agent("What's the new address?"),
+        caller("It's 220 Pine Street, Denver."),
+    ) == {"home_address": "220 Pine Street, Denver"}
+
+
+def test_the_same_fact_in_a_later_call_gets_the_same_key() -> None:
+    first = facts(caller("Please call my cell, not the house phone. I drive a 2016 Honda Pilot."))
+    later = facts(caller("Oh and I traded up, I now drive a 2022 Honda Pilot. Call my cell."))
+    assert first == {"contact_phone": "cell", "vehicle_honda_pilot": "2016 Honda Pilot"}
+    assert later == {"contact_phone": "cell", "vehicle_honda_pilot": "2022 Honda Pilot"}
+
+
+def test_household_members_and_their_dates_are_keyed_by_who_they_are() -> None:
+    assert facts(
+        caller("I want to add my daughter to the policy."),
+        agent("What's her name?"),
+        caller("riley, riley chen"),
+        agent("And her date of birth?"),
+        caller("April ninth two thousand eight"),
+    ) == {"daughter_riley": "Riley Chen", "daughter_riley_birth_date": "2008-04-09"}
+    assert facts(caller("My wife Joanna and I are both on the account.")) == {"wife": "Joanna"}
+
+
+def test_spoken_email_addresses_and_phone_numbers_are_written_out() -> None:
+    assert facts(
+        agent("What's your email?"), caller("it's sam underscore ortiz at yahoo dot com")
+    ) == {"email": "sam_ortiz@yahoo.com"}
+    assert facts(caller("My cell changed, it's 415 555 0132.")) == {"cell_phone": "415-555-0132"}
+
+
+def test_an_agent_read_back_counts_only_when_the_caller_confirms_it() -> None:
+    assert facts(agent("Is your address still 9 Birch Lane?"), caller("Yes it is.")) == {
+        "home_address": "9 Birch Lane"
+    }
+    assert facts(agent("Is your address still 9 Birch Lane?"), caller("No, we moved.")) == {}
+
+
+def test_an_appointment_is_the_booking_confirmed_or_the_slot_accepted() -> None:
+    assert facts(
+        agent("We have Tuesday the 9th at 2:30 or Friday the 12th at 10."),
+        caller("The 12th works."),
+        agent("You're booked for Friday, June 12th at 10 am."),
+    ) == {"appointment": "June 12 at 10 am"}
+    assert facts(agent("Can you come in Monday at 9?"), caller("Monday at 9 is good.")) == {
+        "appointment": "Monday at 9 am"
+    }
+    assert (
+        facts(agent("We could come out Wednesday at 1."), caller("Let me check and call back."))
+        == {}
+    )
+
+
+# --- the note -----------------------------------------------------------------------------------
+
+
+def test_the_issue_calls_give_notes_with_the_agents_promises() -> None:
+    cards = analyze(
+        caller("Hi, I just got a new car and I need updated ID cards for the dealer."),
+        agent(
+            "Congratulations! I've added the 2025 Kia Telluride to your policy. "
+            "I'll email you the updated ID cards by end of day."
+        ),
+    )
+    assert cards.summary == (
+        "Caller wanted updated ID cards for the dealer. Agent added the 2025 Kia Telluride to "
+        "their policy. Agent will email the updated ID cards by end of day."
+    )
+    assert cards.memories == ()  # "a new car" without "my"/"our": the Kia was the agent's word
+    quote = analyze(
+        caller(
+            "I'm calling about a quote for the house we're buying at 1180 Barton Springs "
+            "Road. My claim number from the old house is HC-44817."
+        ),
+        agent("I'll call you back on Thursday morning with a quote."),
+    )
+    assert quote.notes.commitments == (
+        Commitment("agent", "call back with a quote", "on Thursday morning"),
+    )
+    assert {m.key: m.value for m in quote.memories} == {
+        "claim_number": "HC-44817",
+        "home_address": "1180 Barton Springs Road",
+    }
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [
+            caller("Hola, buenos días. Quiero cambiar mi cita del jueves, por favor."),
+            agent("Claro. ¿Qué día le viene mejor?"),
+            caller("El lunes a las tres. Mi número de póliza es 4481-22 y tengo un perro."),
+            agent("Listo, le envío la confirmación por correo hoy."),
+        ],
+        [
+            caller("Bonjour, je voudrais un rendez-vous pour mardi, s'il vous plaît."),
+            agent("Bien sûr, je vous rappelle demain matin."),
+        ],
+        [
+            caller("Guten Tag, ich möchte meine Adresse ändern. Wir wohnen jetzt in Berlin."),
+            agent("Gerne, ich schicke Ihnen die Unterlagen bis Freitag."),
+        ],
+    ],
+)
+def test_other_languages_pass_through_without_facts_or_commitments(
+    turns: Sequence[TranscriptTurn],
+) -> None:
+    result = analyze(*turns)
+    assert result.memories == ()
+    assert result.notes.commitments == () and not result.notes.wanted
+    assert 0 < len(result.summary) <= 600
+    assert result.summary.startswith("Caller: ")
+
+
+def test_the_notes_are_deterministic() -> None:
+    turns = (
+        caller("Hi, my name is Dana Reyes. I need to add my son Theo to the auto policy."),
+        agent("Sure. What's his date of birth?"),
+        caller("June 2nd 2009. And call my cell, not the house phone."),
+        agent("Done. I'll email you the new ID cards tomorrow morning."),
+    )
+    first = analyze(*turns)
+    again = HeuristicSummarizer().analyze_sync(list(turns))
+    assert first == again and repr(first) == repr(again)
+    assert {m.key for m in first.memories} == {"son_theo", "son_theo_birth_date", "contact_phone"}
+
+
+@pytest.mark.parametrize(
+    ("who", "said", "expected"),
+    [
+        ("agent", "Expect a call from our scheduler later today.", ("call", "later today")),
+        (
+            "agent",
+            "Someone from billing will be in touch within two business days.",
+            ("be in touch", "within two business days"),
+        ),
+        (
+            "agent",
+            "Our tech will be out between 8 and noon on Wednesday.",
+            ("be out", "between 8 and noon on Wednesday"),
+        ),
+        ("agent", "You'll hear from us within 24 hours.", ("get back", "within 24 hours")),
+        (
+            "agent",
+            "Let me have the doctor call you back this afternoon.",
+            ("have the doctor call back", "this afternoon"),
+        ),
+        (
+            "agent",
+            "We'll get that paperwork out to you in the mail tomorrow.",
+            ("send that paperwork out in the mail", "tomorrow"),
+        ),
+        (
+            "agent",
+            "I'll shoot you an email with the details.",
+            ("shoot an email with the details", ""),
+        ),
+        (
+            "caller",
+            "I'll get those documents to you by Friday.",
+            ("send those documents", "by Friday"),
+        ),
+        (
+            "caller",
+            "I'm going to send you the signed form tomorrow morning.",
+            ("send the signed form", "tomorrow morning"),
+        ),
+        (
+            "caller",
+            "Let me check with my husband and I'll get back to you tomorrow.",
+            ("get back", "tomorrow"),
+        ),
+    ],
+)
+def test_promises_said_in_other_words_are_found(
+    who: str, said: str, expected: tuple[str, str]
+) -> None:
+    other = agent("Okay.") if who == "caller" else caller("Okay.")
+    turn = caller(said) if who == "caller" else agent(said)
+    assert promises(other, turn) == [(who, *expected)]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        (
+            "Hi, I'm calling to add my new car, it's a 2023 Hyundai Tucson.",
+            {"vehicle_hyundai_tucson": "2023 Hyundai Tucson"},
+        ),
+        (
+            "Our son Marcus just turned sixteen, his birthday was March 2nd.",
+            {"son_marcus": "Marcus", "son_marcus_birth_date": "March 2"},
+        ),
+        (
+            "We have two cats, Milo and Pepper.",
+            {"pet_milo": "cat named Milo", "pet_pepper": "cat named Pepper"},
+        ),
+        ("We're closing on the house on August 3rd.", {"closing_date": "August 3"}),
+        (
+            "My wife's name is Aisha and my daughter is Zara.",
+            {"wife": "Aisha", "daughter_zara": "Zara"},
+        ),
+        (
+            "You can reach me at my work number, 214-555-0172, during the day.",
+            {"contact_phone": "work", "work_phone": "214-555-0172"},
+        ),
+        ("I'd prefer text messages please, I can't always pick up.", {"contact_method": "text"}),
+        ("Best time to reach me is after 6.", {"contact_time": "after 6 pm"}),
+        ("I usually see Dr. Ramos for my cleanings.", {"preferred_provider": "Dr. Ramos"}),
+        ("I'm allergic to latex and codeine.", {"allergies": "latex, codeine"}),
+        ("My furnace is a Trane, about ten years old.", {"furnace": "Trane"}),
+        (
+            "Hi, it's Rosa Diaz, I'm calling from Diaz Family Bakery.",
+            {"business_name": "Diaz Family Bakery"},
+        ),
+        ("My daughter is sick so I need to cancel.", {}),
+        ("I was rear-ended by a Chevy Tahoe.", {}),
+    ],
+)
+def test_facts_said_in_other_words_are_found(said: str, expected: dict[str, str]) -> None:
+    assert facts(caller(said)) == expected
