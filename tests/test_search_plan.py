@@ -22,7 +22,7 @@ import pytest
 
 from alice_server.storage.repositories.memories import _SEARCH_SCOPE
 from alice_server.testing import temporary_database
-from tests.test_call_start import SCALES, _load
+from tests.support.plan_data import SCALES, load_plan_data
 
 CALLER = "+15550000007"  # caller 7 of every tenant (tests/test_call_start.py's numbering)
 # Common words of every memory ("fact"), a number, and words no memory has.
@@ -72,7 +72,7 @@ async def test_a_search_reads_only_the_callers_and_the_shared_memories(superuser
     async with temporary_database(superuser_url) as db:
         owner = await asyncpg.connect(db.owner_url)
         try:
-            ids = await _load(owner, scale)
+            ids = await load_plan_data(owner, scale)
             # Every memory of one tenant gets an embedding (the semantic ranking reads
             # them); a rare word in another caller's memory tempts the full-text index.
             await owner.execute(
@@ -116,7 +116,7 @@ async def test_the_call_start_with_a_query_reads_only_the_callers_and_the_shared
                 await owner.execute("LOAD 'auto_explain'")
             except asyncpg.PostgresError as exc:
                 pytest.skip(f"auto_explain is not available on this PostgreSQL: {exc}")
-            ids = await _load(owner, scale)
+            ids = await load_plan_data(owner, scale)
             for setting, value in {
                 "auto_explain.log_min_duration": "0",
                 "auto_explain.log_analyze": "on",
