@@ -255,6 +255,12 @@ class Settings:
         0.5,
         "the fraction of the summariser one customer may hold",
     )
+    fair_share_slots: int = _setting(
+        "ALICE_FAIR_SHARE_SLOTS",
+        integer(minimum=0),
+        2,
+        "searches one process runs at once, in turns across customers (0: no limit)",
+    )
     workers: int = _setting(
         "ALICE_WORKERS", integer(minimum=1), cores, "server processes sharing the port"
     )

@@ -158,9 +158,26 @@ class TenantUsageCounter:
 TENANT_USAGE = TenantUsageCounter()
 
 
+# The labelled children, looked up once per label set: `labels()` builds a key and
+# takes the metric's lock on every call, on the path of every RPC. Bounded by the
+# label values (see above); the registry keeps the same children anyway.
+_REQUEST_CHILDREN: dict[tuple[str, int | None, str], Any] = {}
+_DURATION_CHILDREN: dict[str, Any] = {}
+
+
 def observe_rpc(method: str, customer_id: int | None, code: str, seconds: float) -> None:
-    RPC_REQUESTS.labels(method, "" if customer_id is None else str(customer_id), code).inc()
-    RPC_DURATION.labels(method).observe(seconds)
+    key = (method, customer_id, code)
+    requests = _REQUEST_CHILDREN.get(key)
+    if requests is None:
+        requests = RPC_REQUESTS.labels(
+            method, "" if customer_id is None else str(customer_id), code
+        )
+        _REQUEST_CHILDREN[key] = requests
+    requests.inc()
+    duration = _DURATION_CHILDREN.get(method)
+    if duration is None:
+        duration = _DURATION_CHILDREN[method] = RPC_DURATION.labels(method)
+    duration.observe(seconds)
     if customer_id is not None:
         TENANT_USAGE.count(customer_id, code != "OK")
 

@@ -24,6 +24,7 @@ from alice_server.domain.privacy import SubjectHasher
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.domain.tenants import PhoneNumbers
 from alice_server.embedding_model import embedder_for
+from alice_server.fairshare import FairShare
 from alice_server.health import HealthMonitor
 from alice_server.interceptors import AuthInterceptor, StatusInterceptor
 from alice_server.llm.summarizer import llm_summarizer
@@ -293,9 +294,14 @@ def _add_servicers(
     tokens = PageTokens(jwt_secret)
     normalize = UserIdNormalizer(settings.default_region)
     budget = response_budget(settings.max_message_bytes)
+    # Searches of all tenants share ALICE_FAIR_SHARE_SLOTS per process, in turns.
+    fair_share = FairShare(settings.fair_share_slots)
     memory_service_pb2_grpc.add_MemoryServiceServicer_to_server(  # type: ignore[no-untyped-call]
         MemoryServicer(
-            MemoryService(db, tokens, embedder, settings.memory_history_days), normalize, budget
+            MemoryService(db, tokens, embedder, settings.memory_history_days),
+            normalize,
+            budget,
+            fair_share,
         ),
         server,
     )
@@ -307,6 +313,7 @@ def _add_servicers(
             normalize,
             StatsService(db),
             budget,
+            fair_share,
         ),
         server,
     )

@@ -75,7 +75,7 @@ from chad_client.v1 import resources_pb2 as res
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-LISTENING = re.compile(r"(?:Alice|bare) listening on [\d.]+:(\d+)")
+LISTENING = re.compile(r"(?:Alice|bare|floor) listening on [\d.]+:(\d+)")
 RPC_TIMEOUT = 30.0
 FLOOD_TENANT = 0  # index of the noisy neighbour
 SMALL_CALLERS = 10  # callers per tenant of the small database
@@ -614,6 +614,11 @@ class Tenant:
     id: int
     metadata: Metadata
 
+    @property
+    def floor_metadata(self) -> Metadata:
+        """The floor server checks no token: it takes the tenant from this header."""
+        return (("x-customer-id", str(self.id)),)
+
 
 Worker = Callable[[int, Recorder, asyncio.Event], Coroutine[Any, Any, None]]
 
@@ -627,7 +632,7 @@ class Phase:
     server_cpu_s: float
     pg_cpu_s: float
 
-    def figures(self, ceiling: float | None = None) -> dict[str, Any]:
+    def figures(self, ceiling: float | None = None, floor: float | None = None) -> dict[str, Any]:
         rpcs = self.recorder.ok + self.recorder.error_count
         rate = rpcs / self.seconds if self.seconds else math.nan
         per_rpc = {}
@@ -654,7 +659,28 @@ class Phase:
         }
         if ceiling:
             result["ratio_to_ceiling"] = round(rate / ceiling, 3)
+        if floor:
+            result["ratio_to_floor"] = round(rate / floor, 3)
         return result
+
+
+def merged(phases: Sequence[Phase]) -> Phase:
+    """The interleaved rounds of one server as one phase: latencies pooled, times and
+    CPU added up."""
+    recorder = Recorder()
+    for phase in phases:
+        for name, values in phase.recorder.latencies.items():
+            recorder.latencies[name].extend(values)
+        recorder.errors.update(phase.recorder.errors)
+        recorder.samples.extend(phase.recorder.samples[: 5 - len(recorder.samples)])
+    return Phase(
+        phases[0].name,
+        phases[0].concurrency,
+        sum(p.seconds for p in phases),
+        recorder,
+        sum(p.server_cpu_s for p in phases),
+        sum(p.pg_cpu_s for p in phases),
+    )
 
 
 async def run_phase(
@@ -689,8 +715,15 @@ async def run_phase(
 
 
 def call_start_worker(
-    client: Client, tenants: Sequence[Tenant], callers: int, rng: random.Random
+    client: Client,
+    tenants: Sequence[Tenant],
+    callers: int,
+    rng: random.Random,
+    floor: bool = False,
 ) -> Worker:
+    """GetEnrichedContext of random callers of random tenants (`floor`: with the floor
+    server's header instead of the token)."""
+
     async def work(i: int, recorder: Recorder, stop: asyncio.Event) -> None:
         stub = client.contexts[i % len(client.contexts)]
         while not stop.is_set():
@@ -701,7 +734,10 @@ def call_start_worker(
             await recorder.call(
                 "GetEnrichedContext",
                 partial(
-                    stub.GetEnrichedContext, request, metadata=tenant.metadata, timeout=RPC_TIMEOUT
+                    stub.GetEnrichedContext,
+                    request,
+                    metadata=tenant.floor_metadata if floor else tenant.metadata,
+                    timeout=RPC_TIMEOUT,
                 ),
             )
 
@@ -758,6 +794,49 @@ def whole_call_worker(
                         user_id=user, call_id=uuid.uuid4().hex, turns=transcript(rng, "Jordan")
                     ),
                     metadata=md,
+                    timeout=RPC_TIMEOUT,
+                ),
+            )
+
+    return work
+
+
+SEARCH_QUERIES = (
+    "when does the caller want a callback",
+    "which vehicle is on the policy",
+    "the refund for the windshield repair",
+    "what did they say about the renewal discount",
+)
+
+
+def search_worker(
+    client: Client, tenants: Sequence[Tenant], size: Size, rng: random.Random
+) -> Worker:
+    """Hybrid SearchMemories (with the shared memories) and GetEnrichedContext with a
+    `query`, in turn, for random callers of random tenants."""
+
+    async def work(i: int, recorder: Recorder, stop: asyncio.Event) -> None:
+        contexts = client.contexts[i % len(client.contexts)]
+        memories = client.memories[i % len(client.memories)]
+        while not stop.is_set():
+            tenant = rng.choice(tenants)
+            user = caller_number(0, rng.randrange(size.callers))
+            query = rng.choice(SEARCH_QUERIES)
+            await recorder.call(
+                "SearchMemories",
+                partial(
+                    memories.SearchMemories,
+                    mem.SearchMemoriesRequest(user_id=user, query=query, include_shared=True),
+                    metadata=tenant.metadata,
+                    timeout=RPC_TIMEOUT,
+                ),
+            )
+            await recorder.call(
+                "GetEnrichedContext with query",
+                partial(
+                    contexts.GetEnrichedContext,
+                    ctx.GetEnrichedContextRequest(user_id=user, query=query),
+                    metadata=tenant.metadata,
                     timeout=RPC_TIMEOUT,
                 ),
             )
@@ -1021,10 +1100,10 @@ def print_profiles(title: str, profiles: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def phase_rows(phases: Sequence[tuple[str, Phase, float | None]]) -> str:
+def phase_rows(phases: Sequence[tuple[str, Phase, float | None, float | None]]) -> str:
     rows = []
-    for label, phase, ceiling in phases:
-        f = phase.figures(ceiling)
+    for label, phase, ceiling, floor in phases:
+        f = phase.figures(ceiling, floor)
         for i, (name, rpc) in enumerate(sorted(f["per_rpc"].items())):
             first = i == 0
             rows.append(
@@ -1041,6 +1120,7 @@ def phase_rows(phases: Sequence[tuple[str, Phase, float | None]]) -> str:
                     (f["server_cpu_ms_per_rpc"] if first else ""),
                     (f["pg_cpu_ms_per_rpc"] if first else ""),
                     (f.get("ratio_to_ceiling", "") if first else ""),
+                    (f.get("ratio_to_floor", "") if first else ""),
                 ]
             )
         if not f["per_rpc"]:
@@ -1055,6 +1135,7 @@ def phase_rows(phases: Sequence[tuple[str, Phase, float | None]]) -> str:
                     "",
                     "",
                     sum(f["errors"].values()),
+                    "",
                     "",
                     "",
                     "",
@@ -1074,6 +1155,7 @@ def phase_rows(phases: Sequence[tuple[str, Phase, float | None]]) -> str:
             "srv CPU ms/RPC",
             "PG CPU ms/RPC",
             "x ceiling",
+            "x floor",
         ),
         rows,
     )
@@ -1131,17 +1213,22 @@ ROW_HEADERS = (
     "workers",
     "tenants x callers",
     "ceiling RPC/s",
+    "floor RPC/s",
     "call start RPC/s",
     "x ceiling",
-    "call start p99 ms",
-    "server CPU ms/RPC",
+    "x floor",
+    "call start p99 ms (floor)",
+    "server CPU ms/RPC (floor)",
     "whole calls RPC/s",
     "whole-call errors",
-    "noisy p99 idle / flood",
+    "noisy p99 idle / flood (x idle)",
     "token µs",
     "p50 empty / small / full ms",
+    "RSS MiB per worker: idle / soak start / end",
     "note",
 )
+# Rows before the floor was measured (issue 16) stay in their own, older table.
+TABLE_TITLE = "## Runs: Alice, the floor and the ceiling"
 
 
 def record_row(path: Path, figures: dict[str, Any], note: str) -> None:
@@ -1157,7 +1244,19 @@ def record_row(path: Path, figures: dict[str, Any], note: str) -> None:
         return value
 
     c = "10"
-    cs = get("call_start", c)
+    whole_errors = get("whole_call", c, "errors")
+    soak = figures.get("soak")
+    rss = "-"
+    if soak:
+        workers = [k for k in soak["processes"] if k.startswith("worker")]
+        rss = (
+            "; ".join(
+                f"{soak['processes'][k]['idle_before']} / {soak['processes'][k]['start']} / "
+                f"{soak['processes'][k]['end']}"
+                for k in workers
+            )
+            + f" ({soak['minutes']:g} min)"
+        )
     row = [
         figures["date"],
         figures["commit"],
@@ -1165,35 +1264,134 @@ def record_row(path: Path, figures: dict[str, Any], note: str) -> None:
         str(figures["workers"]),
         f"{figures['size']['tenants']}x{figures['size']['callers']}",
         str(get("ceiling", c, "rpc_per_second")),
+        str(get("floor", c, "rpc_per_second")),
         str(get("call_start", c, "rpc_per_second")),
-        str(cs.get("ratio_to_ceiling", "-") if isinstance(cs, dict) else "-"),
-        str(get("call_start", c, "per_rpc", "GetEnrichedContext", "p99_ms")),
-        str(get("call_start", c, "server_cpu_ms_per_rpc")),
+        str(get("call_start", c, "ratio_to_ceiling")),
+        str(get("call_start", c, "ratio_to_floor")),
+        f"{get('call_start', c, 'per_rpc', 'GetEnrichedContext', 'p99_ms')} "
+        f"({get('floor', c, 'per_rpc', 'GetEnrichedContext', 'p99_ms')})",
+        f"{get('call_start', c, 'server_cpu_ms_per_rpc')} "
+        f"({get('floor', c, 'server_cpu_ms_per_rpc')})",
         str(get("whole_call", c, "rpc_per_second")),
-        str(
-            sum(get("whole_call", c, "errors").values())
-            if isinstance(get("whole_call", c, "errors"), dict)
-            else "-"
-        ),
-        f"{get('noisy', c, 'idle_p99_ms')} / {get('noisy', c, 'flood_p99_ms')} ms, "
-        f"{get('noisy', c, 'flood_errors')} err",
+        str(sum(whole_errors.values()) if isinstance(whole_errors, dict) else "-"),
+        f"{get('noisy', c, 'idle_p99_ms')} / {get('noisy', c, 'flood_p99_ms')} ms "
+        f"({get('noisy', c, 'p99_ratio')}x), {get('noisy', c, 'flood_errors')} err",
         str(figures.get("token", {}).get("same_token_median_us", "-")),
         f"{figures.get('empty_vs_full', {}).get('empty_p50_ms', '-')} / "
         f"{figures.get('empty_vs_full', {}).get('small_p50_ms', '-')} / "
         f"{figures.get('empty_vs_full', {}).get('full_p50_ms', '-')}",
+        rss,
         note,
     ]
     line = "| " + " | ".join(row) + " |"
+    header_line = "| " + " | ".join(ROW_HEADERS) + " |"
     lines = path.read_text().splitlines() if path.exists() else []
-    header = next((i for i, text in enumerate(lines) if text.startswith("| date |")), None)
-    if header is None:  # no table yet: start one at the end
-        lines += ["", "| " + " | ".join(ROW_HEADERS) + " |", "|---" * len(ROW_HEADERS) + "|"]
+    header = next((i for i, text in enumerate(lines) if text == header_line), None)
+    if header is None:  # no table of this shape yet: start one at the end
+        lines += ["", TABLE_TITLE, "", header_line, "|---" * len(ROW_HEADERS) + "|"]
         header = len(lines) - 2
     end = header + 1
     while end < len(lines) and lines[end].startswith("|"):
         end += 1
     lines.insert(end, line)
     path.write_text("\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------- memory over time
+
+
+def rss_mib(pid: int) -> float | None:
+    """VmRSS of a process in MiB (None once it has gone)."""
+    with suppress(OSError):
+        for text in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if text.startswith("VmRSS:"):
+                return round(int(text.split()[1]) / 1024, 1)
+    return None
+
+
+def rss_by_process(server: Server) -> dict[str, float]:
+    """RSS of the supervisor, each worker and each summariser, keyed 'role pid'."""
+    found = {f"supervisor {server.process.pid}": rss_mib(server.process.pid)}
+    for pid, role in profile_targets(server.process.pid).items():
+        found[f"{role} {pid}"] = rss_mib(pid)
+    return {k: v for k, v in found.items() if v is not None}
+
+
+async def soak_phase(
+    server: Server, minutes: float, worker: Worker, concurrency: int = 10
+) -> dict[str, Any]:
+    """Whole calls for `minutes` at `concurrency`, the RSS of every server process read
+    before (idle), 20 times during (under load) and after (idle again)."""
+    seconds = minutes * 60
+    progress(f"soak: whole calls, concurrency {concurrency}, {seconds:.0f} s")
+    idle_before = rss_by_process(server)
+    recorder, stop = Recorder(), asyncio.Event()
+    tasks = [asyncio.create_task(worker(i, recorder, stop)) for i in range(concurrency)]
+    samples: list[tuple[float, dict[str, float]]] = []
+    started = time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        await asyncio.sleep(min(seconds / 20, seconds - elapsed))
+        samples.append((time.perf_counter() - started, rss_by_process(server)))
+    stop.set()
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    await asyncio.sleep(2)  # the last calls' work settles
+    idle_after = rss_by_process(server)
+    first, middle, last = samples[0][1], samples[len(samples) // 2][1], samples[-1][1]
+    processes = {}
+    for key in idle_before | last:
+        series = [sample.get(key) for _, sample in samples]
+        known = [v for v in series if v is not None]
+        processes[key] = {
+            "idle_before": idle_before.get(key),
+            "start": first.get(key),
+            "middle": middle.get(key),
+            "end": last.get(key),
+            "max_under_load": max(known) if known else None,
+            "idle_after": idle_after.get(key),
+        }
+    rpcs = recorder.ok + recorder.error_count
+    return {
+        "minutes": minutes,
+        "concurrency": concurrency,
+        "seconds": round(elapsed, 1),
+        "rpcs": rpcs,
+        "rpc_per_second": round(rpcs / elapsed, 1) if elapsed else None,
+        "calls": len(recorder.latencies.get("ProcessCall", [])),
+        "errors": recorder.error_count,
+        "error_samples": recorder.samples,
+        "sample_seconds": [round(t, 1) for t, _ in samples],
+        "processes": processes,
+    }
+
+
+def print_soak(soak: dict[str, Any]) -> None:
+    out()
+    out(
+        f"soak: whole calls for {soak['minutes']:g} min at concurrency {soak['concurrency']}: "
+        f"{soak['calls']} calls, {soak['rpcs']} RPCs ({soak['rpc_per_second']} RPC/s), "
+        f"{soak['errors']} errors; RSS in MiB (VmRSS), start / middle / end = the first, "
+        f"middle and last of {len(soak['sample_seconds'])} readings under load"
+    )
+    rows = [
+        [
+            name,
+            p["idle_before"],
+            p["start"],
+            p["middle"],
+            p["end"],
+            p["max_under_load"],
+            p["idle_after"],
+            round(p["end"] - p["start"], 1) if p["end"] is not None and p["start"] else "",
+        ]
+        for name, p in sorted(soak["processes"].items())
+    ]
+    out(
+        table(
+            ("process", "idle", "start", "middle", "end", "max", "idle after", "end - start"),
+            rows,
+        )
+    )
 
 
 # --------------------------------------------------------------------------- the run
@@ -1230,53 +1428,85 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
         ]
         alice_cmd = [_server_script(), "--listen", "127.0.0.1:0"]
         ceilings: dict[int, float] = {}
+        floors: dict[int, float] = {}
+        full_p50 = None
         profiles: dict[str, Any] = {}
         figures["profiles"] = profiles
         backends: dict[str, Any] = {}
         figures["postgres_backends"] = backends
-        phases: list[tuple[str, Phase, float | None]] = []
+        phases: list[tuple[str, Phase, float | None, float | None]] = []
         failures = 0
 
-        async with start_server(bare_cmd, dict(os.environ), None) as bare:
-            client = Client(bare.address, args.channels)
-            try:
-                meter = CpuMeter(bare, None)
-                await run_phase("warm-up", None, 10, 1, bare_worker(client, tenants))
-                for c in args.concurrency:
-                    phase = await run_phase(
-                        "ceiling (bare servicer)",
-                        meter,
-                        c,
-                        args.duration,
-                        bare_worker(client, tenants),
-                    )
-                    ceilings[c] = phase.figures()["rpc_per_second"]
-                    figures["scenarios"]["ceiling"][str(c)] = phase.figures()
-                    phases.append(("ceiling: bare servicer", phase, None))
-            finally:
-                await client.close()
-
-        async with start_server(
-            alice_cmd, alice_env(db.app_url, secret, args.workers, False), db.name
-        ) as alice:
+        # The ceiling, the floor and Alice run side by side; their call-start phases
+        # alternate (bare, floor, Alice, bare, floor, Alice, ...: --rounds), so that a
+        # change in the machine's speed during the run touches all three alike.
+        async with (
+            start_server(bare_cmd, dict(os.environ), None) as bare,
+            start_server([*bare_cmd, "--floor", db.app_url], dict(os.environ), db.name) as floor,
+            start_server(
+                alice_cmd, alice_env(db.app_url, secret, args.workers, False), db.name
+            ) as alice,
+        ):
+            bare_client = Client(bare.address, args.channels)
+            floor_client = Client(floor.address, args.channels)
             client = Client(alice.address, args.channels)
             meter = CpuMeter(alice, db.owner_url)
+            contenders = (
+                ("ceiling (bare servicer)", bare_client, CpuMeter(bare, None), "bare"),
+                (
+                    "floor (one asyncpg round trip)",
+                    floor_client,
+                    CpuMeter(floor, db.owner_url),
+                    "floor",
+                ),
+                ("call start", client, meter, "alice"),
+            )
+
+            def worker_of(kind: str, of: Client) -> Worker:
+                if kind == "bare":
+                    return bare_worker(of, tenants)
+                if kind == "search":
+                    return search_worker(of, tenants, size, rng)
+                return call_start_worker(of, tenants, size.callers, rng, floor=kind == "floor")
+
             try:
-                await run_phase(
-                    "warm-up", None, 10, 2, call_start_worker(client, tenants, size.callers, rng)
-                )
-                for c in args.concurrency:
-                    phase = await run_phase(
-                        "call start",
-                        meter,
-                        c,
-                        args.duration,
-                        call_start_worker(client, tenants, size.callers, rng),
+                for _, of, _, kind in contenders:
+                    await run_phase("warm-up", None, 10, 2, worker_of(kind, of))
+                for c in args.concurrency if "start" in args.scenarios else ():
+                    rounds: dict[str, list[Phase]] = defaultdict(list)
+                    for r in range(args.rounds):
+                        for name, of, its_meter, kind in contenders:
+                            rounds[kind].append(
+                                await run_phase(
+                                    f"{name}, round {r + 1}/{args.rounds}",
+                                    its_meter,
+                                    c,
+                                    args.duration,
+                                    worker_of(kind, of),
+                                )
+                            )
+                    ceiling_phase, floor_phase, alice_phase = (
+                        merged(rounds[k]) for k in ("bare", "floor", "alice")
                     )
-                    figures["scenarios"]["call_start"][str(c)] = phase.figures(ceilings[c])
-                    phases.append(("1 call start", phase, ceilings[c]))
-                    failures += phase.recorder.error_count
-                for c in args.concurrency:
+                    ceilings[c] = ceiling_phase.figures()["rpc_per_second"]
+                    floors[c] = floor_phase.figures()["rpc_per_second"]
+                    figures["scenarios"]["ceiling"][str(c)] = ceiling_phase.figures()
+                    figures["scenarios"]["floor"][str(c)] = floor_phase.figures(ceilings[c])
+                    figures["scenarios"]["call_start"][str(c)] = alice_phase.figures(
+                        ceilings[c], floors[c]
+                    )
+                    figures["scenarios"]["call_start_rounds"][str(c)] = [
+                        {
+                            kind: rounds[kind][r].figures()["rpc_per_second"]
+                            for kind in ("bare", "floor", "alice")
+                        }
+                        for r in range(args.rounds)
+                    ]
+                    phases.append(("ceiling: bare servicer", ceiling_phase, None, None))
+                    phases.append(("floor: + one round trip", floor_phase, ceilings[c], None))
+                    phases.append(("1 call start", alice_phase, ceilings[c], floors[c]))
+                    failures += floor_phase.recorder.error_count + alice_phase.recorder.error_count
+                for c in args.concurrency if "whole" in args.scenarios else ():
                     phase = await run_phase(
                         "whole calls",
                         meter,
@@ -1284,136 +1514,172 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                         args.duration,
                         whole_call_worker(client, tenants, size, rng),
                     )
-                    figures["scenarios"]["whole_call"][str(c)] = phase.figures(ceilings[c])
-                    phases.append(("2 whole calls", phase, ceilings[c]))
+                    figures["scenarios"]["whole_call"][str(c)] = phase.figures(ceilings.get(c))
+                    phases.append(("2 whole calls", phase, ceilings.get(c), floors.get(c)))
                     failures += phase.recorder.error_count
-                phase = await run_phase(
-                    "call start, concurrency 1 (full database)",
-                    meter,
-                    1,
-                    args.duration,
-                    call_start_worker(client, tenants, size.callers, rng),
-                )
-                full_p50 = phase.figures()["per_rpc"].get("GetEnrichedContext", {}).get("p50_ms")
-                failures += phase.recorder.error_count
-                if args.profile:
-                    spies = await profile_server(alice, args.duration, args.profile, "call-start")
-                    sampler = asyncio.create_task(sample_backends(db.owner_url, db.name))
-                    await run_phase(
-                        "call start, profiled with py-spy (figures not used)",
-                        None,
-                        10,
+                for c in args.concurrency if "search" in args.scenarios else ():
+                    phase = await run_phase(
+                        "searches",
+                        meter,
+                        c,
+                        args.duration,
+                        search_worker(client, tenants, size, rng),
+                    )
+                    figures["scenarios"]["search"][str(c)] = phase.figures()
+                    phases.append(("searches", phase, None, None))
+                    failures += phase.recorder.error_count
+                if "empty" in args.scenarios:
+                    phase = await run_phase(
+                        "call start, concurrency 1 (full database)",
+                        meter,
+                        1,
                         args.duration,
                         call_start_worker(client, tenants, size.callers, rng),
                     )
-                    profiles["call start, concurrency 10"] = await finish_profiles(spies)
-                    sampler.cancel()
-                    backends["call start, concurrency 10"] = await sampler
+                    per_rpc = phase.figures()["per_rpc"]
+                    full_p50 = per_rpc.get("GetEnrichedContext", {}).get("p50_ms")
+                    failures += phase.recorder.error_count
+                if args.soak:
+                    soak = await soak_phase(
+                        alice, args.soak, whole_call_worker(client, tenants, size, rng)
+                    )
+                    figures["soak"] = soak
+                    failures += soak["errors"]
+                if args.profile:
+                    targets = [
+                        ("call start", "alice", client, alice),
+                        ("floor", "floor", floor_client, floor),
+                    ]
+                    if "search" in args.scenarios:
+                        targets.append(("searches", "search", client, alice))
+                    for label, kind, of, target in targets:
+                        spies = await profile_server(
+                            target, args.duration, args.profile, label.replace(" ", "-")
+                        )
+                        sampler = asyncio.create_task(sample_backends(db.owner_url, db.name))
+                        await run_phase(
+                            f"{label}, profiled with py-spy (figures not used)",
+                            None,
+                            10,
+                            args.duration,
+                            worker_of(kind, of),
+                        )
+                        profiles[f"{label}, concurrency 10"] = await finish_profiles(spies)
+                        sampler.cancel()
+                        backends[f"{label}, concurrency 10"] = await sampler
             finally:
-                await client.close()
+                for each in (bare_client, floor_client, client):
+                    await each.close()
 
         # (3) with the production rate limit on, so the flooder meets it.
         noisy_rows = []
-        async with start_server(
-            alice_cmd, alice_env(db.app_url, secret, args.workers, True), db.name
-        ) as alice:
-            client = Client(alice.address, args.channels)
-            meter = CpuMeter(alice, db.owner_url)
-            try:
-                await run_phase(
-                    "warm-up", None, 10, 2, call_start_worker(client, quiet, size.callers, rng)
-                )
-                for c in args.concurrency:
-                    idle = await run_phase(
-                        "noisy neighbour: idle",
-                        meter,
-                        c,
-                        args.duration,
-                        call_start_worker(client, quiet, size.callers, rng),
-                    )
-                    flood_recorder = Recorder()
-                    flood = await run_phase(
-                        "noisy neighbour: flood",
-                        meter,
-                        c,
-                        args.duration,
-                        call_start_worker(client, quiet, size.callers, rng),
-                        flood_workers(
-                            client,
-                            tenants[FLOOD_TENANT],
-                            size,
-                            rng,
-                            args.flood_searches,
-                            args.flood_calls,
-                        ),
-                        flood_recorder,
-                    )
-                    i_f, f_f = idle.figures(), flood.figures()
-                    ip = i_f["per_rpc"].get("GetEnrichedContext", {})
-                    fp = f_f["per_rpc"].get("GetEnrichedContext", {})
-                    flood_ok = {k: len(v) for k, v in flood_recorder.latencies.items()}
-                    entry = {
-                        "idle": i_f,
-                        "flood": f_f,
-                        "idle_p50_ms": ip.get("p50_ms"),
-                        "idle_p99_ms": ip.get("p99_ms"),
-                        "flood_p50_ms": fp.get("p50_ms"),
-                        "flood_p99_ms": fp.get("p99_ms"),
-                        "idle_errors": idle.recorder.error_count,
-                        "flood_errors": flood.recorder.error_count,
-                        "flooder_ok": flood_ok,
-                        "flooder_errors": dict(flood_recorder.errors),
-                        "p99_ratio": round(fp["p99_ms"] / ip["p99_ms"], 2) if ip and fp else None,
-                    }
-                    figures["scenarios"]["noisy"][str(c)] = entry
-                    noisy_rows.append(
-                        [
-                            c,
-                            i_f["rpc_per_second"],
-                            entry["idle_errors"],
-                            entry["idle_p50_ms"],
-                            entry["idle_p99_ms"],
-                            f_f["rpc_per_second"],
-                            entry["flood_errors"],
-                            entry["flood_p50_ms"],
-                            entry["flood_p99_ms"],
-                            entry["p99_ratio"],
-                            f"{i_f['server_cpu_share_of_one_core']} / "
-                            f"{f_f['server_cpu_share_of_one_core']}",
-                            f"{i_f['pg_cpu_share_of_one_core']} / "
-                            f"{f_f['pg_cpu_share_of_one_core']}",
-                            ", ".join(f"{k} {v}" for k, v in sorted(flood_ok.items())),
-                            ", ".join(f"{k} {v}" for k, v in sorted(flood_recorder.errors.items()))
-                            or "none",
-                        ]
-                    )
-                    failures += idle.recorder.error_count + flood.recorder.error_count
-                if args.profile:
-                    spies = await profile_server(alice, args.duration, args.profile, "flood")
-                    sampler = asyncio.create_task(sample_backends(db.owner_url, db.name))
+        if "noisy" in args.scenarios:
+            async with start_server(
+                alice_cmd, alice_env(db.app_url, secret, args.workers, True), db.name
+            ) as alice:
+                client = Client(alice.address, args.channels)
+                meter = CpuMeter(alice, db.owner_url)
+                try:
                     await run_phase(
-                        "noisy neighbour: flood, profiled with py-spy (figures not used)",
-                        None,
-                        10,
-                        args.duration,
-                        call_start_worker(client, quiet, size.callers, rng),
-                        flood_workers(
-                            client,
-                            tenants[FLOOD_TENANT],
-                            size,
-                            rng,
-                            args.flood_searches,
-                            args.flood_calls,
-                        ),
+                        "warm-up", None, 10, 2, call_start_worker(client, quiet, size.callers, rng)
                     )
-                    profiles["noisy neighbour flood, concurrency 10"] = await finish_profiles(spies)
-                    sampler.cancel()
-                    backends["noisy neighbour flood, concurrency 10"] = await sampler
-            finally:
-                await client.close()
+                    for c in args.concurrency:
+                        idle = await run_phase(
+                            "noisy neighbour: idle",
+                            meter,
+                            c,
+                            args.duration,
+                            call_start_worker(client, quiet, size.callers, rng),
+                        )
+                        flood_recorder = Recorder()
+                        flood = await run_phase(
+                            "noisy neighbour: flood",
+                            meter,
+                            c,
+                            args.duration,
+                            call_start_worker(client, quiet, size.callers, rng),
+                            flood_workers(
+                                client,
+                                tenants[FLOOD_TENANT],
+                                size,
+                                rng,
+                                args.flood_searches,
+                                args.flood_calls,
+                            ),
+                            flood_recorder,
+                        )
+                        i_f, f_f = idle.figures(), flood.figures()
+                        ip = i_f["per_rpc"].get("GetEnrichedContext", {})
+                        fp = f_f["per_rpc"].get("GetEnrichedContext", {})
+                        flood_ok = {k: len(v) for k, v in flood_recorder.latencies.items()}
+                        entry = {
+                            "idle": i_f,
+                            "flood": f_f,
+                            "idle_p50_ms": ip.get("p50_ms"),
+                            "idle_p99_ms": ip.get("p99_ms"),
+                            "flood_p50_ms": fp.get("p50_ms"),
+                            "flood_p99_ms": fp.get("p99_ms"),
+                            "idle_errors": idle.recorder.error_count,
+                            "flood_errors": flood.recorder.error_count,
+                            "flooder_ok": flood_ok,
+                            "flooder_errors": dict(flood_recorder.errors),
+                            "p99_ratio": round(fp["p99_ms"] / ip["p99_ms"], 2)
+                            if ip and fp
+                            else None,
+                        }
+                        figures["scenarios"]["noisy"][str(c)] = entry
+                        noisy_rows.append(
+                            [
+                                c,
+                                i_f["rpc_per_second"],
+                                entry["idle_errors"],
+                                entry["idle_p50_ms"],
+                                entry["idle_p99_ms"],
+                                f_f["rpc_per_second"],
+                                entry["flood_errors"],
+                                entry["flood_p50_ms"],
+                                entry["flood_p99_ms"],
+                                entry["p99_ratio"],
+                                f"{i_f['server_cpu_share_of_one_core']} / "
+                                f"{f_f['server_cpu_share_of_one_core']}",
+                                f"{i_f['pg_cpu_share_of_one_core']} / "
+                                f"{f_f['pg_cpu_share_of_one_core']}",
+                                ", ".join(f"{k} {v}" for k, v in sorted(flood_ok.items())),
+                                ", ".join(
+                                    f"{k} {v}" for k, v in sorted(flood_recorder.errors.items())
+                                )
+                                or "none",
+                            ]
+                        )
+                        failures += idle.recorder.error_count + flood.recorder.error_count
+                    if args.profile:
+                        spies = await profile_server(alice, args.duration, args.profile, "flood")
+                        sampler = asyncio.create_task(sample_backends(db.owner_url, db.name))
+                        await run_phase(
+                            "noisy neighbour: flood, profiled with py-spy (figures not used)",
+                            None,
+                            10,
+                            args.duration,
+                            call_start_worker(client, quiet, size.callers, rng),
+                            flood_workers(
+                                client,
+                                tenants[FLOOD_TENANT],
+                                size,
+                                rng,
+                                args.flood_searches,
+                                args.flood_calls,
+                            ),
+                        )
+                        profiles["noisy neighbour flood, concurrency 10"] = await finish_profiles(
+                            spies
+                        )
+                        sampler.cancel()
+                        backends["noisy neighbour flood, concurrency 10"] = await sampler
+                finally:
+                    await client.close()
 
         empty_p50 = small_p50 = None
-        if not args.skip_empty:
+        if not args.skip_empty and "empty" in args.scenarios:
             async with temporary_database(args.database_url) as empty:
                 connection = await asyncpg.connect(empty.owner_url)
                 try:
@@ -1494,35 +1760,38 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
 
     out()
     out("Scenarios (client-side latency of successful RPCs; CPU from /proc of the server's")
-    out("processes and the database's PostgreSQL backends; 'x ceiling' = RPC/s / bare RPC/s):")
-    out(phase_rows(phases))
+    out("processes and the database's PostgreSQL backends; 'x ceiling' = RPC/s / bare RPC/s,")
+    out(f"'x floor' = RPC/s / the floor's RPC/s; call starts: {args.rounds} interleaved round(s)):")
+    if phases:
+        out(phase_rows(phases))
     out()
-    out(
-        f"3 noisy neighbour: {len(quiet)} tenants' call starts, alone (idle) and while "
-        f"tenant 1 floods ({args.flood_searches} long searches + {args.flood_calls} ~0.8 MB "
-        "ProcessCalls in flight, rate limit on)"
-    )
-    out(
-        table(
-            (
-                "conc",
-                "idle RPC/s",
-                "idle err",
-                "idle p50",
-                "idle p99",
-                "flood RPC/s",
-                "flood err",
-                "flood p50",
-                "flood p99",
-                "p99 x idle",
-                "srv CPU idle/flood",
-                "PG CPU idle/flood",
-                "flooder ok",
-                "flooder errors",
-            ),
-            noisy_rows,
+    if noisy_rows:
+        out(
+            f"3 noisy neighbour: {len(quiet)} tenants' call starts, alone (idle) and while "
+            f"tenant 1 floods ({args.flood_searches} long searches + {args.flood_calls} ~0.8 MB "
+            "ProcessCalls in flight, rate limit on)"
         )
-    )
+        out(
+            table(
+                (
+                    "conc",
+                    "idle RPC/s",
+                    "idle err",
+                    "idle p50",
+                    "idle p99",
+                    "flood RPC/s",
+                    "flood err",
+                    "flood p50",
+                    "flood p99",
+                    "p99 x idle",
+                    "srv CPU idle/flood",
+                    "PG CPU idle/flood",
+                    "flooder ok",
+                    "flooder errors",
+                ),
+                noisy_rows,
+            )
+        )
     token = figures["token"]
     out()
     out(
@@ -1535,6 +1804,8 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
         f"the same callers in a small database ({SMALL_CALLERS} per tenant) {small_p50} ms; "
         f"full scale {full_p50} ms"
     )
+    if figures.get("soak"):
+        print_soak(figures["soak"])
     for title, per_process in figures["profiles"].items():
         print_profiles(title, per_process)
     for title, states in figures["postgres_backends"].items():
@@ -1574,6 +1845,7 @@ async def bench_database(args: argparse.Namespace, size: Size) -> AsyncIterator[
 
 
 DEFAULT_NAME = "alice_bench"
+SCENARIOS = ("start", "whole", "search", "noisy", "empty")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -1632,6 +1904,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--channels", type=int, default=8, help="client connections (default %(default)s)"
     )
+    parser.add_argument(
+        "--scenarios",
+        type=lambda v: set(v.split(",")),
+        default=set(SCENARIOS),
+        help="comma-separated subset of " + ",".join(SCENARIOS) + " (default: all): start = "
+        "ceiling, floor and call start; whole = whole calls; search = hybrid SearchMemories and "
+        "GetEnrichedContext with a query; noisy = noisy neighbour; empty = call start by "
+        "database size",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="interleaved rounds of ceiling, floor and call start per concurrency "
+        "(default %(default)s; 1 with --quick)",
+    )
+    parser.add_argument(
+        "--soak",
+        type=float,
+        default=0.0,
+        metavar="MINUTES",
+        help="also run whole calls for MINUTES and report every server process's RSS "
+        "idle, at the start, middle and end of the load, and idle again",
+    )
     parser.add_argument("--flood-searches", type=int, default=20)
     parser.add_argument("--flood-calls", type=int, default=4)
     parser.add_argument("--token-iterations", type=int, default=20_000)
@@ -1658,7 +1954,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.tenants, args.callers, args.memories, args.summaries = 4, 20, 5, 3
-        args.duration, args.concurrency = 2.0, [10]
+        args.duration, args.concurrency, args.rounds = 2.0, [10], 1
         args.token_iterations = 2000
         args.flood_searches, args.flood_calls = 4, 1
         args.skip_empty = True

@@ -29,7 +29,7 @@ import numpy as np
 from alice_server.domain.memories import MemoryFilter, search_query
 from alice_server.domain.retrieval import candidate_depth
 from alice_server.storage.database import Database, PoolOptions
-from alice_server.storage.repositories.memories import _SEARCH_CANDIDATES
+from alice_server.storage.repositories.memories import _SEARCH_SCOPE
 from alice_server.testing import temporary_database
 from alice_server.tools.eval_retrieval import _superuser_url
 
@@ -117,13 +117,12 @@ async def main() -> None:
                             "SELECT set_config('alice.customer_id', $1, true)", str(customer)
                         )
                         plan = await service.fetch(
-                            "EXPLAIN (ANALYZE, BUFFERS) " + _SEARCH_CANDIDATES,
+                            "EXPLAIN (ANALYZE, BUFFERS) " + _SEARCH_SCOPE,
                             customer,
                             query.owners,
                             [],
                             query.text,
-                            vector.tolist(),
-                            candidate_depth(10),
+                            True,
                             [],
                         )
                 finally:

@@ -26,7 +26,6 @@ import grpc
 import pytest
 
 from alice_server.domain.summarizer import Commitment
-from alice_server.domain.traits import AVERAGED_TRAITS
 from alice_server.storage.repositories import follow_ups as follow_ups_repository
 from alice_server.testing import TestDatabase, running_server, temporary_database
 from chad_client.v1 import context_service_pb2 as ctx
@@ -37,6 +36,7 @@ from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
 from tests.support.calls import AUTO_CALL, call_request
 from tests.support.follow_ups import ScriptedSummarizer, process_request
+from tests.support.plan_data import SCALES, load_plan_data
 
 # Migration 0004 added the query's parameters (p_query, p_query_embedding, p_depth),
 # 0007 p_follow_ups.
@@ -232,96 +232,6 @@ async def test_a_slow_call_start_is_cancelled_at_the_statement_timeout(
 
 # --------------------------------------------------------------------------- plans
 
-SCALES = {
-    # tenants, callers per tenant, memories per caller, summaries per caller, shared memories
-    "default": (10, 200, 20, 8, 50),
-    "full": (10, 1000, 50, 20, 50),
-}
-
-
-async def _load(owner: asyncpg.Connection, scale: tuple[int, int, int, int, int]) -> list[int]:
-    tenants, callers, per_caller, summaries, shared = scale
-    ids = [
-        row["id"]
-        for row in await owner.fetch(
-            "INSERT INTO customers (business_name) "
-            "SELECT 'Plan tenant ' || t FROM generate_series(1, $1) t RETURNING id",
-            tenants,
-        )
-    ]
-    caller = "'+1555' || lpad(u::text, 7, '0')"
-    await owner.execute(
-        "INSERT INTO caller_profiles (customer_id, user_id, first_call_at, last_call_at, "
-        "total_calls) "
-        f"SELECT c, {caller}, now() - interval '90 days', now() - (u || ' minutes')::interval, $3 "
-        "FROM unnest($1::bigint[]) c, generate_series(1, $2) u",
-        ids,
-        callers,
-        summaries,
-    )
-    await owner.execute(
-        "INSERT INTO personality_averages (customer_id, user_id, call_count, "
-        + ", ".join(f"avg_{t}" for t in AVERAGED_TRAITS)
-        + ", recent_frustration, recent_satisfaction, recent_urgency) "
-        f"SELECT c, {caller}, $3, "
-        + ", ".join("50" for _ in AVERAGED_TRAITS)
-        + ", 50, 50, 50 FROM unnest($1::bigint[]) c, generate_series(1, $2) u",
-        ids,
-        callers,
-        summaries,
-    )
-    await owner.execute(
-        "INSERT INTO call_summaries (customer_id, call_id, user_id, started_at, summary, "
-        "key_topics, sentiment, turn_count) "
-        f"SELECT c, 'CA-' || u || '-' || s, {caller}, now() - (s || ' days')::interval, "
-        "'The caller asked about their policy.', '[\"policy\"]', 'neutral', 12 "
-        "FROM unnest($1::bigint[]) c, generate_series(1, $2) u, generate_series(1, $3) s",
-        ids,
-        callers,
-        summaries,
-    )
-    await owner.execute(
-        "INSERT INTO memories (customer_id, scope, user_id, type, key, value, source, "
-        "ttl_days, expires_at, updated_at) "
-        f"SELECT c, 'user', {caller}, 'fact', 'fact ' || m, jsonb_build_object('v', m), 'api', "
-        "365, now() + interval '365 days', now() - (m || ' minutes')::interval "
-        "FROM unnest($1::bigint[]) c, generate_series(1, $2) u, generate_series(1, $3) m",
-        ids,
-        callers,
-        per_caller,
-    )
-    await owner.execute(
-        "INSERT INTO memories (customer_id, scope, user_id, type, key, value, source, "
-        "ttl_days, expires_at) "
-        "SELECT c, 'shared', '', 'business', 'info ' || m, jsonb_build_object('v', m), 'api', "
-        "365, now() + interval '365 days' "
-        "FROM unnest($1::bigint[]) c, generate_series(1, $2) m",
-        ids,
-        shared,
-    )
-    # One follow-up per call: the three newest calls' still open, the others done;
-    # every fourth undated, the rest due from two days ago on (some overdue).
-    await owner.execute(
-        "INSERT INTO follow_ups (customer_id, user_id, call_id, ordinal, party, action, "
-        "due_at, promised_at, status, resolved_at) "
-        f"SELECT c, {caller}, 'CA-' || u || '-' || s, 0, 'agent', 'call back', "
-        "CASE WHEN s % 4 = 0 THEN NULL ELSE now() + ((s - 2) || ' days')::interval END, "
-        "now() - (s || ' days')::interval, "
-        "CASE WHEN s <= 3 THEN 'open' ELSE 'done' END, "
-        "CASE WHEN s <= 3 THEN NULL ELSE now() END "
-        "FROM unnest($1::bigint[]) c, generate_series(1, $2) u, generate_series(1, $3) s",
-        ids,
-        callers,
-        summaries,
-    )
-    # A platform's many other customers: the time zone is read by primary key.
-    await owner.execute(
-        "INSERT INTO customers (business_name) "
-        "SELECT 'Other tenant ' || t FROM generate_series(1, 2000) t"
-    )
-    await owner.execute("ANALYZE")
-    return ids
-
 
 def _scans(plan: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
     """(node type, relation, index) of every node of a JSON plan; a bitmap heap
@@ -344,7 +254,7 @@ async def test_call_start_plans_use_the_intended_indexes(superuser_url):
                 await owner.execute("LOAD 'auto_explain'")
             except asyncpg.PostgresError as exc:
                 pytest.skip(f"auto_explain is not available on this PostgreSQL: {exc}")
-            ids = await _load(owner, scale)
+            ids = await load_plan_data(owner, scale)
             for setting, value in {
                 "auto_explain.log_min_duration": "0",
                 "auto_explain.log_nested_statements": "on",

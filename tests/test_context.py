@@ -181,3 +181,35 @@ async def test_context_runs_a_bounded_number_of_round_trips(
 # pgbouncer 1.18, ALICE_DB_STATEMENT_CACHE_SIZE=0) asyncpg prepares it unnamed in
 # its own transaction: four (tests/test_call_start.py checks that case itself).
 CALL_START_ROUND_TRIPS = 4 if os.environ.get("ALICE_DB_STATEMENT_CACHE_SIZE") == "0" else 1
+
+
+async def test_a_memory_holding_an_integer_beyond_64_bits_reaches_the_call_start(
+    database, contexts, memories, peterson, caller_phone
+):
+    # jsonb keeps any precision (a value written by SQL or a legacy import); the fast
+    # decoder refuses such integers, and the call start must still answer.
+    import asyncpg
+
+    owner = await asyncpg.connect(database.owner_url)
+    try:
+        await owner.execute(
+            "INSERT INTO memories (customer_id, scope, user_id, type, key, value, source, "
+            "ttl_days, expires_at) VALUES ($1, 'user', $2, 'fact', 'policy_number', "
+            "'{\"number\": 123456789012345678901234567890}', 'legacy', 30, "
+            "now() + interval '30 days')",
+            peterson.id,
+            caller_phone,
+        )
+    finally:
+        await owner.close()
+    response = await contexts.GetEnrichedContext(
+        ctx.GetEnrichedContextRequest(user_id=caller_phone), metadata=peterson.metadata()
+    )
+    [memory] = [m for m in response.memories if m.key == "policy_number"]
+    assert memory.value["number"] == float(123456789012345678901234567890)  # Struct: doubles
+    assert "123456789012345678901234567890" in response.context  # the exact digits
+    found = await memories.SearchMemories(
+        mem.SearchMemoriesRequest(user_id=caller_phone, query="policy number"),
+        metadata=peterson.metadata(),
+    )
+    assert [r.memory.key for r in found.results] == ["policy_number"]

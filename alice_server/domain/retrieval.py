@@ -1,8 +1,9 @@
 """Hybrid ranking: keyword and semantic candidates fused by reciprocal rank fusion.
 
-Storage returns two candidate lists for a query (see
-storage/memory_search.py): the best `depth` memories by full-text rank and the
-best `depth` by embedding similarity. This module turns them into one ranking:
+Storage reads the caller's (and the shared) memories in scope with their
+full-text score and embedding; `top_candidates` keeps the best `depth` by full-text
+rank and the best `depth` by embedding similarity. `fuse` turns them into one
+ranking:
 
     score(memory) = w_keyword / (RRF_K + keyword rank) + 1 / (RRF_K + semantic rank)
 
@@ -31,6 +32,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from alice_server.domain.errors import FailedPrecondition
 
@@ -126,6 +130,51 @@ def effective_mode(requested: SearchMode, semantic_available: bool) -> SearchMod
             "ALICE_SEMANTIC_SEARCH): use SEARCH_MODE_KEYWORD or SEARCH_MODE_HYBRID"
         )
     return SearchMode.KEYWORD
+
+
+def similarities(
+    vectors: npt.NDArray[np.float32], query: Sequence[float]
+) -> npt.NDArray[np.float64]:
+    """Cosine similarity of each row with the query (all unit length: the inner product),
+    in double precision as the SQL distance computes it."""
+    if not len(vectors):
+        return np.zeros(0)
+    result: npt.NDArray[np.float64] = vectors.astype(np.float64) @ np.asarray(
+        query, dtype=np.float32
+    ).astype(np.float64)
+    return result
+
+
+def top_candidates(
+    keyword_scores: Sequence[float | None],
+    similarity_of: Sequence[float | None],
+    depth: int,
+) -> list[tuple[int, int, float, int, float | None]]:
+    """The best `depth` items by keyword score and the best `depth` by similarity
+    (None: not a keyword match, resp. no embedding), ties in the items' own order
+    (storage gives them newest first). For each item in either list, in the items'
+    order: (index, keyword rank, keyword score, semantic rank, similarity), a rank
+    0 (score 0, similarity None) where the item is not in that list."""
+    keyword = sorted(
+        (i for i, score in enumerate(keyword_scores) if score is not None),
+        key=lambda i: -(keyword_scores[i] or 0.0),
+    )[:depth]
+    semantic = sorted(
+        (i for i, value in enumerate(similarity_of) if value is not None),
+        key=lambda i: -(similarity_of[i] or 0.0),
+    )[:depth]
+    keyword_rank = {i: rank for rank, i in enumerate(keyword, 1)}
+    semantic_rank = {i: rank for rank, i in enumerate(semantic, 1)}
+    return [
+        (
+            i,
+            keyword_rank.get(i, 0),
+            (keyword_scores[i] or 0.0) if i in keyword_rank else 0.0,
+            semantic_rank.get(i, 0),
+            similarity_of[i] if i in semantic_rank else None,
+        )
+        for i in sorted(keyword_rank.keys() | semantic_rank.keys())
+    ]
 
 
 def fuse(

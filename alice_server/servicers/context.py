@@ -8,6 +8,7 @@ import grpc
 
 from alice_server.auth import current_tenant
 from alice_server.domain.identity import UserIdNormalizer, check_token
+from alice_server.fairshare import FairShare
 from alice_server.servicers import convert, convert_calls, limits
 from alice_server.services.callers import CallerService
 from alice_server.services.calls import CallService
@@ -26,7 +27,9 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
         normalize: UserIdNormalizer,
         stats: StatsService,
         max_response_bytes: int = limits.response_budget(),
+        fair_share: FairShare | None = None,
     ) -> None:
+        self._fair_share = fair_share or FairShare(0)
         self._stats = stats
         self._context = context_service
         self._calls = calls
@@ -36,6 +39,14 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
 
     async def GetEnrichedContext(
         self, request: pb.GetEnrichedContextRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetEnrichedContextResponse:
+        if request.query:  # a search: CPU-heavy, tenants take turns (fairshare.py)
+            async with self._fair_share.turn(current_tenant().customer_id):
+                return await self._enriched_context(request)
+        return await self._enriched_context(request)
+
+    async def _enriched_context(
+        self, request: pb.GetEnrichedContextRequest
     ) -> pb.GetEnrichedContextResponse:
         tenant = current_tenant()
         result = await self._context.enriched_context(
@@ -56,10 +67,14 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
             summaries=[convert.call_summary(s) for s in result.summaries],
             follow_ups=[convert.follow_up(f, result.checked_at) for f in result.follow_ups],
         )
-        # The memories (most relevant first) that fit beside the rest of the response.
+        # The memories (most relevant first) that fit beside the rest of the response:
+        # all of them nearly always, which one size of the whole response tells.
         memories = [convert.memory(m) for m in result.memories]
-        room = self._budget - response.ByteSize()
-        response.memories.extend(memories[: limits.fitting(memories, room, keep_one=False)])
+        response.memories.extend(memories)
+        if response.ByteSize() > self._budget:
+            del response.memories[:]
+            room = self._budget - response.ByteSize()
+            response.memories.extend(memories[: limits.fitting(memories, room, keep_one=False)])
         return response
 
     async def ProcessCall(

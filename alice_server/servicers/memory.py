@@ -9,6 +9,7 @@ import grpc
 from alice_server.auth import current_tenant
 from alice_server.domain.identity import UserIdNormalizer, parse_uuid
 from alice_server.domain.memories import Memory, MemoryFilter, check_type, memory_key, new_memory
+from alice_server.fairshare import FairShare
 from alice_server.servicers import convert, limits
 from alice_server.services.memories import MemoryService
 from chad_client.v1 import memory_service_pb2 as pb
@@ -22,10 +23,12 @@ class MemoryServicer(pb_grpc.MemoryServiceServicer):
         store: MemoryService,
         normalize: UserIdNormalizer,
         max_response_bytes: int = limits.response_budget(),
+        fair_share: FairShare | None = None,
     ) -> None:
         self._store = store
         self._normalize = normalize
         self._budget = max_response_bytes
+        self._fair_share = fair_share or FairShare(0)
 
     async def StoreMemory(
         self, request: pb.StoreMemoryRequest, context: grpc.aio.ServicerContext
@@ -81,16 +84,18 @@ class MemoryServicer(pb_grpc.MemoryServiceServicer):
     async def SearchMemories(
         self, request: pb.SearchMemoriesRequest, context: grpc.aio.ServicerContext
     ) -> pb.SearchMemoriesResponse:
-        hits = await self._store.search(
-            current_tenant().customer_id,
-            self._owners(request.user_id, request.include_shared),
-            request.query,
-            list(request.types),
-            request.limit,
-            convert.search_mode(request.mode),
-        )
-        results = [convert.search_hit(hit) for hit in hits]
-        return pb.SearchMemoriesResponse(results=results[: limits.fitting(results, self._budget)])
+        customer_id = current_tenant().customer_id
+        owners = self._owners(request.user_id, request.include_shared)
+        mode = convert.search_mode(request.mode)
+        # CPU-heavy: tenants take turns (fairshare.py).
+        async with self._fair_share.turn(customer_id):
+            hits = await self._store.search(
+                customer_id, owners, request.query, list(request.types), request.limit, mode
+            )
+            results = [convert.search_hit(hit) for hit in hits]
+            return pb.SearchMemoriesResponse(
+                results=results[: limits.fitting(results, self._budget)]
+            )
 
     async def GetMemoryHistory(
         self, request: pb.GetMemoryHistoryRequest, context: grpc.aio.ServicerContext

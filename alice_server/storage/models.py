@@ -32,6 +32,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Text,
@@ -149,6 +150,12 @@ class Memory(Base):
     # Unit-length embedding of type, key and value (alice_server.domain.embeddings);
     # NULL until computed. Scored by alice_embedding_distance() (migration 0004).
     embedding: Mapped[list[float] | None] = mapped_column(ARRAY(REAL), deferred=True)
+    # The same as 256 big-endian float4 (1,024 bytes), what searches read and score in
+    # the server: sending a real[] costs PostgreSQL a function call per element
+    # (migration 0009).
+    embedding_bytes: Mapped[bytes | None] = mapped_column(
+        LargeBinary, Computed("alice_embedding_bytes(embedding)", persisted=True), deferred=True
+    )
     # 0007: the call the memory was extracted from (ProcessCall); NULL otherwise.
     call_id: Mapped[str | None] = mapped_column(Text)
 

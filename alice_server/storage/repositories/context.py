@@ -29,14 +29,18 @@ from alice_server.domain.errors import StatementTimeout
 from alice_server.domain.follow_ups import FollowUp
 from alice_server.domain.memories import Memory
 from alice_server.domain.personality import PersonalityAverages
-from alice_server.domain.retrieval import Candidate
+from alice_server.domain.retrieval import Candidate, top_candidates
 from alice_server.domain.traits import AVERAGED_TRAITS
+from alice_server.storage.repositories.memories import embedding_similarities
 
 # $8: how many open follow-ups of the caller (migration 0007).
 CALL_START = "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7, p_follow_ups => $8)::text"
-# With a query (migration 0004): the memories are search candidates with their ranks.
+# With a query (migration 0009): the document holds every memory in scope with its
+# full-text score; the embeddings of those that have one come as raw bytes, in the
+# same order (embedding_bytes), and are ranked here.
 CALL_START_FOR_QUERY = (
-    "SELECT alice_call_start_context($1, $2, $3, $4, $5, $6, $7, $8, $9::real[], $10, $11)::text"
+    "SELECT document::text, embeddings "
+    "FROM alice_call_start_search($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 )
 
 _timestamp = dt.datetime.fromisoformat
@@ -107,9 +111,11 @@ class ContextRepository:
     ) -> tuple[ContextData, list[Candidate[Memory]]]:
         """As `call_start`, but the memories come back as the keyword and semantic
         candidates for `query` (the caller's and the shared ones, `depth` of each
-        ranking), for the service to fuse as SearchMemories does."""
+        ranking), for the service to fuse as SearchMemories does. The statement
+        returns every memory in scope; the rankings are made here, as for
+        SearchMemories (storage/repositories/memories.py)."""
         try:
-            document = await self._connection.fetchval(
+            row = await self._connection.fetchrow(
                 CALL_START_FOR_QUERY,
                 self._customer_id,
                 user_id,
@@ -119,23 +125,30 @@ class ContextRepository:
                 "",
                 [],
                 query,
-                embedding,
-                depth,
+                embedding is not None,
                 follow_ups,
                 timeout=self._timeout,
             )
         except TimeoutError:
             raise StatementTimeout(self._timeout_message) from None
-        parsed = json.loads(document)
+        assert row is not None
+        parsed = json.loads(row["document"])
+        rows = parsed["candidates"] or []
+        blobs: list[bytes | None] = [None] * len(rows)
+        if row["embeddings"]:
+            present = [i for i, item in enumerate(rows) if item["has_embedding"]]
+            joined = row["embeddings"]
+            size = len(joined) // max(len(present), 1)
+            for n, i in enumerate(present):
+                blobs[i] = joined[n * size : (n + 1) * size]
+        found = top_candidates(
+            [item["keyword_score"] for item in rows],
+            embedding_similarities(blobs, embedding),
+            depth,
+        )
         candidates = [
-            Candidate(
-                _memory(row),
-                row["keyword_rank"],
-                row["keyword_score"],
-                row["semantic_rank"],
-                row["similarity"],
-            )
-            for row in parsed["candidates"] or []
+            Candidate(_memory(rows[i]), k_rank, k_score, s_rank, similarity)
+            for i, k_rank, k_score, s_rank, similarity in found
         ]
         return context_of(parsed), candidates
 

@@ -13,6 +13,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
+from alice_server.domain.embeddings import EMBEDDING_DIM
 from alice_server.domain.memories import (
     SHARED_OWNER,
     Memory,
@@ -21,7 +24,7 @@ from alice_server.domain.memories import (
     SearchQuery,
 )
 from alice_server.domain.paging import PageRequest
-from alice_server.domain.retrieval import Candidate
+from alice_server.domain.retrieval import Candidate, similarities, top_candidates
 from alice_server.storage.repositories.base import TenantRepository
 
 COLUMNS = (
@@ -113,64 +116,67 @@ WHERE m.customer_id = $1 AND m.id = doomed.id
 
 _EXISTS = "SELECT EXISTS (SELECT 1 FROM memories WHERE customer_id = $1 AND id = $2)"
 
-# Hybrid search: keyword and semantic candidates in one statement.
+# Hybrid search: what both rankings need, in one statement.
 #
-# Both rankings run over the same rows: the tenant's live memories of the given
-# owners (a caller and/or '' for the shared ones), optionally of some types,
-# found through the (customer_id, user_id, ...) indexes. Keyword candidates are
-# the memories sharing a word stem with the query (any of its words: a spoken
-# question rarely repeats a memory's wording), ranked by ts_rank_cd (key matches
-# weigh more); semantic candidates are the memories with an embedding, ranked by
-# `alice_embedding_distance` (pgvector's inner product where the extension is
-# installed, the same product in SQL elsewhere; migration 0004). Each list is cut
-# at $6 (depth); the union comes back newest first with each memory's rank in
-# both lists (0 = absent), and domain/retrieval.py fuses them. Scoring is exact
-# over the caller's memories: no approximate index, so no result is lost to an
-# index's post-filtering (docs/RETRIEVAL.md).
+# The rows are the tenant's live memories of the given owners (a caller and/or ''
+# for the shared ones), optionally of some types, read through the
+# (customer_id, user_id, ...) indexes and nothing else: a search reads at most
+# the caller's memories plus the shared ones, whatever the size of the tenant
+# (tests/test_search_plan.py checks the plan at full scale). For each row: its
+# full-text score (ts_rank_cd, key matches weigh more; NULL when it shares no
+# word stem with the query: any of the query's words, a spoken question rarely
+# repeats a memory's wording) and, with $5, its embedding as 256 big-endian float4
+# (embedding_bytes, migration 0009: a bytea is copied, a real[] is sent element by
+# element). The match is in the select list, not the WHERE clause, so that no
+# plan can answer it from the full-text GIN index over the whole table (which
+# grows with the tenant, not with the caller). Similarity and both rankings are
+# then computed here (domain/retrieval.py): exact scoring of the caller's
+# memories, no approximate index (docs/RETRIEVAL.md), and the arithmetic in
+# numpy in the server rather than in SQL (PostgreSQL without pgvector spends
+# ~0.1 ms per memory on it, and the database is the part that does not scale out).
 #
 # $1 customer_id, $2 owners, $3 types (empty = all), $4 query text or NULL (no
-# keyword ranking), $5 query embedding or NULL (no semantic ranking), $6 depth,
-# $7 types left out (GetEnrichedContext leaves out transcripts).
+# keyword ranking), $5 whether to return embeddings, $6 types left out
+# (GetEnrichedContext leaves out transcripts).
 _SCOPE = """m.customer_id = $1 AND m.user_id = ANY($2::text[]) AND m.expires_at > now()
         AND (cardinality($3::text[]) = 0 OR m.type = ANY($3::text[]))
-        AND m.type <> ALL($7::text[])"""
-_SEARCH_CANDIDATES = f"""
-WITH kw AS (
-    SELECT id, score, row_number() OVER (ORDER BY score DESC, updated_at DESC, id DESC) AS rank
-    FROM (
-        SELECT m.id, m.updated_at, ts_rank_cd(m.search_vector, q.query) AS score
-        FROM memories m, (
-            SELECT to_tsquery('simple'::regconfig,
-                              coalesce(string_agg(quote_literal(lexeme), ' | '), '')) AS query
-            FROM unnest(tsvector_to_array(to_tsvector('english'::regconfig, $4::text))) AS lexeme
-        ) q
-        WHERE $4::text IS NOT NULL AND {_SCOPE} AND m.search_vector @@ q.query
-    ) matched
-    ORDER BY rank
-    LIMIT $6
-),
-sem AS (
-    SELECT id, -distance AS similarity,
-           row_number() OVER (ORDER BY distance, updated_at DESC, id DESC) AS rank
-    FROM (
-        SELECT m.id, m.updated_at, alice_embedding_distance(m.embedding, $5::real[]) AS distance
-        FROM memories m
-        WHERE $5::real[] IS NOT NULL AND {_SCOPE} AND m.embedding IS NOT NULL
-    ) scored
-    ORDER BY rank
-    LIMIT $6
-)
+        AND m.type <> ALL($6::text[])"""
+_SEARCH_SCOPE = f"""
 SELECT {", ".join("m." + c.strip() for c in COLUMNS.split(","))},
-       coalesce(kw.rank, 0)::int AS keyword_rank,
-       coalesce(kw.score, 0)::float8 AS keyword_score,
-       coalesce(sem.rank, 0)::int AS semantic_rank,
-       sem.similarity::float8 AS similarity
-FROM (SELECT id FROM kw UNION SELECT id FROM sem) found
-JOIN memories m ON m.customer_id = $1 AND m.id = found.id
-LEFT JOIN kw ON kw.id = found.id
-LEFT JOIN sem ON sem.id = found.id
+       CASE WHEN m.search_vector @@ q.query
+            THEN ts_rank_cd(m.search_vector, q.query)::float8 END AS keyword_score,
+       CASE WHEN $5::boolean THEN m.embedding_bytes END AS embedding
+FROM memories m, (
+    SELECT CASE WHEN $4::text IS NOT NULL THEN
+               to_tsquery('simple'::regconfig,
+                          coalesce(string_agg(quote_literal(lexeme), ' | '), ''))
+           END AS query
+    FROM unnest(tsvector_to_array(to_tsvector('english'::regconfig, $4::text))) AS lexeme
+) q
+WHERE {_SCOPE}
 ORDER BY m.updated_at DESC, m.id DESC
 """
+
+# memories.embedding_bytes: EMBEDDING_DIM big-endian float4.
+_EMBEDDING_BYTES = 4 * EMBEDDING_DIM
+
+
+def embedding_similarities(
+    blobs: Sequence[bytes | None], query: Sequence[float] | None
+) -> list[float | None]:
+    """The similarity of each embedding (embedding_bytes) with the query (None: no
+    embedding, or no query vector)."""
+    result: list[float | None] = [None] * len(blobs)
+    if query is None:
+        return result
+    present = [i for i, blob in enumerate(blobs) if blob and len(blob) == _EMBEDDING_BYTES]
+    if present:
+        words = np.frombuffer(b"".join(blobs[i] or b"" for i in present), dtype=">f4")
+        vectors = words.reshape(len(present), EMBEDDING_DIM)
+        for i, value in zip(present, similarities(vectors, query).tolist(), strict=True):
+            result[i] = value
+    return result
+
 
 # The backfill (alice-admin backfill-embeddings): live memories without an
 # embedding. SKIP LOCKED lets two runs share the work; the history trigger fires
@@ -275,26 +281,24 @@ class MemoryRepository(TenantRepository):
         depth: int,
         excluded_types: Sequence[str] = (),
     ) -> list[Candidate[Memory]]:
-        """The best `depth` by keywords and by embedding, newest first (see _SEARCH_CANDIDATES)."""
+        """The best `depth` by keywords and by embedding, newest first (see _SEARCH_SCOPE)."""
         rows = await self._connection.fetch(
-            _SEARCH_CANDIDATES,
+            _SEARCH_SCOPE,
             self._customer_id,
             query.owners,
             query.types,
             keyword_text,
-            None if embedding is None else list(embedding),
-            depth,
+            embedding is not None,
             list(excluded_types),
         )
+        found = top_candidates(
+            [row["keyword_score"] for row in rows],
+            embedding_similarities([row["embedding"] for row in rows], embedding),
+            depth,
+        )
         return [
-            Candidate(
-                memory_of(row),
-                row["keyword_rank"],
-                row["keyword_score"],
-                row["semantic_rank"],
-                row["similarity"],
-            )
-            for row in rows
+            Candidate(memory_of(rows[i]), k_rank, k_score, s_rank, similarity)
+            for i, k_rank, k_score, s_rank, similarity in found
         ]
 
     async def count_without_embedding(self) -> int:
