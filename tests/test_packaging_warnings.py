@@ -1,5 +1,5 @@
 """The alice-server wheel's package list covers every directory Python could
-import, so setuptools prints no "Package would be ignored" warning (it did for
+import (alice_server's and alice_console's), so setuptools prints no "Package would be ignored" warning (it did for
 alice_server/llm/prompts/ at the first `./dev serve`)."""
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ def _declared_packages() -> set[str]:
     return set(captured["packages"])
 
 
-def test_every_importable_directory_of_alice_server_is_a_declared_package():
+def test_every_importable_directory_of_the_wheel_is_a_declared_package():
     importable = {
         name
-        for name in find_namespace_packages(where=str(ROOT), include=["alice_server*"])
+        for name in find_namespace_packages(
+            where=str(ROOT), include=["alice_server*", "alice_console*"]
+        )
         if "__pycache__" not in name
     }
-    assert "alice_server.llm.prompts" in importable  # data files only, still importable
+    # Data files only, still importable.
+    assert {"alice_server.llm.prompts", "alice_console.templates"} <= importable
     missing = importable - _declared_packages()
     assert not missing, f"setuptools would warn about (and not ship) {sorted(missing)}"
