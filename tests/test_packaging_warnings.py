@@ -1,6 +1,7 @@
 """The alice-server wheel's package list covers every directory Python could
-import (alice_server's and alice_console's), so setuptools prints no "Package would be ignored" warning (it did for
-alice_server/llm/prompts/ at the first `./dev serve`)."""
+import (alice_server's and alice_console's), so setuptools prints no "Package
+would be ignored" warning (it did for alice_server/llm/prompts/ at the first
+`./dev serve`)."""
 
 from __future__ import annotations
 
