@@ -61,8 +61,11 @@ def channel_options(max_message_bytes: int) -> list[tuple[str, str | int]]:
         ("grpc.max_send_message_length", max_message_bytes),
         ("grpc.service_config", SERVICE_CONFIG),
         ("grpc.service_config_disable_resolution", 1),
-        # Retries are ours (only where safe); keepalive finds dead connections.
+        # Retries are ours (chad_client.transport, only where safe): no retryPolicy
+        # in the service config, so gRPC retries only transparently, a call that
+        # never reached a server (a connection that broke as it was sent).
         ("grpc.enable_retries", 1),
+        # Keepalive finds connections to a host that vanished without closing them.
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.keepalive_timeout_ms", 10_000),
         ("grpc.initial_reconnect_backoff_ms", 200),
