@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chad_client import AliceClient, CustomerChanges, PlatformClient, Timeouts
+from chad_client import AliceClient, CustomerChanges, PlatformClient, SyncAliceClient, Timeouts
 from chad_client.channel import channel_target
 from chad_client.errors import PermissionDenied, RateLimited
 from tests.support.http import http_get
@@ -232,3 +232,23 @@ async def _suspension_reaches_every_replica(
     finally:
         for one in direct:
             await one.close()
+
+
+async def test_a_dns_target_and_the_sync_client_with_several_addresses(
+    alice, secret, peterson, caller_phone
+):
+    port = alice.address.rsplit(":", 1)[1]
+    # localhost may resolve to ::1 too, where nothing listens: round_robin skips it.
+    async with AliceClient(f"dns:///localhost:{port}", secret=secret) as client:
+        assert await client.health()
+        context = await client.for_customer(peterson.id).get_enriched_context(caller_phone)
+        assert context.customer_id == peterson.id
+    # In a worker thread: the test's event loop serves the in-process server.
+    await asyncio.to_thread(_sync_call_start, [alice.address, alice.address], secret, peterson.id)
+
+
+def _sync_call_start(addresses: list[str], secret: str, customer_id: int) -> None:
+    with SyncAliceClient(addresses, secret=secret) as client:
+        assert client.client.target == f"ipv4:{addresses[0]},{addresses[1]}"
+        start = client.for_customer(customer_id).start_call("+15550100042")
+        assert start.degraded_reasons == []
