@@ -338,11 +338,11 @@ def endpoint_of_its_own() -> bool:
 class SupervisorMetrics:
     """The one metrics endpoint of a supervisor and its workers (ALICE_WORKERS=N).
 
-    `prepare()` creates a private directory and sets PROMETHEUS_MULTIPROC_DIR for
-    the workers about to be started; `serve(address)` serves the sum of every
-    worker's series there (MultiProcessCollector), plus `alice_build_info`;
-    `worker_exited(pid)` drops a dead worker's live gauges; `close()` stops
-    serving and removes the directory.
+    Created before the workers start: a private directory, and
+    PROMETHEUS_MULTIPROC_DIR set to it for the workers to inherit.
+    `serve(address)` serves the sum of every worker's series there
+    (MultiProcessCollector), plus `alice_build_info`; `worker_exited(pid)` drops
+    a dead worker's live gauges; `close()` stops serving and removes the directory.
     """
 
     def __init__(self) -> None:
