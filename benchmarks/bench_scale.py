@@ -1893,8 +1893,10 @@ async def replicas_benchmark(args: argparse.Namespace, figures: dict[str, Any]) 
         phases: list[tuple[str, Phase, float | None, float | None]] = []
         for c in args.concurrency:
             rounds: dict[int, list[Phase]] = defaultdict(list)
+            client_cpu: dict[int, float] = defaultdict(float)  # the one client process's
             for r in range(args.rounds):
                 for n in counts:
+                    before = time.process_time()
                     rounds[n].append(
                         await run_phase(
                             f"{n} replicas, round {r + 1}/{args.rounds}",
@@ -1904,10 +1906,14 @@ async def replicas_benchmark(args: argparse.Namespace, figures: dict[str, Any]) 
                             worker(clients[n]),
                         )
                     )
+                    client_cpu[n] += time.process_time() - before
             one = None
             for n in counts:
                 phase = merged(rounds[n])
                 found = phase.figures()
+                calls = found["rpcs"] or 1
+                found["client_cpu_ms_per_rpc"] = round(client_cpu[n] * 1000 / calls, 3)
+                found["client_cpu_share_of_one_core"] = round(client_cpu[n] / phase.seconds, 2)
                 if one is None:
                     one = found["rpc_per_second"]
                 found["x_first"] = round(found["rpc_per_second"] / one, 2) if one else None
@@ -1917,16 +1923,22 @@ async def replicas_benchmark(args: argparse.Namespace, figures: dict[str, Any]) 
         out()
         out(phase_rows(phases))
         out()
-        out("replicas  concurrency  RPC/s   x first  p50 ms  p99 ms  CPU ms/call start (server+pg)")
+        out(
+            "replicas  concurrency   RPC/s  x first  p50 ms  p99 ms  "
+            "CPU ms per call start: servers + PostgreSQL (client; client's cores)"
+        )
         for n in counts:
             for c, found in figures["scenarios"][f"replicas_{n}"].items():
                 latency = found["per_rpc"].get("GetEnrichedContext", {})
                 server_ms = found["server_cpu_ms_per_rpc"] or 0.0
                 pg_ms = found["pg_cpu_ms_per_rpc"] or 0.0
                 out(
-                    f"{n:>8}  {c:>11}  {found['rpc_per_second']:>6}  {found['x_first']:>7}  "
-                    f"{latency.get('p50_ms', '-'):>6}  {latency.get('p99_ms', '-'):>6}  "
-                    f"{server_ms + pg_ms:.3f} ({server_ms:.3f} + {pg_ms:.3f})"
+                    f"{n:>8}  {c:>11}  {found['rpc_per_second']:>6.1f}  {found['x_first']:>7.2f}  "
+                    f"{latency.get('p50_ms', math.nan):>6.1f}  "
+                    f"{latency.get('p99_ms', math.nan):>6.1f}  "
+                    f"{server_ms + pg_ms:.2f} = {server_ms:.2f} + {pg_ms:.2f} "
+                    f"({found['client_cpu_ms_per_rpc']:.2f}; "
+                    f"{found['client_cpu_share_of_one_core']:.2f})"
                 )
         out(f"call-start errors: {failures}")
     return 1 if failures else 0
