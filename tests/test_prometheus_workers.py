@@ -18,6 +18,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from alice_server import metrics
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 from tests.support.http import http_get
@@ -98,6 +99,17 @@ async def test_one_target_shows_every_workers_series_summed(
         for i in range(1, WORKERS + 1):
             with pytest.raises(OSError):
                 http_get(f"http://127.0.0.1:{metrics_port + i}/metrics")
+
+        # The one endpoint exports exactly the documented series, as one process does
+        # (alice_rate_limited_total comes with the first refusal; none here).
+        exposition = await asyncio.to_thread(http_get, f"http://127.0.0.1:{metrics_port}/metrics")
+        exported = {
+            line.split("{")[0].split(" ")[0]
+            for line in exposition.splitlines()
+            if line.startswith("alice_")
+        }
+        expected = metrics.SERIES - {"alice_rate_limited_total"}
+        assert exported == expected, exported ^ expected
 
         prometheus = Prometheus(tmp_path, f"127.0.0.1:{metrics_port}", ALERTS)
         try:
