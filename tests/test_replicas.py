@@ -15,7 +15,9 @@ import asyncio
 import contextlib
 import re
 import shutil
+import statistics
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 
 import pytest
@@ -117,11 +119,14 @@ async def _failover(
     started: list[int] = []
     failures: list[str] = []
     phase = ["all up"]
+    durations: dict[str, list[float]] = defaultdict(list)
 
     async def call_starts(customer_id: int) -> None:
         tenant = client.for_customer(customer_id)
         while not done.is_set():
+            began = time.perf_counter()
             start = await tenant.start_call(phone)
+            durations[phase[0]].append(time.perf_counter() - began)
             started.append(customer_id)
             async with progress:
                 progress.notify_all()
@@ -164,6 +169,13 @@ async def _failover(
     finally:
         done.set()
         await asyncio.gather(*loops)
+    # Figures, not assertions (the machine is shared): how long call starts took
+    # in each phase (`pytest -s` shows them).
+    for name, seconds in durations.items():
+        print(
+            f"call starts, {name}: {len(seconds)}, slowest {max(seconds) * 1000:.0f} ms, "
+            f"median {statistics.median(seconds) * 1000:.0f} ms"
+        )
     assert failures == [], failures[:5]
     assert set(started) == set(tenants)
 
