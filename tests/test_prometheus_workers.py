@@ -17,6 +17,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from prometheus_client import Gauge
 
 from alice_server import metrics
 from chad_client.v1 import context_service_pb2 as ctx
@@ -139,3 +140,11 @@ async def test_one_target_shows_every_workers_series_summed(
             prometheus.stop()
     # The supervisor removed its directory on the way out.
     assert not directory.exists()
+
+
+def test_every_gauge_says_how_workers_combine():
+    # The default mode ("all") would export one series per worker pid, not one value.
+    gauges = {name: g for name, g in vars(metrics).items() if isinstance(g, Gauge)}
+    assert gauges
+    modes = {name: g._multiprocess_mode for name, g in gauges.items()}
+    assert all(mode.startswith("live") for mode in modes.values()), modes
