@@ -149,7 +149,7 @@ async def start_server(
     """
     # The metrics port first: if it is taken, nothing else has started yet.
     endpoint = None
-    if settings.metrics_address:
+    if settings.metrics_address and metrics.endpoint_of_its_own():
         endpoint = metrics.MetricsEndpoint(settings.metrics_address)
         host = settings.metrics_address.rpartition(":")[0]
         logger.info("metrics on http://%s:%d/metrics", host, endpoint.port)
