@@ -625,15 +625,33 @@ def _is_anchor(words: list[str], index: int) -> bool:
     return False
 
 
-_TIME_HINT_RE: Final = re.compile(
-    r"\d|(?i:\b(?:to|tom|ton)(?:day|orrow|ight)\b|day|week|month|noon|night|morning|afternoon|"
-    r"evening|hour|minute|\bmins?\b|\bhrs?\b|\basap\b|\bright\b|immediately|\beod\b|\bcob\b|"
-    r"\bfirst\b|\bjan|\bfeb|\bmar|\bapr|\bmay\b|\bjun|\bjul|\baug|\bsep|\boct|\bnov|\bdec|"
-    r"\bmon\b|\btue|\bwed|\bthu|\bfri\b|\bsat\b|\bsun\b|\bone\b|\btwo\b|\bthree\b|"
-    r"\bfour\b|\bfive\b|\bsix\b|\bseven\b|\beight\b|\bnine\b|\bten\b|\beleven\b|"
-    r"\btwelve\b|\bcouple\b|\bfew\b|\bhalf\b|\bmidnight\b|\bshortly\b|\blunch)"
-)
-"""A cheap test first: most sentences say no time at all."""
+_HINT_DIGIT_RE: Final = re.compile(r"\d")
+_HINT_WORD_RE: Final = re.compile(r"\w+")
+_HINT_INSIDE: Final = ("day", "week", "month", "noon", "night", "morning", "afternoon", "evening",
+                       "hour", "minute", "immediately", "tomorrow")  # fmt: skip
+_HINT_WORDS: Final = frozenset(
+    {"min", "mins", "hr", "hrs", "asap", "right", "eod", "cob", "first", "may", "mon", "fri",
+     "sat", "sun", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+     "eleven", "twelve", "couple", "few", "half", "midnight", "shortly"}
+)  # fmt: skip
+_HINT_PREFIXES: Final = ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct", "nov",
+                         "dec", "tue", "wed", "thu", "lunch")  # fmt: skip
+
+
+def says_time(text: str) -> bool:
+    """A cheap test first, since most sentences say no time at all: a digit, a word
+    holding "day", "week", "night"..., a number word, a month or weekday. A plain
+    substring and set test: one regular expression of all of these tried at every
+    position of every sentence cost more than the rest of `find_due_phrase`."""
+    if _HINT_DIGIT_RE.search(text):
+        return True
+    lower = text.lower()
+    if any(part in lower for part in _HINT_INSIDE):
+        return True
+    return any(
+        word in _HINT_WORDS or word.startswith(_HINT_PREFIXES)
+        for word in _HINT_WORD_RE.findall(lower)
+    )
 
 
 def find_due_phrase(text: str) -> str:
@@ -644,7 +662,7 @@ def find_due_phrase(text: str) -> str:
     runs the first counts, unless a correction ("sorry", "no wait", "I mean")
     or "or" comes between them: then the later one.
     """
-    if not _TIME_HINT_RE.search(text):
+    if not says_time(text):
         return ""
     found = tokens(text)
     words = [t.text for t in found]

@@ -188,13 +188,13 @@ def _clause(text: str) -> str:
     return (text[: match.start()] if match else text).strip()
 
 
-def _neutral(action: str, party: Party) -> str:
-    """ "email you the updated ID cards" -> "email the updated ID cards"; "your" -> "the".
+def _reach_out(match: re.Match[str]) -> str:
+    words = match.group().split()
+    return f" {words[0]} {words[1]}"
 
-    The action was said by `party` (or asked of it by the other side: then "me" is the
-    one who asked)."""
-    text = f" {action} "
-    flags = re.IGNORECASE
+
+_NEUTRAL_RULES: Final = tuple(
+    (re.compile(pattern, re.IGNORECASE), replacement)
     for pattern, replacement in (
         (
             r" (?:have|get) (?P<o>(?:the|a|an|your|my|it|them|that|this|those)\b[^,]*?) (?:over )?"
@@ -202,10 +202,7 @@ def _neutral(action: str, party: Party) -> str:
             r" send \g<o>",
         ),
         (r" get back to (?:you|ya|us)\b", " get back"),
-        (
-            r" (?:reach out|follow up) (?:to|with) (?:you|us)\b",
-            lambda m: " " + m.group().split()[0] + " " + m.group().split()[1],
-        ),
+        (r" (?:reach out|follow up) (?:to|with) (?:you|us)\b", _reach_out),
         (
             r" (?P<v>send|email|e-mail|text|mail|give|get|fax|forward|show|bring|call|ring|remind|"
             r"tell|message|pay|put|phone|page|update|see|shoot|drop) (?:you|ya|us|y'all)\b",
@@ -213,14 +210,28 @@ def _neutral(action: str, party: Party) -> str:
         ),
         (r" (?:to|for|with) (?:you|ya|us|y'all)\b", ""),
         (r" (?:your|our)\b", " the"),
-        (r" my\b", " the" if party == "caller" else " my"),
-        (r" you\b", " the caller" if party == "agent" else " the business"),
-        (r" me\b", " the caller" if party == "agent" else " the business"),
-    ):
-        text = re.sub(pattern, replacement, text, flags=flags)
+    )
+)
+_NEUTRAL_MY_RE: Final = re.compile(r" my\b", re.IGNORECASE)
+_NEUTRAL_YOU_RE: Final = re.compile(r" you\b", re.IGNORECASE)
+_NEUTRAL_ME_RE: Final = re.compile(r" me\b", re.IGNORECASE)
+_NEUTRAL_SELF_RE: Final = re.compile(r" (?:myself|ourselves|personally|yourself)\b")
+
+
+def _neutral(action: str, party: Party) -> str:
+    """ "email you the updated ID cards" -> "email the updated ID cards"; "your" -> "the".
+
+    The action was said by `party` (or asked of it by the other side: then "me" is the
+    one who asked)."""
+    text = f" {action} "
+    for pattern, replacement in _NEUTRAL_RULES:
+        text = pattern.sub(replacement, text)
+    text = _NEUTRAL_MY_RE.sub(" the" if party == "caller" else " my", text)
+    other = " the caller" if party == "agent" else " the business"
+    text = _NEUTRAL_ME_RE.sub(other, _NEUTRAL_YOU_RE.sub(other, text))
     if party == "caller":
         text = third_person(text)
-    text = re.sub(r" (?:myself|ourselves|personally|yourself)\b", "", text)
+    text = _NEUTRAL_SELF_RE.sub("", text)
     return " ".join(text.split())
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from alice_server.domain.summarizer.interface import Party, TranscriptTurn
-from alice_server.domain.summarizer.sentences import split_sentences
-from alice_server.domain.summarizer.vocabulary import APOSTROPHES, STOP_WORDS, tokenize
+from alice_server.domain.summarizer.sentences import split_turns
+from alice_server.domain.summarizer.vocabulary import STOP_WORDS, tokenize
 
 SPACES_RE: Final = re.compile(r"\s+")
 WORDS_RE: Final = re.compile(r"[a-z0-9#@]+(?:['./-][a-z0-9]+)*")
@@ -68,17 +68,18 @@ class Dialogue(list[Line]):
             self.by_turn.setdefault(line.turn, []).append(line)
 
 
-def build_lines(turns: Sequence[TranscriptTurn]) -> Dialogue:
-    """The caller and agent sentences of a call, in order (system and empty turns dropped)."""
+def build_lines(
+    turns: Sequence[TranscriptTurn], split: Sequence[list[str]] | None = None
+) -> Dialogue:
+    """The caller and agent sentences of a call, in order (system and empty turns dropped).
+    `split` is `split_turns(turns)` when the caller has it already."""
     lines: list[Line] = []
     turn_index = -1
-    for turn in turns:
+    for turn, raws in zip(turns, split if split is not None else split_turns(turns), strict=True):
         if turn.speaker not in ("caller", "agent"):
             continue
         speaker: Party = "caller" if turn.speaker == "caller" else "agent"
-        sentences = [
-            SPACES_RE.sub(" ", s).strip() for s in split_sentences(turn.text.translate(APOSTROPHES))
-        ]
+        sentences = [SPACES_RE.sub(" ", s).strip() for s in raws]
         sentences = [s for s in sentences if any(c.isalnum() for c in s)]
         if not sentences:
             continue

@@ -143,6 +143,8 @@ SENSITIVE_RE: Final = re.compile(
 )
 """Words next to a value that is never stored."""
 
+_HAS_DIGIT_RE: Final = re.compile(r"\d")
+_TEN_DIGITS_RE: Final = re.compile(r"(?:\d\D*){10}")
 _HYPOTHETICAL_RE: Final = re.compile(
     r"\b(?:if|whether|thinking (?:about|of)|considering|might|maybe|perhaps|would|could|"
     r"planning (?:to|on)|hoping to|want to (?:get|buy)|looking (?:at|into|for)|in case|"
@@ -284,12 +286,15 @@ def _names_after(text: str, known: frozenset[str], *, lower_ok: bool = False) ->
     return " ".join(parts)
 
 
+_INNER_CAPITAL_RE: Final = re.compile(r"(?<=[a-z,] )([A-Z][a-z]+)\b")
+
+
 def _known_names(lines: Sequence[Line]) -> frozenset[str]:
     """Words written capitalised inside a sentence somewhere in the call: names, so that the
     same word in lower case elsewhere ("eddie's the only one") is read as one too."""
     names = set()
     for line in lines:
-        for match in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]+)\b", line.text):
+        for match in _INNER_CAPITAL_RE.finditer(line.text):
             word = match.group(1).lower()
             if word not in NOT_NAMES and word not in MAKES and word not in SPECIES:
                 names.add(word)
@@ -715,7 +720,7 @@ def _addresses(call: _Call, slots: Sequence[_Slot]) -> None:
     for line in call.lines:
         lower = line.lower
         if line.speaker == "agent" or not (
-            "moved" in line.words or "relocated" in line.words or any(c.isdigit() for c in lower)
+            "moved" in line.words or "relocated" in line.words or _HAS_DIGIT_RE.search(lower)
         ):
             continue
         for match in _STREET_RE.finditer(line.text):
@@ -848,7 +853,7 @@ _PHONE_TYPES: Final = {"cell": "cell", "mobile": "cell", "home": "home", "house"
 def _phones(call: _Call, slots: Sequence[_Slot]) -> None:
     phone_answers = {s.answer[0].turn for s in slots if s.kind == "phone"}
     for line in call.lines:
-        if line.speaker != "caller" or sum(c.isdigit() for c in line.lower) < 10:
+        if line.speaker != "caller" or not _TEN_DIGITS_RE.search(line.lower):
             continue
         found = find_phone(line.text)
         if found is None:
@@ -1183,28 +1188,35 @@ _BRAND_RE: Final = re.compile(
 
 
 _EQUIPMENT_WORDS: Final = frozenset(w for e in EQUIPMENT for w in e.split())
+_EQUIPMENT_STATEMENT_RE: Final = re.compile(r"\b(?:it's|it is|that's|is|have|got|an?)\s", re.I)
 
 
 def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
     if not any(not line.words.isdisjoint(_EQUIPMENT_WORDS) for line in call.lines):
         return
+    mentioned: dict[int, list[str]] = {}  # line index -> the equipment it names, once
+
+    def mentions(x: Line) -> list[str]:
+        if x.index not in mentioned:
+            mentioned[x.index] = [
+                EQUIPMENT[m.group("eq")]
+                for m in _EQUIPMENT_RE.finditer(x.lower)
+                if not _HYPOTHETICAL_RE.search(_clause_before(x.lower, m.start()))
+                and "tankless" not in x.lower[max(0, m.start() - 12) : m.start()]
+            ]
+        return mentioned[x.index]
+
     for line in call.lines:
         if line.speaker != "caller":
             continue
-        if not re.search(r"\b(?:it's|it is|that's|is|have|got|an?)\s", line.text, re.IGNORECASE):
+        if not _EQUIPMENT_STATEMENT_RE.search(line.text):
             continue
-        window = [
-            x
+        kinds = [
+            kind
             for turn in range(max(0, line.turn - 2), line.turn + 1)
             for x in turn_lines(call.lines, turn)
             if x.index <= line.index
-        ]
-        kinds = [
-            EQUIPMENT[m.group("eq")]
-            for x in window
-            for m in _EQUIPMENT_RE.finditer(x.lower)
-            if not _HYPOTHETICAL_RE.search(_clause_before(x.lower, m.start()))
-            and "tankless" not in x.lower[max(0, m.start() - 12) : m.start()]
+            for kind in mentions(x)
         ]
         if not kinds:
             continue
