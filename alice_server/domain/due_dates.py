@@ -587,11 +587,19 @@ _LINKS: Final = frozenset(
 )  # fmt: skip
 _GAP_INTRODUCERS: Final = frozenset({"before", "until", "till"})
 _MAX_GAP: Final = 3
+_ANCHOR_WORDS: Final = frozenset(
+    set(UNITS) | set(PARTS_OF_DAY) | set(ORDINAL_WORDS) | set(ONES) | _ANCHORS
+    | {"business", "now", "away", "after", "may", "night", "am", "pm"}
+)  # fmt: skip
+"""Every word of letters only that `_is_anchor` can take: the others are rejected at once."""
+_SLASH_DATE_RE: Final = re.compile(r"\d{1,2}/\d{1,2}(/\d+)?")
 
 
 def _is_anchor(words: list[str], index: int) -> bool:
     """Whether words[index] on its own says when (a day, a time, an offset's unit)."""
     word = words[index]
+    if word not in _ANCHOR_WORDS and word.isalpha():
+        return False
     previous = words[index - 1] if index > 0 else ""
     window = words[max(0, index - 5) : index]
     if word in UNITS:
@@ -612,7 +620,7 @@ def _is_anchor(words: list[str], index: int) -> bool:
         )
     if word in PARTS_OF_DAY and index + 1 < len(words) and words[index + 1] == "of":
         return False  # "the morning of" the appointment: relative to something else
-    if word in _ANCHORS or _ORDINAL_RE.match(word) or re.fullmatch(r"\d{1,2}/\d{1,2}(/\d+)?", word):
+    if word in _ANCHORS or _ORDINAL_RE.match(word) or _SLASH_DATE_RE.fullmatch(word):
         return True
     if word in ORDINAL_WORDS:
         return (previous == "the" and word != "first") or (

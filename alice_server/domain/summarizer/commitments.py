@@ -28,6 +28,7 @@ from typing import Final
 
 from alice_server.domain.due_dates import find_due_phrase
 from alice_server.domain.summarizer.dialogue import (
+    CLAUSE_LOOKBACK,
     Line,
     affirms,
     declines,
@@ -569,7 +570,7 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:
     for line in lines:
         lower = line.lower
         for start, head, party, refused in _heads(line):
-            before = lower[:head]
+            before = lower[max(0, head - CLAUSE_LOOKBACK) : head]
             if refused or _REFUSAL_RE.search(lower[head:start]):
                 continue
             if _CONDITION_RE.search(re.split(r"[.;!?]", before)[-1]):
@@ -616,6 +617,9 @@ def _request_before(lines: Sequence[Line], line: Line) -> str | None:
     return _last_request(said)
 
 
+_I_WILL_RE: Final = re.compile(r"^(?:(?:yes|yeah|sure|ok|okay)[, ]+)?(?:i|we) will\.?$")
+
+
 def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
     """Offers the other side accepted, and "will do" to a request (turn by turn)."""
     turns = sorted({line.turn for line in lines})
@@ -644,10 +648,7 @@ def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
                     _Promise(line.speaker, action, due, answer[0].index, line.turn, offer=True)
                 )
         first = answer[0]
-        if offered or not (
-            _ACK_RE.match(first.lower.strip())
-            or re.match(r"^(?:(?:yes|yeah|sure|ok|okay)[, ]+)?(?:i|we) will\.?$", first.lower)
-        ):
+        if offered or not (_ACK_RE.match(first.lower.strip()) or _I_WILL_RE.match(first.lower)):
             continue
         request = _last_request(said)
         if request is None:

@@ -18,6 +18,10 @@ from alice_server.domain.summarizer.sentences import split_turns
 from alice_server.domain.summarizer.vocabulary import STOP_WORDS, tokenize
 
 SPACES_RE: Final = re.compile(r"\s+")
+CLAUSE_LOOKBACK: Final = 240
+"""How far back (characters) the extractors read the clause before a match: reading back to
+the start of a long unpunctuated turn for every match made the work quadratic; 240
+characters (~40 words) hold the clause's own words."""
 WORDS_RE: Final = re.compile(r"[a-z0-9#@]+(?:['./-][a-z0-9]+)*")
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from alice_server.domain.summarizer.dialogue import (
+    CLAUSE_LOOKBACK,
     QUESTION_OPENING_RE,
     Line,
     affirms,
@@ -221,9 +222,10 @@ def _key_part(text: str) -> str:
 
 
 def _clause_before(lower: str, position: int) -> str:
-    """The words of the clause that lead up to `position`."""
-    start = 0
-    for match in _CLAUSE_BREAK_RE.finditer(lower, 0, position):
+    """The words of the clause that lead up to `position` (at most `CLAUSE_LOOKBACK`
+    characters)."""
+    start = max(0, position - CLAUSE_LOOKBACK)
+    for match in _CLAUSE_BREAK_RE.finditer(lower, start, position):
         start = match.end()
     return lower[start:position]
 
@@ -926,8 +928,12 @@ _CONTACT_PART_RE: Final = re.compile(
 )
 
 
+_THIS_NUMBER_RE: Final = re.compile(r"\b(?:this|that) number\b")
+
+
 def _contact(call: _Call, slots: Sequence[_Slot]) -> None:
     number_asked = {s.answer[0].turn for s in slots if s.kind == "phone"}
+    this_number: dict[int, bool] = {}
     for line in call.having(_CONTACT_WORDS):
         if line.speaker != "caller":
             continue
@@ -945,9 +951,9 @@ def _contact(call: _Call, slots: Sequence[_Slot]) -> None:
                 _clause_before(lower, match.start())
             ):
                 call.add("preference", "contact_phone", _PHONE_TYPES[match.group("t")], line)
-        if line.turn in number_asked or re.search(
-            r"\b(?:this|that) number\b", turn_text(call.lines, line.turn)
-        ):
+        if line.turn not in this_number:  # once per turn, not once per line
+            this_number[line.turn] = bool(_THIS_NUMBER_RE.search(turn_text(call.lines, line.turn)))
+        if line.turn in number_asked or this_number[line.turn]:
             for match in _THIS_IS_MY_RE.finditer(lower):
                 call.add("preference", "contact_phone", _PHONE_TYPES[match.group("t")], line)
         for match in _BEST_WAY_RE.finditer(lower):
@@ -1194,32 +1200,25 @@ _EQUIPMENT_STATEMENT_RE: Final = re.compile(r"\b(?:it's|it is|that's|is|have|got
 def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
     if not any(not line.words.isdisjoint(_EQUIPMENT_WORDS) for line in call.lines):
         return
-    mentioned: dict[int, list[str]] = {}  # line index -> the equipment it names, once
-
-    def mentions(x: Line) -> list[str]:
-        if x.index not in mentioned:
-            mentioned[x.index] = [
-                EQUIPMENT[m.group("eq")]
-                for m in _EQUIPMENT_RE.finditer(x.lower)
-                if not _HYPOTHETICAL_RE.search(_clause_before(x.lower, m.start()))
-                and "tankless" not in x.lower[max(0, m.start() - 12) : m.start()]
-            ]
-        return mentioned[x.index]
-
+    latest: dict[int, tuple[str, int] | None] = {}  # by line: the last equipment named so far
+    last: tuple[str, int] | None = None
+    for x in call.lines:
+        for match in _EQUIPMENT_RE.finditer(x.lower):
+            if (
+                not _HYPOTHETICAL_RE.search(_clause_before(x.lower, match.start()))
+                and "tankless" not in x.lower[max(0, match.start() - 12) : match.start()]
+            ):
+                last = (EQUIPMENT[match.group("eq")], x.turn)
+        latest[x.index] = last
     for line in call.lines:
         if line.speaker != "caller":
             continue
         if not _EQUIPMENT_STATEMENT_RE.search(line.text):
             continue
-        kinds = [
-            kind
-            for turn in range(max(0, line.turn - 2), line.turn + 1)
-            for x in turn_lines(call.lines, turn)
-            if x.index <= line.index
-            for kind in mentions(x)
-        ]
-        if not kinds:
+        named = latest[line.index]  # the equipment talked of: named in this turn or the two before
+        if named is None or named[1] < line.turn - 2:
             continue
+        kind = named[0]
         for match in _BRAND_RE.finditer(line.text):
             brand = (match.group("b") or match.group("b2") or "").strip()
             if not brand:
@@ -1237,7 +1236,7 @@ def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
             clause = line.text[match.start() : match.start() + 80]
             size = re.search(r"\b(\d+)[- ]gallon", clause)
             value = brand + (f" {size.group(1)} gallon" if size else "")
-            call.add("fact", kinds[-1], value, line)
+            call.add("fact", kind, value, line)
 
 
 _PET_RE: Final = re.compile(
