@@ -472,3 +472,120 @@ def test_promises_said_in_other_words_are_found(
 )
 def test_facts_said_in_other_words_are_found(said: str, expected: dict[str, str]) -> None:
     assert facts(caller(said)) == expected
+
+
+# --- second pass: bugs seen in the notes -------------------------------------------------------
+
+
+def test_an_outcome_said_without_i_have_is_in_the_note() -> None:
+    """examples/call_flow.py's call: "Done: he is covered from today" is what was done."""
+    result = analyze(
+        agent("Good afternoon, thanks for calling. How can I help?"),
+        caller("Hi, this is Dana Whitfield. I want to add my son to my auto policy."),
+        agent("Of course. What is his date of birth?"),
+        caller("June 9th 2009. And please call me back in the mornings."),
+        agent("Done: he is covered from today. I noted mornings for call-backs."),
+        caller("Great, thank you!"),
+    )
+    assert result.notes.outcome == "Agent confirmed he is covered from today."
+    assert result.summary == (
+        "Caller wanted to add their son to their auto policy. "
+        "Agent confirmed he is covered from today."
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "reply", "expected"),
+    [
+        ("You're all set, your new card is activated.", "", "their new card is activated"),
+        ("Okay, that's done, the Camry is off the policy as of today.", "", "the Camry is off"),
+    ],
+)
+def test_a_finished_change_is_the_outcome(said: str, reply: str, expected: str) -> None:
+    result = analyze(caller("Hi, I need to take a car off my policy, I sold it."), agent(said))
+    assert expected in result.notes.outcome
+
+
+def test_a_booking_said_as_done_is_not_repeated_as_an_outcome() -> None:
+    result = analyze(
+        caller("I need to move my cleaning."),
+        agent("Done, Thursday May 21st at 4:30 with Dr. Alvarez."),
+    )
+    assert "confirmed" not in result.summary
+
+
+@pytest.mark.parametrize(
+    ("first", "reported"),
+    [
+        (
+            "Hi, I had a pedicure there on Saturday and now my toe is infected, I had to go in.",
+            "Caller reported that they had a pedicure there on Saturday and now their toe is "
+            "infected.",
+        ),
+        (
+            "Hi, I was fired last week and I think it was because I complained about safety.",
+            "Caller reported that they were fired last week.",
+        ),
+        ("Thanks so much, that was quick, I didn't expect it.", None),
+        ("Great, thanks, sorry I was late on the call.", None),
+    ],
+)
+def test_a_greeting_or_thanks_is_never_the_reason_for_the_call(
+    first: str, reported: str | None
+) -> None:
+    result = analyze(caller(first), agent("I'm sorry to hear that."))
+    if reported is None:
+        assert "reported that" not in result.summary
+        assert result.notes.wanted == ""
+    else:
+        assert result.notes.wanted == reported
+    for pleasantry in ("hi", "thanks", "great", "much"):
+        assert f"reported that {pleasantry}" not in result.summary.lower()
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        (
+            [
+                caller("Hi, I'm calling about my claim HC-44817, nobody called me back."),
+                agent("I'll escalate this to the claims manager by Friday."),
+            ],
+            {"claim_number": "HC-44817"},
+        ),
+        (
+            [
+                caller("I need to ask about my home policy H O 7 7 3 0 5 1 8."),
+                agent("Thank you, I see it."),
+            ],
+            {"home_policy_number": "HO-7730518"},
+        ),
+        (
+            [caller("I need to check on an order."), agent("Your order 5512907 shipped.")],
+            {"order_number": "5512907"},
+        ),
+        # Not identifiers: not identifier-shaped, someone else's, or a question.
+        ([caller("My claim was denied 3 days ago."), agent("Let me look.")], {}),
+        ([caller("My neighbor's claim HC-55120 went through."), agent("I see.")], {}),
+        ([caller("Is claim HC-44817 still open?"), agent("Let me check.")], {}),
+    ],
+)
+def test_an_identifier_named_by_its_noun_alone(
+    turns: Sequence[TranscriptTurn], expected: dict[str, str]
+) -> None:
+    """ "claim HC-44817" is the claim number as much as "claim number HC-44817"; the note
+    says "claim number HC-44817", which reads as what it is."""
+    result = analyze(*turns)
+    assert {m.key: m.value for m in result.memories} == expected
+    for key, value in expected.items():
+        assert f"{key.replace('_', ' ')} {value}" in result.summary
+
+
+def test_another_language_passes_through_word_for_word() -> None:
+    """The built-in notes are English only; another language's call keeps its own words
+    (accents and all) in the extractive summary, with nothing extracted or rewritten."""
+    said = "Hola, buenos días. Quiero cambiar mi cita del jueves, por favor."
+    result = analyze(caller(said), agent("Claro, ¿qué día le viene mejor?"))
+    assert "Quiero cambiar mi cita del jueves" in result.summary
+    assert result.memories == () and result.notes.commitments == ()
+    assert "they" not in result.summary.split() and "Caller wanted" not in result.summary

@@ -478,6 +478,41 @@ def _identifiers(call: _Call) -> None:
             call.add("fact", key, value, line)
 
 
+_BARE_ID_NOUNS: Final = frozenset(
+    {"claim", "policy", "order", "account", "invoice", "case", "ticket", "confirmation",
+     "reference", "permit", "reservation", "booking", "incident", "tracking"}
+)  # fmt: skip
+_BARE_ID_RE: Final = re.compile(
+    rf"\b(?:(?P<owner>my|our|your|the|this|that|about|on|for)\s+)?"
+    rf"(?:(?P<qual>{'|'.join(POLICY_QUALIFIERS)})\s+)?(?P<noun>{'|'.join(sorted(_BARE_ID_NOUNS))})"
+    r"\s+(?=[a-z0-9])(?!(?:number|no|num|id|is|was|for|and|or|on|in|to|of|from|i|we)\b)"
+)
+"""An identifier named by its noun alone: "my claim HC-44817", "about claim H C 4 4 8 1 7"."""
+
+
+def _bare_identifiers(call: _Call) -> None:
+    """ "claim HC-44817" without the word "number": the same fact as "claim number HC-44817",
+    when what follows is identifier-shaped (at least four digits in five characters or more)."""
+    for line in call.having(_BARE_ID_NOUNS):
+        lower = line.lower
+        for match in _BARE_ID_RE.finditer(lower):
+            owner = match.group("owner") or ""
+            if line.speaker == "agent" and (owner not in ("your", "the") or line.question):
+                continue
+            if line.speaker == "caller" and _asks(line, match.start()):
+                continue
+            before = _clause_before(lower, match.start())
+            if re.search(r"\b(?:his|her|their|other|[a-z]+'s)\s*$", before) or _NEGATION_RE.search(
+                before
+            ):
+                continue
+            value = read_identifier(line.text[match.end() :][:120], max_lead=0)
+            if value is None or len(value) < 5 or sum(c.isdigit() for c in value) < 4:
+                continue
+            key = _id_key(match.group("noun"), "number", match.group("qual"))
+            call.add("fact", key, value, line)
+
+
 def _slot_answers(call: _Call, slots: Sequence[_Slot]) -> None:
     for slot in slots:
         answer = slot.answer[0]
@@ -1464,6 +1499,7 @@ _EXTRACTORS: Final[tuple[Callable[[_Call], None], ...]] = (
     _household,
     _member_names,
     _identifiers,
+    _bare_identifiers,
     _birth_dates,
     _confirmed_read_backs,
     _language,
