@@ -617,6 +617,7 @@ def _request_before(lines: Sequence[Line], line: Line) -> str | None:
     return _last_request(said)
 
 
+_WH_RE: Final = re.compile(r"\b(?:what|which|where|when|how|who|whom|why)\b")
 _I_WILL_RE: Final = re.compile(r"^(?:(?:yes|yeah|sure|ok|okay)[, ]+)?(?:i|we) will\.?$")
 
 
@@ -633,8 +634,8 @@ def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
         offered = False
         for line in said:
             offer = _OFFER_RE.search(line.lower) if accepted else None
-            if offer is None:
-                continue
+            if offer is None or (line.question and _WH_RE.search(line.lower, 0, offer.start())):
+                continue  # "What email should I use?" asks; it offers nothing
             offered = True
             vp = _clause(offer.group("vp"))
             due = find_due_phrase(vp)

@@ -1275,9 +1275,17 @@ def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
 
 
 _PET_RE: Final = re.compile(
-    r"\b(?:we|i)\s+(?:have|'ve got|have got|got|own|adopted|just got)\s+(?:a|an|one|two|three|"
-    r"a new)\s+(?:[a-z]+\s+)?(?P<sp>" + "|".join(SPECIES) + r")\b(?P<rest>[^.;!?]*)"
-    r"|\b(?:my|our)\s+(?P<sp2>" + "|".join(SPECIES) + r")\s+(?P<n2>[A-Za-z][a-z]+)\b",
+    r"\b(?:we|i)\s+(?:also\s+|still\s+|now\s+)?(?:have|'ve got|have got|got|own|adopted|"
+    r"just got)\s+(?:a|an|one|two|three|a new)\s+(?:[a-z]+\s+)?(?P<sp>" + "|".join(SPECIES) + r")"
+    r"\b(?P<rest>[^.;!?]*)"
+    r"|\b(?:my|our)\s+(?P<sp2>" + "|".join(SPECIES) + r")\s+(?P<n2>[A-Za-z][a-z]+)\b"
+    r"|^(?:(?:um|uh|oh|well|just|yeah)[, ]+)*(?:a|an|one|two|three|four)\s+(?:[a-z]+\s+)?"
+    r"(?P<sp3>" + "|".join(SPECIES) + r")\s*,\s*(?P<rest3>[a-z][^.;!?]*)",
+)
+"""A pet of the caller's: "we (also) have a dog, Biscuit", "our cat Mochi", and the answer
+"Two dogs, Luna and Moose." to "Who's staying with us?"."""
+_PET_NAME_QUESTION_RE: Final = re.compile(
+    r"\b(?:what's|what is)\s+(?:his|her|its|the\s+\w+'s|your\s+\w+'s)\s+name\b"
 )
 _PET_NAME_RE: Final = re.compile(
     r"\b(?:his|her|its|the dog's|the cat's)\s+name(?:'s|\s+is)\s+"
@@ -1307,14 +1315,15 @@ def _pets(call: _Call) -> None:
         for match in _PET_RE.finditer(lower):
             if _blocked(line, match.start()):
                 continue
-            species = SPECIES[match.group("sp") or match.group("sp2")]
+            species = SPECIES[match.group("sp") or match.group("sp2") or match.group("sp3")]
             name = ""
             if match.group("sp2"):
                 name = text[match.start("n2") : match.end("n2")]
                 if not _is_name(name, call.known_names):
                     name = ""
             else:
-                rest = text[match.start("rest") : match.end("rest")]
+                group = "rest" if match.group("sp") else "rest3"
+                rest = text[match.start(group) : match.end(group)]
                 named = re.match(
                     r"\s*,?\s*(?:named|called)?\s*,?\s*([A-Z][a-z]+(?:(?:,\s*|\s+and\s+)[A-Z][a-z]+)*)",
                     rest,
@@ -1335,6 +1344,27 @@ def _pets(call: _Call) -> None:
             else:
                 call.add("fact", f"pet_{species}", species, line)
                 pending = (species, line.turn)
+    if pending is not None:
+        _pet_named_when_asked(call, *pending)
+
+
+def _pet_named_when_asked(call: _Call, species: str, turn: int) -> None:
+    """ "my cat hasn't been eating" - "What's her name?" - "Pepper, she's eleven"."""
+    for line in call.lines:
+        if not turn < line.turn <= turn + 4 or line.speaker != "agent":
+            continue
+        if not _PET_NAME_QUESTION_RE.search(line.lower):
+            continue
+        answer = turn_lines(call.lines, line.turn + 1)
+        if not answer or answer[0].speaker != "caller":
+            return
+        first = re.match(r"\s*(?:(?:um|uh|oh|it's|its|her name's|his name's)[, ]+)*([A-Za-z]+)",
+                         answer[0].text)  # fmt: skip
+        if first is not None and _is_name(first.group(1), call.known_names):
+            name = first.group(1).capitalize()
+            call.add("fact", f"pet_{_key_part(name)}", f"{species} named {name}", answer[0])
+            call.found = [f for f in call.found if f.key != f"pet_{species}"]
+        return
 
 
 _ALLERGY_RE: Final = re.compile(
