@@ -350,7 +350,8 @@ _SLOT_PATTERNS: Final = (
         re.compile(
             r"\b(?:which|what) (?:car|vehicle|truck)\b|\bwhich of your "
             r"(?:vehicles|cars)\b|\bwhat did you (?:get|buy)\b|"
-            r"\bwhat (?:kind of|make|year is the) (?:car|vehicle|truck)\b"
+            r"\bwhat (?:kind of|make|year is the) (?:car|vehicle|truck)\b|"
+            r"\bwhat (?:are|do) you (?:driving|drive)\b|\bwhat(?:'s| is) the (?:car|vehicle)\b"
         ),
     ),
     ("equipment", re.compile(r"\bwhat (?:kind|type|brand|make) of\b|\bwhat do you have now\b")),
@@ -440,6 +441,10 @@ _ID_TRIGGER_RE: Final = re.compile(
     rf"\b(?:(?P<owner>my|our|your|the|this|that)\s+)?(?:(?P<qual>{'|'.join(POLICY_QUALIFIERS)})\s+)?"
     rf"(?P<noun>{ID_NOUNS})\s*(?P<kind>number|no\b|num\b|#|id\b)\s*(?:is|was|'s|:)?\s*"
 )
+_ASSIGNED_RE: Final = re.compile(
+    r"\b(?:opened|created|filed|started|set up|issued|assigned|generated|submitted)\s+"
+    r"(?:(?:a|an|the|your)\s+)?(?:new\s+)?$"
+)
 _ID_GAP_RE: Final = re.compile(r"^(?:[a-z']+\s+){1,4}?(?:is|was)\b\s*")
 """Words between the trigger and the value: "the claim number they gave me is ..."."""
 
@@ -452,8 +457,12 @@ def _identifiers(call: _Call) -> None:
         lower = line.lower
         for match in _ID_TRIGGER_RE.finditer(lower):
             owner = match.group("owner") or ""
-            if line.speaker == "agent" and (owner not in ("your", "the") or line.question):
-                continue  # the agent gives a number it assigned: "Your/The claim number is..."
+            if line.speaker == "agent" and (
+                (owner not in ("your", "the") and not _ASSIGNED_RE.search(lower, 0, match.start()))
+                or line.question
+            ):
+                continue  # the agent gives a number it assigned: "Your/The claim number is...",
+                # "I've opened claim number 26-44190"
             if line.speaker == "caller" and _asks(line, match.start()):
                 continue
             before = _clause_before(lower, match.start())
@@ -844,6 +853,8 @@ def _vehicles(call: _Call, slots: Sequence[_Slot]) -> None:
                 continue
             if _NEGATION_RE.search(before):
                 continue
+            if _THIRD_PARTY_RE.search(before) and not _FIRST_PERSON_RE.search(before):
+                continue  # "my son borrowed it, he drives a Jeep Cherokee": the son's
             year = _year_before(line.text[: match.start()])
             make = MAKES[match.group("make").lower()]
             shown = [

@@ -31,9 +31,11 @@ DIGIT_WORDS: Final = {
 REPAIR_WORDS: Final = frozenset(
     {"sorry", "i", "mean", "no", "wait", "actually", "that's", "it's", "its", "is", "again",
      "let", "me", "repeat", "so", "uh", "um", "or", "rather", "correction", "yeah", "that",
-     "one", "more", "time", "oops", "scratch"}
+     "one", "more", "time", "oops", "scratch", "hold", "hang", "on", "sec", "second", "see",
+     "check", "just", "a"}
 )  # fmt: skip
-"""Words that may stand between a false start and its repair ("4-4-8, sorry, 4-4-8-1-7")."""
+"""Words that may stand between a false start and its repair ("4-4-8, sorry, 4-4-8-1-7",
+"H O 7 7... hold on... H O 7 7 3 0 5 1 8", "4 4 8, let me check, 4 4 8 1 7")."""
 LEAD_WORDS: Final = frozenset(
     {"it's", "its", "it", "is", "yeah", "yes", "sure", "that's", "the", "number", "um", "uh",
      "ok", "okay", "so", "my", "our", "was", "id", "no", "#", "num", "a", "an", "ah", "oh"}
