@@ -536,7 +536,10 @@ def _slot_answers(call: _Call, slots: Sequence[_Slot]) -> None:
             if dated:
                 member = _member_for(call, slot.asker)
                 key = "birth_date" if member is None else f"{member.key}_birth_date"
-                call.add("fact", key, dated[-1].birth_date(), answer)
+                named = _NAMED_DATE_RE.search(slot.asker.lower)
+                if member is None and named and named.group(1) not in RELATIONS:
+                    key = f"{_PENDING}{named.group(1)}_birth_date"  # named later in the call
+                call.add("fact", key, _corrected_year(dated[-1].birth_date(), text), answer)
         elif slot.kind == "email":
             found = find_email(text)
             if found is not None:
@@ -576,6 +579,28 @@ def _slot_answers(call: _Call, slots: Sequence[_Slot]) -> None:
             dated = [d for d in read_dates(text) if d.dated]
             if dated:
                 call.add("moment", slot.key, dated[-1].birth_date(), answer)
+
+
+_YEAR_REPAIR_RE: Final = re.compile(
+    r"\b(?:sorry|no wait|wait|i mean|actually|no)[,.]?\s+(?:it's\s+|it was\s+)?((?:19|20)\d\d)\b"
+    r"(?!\s*[-/])",
+    re.IGNORECASE,
+)
+
+
+def _corrected_year(value: str, text: str) -> str:
+    """ "July 22nd 2009... sorry, 2010": the year said again after a repair replaces it."""
+    repairs = list(_YEAR_REPAIR_RE.finditer(text))
+    repair = repairs[-1] if repairs else None
+    if repair is None or not re.match(r"^\d{4}-", value) or value.startswith(repair.group(1)):
+        return value
+    if text.find(value[:4]) > repair.start() or value[:4] not in text:
+        return value  # the year repaired is not the one read
+    return repair.group(1) + value[4:]
+
+
+_NAMED_DATE_RE: Final = re.compile(r"\b([a-z]+)'s (?:full )?(?:date of birth|birthday|dob)\b")
+_PENDING: Final = "pending:"
 
 
 def _strip_lead(text: str) -> str:
@@ -1563,6 +1588,35 @@ _SLOT_EXTRACTORS: Final[tuple[Callable[[_Call, Sequence[_Slot]], None], ...]] = 
 )
 
 
+_RELATION_KEYS: Final = frozenset(relation for relation, _ in RELATIONS.values())
+
+
+def _name_the_dates(latest: dict[str, _Found]) -> None:
+    """A household member's date given before their name ("her date of birth?" answered
+    "Emma, born July 22nd 2010"): keyed by the name once the call gives one."""
+    for key in [k for k in latest if k.startswith(_PENDING)]:
+        # "And Zoe's date of birth?": Zoe's, once a member of the household is called Zoe.
+        name = key.removeprefix(_PENDING).removesuffix("_birth_date")
+        found = latest.pop(key)
+        owners = [k for k, f in latest.items() if f.type == "person" and k.endswith("_" + name)]
+        if len(owners) == 1 and f"{owners[0]}_birth_date" not in latest:
+            found.key = f"{owners[0]}_birth_date"
+            latest[found.key] = found
+    for key in [k for k in latest if k.endswith("_birth_date")]:
+        relation = key.removesuffix("_birth_date")
+        if relation not in _RELATION_KEYS:
+            continue
+        named = [
+            k
+            for k, f in latest.items()
+            if f.type == "person" and k.startswith(relation + "_") and not k.endswith("_date")
+        ]
+        if len(named) == 1 and f"{named[0]}_birth_date" not in latest:
+            found = latest.pop(key)
+            found.key = f"{named[0]}_birth_date"
+            latest[found.key] = found
+
+
 def extract_facts(lines: Sequence[Line]) -> tuple[ExtractedMemory, ...]:
     """The facts of a call, one per key, the last value said winning, in key order."""
     call = _Call(lines, _known_names(lines))
@@ -1583,6 +1637,7 @@ def extract_facts(lines: Sequence[Line]) -> tuple[ExtractedMemory, ...]:
         ):
             continue
         latest[found.key] = found
+    _name_the_dates(latest)
     named_species = {f.value.split(" named ")[0] for f in latest.values() if " named " in f.value}
     return tuple(
         ExtractedMemory(f.type, f.key, f.value)
