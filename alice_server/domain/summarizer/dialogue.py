@@ -18,6 +18,7 @@ from alice_server.domain.summarizer.sentences import split_turns
 from alice_server.domain.summarizer.vocabulary import STOP_WORDS, tokenize
 
 SPACES_RE: Final = re.compile(r"\s+")
+_HAS_DIGIT_RE: Final = re.compile(r"\d")
 CLAUSE_LOOKBACK: Final = 240
 """How far back (characters) the extractors read the clause before a match: reading back to
 the start of a long unpunctuated turn for every match made the work quadratic; 240
@@ -135,7 +136,8 @@ def english_share(lines: Sequence[Line], sample: int = 400) -> float:
     (over the first `sample` words: enough to tell)."""
     words: list[str] = []
     for line in lines:
-        words.extend(tokenize(line.lower))
+        # Digits and spelled letters ("9 0 2 0", "Z O E") are no language's words.
+        words.extend(w for w in tokenize(line.lower) if len(w) > 1 and not _HAS_DIGIT_RE.search(w))
         if len(words) >= sample:
             break
     if not words:

@@ -758,9 +758,18 @@ _STREET_RE: Final = re.compile(
     r"(?<![\d$.,-])\b(?P<number>\d{1,6})\s+(?P<name>(?:[A-Za-z][\w'.-]*\s+){0,4}?[A-Za-z][\w'.-]*)\s+"
     rf"(?P<suffix>{'|'.join(STREET_SUFFIXES)})\b\.?"
     r"(?:,?\s*(?P<unit>apartment|apt|unit|suite|ste|#)\.?\s*(?P<unitno>[A-Za-z0-9-]+))?"
-    r"(?:,\s*(?P<city>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\b)?",
+    r"(?:(?:,\s*|,?\s+(?:now,?\s+)?in\s+)(?P<city>(?-i:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?))\b)?",
     re.IGNORECASE,
 )
+_SPACED_DIGITS_RE: Final = re.compile(r"\b\d(?:[ ,]+\d\b)+")
+
+
+def joined_digits(text: str) -> str:
+    """Digits said one by one joined, the same length ("9 0 2 0 East" -> "9020    East";
+    "5 1 2, 5 5 5, 0 1 9 3" -> one run): positions in `text` stay valid."""
+    return _SPACED_DIGITS_RE.sub(
+        lambda m: "".join(c for c in m.group() if c.isdigit()).ljust(len(m.group())), text
+    )
 _MOVED_RE: Final = re.compile(
     r"(?i:\b(?:we|i)(?:'ve| have)?\s+(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated)\s+"
     r"(?:out\s+)?to\s+)(?P<city>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
@@ -794,7 +803,7 @@ def _addresses(call: _Call, slots: Sequence[_Slot]) -> None:
             "moved" in line.words or "relocated" in line.words or _HAS_DIGIT_RE.search(lower)
         ):
             continue
-        for match in _STREET_RE.finditer(line.text):
+        for match in _STREET_RE.finditer(joined_digits(line.text)):
             words = match.group("name").lower().split()
             if any(w in NOT_NAMES and w not in ("north", "south", "east", "west") for w in words):
                 continue
@@ -923,15 +932,22 @@ _PHONE_TYPES: Final = {"cell": "cell", "mobile": "cell", "home": "home", "house"
                        "work": "work", "office": "work"}  # fmt: skip
 
 
+_PHONE_NAMED_AFTER_RE: Final = re.compile(
+    r"^(?:that's|that is|this is|it's|it is)\s+(?:my|our|the)\s+(?P<t>cell|mobile|home|house|work|"
+    r"office)\b"
+)
+
+
 def _phones(call: _Call, slots: Sequence[_Slot]) -> None:
     phone_answers = {s.answer[0].turn for s in slots if s.kind == "phone"}
     for line in call.lines:
         if line.speaker != "caller" or not _TEN_DIGITS_RE.search(line.lower):
             continue
-        found = find_phone(line.text)
+        found = find_phone(line.text) or find_phone(joined_digits(line.text))
         if found is None:
             continue
-        said = " ".join(x.lower for x in turn_lines(call.lines, line.turn) if x.index <= line.index)
+        own_turn = turn_lines(call.lines, line.turn)
+        said = " ".join(x.lower for x in own_turn if x.index <= line.index)
         if not re.search(r"\b(?:number|phone|cell|mobile|reach me|call me)\b", said) and (
             line.turn not in phone_answers
         ):
@@ -950,6 +966,11 @@ def _phones(call: _Call, slots: Sequence[_Slot]) -> None:
                 if not _NEGATION_RE.search(_clause_before(asked_about, asked.start())):
                     kind = _PHONE_TYPES[asked.group("t")]
                     break
+        if not kind:
+            # "It's 720 555 0148. That's my work line."
+            after = next((x for x in own_turn if x.index == line.index + 1), None)
+            named = _PHONE_NAMED_AFTER_RE.match(after.lower) if after is not None else None
+            kind = _PHONE_TYPES[named.group("t")] if named else ""
         call.add("fact", f"{kind}_phone" if kind else "phone_number", found[1], line)
 
 
