@@ -1285,6 +1285,15 @@ _BRAND_RE: Final = re.compile(
 )
 
 
+_BRAND_ALONE_RE: Final = re.compile(
+    r"^(?i:(?:yeah|yes|yep|ok|okay|so|oh)[, ]+(?:it's\s+)?(?:an?\s+)?)(?P<b3>"
+    + "|".join(sorted((b.title() for b in _BRANDS if "." not in b), key=len, reverse=True))
+    + r")\b\W*$"
+)
+"""A known brand said alone to confirm: "yeah, Carrier."."""
+_BRAND_QUESTION_RE: Final = re.compile(
+    r"\b(?:what|which)\s+(?:kind|brand|make|type)\b|\bbrand\b|\bwho makes\b"
+)
 _EQUIPMENT_WORDS: Final = frozenset(w for e in EQUIPMENT for w in e.split())
 _EQUIPMENT_STATEMENT_RE: Final = re.compile(r"\b(?:it's|it is|that's|is|have|got|an?)\s", re.I)
 
@@ -1292,27 +1301,38 @@ _EQUIPMENT_STATEMENT_RE: Final = re.compile(r"\b(?:it's|it is|that's|is|have|got
 def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
     if not any(not line.words.isdisjoint(_EQUIPMENT_WORDS) for line in call.lines):
         return
-    latest: dict[int, tuple[str, int] | None] = {}  # by line: the last equipment named so far
+    # By line: the last equipment named so far (and its turn); and the last one named at all,
+    # even as a wish ("thinking about a tankless water heater"), for when no other is.
+    latest: dict[int, tuple[str, int] | None] = {}
+    latest_any: dict[int, tuple[str, int] | None] = {}
     last: tuple[str, int] | None = None
+    last_any: tuple[str, int] | None = None
     for x in call.lines:
         for match in _EQUIPMENT_RE.finditer(x.lower):
-            if (
-                not _HYPOTHETICAL_RE.search(_clause_before(x.lower, match.start()))
-                and "tankless" not in x.lower[max(0, match.start() - 12) : match.start()]
-            ):
+            last_any = (EQUIPMENT[match.group("eq")], x.turn)
+            if not _HYPOTHETICAL_RE.search(
+                _clause_before(x.lower, match.start())
+            ) and "tankless" not in x.lower[max(0, match.start() - 12) : match.start()]:
                 last = (EQUIPMENT[match.group("eq")], x.turn)
         latest[x.index] = last
+        latest_any[x.index] = last_any
     for line in call.lines:
         if line.speaker != "caller":
             continue
-        if not _EQUIPMENT_STATEMENT_RE.search(line.text):
+        if not (_EQUIPMENT_STATEMENT_RE.search(line.text) or _BRAND_ALONE_RE.match(line.text)):
             continue
-        named = latest[line.index]  # the equipment talked of: named in this turn or the two before
-        if named is None or named[1] < line.turn - 2:
+        # The equipment talked of: named in this turn or the two before, or further back
+        # when the agent just asked for the brand ("What kind of system is it?").
+        reach = 6 if _BRAND_QUESTION_RE.search(turn_text(call.lines, line.turn - 1)) else 2
+        named = latest[line.index]
+        if named is None or named[1] < line.turn - reach:
+            named = latest_any[line.index]
+        if named is None or named[1] < line.turn - reach:
             continue
         kind = named[0]
-        for match in _BRAND_RE.finditer(line.text):
-            brand = (match.group("b") or match.group("b2") or "").strip()
+        for match in [*_BRAND_RE.finditer(line.text), *_BRAND_ALONE_RE.finditer(line.text)]:
+            groups = match.groupdict()
+            brand = (groups.get("b") or groups.get("b2") or groups.get("b3") or "").strip()
             if not brand:
                 continue
             first = brand.split()[0].lower().strip(".,")
