@@ -1175,8 +1175,15 @@ _INSURER_PATTERNS: Final = (
 )
 
 
+_ON_INSURER_RE: Final = re.compile(
+    r"\b(?:we're|we are|i'm|i am)\s+(?:now\s+)?(?:on|with)\s+(?=[A-Z])|"
+    r"\b(?:we|i)\s+(?:just\s+)?(?:switched|changed|moved)\s+(?:over\s+)?to\s+(?=[A-Z])",
+    re.I,
+)
+
+
 def _insurers(call: _Call) -> None:
-    for line in call.having(frozenset({"insurance", "now"})):
+    for line in call.having(frozenset({"insurance", "now", "switched", "coverage"})):
         if line.speaker != "caller":
             continue
         for pattern in _INSURER_PATTERNS:
@@ -1188,6 +1195,14 @@ def _insurers(call: _Call) -> None:
                     call.add("fact", "insurance_provider", value, line)
         now = re.search(r"\b(?i:it's|it is)\s+(?P<v>[A-Z][^,.;]*?)\s+now\b", line.text)
         context = " ".join(x.lower for x in [*previous_turn(call.lines, line), line])
+        if "insurance" in context or "coverage" in context:
+            # "we switched insurance, we're on Aetna now, not MetLife anymore"
+            for match in _ON_INSURER_RE.finditer(line.text):
+                if _blocked(line, match.start()):
+                    continue
+                value = _capitalised_phrase(line.text[match.end() :], call.known_names)
+                if value:
+                    call.add("fact", "insurance_provider", value, line)
         if now and ("insurance" in context or "on file" in context):
             value = _capitalised_phrase(now.group("v"), call.known_names)
             if value:
