@@ -770,6 +770,8 @@ def joined_digits(text: str) -> str:
     return _SPACED_DIGITS_RE.sub(
         lambda m: "".join(c for c in m.group() if c.isdigit()).ljust(len(m.group())), text
     )
+
+
 _MOVED_RE: Final = re.compile(
     r"(?i:\b(?:we|i)(?:'ve| have)?\s+(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated)\s+"
     r"(?:out\s+)?to\s+)(?P<city>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
@@ -1125,6 +1127,19 @@ _PROVIDER_PATTERNS: Final = (
         r"colored|colors|always|usually|took care)\b",
         re.I,
     ),
+    re.compile(
+        r"\b(?:i|we)(?:'d| would)\s+(?:rather|prefer to|like to)\s+(?:see|have|book with|stay with|"
+        r"stick with|go with)\s+" + _NAME_TOKEN + r"(?=\s+(?:from now on|going forward|next time|"
+        r"again|instead|every time|each time)\b)",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:i|we)\s+(?:want|prefer|'d prefer|would prefer)\s+"
+        r"(?:to\s+(?:see|stay with|stick with)\s+)?"
+        + _NAME_TOKEN
+        + r"\s+(?:from now on|going forward|every time|each time)\b",
+        re.I,
+    ),
 )
 
 
@@ -1325,9 +1340,10 @@ def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
     for x in call.lines:
         for match in _EQUIPMENT_RE.finditer(x.lower):
             last_any = (EQUIPMENT[match.group("eq")], x.turn)
-            if not _HYPOTHETICAL_RE.search(
-                _clause_before(x.lower, match.start())
-            ) and "tankless" not in x.lower[max(0, match.start() - 12) : match.start()]:
+            if (
+                not _HYPOTHETICAL_RE.search(_clause_before(x.lower, match.start()))
+                and "tankless" not in x.lower[max(0, match.start() - 12) : match.start()]
+            ):
                 last = (EQUIPMENT[match.group("eq")], x.turn)
         latest[x.index] = last
         latest_any[x.index] = last_any
@@ -1601,7 +1617,8 @@ _AT_WORDS: Final = frozenset({"dot"})
 _PROVIDER_WORDS: Final = frozenset(
     {"always", "usually", "normally", "only", "typically", "regularly", "usual", "regular",
      "stylist", "dentist", "doctor", "hygienist", "barber", "colorist", "accountant", "lawyer",
-     "attorney", "groomer", "did", "does", "cut", "cuts", "colored", "colors"}
+     "attorney", "groomer", "did", "does", "cut", "cuts", "colored", "colors", "rather",
+     "prefer", "want"}
 )  # fmt: skip
 _EVENT_WORDS: Final = frozenset(w for e in EVENTS for w in e.split()) | {
     "married",
