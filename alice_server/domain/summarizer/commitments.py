@@ -269,6 +269,19 @@ _LOWER_FIRST: Final = frozenset(
 )
 
 
+_PHRASAL_BY_RE: Final = re.compile(r"\b(?:swing|stop|come|drop|pop|go)\s+$", re.IGNORECASE)
+
+
+def _find_due(text: str) -> str:
+    """The deadline of a promise; "swing by tomorrow" keeps its "by" ("swing by")."""
+    due = find_due_phrase(text)
+    if due[:3].lower() == "by ":
+        at = text.find(due)
+        if at >= 0 and _PHRASAL_BY_RE.search(text[:at]):
+            return due[3:]
+    return due
+
+
 def _strip_due(action: str, due: str) -> str:
     if due:
         index = action.lower().find(due.lower())
@@ -523,7 +536,7 @@ def _action_from(line: Line, start: int, head: int) -> tuple[str, str] | None:
     text = line.text
     rest = text[start:]
     clause = _clause(rest)
-    due = find_due_phrase(clause)
+    due = _find_due(clause)
     action = _LEADING_RE.sub("", _strip_due(clause, due))
     if _EXPECT_RE.match(lower, head):
         what = action.split()[1].lower()
@@ -556,10 +569,10 @@ def _split(action: str, due: str, clause: str) -> list[tuple[str, str]]:
     parts = _SPLIT_RE.split(clause, maxsplit=1)
     if len(parts) != 2:
         return [(action, due)]
-    first_due = find_due_phrase(parts[0])
+    first_due = _find_due(parts[0])
     if not first_due:
         return [(action, due)]
-    second_due = find_due_phrase(parts[1])
+    second_due = _find_due(parts[1])
     first = _strip_due(parts[0], first_due)
     second = _strip_due(parts[1], second_due)
     return [(_LEADING_RE.sub("", first), first_due), (second, second_due)]
@@ -617,6 +630,14 @@ def _request_before(lines: Sequence[Line], line: Line) -> str | None:
     return _last_request(said)
 
 
+_OFFER_CONDITION_RE: Final = re.compile(
+    r"\b(?:if|unless|in case|whether|once|as soon as|when you|after you)\b"
+)
+_QUESTION_TAG_RE: Final = re.compile(
+    r",?\s*(?:does|would|will|is|how does)\s+(?:that|this)\s+(?:work|sound|be ok(?:ay)?)"
+    r"(?:\s+for you)?\s*\??$"
+)
+"""A question tag after an offer: "we can swing by tomorrow between 2 and 4, does that work?"."""
 _WH_RE: Final = re.compile(r"\b(?:what|which|where|when|how|who|whom|why)\b")
 _I_WILL_RE: Final = re.compile(r"^(?:(?:yes|yeah|sure|ok|okay)[, ]+)?(?:i|we) will\.?$")
 
@@ -636,9 +657,15 @@ def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
             offer = _OFFER_RE.search(line.lower) if accepted else None
             if offer is None or (line.question and _WH_RE.search(line.lower, 0, offer.start())):
                 continue  # "What email should I use?" asks; it offers nothing
+            if _OFFER_CONDITION_RE.search(
+                re.split(
+                    r"[.;!?]", line.lower[max(0, offer.start() - CLAUSE_LOOKBACK) : offer.start()]
+                )[-1]
+            ):
+                continue  # "once you have the hull ID I can quote it": not yet an offer
             offered = True
-            vp = _clause(offer.group("vp"))
-            due = find_due_phrase(vp)
+            vp = _clause(_QUESTION_TAG_RE.sub("", offer.group("vp")))
+            due = _find_due(vp)
             action = _strip_due(vp, due)
             if (
                 action
@@ -654,10 +681,10 @@ def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
         request = _last_request(said)
         if request is None:
             continue
-        due = find_due_phrase(request)
+        due = _find_due(request)
         action = re.sub(r"^(?:please|just|also)\s+", "", _strip_due(request, due))
         if re.fullmatch(
-            r"(?:call|text|email|e-mail|mail|reach|contact)\s+(?:me|us)(?:\s+.{0,25})?", action
+            r"(?:call|text|email|e-mail|mail|reach|contact)\s+(?:me|us)(?:[\s,]+.{0,25})?", action
         ) and not re.search(r"\b(?:when|once|after|back|about|with)\b", action):
             continue  # "just email me": how to reach them, not a promise
         if action and not re.match(r"^(?:hold|wait|help|be|tell|ask|confirm)\b", action):
@@ -699,7 +726,7 @@ def _later_due(lines: Sequence[Line], promises: list[_Promise]) -> None:
         for sentence in reply[:2]:
             if _heads(sentence):
                 break  # a new promise, not the answer to "when?"
-            due = find_due_phrase(sentence.text)
+            due = _find_due(sentence.text)
             if due:
                 due = _due_as_said(due)
                 promise.due = f"{promise.due} {due}".strip() if promise.due else due
