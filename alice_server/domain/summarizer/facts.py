@@ -20,6 +20,8 @@ Westheimer... no sorry 1412 Westheimer Road") or a move replaces the earlier val
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -1539,14 +1541,17 @@ def _events(call: _Call) -> None:
 
 
 _BOOKED_RE: Final = re.compile(
-    r"\b(?:you're|you are|you're all|i've|i have|we've|we have)\s+(?:got you\s+)?(?:all\s+)?"
+    r"\b(?:you're|you are|you're all|i've|i have|we've|we have)\s+(?:got you\s+)?"
+    r"(?:all\s+|both\s+)?"
     r"(?:booked|scheduled|set|confirmed|on the schedule|down)\b|^(?:okay |ok |great |perfect )?"
-    r"done\b|\byou're booked\b|\bbooked you\b|\bsee you (?:on|then)\b"
+    r"done\b|\byou're booked\b|\bbooked you\b|\bsee you (?:on|then)\b|"
+    r"\b(?:you're|you are|we've got you|i've got you|i got you)\s+(?:on|down|in)\s+for\b"
 )
 _CANCELLED_RE: Final = re.compile(r"\bcancel(?:led|ed)?\b|\bpencil")
 _PROPOSAL_RE: Final = re.compile(
     r"\b(?:we have|i have|has|have|got|opening|available|earliest|how's|how about|would|"
-    r"can you (?:come|do)|could you (?:come|do)|works|can see you|could do|we can do)\b"
+    r"can you (?:come|do)|could you (?:come|do)|works|can see you|could do|we can do|can fit|"
+    r"could fit|can squeeze|can get you in)\b"
 )
 
 
@@ -1571,27 +1576,59 @@ def _appointments(call: _Call) -> None:
         if not dates:
             continue
         if _BOOKED_RE.search(lower) and not line.question:
-            call.add("moment", "appointment", dates[-1].when(), line)
+            call.add("moment", "appointment", _with_time(dates[-1], line.text).when(), line)
             continue
         if not _PROPOSAL_RE.search(lower):
             continue
         answer = next_turn(lines, line)
         if not answer or declines(answer):
             continue
+        if any(x.question for x in answer) and not affirms(answer):
+            continue  # "She has soccer Thursdays. Anything on a Saturday?": not taken
         picked = [d for x in answer[:1] for d in read_dates(x.text)]
         said = answer[0].lower
         liked = affirms(answer) or bool(_LIKED_RE.search(said))
         if len(dates) == 1 and (liked or picked):
-            call.add("moment", "appointment", dates[0].when(), answer[0])
+            call.add("moment", "appointment", _with_time(dates[0], line.text).when(), answer[0])
         elif len(dates) > 1 and picked:
             chosen = _pick(dates, picked[0])
             if chosen is not None:
                 call.add("moment", "appointment", chosen.when(), answer[0])
 
 
+_CLOCK_RE: Final = re.compile(
+    r"\b(?P<you>you(?:'re)?\s+)?at\s+(?P<h>\d{1,2})(?::(?P<m>\d\d))?(?:\s*(?P<ap>[ap])\.?m\b\.?)?"
+    r"|\b(?P<h2>\d{1,2})(?::(?P<m2>\d\d))?(?:\s+(?:to|-|until)\s+\d{1,2}(?::\d\d)?)?\s*"
+    r"(?P<ap2>[ap])\.?m\b\.?",
+    re.IGNORECASE,
+)
+
+
+def _with_time(date: DateValue, text: str) -> DateValue:
+    """A booked day said apart from its time ("Friday October 16th, 8 to 10 am", "Zoe at 9
+    and you at 9:30", "six at 1 pm on Saturday May 23rd"): the caller's time ("you at"),
+    else the first; a range's start; no am/pm: 1-6 and 12 are p.m."""
+    if date.time is not None or date.day is None:
+        return date
+    found = list(_CLOCK_RE.finditer(text))
+    if not found:
+        return date
+    match = next((m for m in found if m.group("you")), found[0])
+    hour = int(match.group("h") or match.group("h2"))
+    minute = int(match.group("m") or match.group("m2") or 0)
+    ampm = (match.group("ap") or match.group("ap2") or "").lower()
+    if not (1 <= hour <= 12 and minute < 60):
+        return date
+    if ampm == "p" or (not ampm and (hour <= 6 or hour == 12)):
+        hour = hour % 12 + 12
+    elif ampm == "a" and hour == 12:
+        hour = 0
+    return dataclasses.replace(date, time=dt.time(hour, minute))
+
+
 _LIKED_RE: Final = re.compile(
     r"\b(?:works|work for me|perfect|good|great|fine|i'll take it|i can make it|i can do that|"
-    r"that's good|sounds good)\b"
+    r"that's good|sounds good|amazing|awesome|let's do|we'll take|i'll take)\b"
 )
 """An answer that takes the slot offered without a plain yes ("4:15 is perfect")."""
 
