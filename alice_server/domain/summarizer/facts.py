@@ -531,6 +531,12 @@ def _slot_answers(call: _Call, slots: Sequence[_Slot]) -> None:
         lower = text.lower()
         if slot.kind == "id":
             value = read_identifier(text)
+            if value is None:
+                # "Your name and the policy number?" - "Denise Alvarez. It's C O N 4 4 7 1 9 0."
+                value = next(
+                    (v for x in slot.answer[1:4] if (v := read_identifier(x.text)) is not None),
+                    None,
+                )
             if value is not None and not SENSITIVE_RE.search(lower):
                 call.add("fact", slot.key, value, answer)
         elif slot.kind == "birth_date":
