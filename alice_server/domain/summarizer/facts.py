@@ -653,7 +653,11 @@ _RELATION_RE: Final = re.compile(
     rf"(?P<rel>{'|'.join(sorted(RELATIONS, key=len, reverse=True))})(?![-\w])"
     r"(?P<poss>'s)?"
 )
-_PLURAL_RELATION_RE: Final = re.compile(rf"\bmy\s+(?P<rel>{'|'.join(PLURAL_RELATIONS)})\s+are\s+")
+_PLURAL_RELATION_RE: Final = re.compile(
+    rf"\b(?:my|our)\s+(?:(?:two|three|four|2|3|4)\s+)?(?P<rel>{'|'.join(PLURAL_RELATIONS)})"
+    r"(?:\s+are\s+|,\s+(?=[a-z]+(?:,\s+[a-z]+)*,?\s+and\s+[a-z]+\b))"
+)
+"""Children named together: "my kids are Ava and Noah", "my two kids, Aiden and Maya"."""
 
 
 def _household(call: _Call) -> None:
@@ -1557,7 +1561,7 @@ _CANCELLED_RE: Final = re.compile(r"\bcancel(?:led|ed)?\b|\bpencil")
 _PROPOSAL_RE: Final = re.compile(
     r"\b(?:we have|i have|has|have|got|opening|available|earliest|how's|how about|would|"
     r"can you (?:come|do)|could you (?:come|do)|works|can see you|could do|we can do|can fit|"
-    r"could fit|can squeeze|can get you in)\b"
+    r"could fit|can squeeze|can get you in|i can do)\b"
 )
 
 
