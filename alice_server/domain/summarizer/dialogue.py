@@ -131,13 +131,16 @@ def declines(lines: Sequence[Line]) -> bool:
     return bool(lines) and bool(_DECLINE_RE.match(lines[0].lower))
 
 
-def english_share(lines: Sequence[Line], sample: int = 400) -> float:
+def english_share(lines: Sequence[Line], sample: int = 200) -> float:
     """The share of words that are English function words: about 0.4-0.6 in English
     (over the first `sample` words: enough to tell)."""
     words: list[str] = []
     for line in lines:
         # Digits and spelled letters ("9 0 2 0", "Z O E") are no language's words.
-        words.extend(w for w in tokenize(line.lower) if len(w) > 1 and not _HAS_DIGIT_RE.search(w))
+        tokens = tokenize(line.lower)
+        if _HAS_DIGIT_RE.search(line.lower):
+            tokens = [w for w in tokens if not _HAS_DIGIT_RE.search(w)]
+        words.extend(w for w in tokens if len(w) > 1)
         if len(words) >= sample:
             break
     if not words:
