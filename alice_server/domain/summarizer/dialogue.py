@@ -137,7 +137,7 @@ def english_share(lines: Sequence[Line], sample: int = 200) -> float:
     words: list[str] = []
     for line in lines:
         # Digits and spelled letters ("9 0 2 0", "Z O E") are no language's words.
-        tokens = tokenize(line.lower)
+        tokens: Sequence[str] = tokenize(line.lower)
         if _HAS_DIGIT_RE.search(line.lower):
             tokens = [w for w in tokens if not _HAS_DIGIT_RE.search(w)]
         words.extend(w for w in tokens if len(w) > 1)
