@@ -700,13 +700,16 @@ def _household(call: _Call) -> None:
         for match in _PLURAL_RELATION_RE.finditer(lower):
             relation = PLURAL_RELATIONS[match.group("rel")]
             rest = line.text[match.end() :]
-            for name in re.findall(r"\b([A-Z][a-z]+)\b", re.split(r"[,.;]\s", rest)[0]):
+            listed = _NAME_LIST_RE.match(rest)  # "Emma, Liam and Zoe"
+            said = listed.group() if listed else re.split(r"[,.;]\s", rest)[0]
+            for name in re.findall(r"\b([A-Z][a-z]+)\b", said):
                 if _is_name(name, call.known_names):
                     member = _Member(relation, "", name, line.index)
                     call.members.append(member)
                     call.add("person", member.key, name, line)
 
 
+_NAME_LIST_RE: Final = re.compile(r"\s*[A-Z][a-z]+(?:,\s*[A-Z][a-z]+)*,?\s+and\s+[A-Z][a-z]+\b")
 _BIRTH_RE: Final = re.compile(
     r"\b(?:(?P<who>my|his|her|[a-z]+'s)\s+)?(?:date of birth|birth ?date|birthday|dob)"
     r"(?:\s+is|'s|:)?\s*|\bi was born(?:\s+on|\s+in)?\s*"
