@@ -582,7 +582,7 @@ _LINKS: Final = frozenset(
      "the", "of", "this", "next", "coming", "early", "end", "first", "thing", "latest", "very",
      "or", "a", "an", "couple", "few", "half", "business", "working", "close", "right",
      "after", "o'clock", "am", "pm", "around", "sometime", "say", "mean", "sorry", "wait",
-     "actually", "from", "then", "and", "i", "between"}
+     "actually", "from", "then", "and", "i", "between", "about"}
     | set(ONES) | set(TENS)
 )  # fmt: skip
 _GAP_INTRODUCERS: Final = frozenset({"before", "until", "till"})
@@ -629,6 +629,8 @@ def _is_anchor(words: list[str], index: int) -> bool:
     if word in ("am", "pm", "o'clock") or ":" in word:
         return True
     if ((word.isdigit() or word in ONES) and len(word) <= 2) or word in ONES:
+        if index + 1 < len(words) and words[index + 1] in UNITS:
+            return False  # "about 10 minutes out": an amount, not ten o'clock
         return previous in _TIME_INTRODUCERS and clock_at(words, index, introduced=True) is not None
     return False
 

@@ -121,7 +121,8 @@ _CANCEL_RE: Final = re.compile(
     r"i will) waive|no longer need)\b(?P<what>[^.;!?]*)"
 )
 _CLAUSE_END_RE: Final = re.compile(
-    r"[.;!?](?=\s|$)|[;!?]|,\s+(?:but|so|because|and then you|and you|if|once|which|or|then)\b|"
+    r"(?<!\bdr)(?<!\bmr)(?<!\bms)(?<!\bmrs)(?<!\bst)[.;!?](?=\s|$)|[;!?]|"
+    r",\s+(?:but|so|because|and then you|and you|if|once|which|or|then)\b|"
     r"\s(?:but|because|so that|so the|so you|since|once you|while|instead of)\s|,\s+(?=(?:i|we|"
     r"you|he|she|they|it|that|please)\b)|\s(?:and|but|then)\s+(?=(?:i|we|you|he|she|they)"
     r"(?:'ll|'d|\s+(?:will|should|can|could|may|might|would|need|must))\b)",
