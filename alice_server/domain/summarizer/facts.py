@@ -197,10 +197,17 @@ class _Call:
     known_names: frozenset[str]
     found: list[_Found] = field(default_factory=list)
     members: list[_Member] = field(default_factory=list)
+    by_word: dict[str, list[Line]] = field(default_factory=dict)
 
     def having(self, words: frozenset[str]) -> Iterator[Line]:
-        """The lines with at least one of `words` (the others cannot state the fact)."""
-        return (line for line in self.lines if not line.words.isdisjoint(words))
+        """The lines with at least one of `words` (the others cannot state the fact), in
+        order; from an index of the call's words, built once."""
+        if not self.by_word:
+            for line in self.lines:
+                for word in line.words:
+                    self.by_word.setdefault(word, []).append(line)
+        found = {line.index: line for word in words for line in self.by_word.get(word, ())}
+        return iter([found[index] for index in sorted(found)])
 
     def add(self, kind: str, key: str, value: str, line: Line) -> None:
         value = " ".join(value.split()).strip(" ,.;:")
