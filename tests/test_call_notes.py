@@ -799,3 +799,32 @@ def test_spelled_numbers_do_not_make_a_call_another_language() -> None:
         caller("6 0 2, 5 5 5, 0 1 8 8"),
     )
     assert found["home_address"] == "9020 East Camelback Road"
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        (
+            [
+                caller("I got a letter from the county about my property tax."),
+                agent(
+                    "Can you scan the letter and email it over? I'll look at it and call you back tomorrow."
+                ),
+            ],
+            ("agent", "look at the letter and call back", "tomorrow"),
+        ),
+        (
+            [
+                caller("Here are my receipts."),
+                agent(
+                    "Please upload the receipts to the portal. I'll go over them and get back to you by Friday."
+                ),
+            ],
+            ("agent", "go over the receipts and get back", "by Friday"),
+        ),
+    ],
+)
+def test_a_pronoun_after_look_at_or_go_over_stands_for_the_thing(
+    turns: Sequence[TranscriptTurn], expected: tuple[str, str, str]
+) -> None:
+    assert expected in promises(*turns)

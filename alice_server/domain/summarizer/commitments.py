@@ -377,6 +377,9 @@ _TRANSFER_VERBS: Final = frozenset(
         "resubmit",
         "approve",
         "fix",
+        "go",
+        "read",
+        "check",
     }
 )
 
@@ -404,6 +407,9 @@ def _resolve(action: str, lines: Sequence[Line], line: Line) -> str:
             "over",
             "up",
             "out",
+            "at",
+            "into",
+            "through",
             "you",
             "me",
             "us",
