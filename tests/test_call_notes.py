@@ -808,7 +808,8 @@ def test_spelled_numbers_do_not_make_a_call_another_language() -> None:
             [
                 caller("I got a letter from the county about my property tax."),
                 agent(
-                    "Can you scan the letter and email it over? I'll look at it and call you back tomorrow."
+                    "Can you scan the letter and email it over? "
+                    "I'll look at it and call you back tomorrow."
                 ),
             ],
             ("agent", "look at the letter and call back", "tomorrow"),
@@ -817,7 +818,8 @@ def test_spelled_numbers_do_not_make_a_call_another_language() -> None:
             [
                 caller("Here are my receipts."),
                 agent(
-                    "Please upload the receipts to the portal. I'll go over them and get back to you by Friday."
+                    "Please upload the receipts to the portal. "
+                    "I'll go over them and get back to you by Friday."
                 ),
             ],
             ("agent", "go over the receipts and get back", "by Friday"),
