@@ -1027,6 +1027,10 @@ _METHOD_PATTERNS: Final = (
         r"\s+(?:answer|pick up|check|listen|get))"
     ),
     re.compile(r"\b(?P<m>text|e-?mail)\s+me\s+(?:reminders|updates|instead|only)\b"),
+    re.compile(  # "text me, don't call"
+        r"\b(?P<m>text|e-?mail|call)\s+me,?\s+(?:please\s+)?(?:don't|do not|not|never)\s+"
+        r"(?:call|phone|text|e-?mail|mail)\b"
+    ),
     re.compile(r"\b(?P<m>mail|e-?mail|text)\b[^.?!]{0,40}\binstead of\b"),
     re.compile(r"\b(?:through|via|in|on)\s+the\s+(?:patient\s+|online\s+)?(?P<m>portal)\b"),
 )
@@ -1279,6 +1283,11 @@ _BUSINESS_PATTERNS: Final = (
         r"(?:'s name)?\s+is\s+(?:called\s+)?",
         re.I,
     ),
+    re.compile(  # "single member LLC, Summit Path Consulting"
+        r"\b(?:llc|inc|corporation|corp|partnership|s[- ]corp)\.?[,:]\s+(?:it's\s+|called\s+)?"
+        r"(?=[A-Z])",
+        re.I,
+    ),
 )
 
 
@@ -1299,6 +1308,11 @@ def _business(call: _Call) -> None:
                 "practice",
                 "restaurant",
                 "bakery",
+                "llc",
+                "inc",
+                "corporation",
+                "corp",
+                "partnership",
             }
         )
     ):
