@@ -742,6 +742,18 @@ def test_another_language_passes_through_word_for_word() -> None:
         ),
         (
             [
+                caller("I need my taxes done."),
+                agent("Is it an LLC or a sole proprietorship?"),
+                caller("it's an LLC, Bright Harbor Design"),
+            ],
+            {"business_name": "Bright Harbor Design"},
+        ),
+        (
+            [caller("Please email me, don't call, I work nights."), agent("Sure.")],
+            {"contact_method": "email"},
+        ),
+        (
+            [
                 caller("I want to add my three kids, Emma, Liam and Zoe, to the plan."),
                 agent("Sure."),
             ],
