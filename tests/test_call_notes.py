@@ -842,3 +842,31 @@ def test_a_pronoun_after_look_at_or_go_over_stands_for_the_thing(
     turns: Sequence[TranscriptTurn], expected: tuple[str, str, str]
 ) -> None:
     assert expected in promises(*turns)
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        (  # a person is not what "it" stands for; the thing looked at is
+            [
+                caller("I need an accountant to look at a lease agreement for my shop."),
+                agent("Sure. Can you upload it through our portal?"),
+                caller("Yes, I'll upload it tonight."),
+            ],
+            ("caller", "upload a lease agreement", "tonight"),
+        ),
+        (  # "activate it now": now is the deadline (resolved an hour later)
+            [
+                caller("The gift card I bought doesn't work."),
+                agent("Do you have the gift card number?"),
+                caller("Yes, it's 4 4 1 0 9 2."),
+                agent("I'll activate it now and email you a receipt within the hour."),
+            ],
+            ("agent", "activate the gift card number and email a receipt within the hour", "now"),
+        ),
+    ],
+)
+def test_what_a_pronoun_stands_for_is_a_thing_not_a_person_or_a_place(
+    turns: Sequence[TranscriptTurn], expected: tuple[str, str, str]
+) -> None:
+    assert expected in promises(*turns)

@@ -111,6 +111,7 @@ _PHRASES: Final = tuple(
         (r"\b(?:an|one) hour and a half\b", "90 minutes"),
         (r"\bhalf an hour\b", "30 minutes"),
         (r"\b(?:right away|right now|immediately|as soon as we hang up)\b", "_now"),
+        (r"(?<!from )(?<!for )(?<!until )\bnow\b", "_now"),
         (r"\bright after\b", "_now"),
         (r"\bin a (?:few|couple of|couple) minutes\b|\bin a (?:minute|sec|second|bit)\b", "_now"),
         (r"\blater today\b", "today"),
@@ -610,7 +611,9 @@ def _is_anchor(words: list[str], index: int) -> bool:
     if word in ("business",):
         return previous == "of"
     if word in ("now", "away", "after"):
-        return previous == "right" or (word == "now" and previous not in ("from",))
+        return previous == "right" or (
+            word == "now" and previous not in ("from", "for", "until", "till", "of", "by")
+        )
     if word == "may":
         return is_may_month(words, index)
     if word == "night":

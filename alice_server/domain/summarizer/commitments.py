@@ -143,7 +143,8 @@ _GENERIC: Final = frozenset(
 )  # fmt: skip
 _NP_RE: Final = re.compile(
     r"\b(?P<verb>send|email|e-mail|text|mail|fax|forward|bring|upload|have|need|find|pay|sign|"
-    r"fill out|scan|read|get|give|forward|take|drop off|return|provide|set up)\s+"
+    r"fill out|scan|read|get|give|forward|take|drop off|return|provide|set up|look at|review|"
+    r"go over)\s+"
     r"(?:(?:me|us|you|him|her|over)\s+)?(?P<np>(?:(?:the|a|an|your|my|his|her|our|their|some|"
     r"any|those|these|this|that|\$?\d+)\s+)?(?!(?:to|by|for|from|with|at|in|on|up|out|back|it|"
     r"them|that|this|everything|tomorrow|today|tonight|now|as|so|if|when)\b)[a-z$][a-z0-9$'-]*"
@@ -308,6 +309,14 @@ def _plural(noun_phrase: str) -> bool:
     return head.endswith("s") and not head.endswith(("ss", "us", "is"))
 
 
+_PLACE_BEFORE_RE: Final = re.compile(
+    r"\b(?:through|via|on|at|to|from|in|into|onto|by|for)\s+$"
+)
+_STAFF_HEAD_RE: Final = re.compile(
+    r"\b(?:" + STAFF_WORDS + r"|lawyer|someone|somebody|person|people|appointment)s?$"
+)
+
+
 def _referent(lines: Sequence[Line], line: Line, pronoun: str) -> str:
     """What "it"/"them" stands for: the nearest noun phrase asked for (a request or
     question first), else promised, in the few sentences before; "" if none."""
@@ -327,6 +336,8 @@ def _referent(lines: Sequence[Line], line: Line, pronoun: str) -> str:
                 continue
             if np.split()[0] in ("it", "them", "that", "this", "one", "everything", "him", "her"):
                 continue
+            if _STAFF_HEAD_RE.search(np):
+                continue  # "I need a lawyer to look at...": a person is not what "it" is
             request = earlier.speaker != line.speaker or match.group("verb") in ("need", "have")
             agrees = _plural(np) == plural or pronoun in ("everything", "both", "that", "this")
             determined = bool(re.match(r"(?:the|a|an|your|my|our|their|his|her|\$?\d)", np))
@@ -334,6 +345,8 @@ def _referent(lines: Sequence[Line], line: Line, pronoun: str) -> str:
             candidates.append((score, earlier.index * 1000 + match.start(), np))
         for match in _BARE_NP_RE.finditer(text):
             np = match.group("np").strip()
+            if _PLACE_BEFORE_RE.search(text, 0, match.start()):
+                continue  # "upload it through our website": the way, not the thing
             if _plural(np) == plural:
                 candidates.append((3, earlier.index * 1000 + match.start(), np))
     if not candidates:
@@ -380,6 +393,7 @@ _TRANSFER_VERBS: Final = frozenset(
         "go",
         "read",
         "check",
+        "activate",
     }
 )
 
