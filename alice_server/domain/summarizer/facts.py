@@ -198,6 +198,7 @@ class _Call:
     found: list[_Found] = field(default_factory=list)
     members: list[_Member] = field(default_factory=list)
     by_word: dict[str, list[Line]] = field(default_factory=dict)
+    said: frozenset[str] = frozenset()
 
     def having(self, words: frozenset[str]) -> Iterator[Line]:
         """The lines with at least one of `words` (the others cannot state the fact), in
@@ -206,7 +207,8 @@ class _Call:
             for line in self.lines:
                 for word in line.words:
                     self.by_word.setdefault(word, []).append(line)
-        found = {line.index: line for word in words for line in self.by_word.get(word, ())}
+            self.said = frozenset(self.by_word)
+        found = {line.index: line for word in words & self.said for line in self.by_word[word]}
         return iter([found[index] for index in sorted(found)])
 
     def add(self, kind: str, key: str, value: str, line: Line) -> None:
