@@ -33,7 +33,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_SHORT: Final = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "thurs": 3,
@@ -120,8 +120,10 @@ _PHRASES: Final = tuple(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """A word and its span (a named tuple: built for every word of every sentence read, and a
+    frozen dataclass costs several times as much to build)."""
+
     text: str
     start: int
     end: int

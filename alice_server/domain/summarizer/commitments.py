@@ -309,9 +309,7 @@ def _plural(noun_phrase: str) -> bool:
     return head.endswith("s") and not head.endswith(("ss", "us", "is"))
 
 
-_PLACE_BEFORE_RE: Final = re.compile(
-    r"\b(?:through|via|on|at|to|from|in|into|onto|by|for)\s+$"
-)
+_PLACE_BEFORE_RE: Final = re.compile(r"\b(?:through|via|on|at|to|from|in|into|onto|by|for)\s+$")
 _STAFF_HEAD_RE: Final = re.compile(
     r"\b(?:" + STAFF_WORDS + r"|lawyer|someone|somebody|person|people|appointment)s?$"
 )
@@ -599,6 +597,16 @@ def _split(action: str, due: str, clause: str) -> list[tuple[str, str]]:
     return [(_LEADING_RE.sub("", first), first_due), (second, second_due)]
 
 
+_SENTENCE_END_RE: Final = re.compile(r"[.;!?]")
+_ASKS_FIRST_RE: Final = re.compile(
+    r"^(?:(?:and|so|ok|okay)\s+)?(?:should|shall|do|would|can|will)\b"
+)
+_WOULD_RE: Final = re.compile(r"(?:i|we)(?:'d| would)\b")
+_HEDGE_RE: Final = re.compile(r"\b(?:probably|maybe|possibly|might)\b")
+_NO_RE: Final = re.compile(r"^(?:no|nah|nope)\b")
+_CALL_BACK_RE: Final = re.compile(r"\b(?:call|get back)\b")
+
+
 def _promises(lines: Sequence[Line]) -> list[_Promise]:
     promises: list[_Promise] = []
     for line in lines:
@@ -607,13 +615,11 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:
             before = lower[max(0, head - CLAUSE_LOOKBACK) : head]
             if refused or _REFUSAL_RE.search(lower[head:start]):
                 continue
-            if _CONDITION_RE.search(re.split(r"[.;!?]", before)[-1]):
+            if _CONDITION_RE.search(_SENTENCE_END_RE.split(before)[-1]):
                 continue  # "if I need one I'll call you", "maybe I'll"
-            if line.question and re.match(
-                r"^(?:(?:and|so|ok|okay)\s+)?(?:should|shall|do|would|can|will)\b", lower
-            ):
+            if line.question and _ASKS_FIRST_RE.match(lower):
                 continue
-            if re.match(r"^(?:i|we)(?:'d| would)\b", lower[head:]):
+            if _WOULD_RE.match(lower, head):
                 continue
             found = _action_from(line, start, head)
             if found is None:
@@ -626,7 +632,7 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:
                 if asked is None:
                     continue
                 action = asked  # "Can you scan the letter?" - "Sure, I'll do that this afternoon."
-            if re.search(r"\b(?:probably|maybe|possibly|might)\b", action.split(" ")[0]):
+            if _HEDGE_RE.search(action.split(" ")[0]):
                 continue
             if not action or not _follow_up_ok(action, due, party):
                 continue
@@ -634,8 +640,8 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:
             if (
                 party == "caller"
                 and line.speaker == "caller"
-                and re.match(r"^(?:no|nah|nope)\b", lower)
-                and not re.search(r"\b(?:call|get back)\b", action)
+                and _NO_RE.match(lower)
+                and not _CALL_BACK_RE.search(action)
             ):
                 continue  # "No, I'll just look online": declining, not promising
             for part, part_due in parts:
