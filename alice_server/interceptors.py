@@ -95,14 +95,15 @@ class RpcGuard:
     In order: a request whose bytes did not parse is refused (INVALID_ARGUMENT,
     `alice_server.malformed`; public methods too); the RPC's log context opens
     (method, request id: the client's `x-request-id` or a new one, returned in
-    the initial metadata); the deadline bounds the rest. Then admission:
+    the initial metadata). Then admission:
     UNAUTHENTICATED for a missing, malformed, wrongly signed or expired token;
     PERMISSION_DENIED when the method's scope is missing from the token, a
     platform token calls a tenant method (or the reverse), or the customer does
     not exist or is suspended; RESOURCE_EXHAUSTED past the customer's rate limit.
     The tenant is bound for the handler. Whatever the handler (or admission)
     raises becomes its status (ERRORS); the access line and the RPC metrics are
-    written at the end, whatever the outcome (CANCELLED when the client went away).
+    written at the end, whatever the outcome (CANCELLED when the client went away,
+    DEADLINE_EXCEEDED when grpc cancelled the call at its deadline).
 
     Health checks and reflection (PUBLIC_SERVICES) get the malformed-request
     refusal only.
@@ -177,13 +178,12 @@ class RpcGuard:
         code = _OK
         try:
             await context.send_initial_metadata(((logs.REQUEST_ID_HEADER, rpc.request_id),))
-            async with asyncio.timeout(context.time_remaining()):
-                tenant = await self._admit(method, metadata, rpc)
-                if tenant is not None:
-                    tenant_token = bind_tenant(tenant)
-                if self.check_request is not None:
-                    self.check_request(method, request)
-                result = await behaviour(request, context)
+            tenant = await self._admit(method, metadata, rpc)
+            if tenant is not None:
+                tenant_token = bind_tenant(tenant)
+            if self.check_request is not None:
+                self.check_request(method, request)
+            result = await behaviour(request, context)
             if self.trailing_metadata is not None:
                 context.set_trailing_metadata(tuple(self.trailing_metadata()))
             return result
@@ -191,7 +191,13 @@ class RpcGuard:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
         except asyncio.CancelledError:
-            code = grpc.StatusCode.CANCELLED
+            # grpc cancels the call's task when the client goes away, and when the
+            # deadline passes (it sends DEADLINE_EXCEEDED itself): no timer of ours.
+            remaining = context.time_remaining()
+            if remaining is not None and remaining <= 0:
+                code = grpc.StatusCode.DEADLINE_EXCEEDED
+            else:
+                code = grpc.StatusCode.CANCELLED
             raise
         except Exception as exc:  # noqa: BLE001 - this is the one place that maps them all
             status = _to_status(exc, method)

@@ -111,6 +111,9 @@ class AliceServer:
     limiter: Limiter
     summarizer_pool: FairSummarizerPool | None
     metrics_endpoint: metrics.MetricsEndpoint | None
+    # What runs around every RPC; its hook points (check_request,
+    # trailing_metadata) are read on every call.
+    guard: RpcGuard | None = None
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let running calls finish within the grace period, stop."""
@@ -224,6 +227,7 @@ async def start_server(
         limiter,
         pool,
         endpoint,
+        guard,
     )
     try:
         # The embedding model loads once per process (ALICE_SEMANTIC_SEARCH).
