@@ -64,9 +64,11 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
             context=result.text,
             profile=convert.caller_profile(result.profile) if result.profile else None,
             personality=convert.personality(result.personality) if result.personality else None,
-            summaries=[convert.call_summary(s) for s in result.summaries],
             follow_ups=[convert.follow_up(f, result.checked_at) for f in result.follow_ups],
         )
+        summaries = response.summaries
+        for s in result.summaries:
+            convert.set_call_summary(summaries.add(), s)
         # The memories (most relevant first) that fit beside the rest of the response:
         # all of them nearly always, which one size of the whole response tells. They
         # are converted in place (no copy); only a response over budget converts again.

@@ -200,20 +200,24 @@ def caller_profile(row: CallerProfile) -> pb.CallerProfile:
 
 
 def call_summary(row: CallSummary) -> pb.CallSummary:
-    message = pb.CallSummary(
-        call_id=row.call_id,
-        user_id=row.user_id,
-        duration_seconds=row.duration_seconds or 0,
-        summary=row.summary,
-        key_topics=row.key_topics,
-        sentiment=_SENTIMENTS.get(row.sentiment, pb.SENTIMENT_UNSPECIFIED),
-        turn_count=row.turn_count,
-    )
+    message = pb.CallSummary()
+    set_call_summary(message, row)
+    return message
+
+
+def set_call_summary(message: pb.CallSummary, row: CallSummary) -> None:
+    """`message` (a new CallSummary, e.g. a repeated field's `add()`) filled in place."""
+    message.call_id = row.call_id
+    message.user_id = row.user_id
+    message.duration_seconds = row.duration_seconds or 0
+    message.summary = row.summary
+    message.key_topics.extend(row.key_topics)
+    message.sentiment = _SENTIMENTS.get(row.sentiment, pb.SENTIMENT_UNSPECIFIED)
+    message.turn_count = row.turn_count
     _set_time(message.started_at, row.started_at)
     if row.ended_at is not None:
         _set_time(message.ended_at, row.ended_at)
     _set_time(message.created_at, row.created_at)
-    return message
 
 
 def sentiment(value: str) -> pb.Sentiment:
