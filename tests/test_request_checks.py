@@ -18,6 +18,7 @@ from alice_server.rpc_scopes import PLATFORM_METHOD_SCOPES
 from chad_client.v1 import tenant_service_pb2
 from tests.support import poison
 from tests.support.logs import captured, json_lines
+from tests.support.valid_requests import valid_request
 
 RULES = {
     "NUL": (request_checks.TEXT_NUL, request_checks.KEY_NUL),
@@ -62,8 +63,11 @@ async def test_every_poisoned_field_of_every_rpc_is_invalid_argument(alice, pete
     async with grpc.aio.insecure_channel(alice.address) as channel:
         with captured() as log:
             for method, site in CASES:
-                request = poison.poisoned(method.request, site)
-                metadata = platform if method.path in PLATFORM_METHOD_SCOPES else tenant
+                platform_rpc = method.path in PLATFORM_METHOD_SCOPES
+                metadata = platform if platform_rpc else tenant
+                # On a valid request (customer_id fields name the tenant itself).
+                base = valid_request(method.name, method.request, peterson.id, "+15550001234")
+                request = poison.poisoned(method.request, site, base)
                 code, details = await _call(channel, method, request, metadata)
                 expected = [f"{site.path}: {rule}" for rule in RULES[site.rule]]
                 if code != grpc.StatusCode.INVALID_ARGUMENT or details not in expected:

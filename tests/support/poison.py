@@ -1,11 +1,12 @@
 """Requests with one field poisoned, generated from the protobuf descriptors.
 
-`sites(descriptor)` lists every place of a request type that can hold text or a
-number PostgreSQL cannot store: each string field (repeated or not, at any
-depth), each map key and value, each Struct / Value / ListValue, each
-floating-point field. For each it gives the path the server must name in its
-INVALID_ARGUMENT and a function that writes the poison into a message. A field
-added to a proto is covered without editing the tests that use this.
+`leaves(descriptor)` lists every field a request type holds, at any depth
+(nested messages, the first item of a repeated message, a map's entry), each
+with the path the server names it by and a function that writes a value there.
+`sites(descriptor)` are the leaves that can hold what PostgreSQL cannot store:
+each string field, map key, Struct / Value / ListValue and floating-point
+field, with the poison (a NUL, a NaN) already chosen. A field added to a proto
+is covered without editing the tests that use this.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf import descriptor as d
 from google.protobuf import message_factory
@@ -23,15 +25,12 @@ from alice_server.server import SERVICES
 NUL_TEXT = "a\x00b"
 NUL_KEY = "k\x00"
 MAX_DEPTH = 4
+STRUCT = "google.protobuf.Struct"
+VALUE = "google.protobuf.Value"
+LIST_VALUE = "google.protobuf.ListValue"
+TIMESTAMP = "google.protobuf.Timestamp"
 
 Poison = Callable[[Message], None]
-
-
-@dataclass(frozen=True)
-class Site:
-    path: str  # as the server names it: "settings.other['k']"
-    rule: str  # "NUL" or "finite"
-    poison: Poison
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,10 @@ class Method:
     path: str  # /package.Service/Method
     request: type[Message]
     streaming: bool
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[1]
 
 
 def methods() -> list[Method]:
@@ -54,14 +57,76 @@ def methods() -> list[Method]:
     ]
 
 
+@dataclass(frozen=True)
+class Leaf:
+    """One place of a request: `kind` is the field type's name ("string",
+    "int32", "double", "enum", ...), or "struct", "value", "list", "timestamp",
+    or "map_key" (a new key of a map whose keys are text)."""
+
+    path: str
+    kind: str
+    write: Callable[[Message, Any], None]
+
+
+@dataclass(frozen=True)
+class Site:
+    path: str  # as the server names it: "settings.other['k']"
+    rule: str  # "NUL" or "finite"
+    poison: Poison
+
+
+KINDS = {
+    value: name.removeprefix("TYPE_").lower()
+    for name, value in vars(d.FieldDescriptor).items()
+    if name.startswith("TYPE_")
+}
+
+
+def leaves(descriptor: d.Descriptor) -> list[Leaf]:
+    return [Leaf(path.lstrip("."), kind, write) for path, kind, write in _leaves(descriptor, 0)]
+
+
 def sites(descriptor: d.Descriptor) -> list[Site]:
-    return [Site(path.lstrip("."), rule, poison) for path, rule, poison in _sites(descriptor, 0)]
+    """Each leaf that can hold a NUL or a non-finite number, with that poison."""
+    found = []
+    for leaf in leaves(descriptor):
+        for path, rule, value in _poisons(leaf):
+            found.append(Site(path, rule, _writer(leaf, value)))
+    return found
 
 
-def poisoned(cls: type[Message], site: Site) -> Message:
+def poisoned(cls: type[Message], site: Site, base: Message | None = None) -> Message:
     message = cls()
+    if base is not None:
+        message.CopyFrom(base)
     site.poison(message)
     return message
+
+
+def _writer(leaf: Leaf, value: Any) -> Poison:
+    return lambda message: leaf.write(message, value)
+
+
+def _poisons(leaf: Leaf) -> list[tuple[str, str, Any]]:
+    if leaf.kind == "string":
+        return [(leaf.path, "NUL", NUL_TEXT)]
+    if leaf.kind == "map_key":
+        return [(f"{leaf.path}[{NUL_KEY!r}]", "NUL", NUL_KEY)]
+    if leaf.kind in ("double", "float"):
+        return [(leaf.path, "finite", math.nan), (leaf.path, "finite", -math.inf)]
+    if leaf.kind == "struct":
+        return [
+            (f"{leaf.path}[{NUL_KEY!r}]", "NUL", {NUL_KEY: 1}),
+            (f"{leaf.path}['k']", "NUL", {"k": NUL_TEXT}),
+            (f"{leaf.path}['k']", "finite", {"k": math.nan}),
+            (f"{leaf.path}['k'][1]", "finite", {"k": [1, math.inf]}),
+            (f"{leaf.path}['k']['j']", "NUL", {"k": {"j": NUL_TEXT}}),
+        ]
+    if leaf.kind == "value":
+        return [(leaf.path, "NUL", NUL_TEXT), (leaf.path, "finite", math.nan)]
+    if leaf.kind == "list":
+        return [(f"{leaf.path}[0]", "finite", [math.inf])]
+    return []
 
 
 def _is_map(field: d.FieldDescriptor) -> bool:
@@ -70,113 +135,123 @@ def _is_map(field: d.FieldDescriptor) -> bool:
     )
 
 
-def _sites(descriptor: d.Descriptor, depth: int) -> Iterator[tuple[str, str, Poison]]:
-    name = descriptor.full_name
-    if name == "google.protobuf.Struct":
-        yield from _struct_sites()
-        return
-    if name == "google.protobuf.Value":
-        yield "", "NUL", lambda m: setattr(m, "string_value", NUL_TEXT)
-        yield "", "finite", lambda m: setattr(m, "number_value", math.nan)
-        return
-    if name == "google.protobuf.ListValue":
-        yield "[0]", "finite", _infinite_item
+Navigate = Callable[[Message], Message]
+
+
+def _leaves(descriptor: d.Descriptor, depth: int) -> Iterator[tuple[str, str, Any]]:
+    special = {STRUCT: "struct", VALUE: "value", LIST_VALUE: "list", TIMESTAMP: "timestamp"}
+    if descriptor.full_name in special:
+        yield "", special[descriptor.full_name], write_special
         return
     if depth > MAX_DEPTH:
         return
     for field in descriptor.fields:
-        yield from _field_sites(field, depth)
+        yield from _field_leaves(field, depth)
 
 
-def _field_sites(field: d.FieldDescriptor, depth: int) -> Iterator[tuple[str, str, Poison]]:
+def _field_leaves(field: d.FieldDescriptor, depth: int) -> Iterator[tuple[str, str, Any]]:
     name = field.name
     if _is_map(field):
-        key, value = (
-            field.message_type.fields_by_name["key"],
-            field.message_type.fields_by_name["value"],
-        )
-        if key.type == d.FieldDescriptor.TYPE_STRING:
-            if value.type == d.FieldDescriptor.TYPE_MESSAGE:
-                yield (
-                    f".{name}[{NUL_KEY!r}]",
-                    "NUL",
-                    lambda m: getattr(m, name)[NUL_KEY].SetInParent(),
-                )
-            else:
-                default = value.default_value
-                yield (
-                    f".{name}[{NUL_KEY!r}]",
-                    "NUL",
-                    lambda m: getattr(m, name).__setitem__(NUL_KEY, default),
-                )
-        entry = "'k'" if key.type == d.FieldDescriptor.TYPE_STRING else "1"
-        entry_key = "k" if key.type == d.FieldDescriptor.TYPE_STRING else 1
+        key, value = (field.message_type.fields_by_name[n] for n in ("key", "value"))
+        textual = key.type == d.FieldDescriptor.TYPE_STRING
+        if textual:
+            default = value.default_value if value.type != d.FieldDescriptor.TYPE_MESSAGE else None
+            yield f".{name}", "map_key", _map_key_writer(name, default)
+        entry, entry_key = ("'k'", "k") if textual else ("1", 1)
         if value.type == d.FieldDescriptor.TYPE_MESSAGE:
-            for sub, rule, poison in _sites(value.message_type, depth + 1):
-                yield f".{name}[{entry}]{sub}", rule, _into_map_message(name, entry_key, poison)
+            for sub, kind, write in _leaves(value.message_type, depth + 1):
+                yield (
+                    f".{name}[{entry}]{sub}",
+                    kind,
+                    _through(lambda m: getattr(m, name)[entry_key], write),
+                )
         else:
-            for scalar, rule in _scalar_poisons(value):
-                yield f".{name}[{entry}]", rule, _set_map(name, entry_key, scalar)
+            yield f".{name}[{entry}]", KINDS[value.type], _map_value_writer(name, entry_key)
         return
     if field.type == d.FieldDescriptor.TYPE_MESSAGE:
-        if field.is_repeated:
-            for sub, rule, poison in _sites(field.message_type, depth + 1):
-                yield f".{name}[0]{sub}", rule, _into_added(name, poison)
-        else:
-            for sub, rule, poison in _sites(field.message_type, depth + 1):
-                yield f".{name}{sub}", rule, _into_field(name, poison)
+        navigate: Navigate = _first_item(name) if field.is_repeated else _present(name)
+        suffix = "[0]" if field.is_repeated else ""
+        for sub, kind, write in _leaves(field.message_type, depth + 1):
+            yield f".{name}{suffix}{sub}", kind, _through(navigate, write)
         return
-    for scalar, rule in _scalar_poisons(field):
-        if field.is_repeated:
-            yield f".{name}[0]", rule, _append(name, scalar)
-        else:
-            yield f".{name}", rule, _set(name, scalar)
+    if field.is_repeated:
+        yield f".{name}[0]", KINDS[field.type], _first_scalar_writer(name)
+    else:
+        yield f".{name}", KINDS[field.type], _scalar_writer(name)
 
 
-def _scalar_poisons(field: d.FieldDescriptor) -> list[tuple[object, str]]:
-    if field.type == d.FieldDescriptor.TYPE_STRING:
-        return [(NUL_TEXT, "NUL")]
-    if field.type in (d.FieldDescriptor.TYPE_DOUBLE, d.FieldDescriptor.TYPE_FLOAT):
-        return [(math.nan, "finite"), (-math.inf, "finite")]
-    return []
+def write_special(message: Message, value: Any) -> None:
+    """Writes a Python value into a Struct (a dict), a Value, a ListValue (a
+    list) or a Timestamp (a (seconds, nanos) pair)."""
+    name = message.DESCRIPTOR.full_name
+    if name == STRUCT:
+        message.Clear()
+        message.update(value)  # type: ignore[attr-defined]
+    elif name == LIST_VALUE:
+        message.Clear()
+        message.extend(value)  # type: ignore[attr-defined]
+    elif name == TIMESTAMP:
+        message.seconds, message.nanos = value  # type: ignore[attr-defined]
+    elif isinstance(value, str):
+        message.string_value = value  # type: ignore[attr-defined]
+    elif isinstance(value, bool):
+        message.bool_value = value  # type: ignore[attr-defined]
+    elif isinstance(value, int | float):
+        message.number_value = value  # type: ignore[attr-defined]
+    elif isinstance(value, dict):
+        write_special(message.struct_value, value)  # type: ignore[attr-defined]
+    elif isinstance(value, list):
+        write_special(message.list_value, value)  # type: ignore[attr-defined]
+    else:
+        message.null_value = 0  # type: ignore[attr-defined]
 
 
-def _struct_sites() -> Iterator[tuple[str, str, Poison]]:
-    yield f"[{NUL_KEY!r}]", "NUL", lambda m: m.update({NUL_KEY: 1})  # type: ignore[attr-defined]
-    yield "['k']", "NUL", lambda m: m.update({"k": NUL_TEXT})  # type: ignore[attr-defined]
-    yield "['k']", "finite", lambda m: m.update({"k": math.nan})  # type: ignore[attr-defined]
-    yield "['k'][1]", "finite", lambda m: m.update({"k": [1, math.inf]})  # type: ignore[attr-defined]
-    yield "['k']['j']", "NUL", lambda m: m.update({"k": {"j": NUL_TEXT}})  # type: ignore[attr-defined]
+def _through(navigate: Navigate, write: Callable[[Message, Any], None]) -> Any:
+    return lambda message, value: write(navigate(message), value)
 
 
-def _infinite_item(values: Message) -> None:
-    values.values.add().number_value = math.inf  # type: ignore[attr-defined]
-
-
-def _set(name: str, value: object) -> Poison:
-    return lambda m: setattr(m, name, value)
-
-
-def _append(name: str, value: object) -> Poison:
-    return lambda m: getattr(m, name).append(value)
-
-
-def _set_map(name: str, key: object, value: object) -> Poison:
-    return lambda m: getattr(m, name).__setitem__(key, value)
-
-
-def _into_field(name: str, poison: Poison) -> Poison:
-    def apply(m: Message) -> None:
-        target = getattr(m, name)
+def _present(name: str) -> Navigate:
+    def navigate(message: Message) -> Message:
+        target = getattr(message, name)
         target.SetInParent()
-        poison(target)
+        return target  # type: ignore[no-any-return]
 
-    return apply
-
-
-def _into_added(name: str, poison: Poison) -> Poison:
-    return lambda m: poison(getattr(m, name).add())
+    return navigate
 
 
-def _into_map_message(name: str, key: object, poison: Poison) -> Poison:
-    return lambda m: poison(getattr(m, name)[key])
+def _first_item(name: str) -> Navigate:
+    def navigate(message: Message) -> Message:
+        items = getattr(message, name)
+        return items[0] if len(items) else items.add()  # type: ignore[no-any-return]
+
+    return navigate
+
+
+def _scalar_writer(name: str) -> Any:
+    return lambda message, value: setattr(message, name, value)
+
+
+def _first_scalar_writer(name: str) -> Any:
+    def write(message: Message, value: Any) -> None:
+        items = getattr(message, name)
+        if len(items):
+            items[0] = value
+        else:
+            items.append(value)
+
+    return write
+
+
+def _map_key_writer(name: str, default: Any) -> Any:
+    def write(message: Message, key: Any) -> None:
+        entries = getattr(message, name)
+        if default is None:
+            entries[key].SetInParent()
+        else:
+            entries[key] = default
+
+    return write
+
+
+def _map_value_writer(name: str, key: Any) -> Any:
+    return lambda message, value: getattr(message, name).__setitem__(key, value)
