@@ -35,10 +35,9 @@ import sys
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-import sqlalchemy.exc
-
 from alice_server import logs
-from alice_server.config import ConfigError, Settings
+from alice_server.cli_errors import explain
+from alice_server.config import Settings
 from alice_server.die_with_parent import die_with_parent
 from alice_server.runtime import open_runtime
 from alice_server.serve import database_origin, serve
@@ -268,13 +267,29 @@ def worker_main(
     settings = dataclasses.replace(
         settings, metrics_address=worker_metrics_address(settings.metrics_address, index)
     )
+    started = False
+
+    def serving(port: int) -> None:
+        nonlocal started
+        started = True
+        ready.send(port)
+
     try:
-        asyncio.run(serve(settings, secret, app_url=app_url, ready=ready.send))
+        asyncio.run(serve(settings, secret, app_url=app_url, ready=serving))
     except KeyboardInterrupt:  # SIGINT before serve() installed its handler
         pass
-    except (ConfigError, OSError, RuntimeError, sqlalchemy.exc.DBAPIError) as exc:
-        # Reported here (anything else with its traceback); the supervisor stops the others.
-        logger.error("worker %d could not serve: %s: %s", index, type(exc).__name__, exc)
+    except Exception as exc:
+        if started:
+            raise  # a bug while serving or stopping: with its traceback
+        # Could not start (a database refusing the login, a port in use, ...): one
+        # line, as the README promises; the supervisor stops the others.
+        logger.error("worker %d could not serve: %s", index, explain(exc) or _first_line(exc))
         sys.exit(1)
     finally:
         ready.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    """The exception's type and the first line of its message (no traceback)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

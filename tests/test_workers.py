@@ -16,6 +16,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from alice_server.storage.urls import libpq_url, with_user
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 from tests.support.processes import clean_env, installed_script, run_command, server_process
@@ -174,3 +175,17 @@ def _cmdline(pid: int) -> str:
             return file.read().replace(b"\0", b" ").decode(errors="replace")[:200]
     except OSError:
         return "(gone)"
+
+
+async def test_a_worker_that_cannot_start_says_why_in_one_line(database, secret):
+    """The workers' platform pool refuses its login (the supervisor checks only
+    the service role): each worker says so in one line, no traceback, exit 1."""
+    wrong = libpq_url(with_user(database.platform_url, "alice_no_such_role", "x"))
+    env = _workers_env(database, secret) | {"ALICE_PLATFORM_DATABASE_URL": wrong}
+    code, _, err = await run_command(
+        installed_script("alice-server"), "--listen", "127.0.0.1:0", env=env
+    )
+    assert code == 1, err
+    assert "Traceback" not in err, err
+    refused = [line for line in err.splitlines() if "could not serve" in line]
+    assert refused and all("the database refused the login" in line for line in refused), err
