@@ -14,7 +14,9 @@ own event loop, connection pool, caches, rate-limit buckets and summariser.
   (each gets ALICE_SHUTDOWN_GRACE_SECONDS for running calls), then it exits 0.
 * The supervisor dies (even `kill -9`): the kernel sends each worker SIGTERM
   (PR_SET_PDEATHSIG on Linux; a watcher thread elsewhere), and it stops
-  gracefully. No worker outlives its supervisor.
+  gracefully. No worker outlives its supervisor: summaries still running after
+  the grace period are abandoned and the summariser's processes killed, so a
+  backlog of long calls never holds a worker's exit.
 * A worker dies unexpectedly: the supervisor logs which one and how, stops the
   others and exits 1. We do not restart workers: a crash is a bug or a broken
   environment, the process manager (systemd, Kubernetes) restarts the whole
