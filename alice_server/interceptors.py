@@ -36,6 +36,7 @@ from alice_server.auth import (
     unbind_tenant,
 )
 from alice_server.domain import errors
+from alice_server.draining import Drain
 from alice_server.ratelimit import Limiter
 from alice_server.services.customers import CustomerDirectory
 
@@ -61,6 +62,7 @@ ERRORS: Mapping[type[errors.AliceError], tuple[grpc.StatusCode, str | None]] = {
     errors.FailedPrecondition: (grpc.StatusCode.FAILED_PRECONDITION, None),
     errors.Unavailable: (grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE"),
     errors.ServerBusy: (grpc.StatusCode.UNAVAILABLE, "SERVER_BUSY"),
+    errors.ServerDraining: (grpc.StatusCode.UNAVAILABLE, "SERVER_DRAINING"),
     errors.ResourceExhausted: (grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED"),
     errors.TenantShareExhausted: (
         grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -154,9 +156,11 @@ class StatusInterceptor(_WrappingInterceptor):
         self,
         access_level: str = "DEBUG",
         on_database_unavailable: Callable[[], None] | None = None,
+        drain: Drain | None = None,
     ) -> None:
         self._access_level = logging.getLevelName(access_level)
         self._on_database_unavailable = on_database_unavailable
+        self._drain = drain or Drain()
 
     @asynccontextmanager
     async def around(self, method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
@@ -166,8 +170,9 @@ class StatusInterceptor(_WrappingInterceptor):
         try:
             await context.send_initial_metadata(((logs.REQUEST_ID_HEADER, rpc.request_id),))
             remaining = context.time_remaining()
-            async with asyncio.timeout(remaining):
-                yield
+            with self._drain.admitted():  # refused once the server drains (draining.py)
+                async with asyncio.timeout(remaining):
+                    yield
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -23,6 +24,7 @@ from alice_server.domain.paging import PageTokens
 from alice_server.domain.privacy import SubjectHasher
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.domain.tenants import PhoneNumbers
+from alice_server.draining import Drain
 from alice_server.embedding_model import embedder_for
 from alice_server.fairshare import FairShare
 from alice_server.health import HealthMonitor
@@ -112,6 +114,7 @@ class AliceServer:
     limiter: Limiter
     summarizer_pool: FairSummarizerPool | None
     metrics_endpoint: metrics.MetricsEndpoint | None
+    drain: Drain = field(default_factory=Drain)
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let running calls finish within the grace period, stop."""
@@ -120,7 +123,11 @@ class AliceServer:
         await self.monitor.stop()
         await self.expiry.stop()
         await self.overdue.stop()
-        await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
+        grace = self.settings.shutdown_grace_seconds if grace is None else grace
+        # Calls not started yet are refused UNAVAILABLE, not CANCELLED (draining.py).
+        started = time.monotonic()
+        await self.drain.drain(grace)
+        await self.server.stop(max(0.0, grace - (time.monotonic() - started)))
         await self.usage.stop()  # after the last RPC, so its count is written too
         if self.summarizer_pool is not None:
             self.summarizer_pool.shutdown(wait=False, cancel_futures=True)
@@ -186,10 +193,11 @@ async def start_server(
         head_revision(),
         settings.health_check_seconds,
     )
+    drain = Drain()
     server = grpc.aio.server(
         interceptors=[
             MalformedRequestInterceptor(),
-            StatusInterceptor(settings.access_log_level, monitor.poke),
+            StatusInterceptor(settings.access_log_level, monitor.poke, drain),
             AuthInterceptor(
                 TokenVerifier(jwt_secret, max_lifetime_seconds=settings.max_token_lifetime_seconds),
                 directory,
@@ -225,6 +233,7 @@ async def start_server(
         limiter,
         pool,
         endpoint,
+        drain,
     )
     try:
         # The embedding model loads once per process (ALICE_SEMANTIC_SEARCH).
