@@ -8,11 +8,16 @@ import asyncio
 import collections
 
 import grpc
+import pytest
+from google.rpc import error_details_pb2, status_pb2
 
 from alice_server.testing import running_server
+from chad_client import AliceClient, NotFound, RetryPolicy
+from chad_client.rpcs import RPCS
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import memory_service_pb2_grpc
 from tests.helpers import struct
+from tests.support.client import Recorder
 
 CALLS = 300
 
@@ -53,3 +58,50 @@ async def test_calls_arriving_during_shutdown_are_unavailable_not_cancelled(
         await asyncio.gather(*calls)
     print(dict(codes))  # main: {'CANCELLED': 298, 'OK': 2}
     assert codes.keys() <= {"OK", "UNAVAILABLE"}, codes
+
+
+async def test_the_client_retries_a_refusal_of_a_draining_server_for_any_rpc(
+    database, secret, peterson
+):
+    """SERVER_DRAINING means the call never started: chad_client retries it even
+    for DeleteMemory, which it never repeats on a plain UNAVAILABLE."""
+    recorder = Recorder()
+    retry = RetryPolicy(max_attempts=10, initial_backoff=0.05, max_backoff=0.1)
+    async with (
+        running_server(
+            database.app_url, secret, rate_limit_per_second=0, customer_cache_seconds=0
+        ) as server,
+        AliceClient(server.address, secret=secret, interceptors=[recorder], retry=retry) as client,
+    ):
+        tenant = client.for_customer(peterson.id)
+        server.server.drain.draining = True  # as AliceServer.stop does first
+        asyncio.get_running_loop().call_later(0.3, setattr, server.server.drain, "draining", False)
+        with pytest.raises(NotFound):
+            await tenant.delete_memory("00000000-0000-4000-8000-000000000000", timeout=10)
+    assert recorder.attempts[0] == "DeleteMemory" and len(recorder.attempts) >= 2
+
+
+def test_the_retry_table_follows_the_idempotency_level():
+    for rpc in RPCS.values():
+        safe = rpc.retry_on == ("UNAVAILABLE", "CANCELLED", "ABORTED")
+        assert safe or rpc.retry_on == (), rpc
+    assert RPCS["GetMemory"].retry_on and RPCS["StoreMemory"].retry_on
+    assert RPCS["ProcessCall"].retry_on and not RPCS["DeleteMemory"].retry_on
+    assert not RPCS["CreateCustomer"].retry_on and not RPCS["ExportUserData"].retry_on
+    cancelled = _error(grpc.StatusCode.CANCELLED)
+    assert RPCS["GetMemory"].retries(cancelled) and not RPCS["DeleteMemory"].retries(cancelled)
+    draining = _error(grpc.StatusCode.UNAVAILABLE, "SERVER_DRAINING")
+    assert RPCS["DeleteMemory"].retries(draining)
+    assert not RPCS["DeleteMemory"].retries(_error(grpc.StatusCode.UNAVAILABLE))
+    assert not RPCS["ExportUserData"].retries(draining)
+
+
+def _error(code: grpc.StatusCode, reason: str | None = None) -> grpc.aio.AioRpcError:
+    trailing = grpc.aio.Metadata()
+    if reason is not None:
+        status = status_pb2.Status(code=code.value[0], message="x")
+        status.details.add().Pack(
+            error_details_pb2.ErrorInfo(reason=reason, domain="alice.memory.v1")
+        )
+        trailing = grpc.aio.Metadata(("grpc-status-details-bin", status.SerializeToString()))
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), trailing, "x")
