@@ -284,6 +284,10 @@ def _options(settings: Settings) -> list[tuple[str, Any]]:
         # between them).
         ("grpc.max_metadata_size", MAX_METADATA_BYTES),
         ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
+        # A burst: calls arrived but not yet taken by a handler. Past gRPC's
+        # default soft limit (1,000) it cancels calls at random (CANCELLED).
+        ("grpc.server.max_pending_requests", settings.max_pending_rpcs),
+        ("grpc.server.max_pending_requests_hard_limit", settings.max_pending_rpcs),
         # ALICE_WORKERS > 1: every worker binds the same port (alice_server.workers).
         ("grpc.so_reuseport", 1 if settings.workers > 1 else 0),
     ]
