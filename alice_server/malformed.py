@@ -93,7 +93,7 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
             request = deserializer(data)
         except Exception:  # noqa: BLE001 - any parse failure is the client's bytes
             return Malformed(len(data))
-        found = request_checks.problem(request)
+        found = request_checks.problem(request, data)
         return request if found is None else Malformed(len(data), found)
 
     return deserialize
