@@ -201,6 +201,8 @@ class TokenVerifier:
                 leeway=CLOCK_SKEW_SECONDS,
             )
         except jwt.ExpiredSignatureError:
+            # PyJWT reads `"exp": true` as 1 (long expired): not a time at all.
+            _time_claim(jwt.decode(token, options={"verify_signature": False}), "exp")
             raise TokenRejected("the token has expired: mint a new one", REASON_EXPIRED) from None
         except jwt.InvalidSignatureError:
             raise TokenRejected("the token's signature is invalid") from None

@@ -189,6 +189,12 @@ class Settings:
         1,
         "worker processes of the built-in summariser; 0: in the event loop",
     )
+    max_pending_rpcs: int = _setting(
+        "ALICE_MAX_PENDING_RPCS",
+        integer(minimum=1),
+        20000,
+        "calls gRPC may hold before a handler takes them; past it gRPC cancels calls",
+    )
     max_message_bytes: int = _setting(
         "ALICE_MAX_MESSAGE_BYTES",
         integer(minimum=64 * 1024),

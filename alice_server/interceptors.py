@@ -44,6 +44,7 @@ from alice_server.auth import (
     unbind_tenant,
 )
 from alice_server.domain import errors
+from alice_server.draining import Drain
 from alice_server.malformed import BoundedLog, Malformed, message_name, refuse, tolerant
 from alice_server.ratelimit import Limiter
 from alice_server.services.customers import CustomerDirectory
@@ -70,6 +71,7 @@ ERRORS: Mapping[type[errors.AliceError], tuple[grpc.StatusCode, str | None]] = {
     errors.FailedPrecondition: (grpc.StatusCode.FAILED_PRECONDITION, None),
     errors.Unavailable: (grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE"),
     errors.ServerBusy: (grpc.StatusCode.UNAVAILABLE, "SERVER_BUSY"),
+    errors.ServerDraining: (grpc.StatusCode.UNAVAILABLE, "SERVER_DRAINING"),
     errors.ResourceExhausted: (grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED"),
     errors.TenantShareExhausted: (
         grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -121,6 +123,7 @@ class RpcGuard:
         on_database_unavailable: Callable[[], None] | None = None,
         check_request: RequestCheck | None = None,
         trailing_metadata: TrailingMetadata | None = None,
+        drain: Drain | None = None,
     ) -> None:
         self._verifier = verifier
         self._customers = customers
@@ -132,6 +135,7 @@ class RpcGuard:
         self.check_request = check_request
         self.trailing_metadata = trailing_metadata
         self.malformed_log = BoundedLog()
+        self._drain = drain or Drain()
 
     def registrar(self, server: grpc.aio.Server) -> Registrar:
         """`server` for the `add_*Servicer_to_server` functions: registers guarded handlers."""
@@ -178,15 +182,18 @@ class RpcGuard:
         code = _OK
         try:
             await context.send_initial_metadata(((logs.REQUEST_ID_HEADER, rpc.request_id),))
-            tenant = await self._admit(method, metadata, rpc)
-            if tenant is not None:
-                tenant_token = bind_tenant(tenant)
-            if self.check_request is not None:
-                self.check_request(method, request)
-            result = await behaviour(request, context)
-            if self.trailing_metadata is not None:
-                context.set_trailing_metadata(tuple(self.trailing_metadata()))
-            return result
+            # Refused with UNAVAILABLE / SERVER_DRAINING once the server drains
+            # (draining.py), before any other work: the client retries elsewhere.
+            with self._drain.admitted():
+                tenant = await self._admit(method, metadata, rpc)
+                if tenant is not None:
+                    tenant_token = bind_tenant(tenant)
+                if self.check_request is not None:
+                    self.check_request(method, request)
+                result = await behaviour(request, context)
+                if self.trailing_metadata is not None:
+                    context.set_trailing_metadata(tuple(self.trailing_metadata()))
+                return result
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise

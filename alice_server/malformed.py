@@ -5,7 +5,10 @@ parser's exception text for the client and an ERROR traceback (~770 bytes) in
 the log for every such request. `alice_server.interceptors.RpcGuard` wraps
 every method's request deserializer with `tolerant`: bytes that do not parse
 become a `Malformed` marker, and the guard answers it with INVALID_ARGUMENT and
-a short message (`refuse`), with or without a token, before any other work.
+a short message (`refuse`), with or without a token, before any other work. A
+request that parses but breaks the one rule of `request_checks` (a NUL in text
+or a key, a non-finite number) is refused the same way, its message naming the
+field: this deserializer is the one place every RPC's request passes.
 
 Protobuf's parser refuses messages nested more than 100 levels deep; a
 google.protobuf.Struct value uses three message levels per JSON level, so a
@@ -31,7 +34,7 @@ from typing import Any
 
 import grpc
 
-from alice_server import logs, metrics
+from alice_server import logs, metrics, request_checks
 from alice_server.domain.memories import MAX_VALUE_DEPTH
 
 logger = logging.getLogger("alice.rpc")
@@ -47,9 +50,11 @@ MESSAGE = (
 
 @dataclass(frozen=True, slots=True)
 class Malformed:
-    """Stands in for a request whose bytes did not parse."""
+    """Stands in for a request whose bytes did not parse, or that breaks the
+    one rule of `request_checks` (`problem` says where)."""
 
     size: int
+    problem: str | None = None
 
 
 class BoundedLog:
@@ -80,13 +85,16 @@ class BoundedLog:
 
 
 def tolerant(deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
-    """`deserializer`, with bytes that do not parse turned into a `Malformed` marker."""
+    """`deserializer`, with bytes that do not parse, or a request that breaks the
+    rule of `request_checks`, turned into a `Malformed` marker."""
 
     def deserialize(data: bytes) -> Any:
         try:
-            return deserializer(data)
+            request = deserializer(data)
         except Exception:  # noqa: BLE001 - any parse failure is the client's bytes
             return Malformed(len(data))
+        found = request_checks.problem(request, data)
+        return request if found is None else Malformed(len(data), found)
 
     return deserialize
 
@@ -110,11 +118,13 @@ async def refuse(
     elapsed = time.perf_counter() - started
     code = grpc.StatusCode.INVALID_ARGUMENT.name
     metrics.observe_rpc(method, None, code, elapsed)
+    # Never the problem itself in the log: it can quote a client's key.
     log.info(
-        "%s %s %.1fms malformed request (%d bytes)",
+        "%s %s %.1fms %s request (%d bytes)",
         method,
         code,
         elapsed * 1000,
+        "malformed" if request.problem is None else "refused",
         request.size,
         extra={
             "code": code,
@@ -125,5 +135,5 @@ async def refuse(
     )
     await context.abort(
         grpc.StatusCode.INVALID_ARGUMENT,
-        MESSAGE.format(name=name, depth=MAX_VALUE_DEPTH),
+        request.problem or MESSAGE.format(name=name, depth=MAX_VALUE_DEPTH),
     )

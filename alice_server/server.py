@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -23,6 +24,7 @@ from alice_server.domain.paging import PageTokens
 from alice_server.domain.privacy import SubjectHasher
 from alice_server.domain.summarizer import HeuristicSummarizer, Summarizer, warm_up
 from alice_server.domain.tenants import PhoneNumbers
+from alice_server.draining import Drain
 from alice_server.embedding_model import embedder_for
 from alice_server.fairshare import FairShare
 from alice_server.health import HealthMonitor
@@ -114,6 +116,7 @@ class AliceServer:
     # What runs around every RPC; its hook points (check_request,
     # trailing_metadata) are read on every call.
     guard: RpcGuard | None = None
+    drain: Drain = field(default_factory=Drain)
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let running calls finish within the grace period, stop."""
@@ -122,7 +125,11 @@ class AliceServer:
         await self.monitor.stop()
         await self.expiry.stop()
         await self.overdue.stop()
-        await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
+        grace = self.settings.shutdown_grace_seconds if grace is None else grace
+        # Calls not started yet are refused UNAVAILABLE, not CANCELLED (draining.py).
+        started = time.monotonic()
+        await self.drain.drain(grace)
+        await self.server.stop(max(0.0, grace - (time.monotonic() - started)))
         await self.usage.stop()  # after the last RPC, so its count is written too
         if self.summarizer_pool is not None:
             self.summarizer_pool.shutdown(wait=False, cancel_futures=True)
@@ -191,6 +198,7 @@ async def start_server(
     # No grpc interceptors: the guard wraps each handler as it is registered
     # (through `registrar`) and does, in one coroutine per call, the malformed-
     # request refusal, auth, rate limit, error mapping, access line and metrics.
+    drain = Drain()
     guard = RpcGuard(
         TokenVerifier(jwt_secret, max_lifetime_seconds=settings.max_token_lifetime_seconds),
         directory,
@@ -199,6 +207,7 @@ async def start_server(
         PLATFORM_METHOD_SCOPES,
         access_level=settings.access_log_level,
         on_database_unavailable=monitor.poke,
+        drain=drain,
     )
     server = grpc.aio.server(options=_options(settings))
     registrar = guard.registrar(server)
@@ -228,6 +237,7 @@ async def start_server(
         pool,
         endpoint,
         guard,
+        drain,
     )
     try:
         # The embedding model loads once per process (ALICE_SEMANTIC_SEARCH).
@@ -280,6 +290,10 @@ def _options(settings: Settings) -> list[tuple[str, Any]]:
         # between them).
         ("grpc.max_metadata_size", MAX_METADATA_BYTES),
         ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
+        # A burst: calls arrived but not yet taken by a handler. Past gRPC's
+        # default soft limit (1,000) it cancels calls at random (CANCELLED).
+        ("grpc.server.max_pending_requests", settings.max_pending_rpcs),
+        ("grpc.server.max_pending_requests_hard_limit", settings.max_pending_rpcs),
         # ALICE_WORKERS > 1: every worker binds the same port (alice_server.workers).
         ("grpc.so_reuseport", 1 if settings.workers > 1 else 0),
     ]

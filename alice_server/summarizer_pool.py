@@ -23,12 +23,16 @@ workers first (docs/PERFORMANCE.md: the noisy-neighbour flood).
 The workers die with the server even when it is killed with SIGKILL: each
 asks the kernel for SIGKILL when its parent dies (PR_SET_PDEATHSIG; elsewhere
 a thread watches the parent), and the multiprocessing resource tracker exits
-when the last process holding its pipe is gone.
+when the last process holding its pipe is gone. When the server stops, the
+summaries still running after the grace period are abandoned and the workers
+killed (`shutdown(wait=False)`): a server under a backlog of long calls still
+exits at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import math
@@ -190,10 +194,23 @@ class FairSummarizerPool(Executor):
         self._dispatch()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """`wait=False` abandons the summaries still running (the server calls it
+        after the grace period: their RPCs are over) and kills the worker
+        processes, so that nothing waits for them at the interpreter's exit:
+        multiprocessing joins its children, the executor joins its manager
+        thread, which joins the feeder thread of a call queue whose pipe may be
+        full of large transcripts nobody reads any more."""
         if cancel_futures:
             for waiting in list(self._queues.values()):
                 for job in list(waiting):
                     job.future.cancel()
+        if not wait:
+            call_queue = getattr(self._pool, "_call_queue", None)
+            if call_queue is not None:
+                call_queue.cancel_join_thread()
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(OSError, ValueError):
+                    process.kill()
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
     def worker_pids(self) -> list[int]:

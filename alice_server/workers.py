@@ -14,7 +14,9 @@ own event loop, connection pool, caches, rate-limit buckets and summariser.
   (each gets ALICE_SHUTDOWN_GRACE_SECONDS for running calls), then it exits 0.
 * The supervisor dies (even `kill -9`): the kernel sends each worker SIGTERM
   (PR_SET_PDEATHSIG on Linux; a watcher thread elsewhere), and it stops
-  gracefully. No worker outlives its supervisor.
+  gracefully. No worker outlives its supervisor: summaries still running after
+  the grace period are abandoned and the summariser's processes killed, so a
+  backlog of long calls never holds a worker's exit.
 * Metrics (ALICE_METRICS_ADDRESS): one endpoint, the supervisor's. The workers
   write their series to a private directory the supervisor creates and removes
   (prometheus-client's multiprocess mode, PROMETHEUS_MULTIPROC_DIR); the
@@ -39,10 +41,9 @@ import sys
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-import sqlalchemy.exc
-
 from alice_server import logs, metrics
-from alice_server.config import ConfigError, Settings
+from alice_server.cli_errors import explain
+from alice_server.config import Settings
 from alice_server.die_with_parent import die_with_parent
 from alice_server.runtime import open_runtime
 from alice_server.serve import database_origin, serve
@@ -282,13 +283,29 @@ def worker_main(
     logs.configure(settings.log_level, settings.log_format)
     if settings.metrics_address:  # the supervisor serves them (SupervisorMetrics)
         metrics.served_by_supervisor()
+    started = False
+
+    def serving(port: int) -> None:
+        nonlocal started
+        started = True
+        ready.send(port)
+
     try:
-        asyncio.run(serve(settings, secret, app_url=app_url, ready=ready.send))
+        asyncio.run(serve(settings, secret, app_url=app_url, ready=serving))
     except KeyboardInterrupt:  # SIGINT before serve() installed its handler
         pass
-    except (ConfigError, OSError, RuntimeError, sqlalchemy.exc.DBAPIError) as exc:
-        # Reported here (anything else with its traceback); the supervisor stops the others.
-        logger.error("worker %d could not serve: %s: %s", index, type(exc).__name__, exc)
+    except Exception as exc:
+        if started:
+            raise  # a bug while serving or stopping: with its traceback
+        # Could not start (a database refusing the login, a port in use, ...): one
+        # line, as the README promises; the supervisor stops the others.
+        logger.error("worker %d could not serve: %s", index, explain(exc) or _first_line(exc))
         sys.exit(1)
     finally:
         ready.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    """The exception's type and the first line of its message (no traceback)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

@@ -134,6 +134,8 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> AliceError:
 
 # google.rpc.ErrorInfo reason of a token refused because it expired: mint a new one.
 RENEW_REASON = "TOKEN_EXPIRED"
+# UNAVAILABLE with this reason: the server was stopping and did not start the call.
+DRAINING_REASON = "SERVER_DRAINING"
 
 
 def error_reason(error: grpc.aio.AioRpcError) -> str | None:

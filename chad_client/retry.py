@@ -1,13 +1,17 @@
-"""Retries: only UNAVAILABLE, only for calls that are safe to repeat.
+"""Retries: only calls that are safe to repeat, only on statuses that say so.
 
 Which calls are safe to repeat is declared on each proto method: an
 `idempotency_level` of NO_SIDE_EFFECTS (the reads) or IDEMPOTENT (the
 StoreMemory upsert, ProcessCall on its call_id, transcript appends by
-sequence, the record, profile and settings updates) makes `Rpc.retry` true in
-chad_client/rpcs.py. Those are retried with exponential backoff and full
-jitter, as long as the call's deadline leaves time for another attempt.
-Nothing else is retried: not DeleteMemory or CreateCustomer (no level), not a
-stream, not INVALID_ARGUMENT, not RESOURCE_EXHAUSTED.
+sequence, the record, profile and settings updates) gives the `Rpc` in
+chad_client/rpcs.py its `retry_on` codes: UNAVAILABLE (unreachable, busy or
+stopping), CANCELLED (by the server or the transport, not by you) and ABORTED
+(a conflict that rolled back). Any other unary RPC is retried only on
+UNAVAILABLE with the reason SERVER_DRAINING: a stopping server refused it
+before it started. Retries use exponential backoff and full jitter, as long
+as the call's deadline leaves time for another attempt. Nothing else is
+retried: not a stream, not INVALID_ARGUMENT, not RESOURCE_EXHAUSTED, not
+DeleteMemory or CreateCustomer on a plain UNAVAILABLE.
 """
 
 from __future__ import annotations

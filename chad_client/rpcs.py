@@ -29,7 +29,7 @@ APPEND_TRANSCRIPT_TURNS = Rpc(
     response=call_service_pb2.AppendTranscriptTurnsResponse,
     scope="memory:write",
     deadline=2.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_CALL_TRANSCRIPT = Rpc(
     name="GetCallTranscript",
@@ -38,7 +38,7 @@ GET_CALL_TRANSCRIPT = Rpc(
     response=call_service_pb2.GetCallTranscriptResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 UPDATE_CALL_RECORD = Rpc(
     name="UpdateCallRecord",
@@ -47,7 +47,7 @@ UPDATE_CALL_RECORD = Rpc(
     response=call_service_pb2.UpdateCallRecordResponse,
     scope="memory:write",
     deadline=3.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_CALL_RECORD = Rpc(
     name="GetCallRecord",
@@ -56,7 +56,7 @@ GET_CALL_RECORD = Rpc(
     response=call_service_pb2.GetCallRecordResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 CREATE_CONSOLE_USER = Rpc(
     name="CreateConsoleUser",
@@ -65,7 +65,7 @@ CREATE_CONSOLE_USER = Rpc(
     response=console_service_pb2.CreateConsoleUserResponse,
     scope="platform:admin",
     deadline=5.0,
-    retry=False,
+    retry_on=(),
 )
 GET_CONSOLE_USER = Rpc(
     name="GetConsoleUser",
@@ -74,7 +74,7 @@ GET_CONSOLE_USER = Rpc(
     response=console_service_pb2.GetConsoleUserResponse,
     scope="platform:admin",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 LIST_CONSOLE_USERS = Rpc(
     name="ListConsoleUsers",
@@ -83,7 +83,7 @@ LIST_CONSOLE_USERS = Rpc(
     response=console_service_pb2.ListConsoleUsersResponse,
     scope="platform:admin",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 UPDATE_CONSOLE_USER = Rpc(
     name="UpdateConsoleUser",
@@ -92,7 +92,7 @@ UPDATE_CONSOLE_USER = Rpc(
     response=console_service_pb2.UpdateConsoleUserResponse,
     scope="platform:admin",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_TENANT_USAGE = Rpc(
     name="GetTenantUsage",
@@ -101,7 +101,7 @@ GET_TENANT_USAGE = Rpc(
     response=console_service_pb2.GetTenantUsageResponse,
     scope="platform:admin",
     deadline=10.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 LIST_FOLLOW_UPS = Rpc(
     name="ListFollowUps",
@@ -110,7 +110,7 @@ LIST_FOLLOW_UPS = Rpc(
     response=follow_up_service_pb2.ListFollowUpsResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_FOLLOW_UP = Rpc(
     name="GetFollowUp",
@@ -119,7 +119,7 @@ GET_FOLLOW_UP = Rpc(
     response=follow_up_service_pb2.GetFollowUpResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 COMPLETE_FOLLOW_UP = Rpc(
     name="CompleteFollowUp",
@@ -128,7 +128,7 @@ COMPLETE_FOLLOW_UP = Rpc(
     response=follow_up_service_pb2.CompleteFollowUpResponse,
     scope="memory:write",
     deadline=3.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 CANCEL_FOLLOW_UP = Rpc(
     name="CancelFollowUp",
@@ -137,7 +137,7 @@ CANCEL_FOLLOW_UP = Rpc(
     response=follow_up_service_pb2.CancelFollowUpResponse,
     scope="memory:write",
     deadline=3.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_ENRICHED_CONTEXT = Rpc(
     name="GetEnrichedContext",
@@ -146,7 +146,7 @@ GET_ENRICHED_CONTEXT = Rpc(
     response=context_service_pb2.GetEnrichedContextResponse,
     scope="memory:read",
     deadline=0.9,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 PROCESS_CALL = Rpc(
     name="ProcessCall",
@@ -155,7 +155,7 @@ PROCESS_CALL = Rpc(
     response=context_service_pb2.ProcessCallResponse,
     scope="memory:write",
     deadline=15.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_CALLER_PROFILE = Rpc(
     name="GetCallerProfile",
@@ -164,7 +164,7 @@ GET_CALLER_PROFILE = Rpc(
     response=context_service_pb2.GetCallerProfileResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 LIST_CALLER_PROFILES = Rpc(
     name="ListCallerProfiles",
@@ -173,7 +173,7 @@ LIST_CALLER_PROFILES = Rpc(
     response=context_service_pb2.ListCallerProfilesResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_PERSONALITY = Rpc(
     name="GetPersonality",
@@ -182,7 +182,7 @@ GET_PERSONALITY = Rpc(
     response=context_service_pb2.GetPersonalityResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 LIST_CALL_SUMMARIES = Rpc(
     name="ListCallSummaries",
@@ -191,7 +191,7 @@ LIST_CALL_SUMMARIES = Rpc(
     response=context_service_pb2.ListCallSummariesResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 UPDATE_CALLER_PROFILE = Rpc(
     name="UpdateCallerProfile",
@@ -200,7 +200,7 @@ UPDATE_CALLER_PROFILE = Rpc(
     response=context_service_pb2.UpdateCallerProfileResponse,
     scope="memory:write",
     deadline=2.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_TENANT_STATS = Rpc(
     name="GetTenantStats",
@@ -209,7 +209,7 @@ GET_TENANT_STATS = Rpc(
     response=context_service_pb2.GetTenantStatsResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 STORE_MEMORY = Rpc(
     name="StoreMemory",
@@ -218,7 +218,7 @@ STORE_MEMORY = Rpc(
     response=memory_service_pb2.StoreMemoryResponse,
     scope="memory:write",
     deadline=2.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_MEMORY = Rpc(
     name="GetMemory",
@@ -227,7 +227,7 @@ GET_MEMORY = Rpc(
     response=memory_service_pb2.GetMemoryResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 DELETE_MEMORY = Rpc(
     name="DeleteMemory",
@@ -236,7 +236,7 @@ DELETE_MEMORY = Rpc(
     response=memory_service_pb2.DeleteMemoryResponse,
     scope="memory:write",
     deadline=5.0,
-    retry=False,
+    retry_on=(),
 )
 LIST_MEMORIES = Rpc(
     name="ListMemories",
@@ -245,7 +245,7 @@ LIST_MEMORIES = Rpc(
     response=memory_service_pb2.ListMemoriesResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 SEARCH_MEMORIES = Rpc(
     name="SearchMemories",
@@ -254,7 +254,7 @@ SEARCH_MEMORIES = Rpc(
     response=memory_service_pb2.SearchMemoriesResponse,
     scope="memory:read",
     deadline=2.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_MEMORY_BY_KEY = Rpc(
     name="GetMemoryByKey",
@@ -263,7 +263,7 @@ GET_MEMORY_BY_KEY = Rpc(
     response=memory_service_pb2.GetMemoryByKeyResponse,
     scope="memory:read",
     deadline=1.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_MEMORY_HISTORY = Rpc(
     name="GetMemoryHistory",
@@ -272,7 +272,7 @@ GET_MEMORY_HISTORY = Rpc(
     response=memory_service_pb2.GetMemoryHistoryResponse,
     scope="memory:read",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 EXPORT_USER_DATA = Rpc(
     name="ExportUserData",
@@ -281,7 +281,7 @@ EXPORT_USER_DATA = Rpc(
     response=privacy_service_pb2.ExportUserDataResponse,
     scope="privacy:admin",
     deadline=15.0,
-    retry=False,
+    retry_on=(),
     streaming=True,
 )
 DELETE_USER_DATA = Rpc(
@@ -291,7 +291,7 @@ DELETE_USER_DATA = Rpc(
     response=privacy_service_pb2.DeleteUserDataResponse,
     scope="privacy:admin",
     deadline=15.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 LIST_MY_AUDIT_RECORDS = Rpc(
     name="ListMyAuditRecords",
@@ -300,7 +300,7 @@ LIST_MY_AUDIT_RECORDS = Rpc(
     response=privacy_service_pb2.ListMyAuditRecordsResponse,
     scope="privacy:admin",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 EXPORT_CUSTOMER_DATA = Rpc(
     name="ExportCustomerData",
@@ -309,7 +309,7 @@ EXPORT_CUSTOMER_DATA = Rpc(
     response=privacy_service_pb2.ExportCustomerDataResponse,
     scope="platform:admin",
     deadline=300.0,
-    retry=False,
+    retry_on=(),
     streaming=True,
 )
 DELETE_CUSTOMER_DATA = Rpc(
@@ -319,7 +319,7 @@ DELETE_CUSTOMER_DATA = Rpc(
     response=privacy_service_pb2.DeleteCustomerDataResponse,
     scope="platform:admin",
     deadline=15.0,
-    retry=False,
+    retry_on=(),
 )
 LIST_AUDIT_RECORDS = Rpc(
     name="ListAuditRecords",
@@ -328,7 +328,7 @@ LIST_AUDIT_RECORDS = Rpc(
     response=privacy_service_pb2.ListAuditRecordsResponse,
     scope="platform:admin",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 CREATE_CUSTOMER = Rpc(
     name="CreateCustomer",
@@ -337,7 +337,7 @@ CREATE_CUSTOMER = Rpc(
     response=tenant_service_pb2.CreateCustomerResponse,
     scope="platform:admin",
     deadline=5.0,
-    retry=False,
+    retry_on=(),
 )
 GET_CUSTOMER = Rpc(
     name="GetCustomer",
@@ -346,7 +346,7 @@ GET_CUSTOMER = Rpc(
     response=tenant_service_pb2.GetCustomerResponse,
     scope="platform:admin",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 LIST_CUSTOMERS = Rpc(
     name="ListCustomers",
@@ -355,7 +355,7 @@ LIST_CUSTOMERS = Rpc(
     response=tenant_service_pb2.ListCustomersResponse,
     scope="platform:admin",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 UPDATE_CUSTOMER = Rpc(
     name="UpdateCustomer",
@@ -364,7 +364,7 @@ UPDATE_CUSTOMER = Rpc(
     response=tenant_service_pb2.UpdateCustomerResponse,
     scope="platform:admin",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 LOOKUP_CUSTOMER_BY_NUMBER = Rpc(
     name="LookupCustomerByNumber",
@@ -373,7 +373,7 @@ LOOKUP_CUSTOMER_BY_NUMBER = Rpc(
     response=tenant_service_pb2.LookupCustomerByNumberResponse,
     scope="platform:lookup",
     deadline=0.9,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_MY_CUSTOMER = Rpc(
     name="GetMyCustomer",
@@ -382,7 +382,7 @@ GET_MY_CUSTOMER = Rpc(
     response=tenant_service_pb2.GetMyCustomerResponse,
     scope="memory:read",
     deadline=0.9,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 GET_SETTINGS = Rpc(
     name="GetSettings",
@@ -391,7 +391,7 @@ GET_SETTINGS = Rpc(
     response=tenant_service_pb2.GetSettingsResponse,
     scope="memory:read",
     deadline=0.9,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 UPDATE_SETTINGS = Rpc(
     name="UpdateSettings",
@@ -400,7 +400,7 @@ UPDATE_SETTINGS = Rpc(
     response=tenant_service_pb2.UpdateSettingsResponse,
     scope="memory:write",
     deadline=5.0,
-    retry=True,
+    retry_on=("UNAVAILABLE", "CANCELLED", "ABORTED"),
 )
 
 # Every RPC by name (the key of DEADLINES and Timeouts).

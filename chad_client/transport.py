@@ -44,13 +44,32 @@ class Rpc(Generic[Req, Resp]):
     response: type[Resp]
     scope: str  # (required_scope); "platform:..." for platform tokens only
     deadline: float  # (default_deadline_seconds)
-    # idempotency_level NO_SIDE_EFFECTS or IDEMPOTENT: retried on UNAVAILABLE
-    retry: bool
+    # The status codes retried (names), from the idempotency_level: UNAVAILABLE,
+    # CANCELLED and ABORTED for NO_SIDE_EFFECTS and IDEMPOTENT, none otherwise
+    # (scripts/generate_protos.py, RETRY_CODES). Any unary RPC is also retried on
+    # UNAVAILABLE with the reason SERVER_DRAINING: the server did not start it.
+    retry_on: tuple[str, ...] = ()
     streaming: bool = False  # server streaming (never retried)
 
     @property
     def platform(self) -> bool:
         return self.scope.startswith("platform:")
+
+    @property
+    def retry(self) -> bool:
+        """Safe to repeat: retried on more than a refusal before it started."""
+        return bool(self.retry_on)
+
+    def retries(self, exc: grpc.aio.AioRpcError) -> bool:
+        """Whether this failure of this RPC may be retried."""
+        code = exc.code()
+        if code is not None and code.name in self.retry_on:
+            return True
+        return (
+            not self.streaming
+            and code == grpc.StatusCode.UNAVAILABLE
+            and errors.error_reason(exc) == errors.DRAINING_REASON
+        )
 
 
 @dataclass(frozen=True)
@@ -159,15 +178,12 @@ class Transport:
                     credentials.renew()
                     token_renewed = True
                     continue
-                if (
-                    code == grpc.StatusCode.UNAVAILABLE
-                    and rpc.retry
-                    and retries + 1 < self.retry.max_attempts
-                ):
+                if rpc.retries(exc) and retries + 1 < self.retry.max_attempts:
                     delay = self.retry.backoff(retries)
                     if loop.time() + delay < deadline:
                         logger.info(
-                            "Alice unavailable (%s); retrying in %.0f ms",
+                            "Alice answered %s (%s); retrying in %.0f ms",
+                            code.name,
                             exc.details(),
                             delay * 1000,
                         )

@@ -15,8 +15,8 @@ It writes, from proto/alice/memory/v1 and the method options of options.proto:
 * alice_server/rpc_scopes.py: the server's scope tables, from each method's
   (required_scope): tenant methods, and platform methods ("platform:" scopes).
 * chad_client/rpcs.py: one `Rpc` per method (its default deadline from
-  (default_deadline_seconds); retried on UNAVAILABLE when its idempotency_level
-  is NO_SIDE_EFFECTS or IDEMPOTENT), the thin wrappers `TenantRpcs` and
+  (default_deadline_seconds); `retry_on`, the status codes retried, from its
+  idempotency_level: RETRY_CODES), the thin wrappers `TenantRpcs` and
   `PlatformRpcs` (request in, response out), and `TenantMethods` /
   `PlatformMethods`: a public method for every RPC that no hand-written method
   of TenantClient / PlatformClient calls (through ``self.rpc.<wrapper>``).
@@ -119,6 +119,21 @@ class Param:
     default: str
 
 
+# The statuses chad_client retries, by the method's idempotency_level (the
+# retry column of chad_client/rpcs.py). A call that is safe to repeat (a read,
+# or a write idempotent by its key or call_id) is retried when the server was
+# unreachable or stopping (UNAVAILABLE), when the call was cancelled by the
+# server or the transport rather than by the client (CANCELLED), and on a
+# conflict that rolled back (ABORTED). Other methods are retried only on
+# UNAVAILABLE with the reason SERVER_DRAINING (refused before it started;
+# chad_client/transport.py).
+SAFE_RETRY_CODES = ("UNAVAILABLE", "CANCELLED", "ABORTED")
+RETRY_CODES = {
+    descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS: SAFE_RETRY_CODES,
+    descriptor_pb2.MethodOptions.IDEMPOTENT: SAFE_RETRY_CODES,
+}
+
+
 @dataclass
 class Method:
     service: str  # "MemoryService"
@@ -127,7 +142,7 @@ class Method:
     response: str
     scope: str
     deadline: float
-    retry: bool
+    retry_on: tuple[str, ...]
     streaming: bool
     comment: str
     params: list[Param] = field(default_factory=list)
@@ -251,7 +266,6 @@ def read_methods(fds: descriptor_pb2.FileDescriptorSet, types: Types) -> list[Me
         )
     methods: list[Method] = []
     problems: list[str] = []
-    level = descriptor_pb2.MethodOptions
     for file in fds.file:
         if file.package != PACKAGE:
             continue
@@ -284,8 +298,9 @@ def read_methods(fds: descriptor_pb2.FileDescriptorSet, types: Types) -> list[Me
                         response=types.names[method.output_type],
                         scope=scope if isinstance(scope, str) else "",
                         deadline=deadline if isinstance(deadline, float) else 0.0,
-                        retry=method.options.idempotency_level
-                        in (level.NO_SIDE_EFFECTS, level.IDEMPOTENT),
+                        retry_on=()
+                        if method.server_streaming
+                        else RETRY_CODES.get(method.options.idempotency_level, ()),
                         streaming=method.server_streaming,
                         comment=textwrap.dedent(comments.get((6, s, 2, m), "")).strip(),
                         params=types.params(method.input_type),
@@ -404,7 +419,9 @@ def render_rpcs(
             f"    response={m.response},\n"
             f'    scope="{m.scope}",\n'
             f"    deadline={m.deadline!r},\n"
-            f"    retry={m.retry},\n" + ("    streaming=True,\n" if m.streaming else "") + ")\n"
+            f"    retry_on={m.retry_on!r},\n"
+            + ("    streaming=True,\n" if m.streaming else "")
+            + ")\n"
         )
     out.append(
         "\n# Every RPC by name (the key of DEADLINES and Timeouts).\n"

@@ -8,7 +8,14 @@ import grpc
 import jwt
 import pytest
 
-from alice_server.auth import SCOPE_PLATFORM_ADMIN, SCOPE_PLATFORM_LOOKUP, SCOPE_READ, SCOPE_WRITE
+from alice_server.auth import (
+    SCOPE_PLATFORM_ADMIN,
+    SCOPE_PLATFORM_LOOKUP,
+    SCOPE_READ,
+    SCOPE_WRITE,
+    TokenRejected,
+    TokenVerifier,
+)
 from alice_server.rpc_scopes import METHOD_SCOPES, PLATFORM_METHOD_SCOPES
 from alice_server.server import all_methods
 from chad_client.v1 import context_service_pb2 as ctx
@@ -173,3 +180,14 @@ def test_every_rpc_has_a_scope_from_its_proto_method():
     assert not set(METHOD_SCOPES) & set(PLATFORM_METHOD_SCOPES)
     assert set(METHOD_SCOPES.values()) == {SCOPE_READ, SCOPE_WRITE, "privacy:admin"}
     assert set(PLATFORM_METHOD_SCOPES.values()) == {SCOPE_PLATFORM_ADMIN, SCOPE_PLATFORM_LOOKUP}
+
+
+@pytest.mark.parametrize("exp", [True, False])
+async def test_an_exp_that_is_not_a_number_is_invalid_not_expired(peterson, exp):
+    """PyJWT reads `"exp": true` as 1 second after the epoch: long expired. It is
+    no time at all: TOKEN_INVALID, so that a client does not mint and retry."""
+    token = jwt.encode(_claims(peterson.id, exp=exp), peterson.secret)
+    with pytest.raises(TokenRejected) as rejected:
+        TokenVerifier(peterson.secret).verify(token)
+    assert rejected.value.reason == "TOKEN_INVALID"
+    assert "exp" in rejected.value.message

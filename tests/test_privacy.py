@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from typing import Any
@@ -21,6 +22,7 @@ from chad_client.v1 import privacy_service_pb2 as pb
 from chad_client.v1 import resources_pb2 as res
 from chad_client.v1 import tenant_service_pb2 as ten
 from tests.helpers import status_of, struct
+from tests.support.logs import captured, json_lines
 from tests.support.processes import admin
 from tests.support.tenants import TenantHandle, create_customer
 
@@ -346,3 +348,31 @@ async def test_customer_erasure_is_platform_only_and_confirmed(privacy_stub, sec
         )
     )
     assert status == grpc.StatusCode.NOT_FOUND
+
+
+async def test_unknown_customers_are_quiet(privacy_stub, secret):
+    """An unknown customer is an ordinary NOT_FOUND (an export) or an empty page
+    (its audit records): no ERROR line (asyncio's "Resetting connection with an
+    active transaction" would be one)."""
+    missing = 2**62
+    with captured() as log:
+        code, _ = await status_of(
+            _drain(
+                privacy_stub.ExportCustomerData(
+                    pb.ExportCustomerDataRequest(customer_id=missing), metadata=platform(secret)
+                )
+            )
+        )
+        assert code == grpc.StatusCode.NOT_FOUND
+        page = await privacy_stub.ListAuditRecords(
+            pb.ListAuditRecordsRequest(customer_id=missing), metadata=platform(secret)
+        )
+        assert not page.records
+        await asyncio.sleep(0.2)  # a connection released late logs late
+    errors = [line for line in json_lines(log) if line.get("level") == "ERROR"]
+    assert not errors, errors
+
+
+async def _drain(stream: Any) -> None:
+    async for _ in stream:
+        pass

@@ -16,8 +16,11 @@ from pathlib import Path
 import grpc
 import pytest
 
+from alice_server.storage.urls import libpq_url, with_user
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
+from chad_client.v1 import resources_pb2 as res
+from tests.support.calls import call_request
 from tests.support.processes import clean_env, installed_script, run_command, server_process
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -174,3 +177,88 @@ def _cmdline(pid: int) -> str:
             return file.read().replace(b"\0", b" ").decode(errors="replace")[:200]
     except OSError:
         return "(gone)"
+
+
+async def test_a_worker_that_cannot_start_says_why_in_one_line(database, secret):
+    """The workers' platform pool refuses its login (the supervisor checks only
+    the service role): each worker says so in one line, no traceback, exit 1."""
+    wrong = libpq_url(with_user(database.platform_url, "alice_no_such_role", "x"))
+    env = _workers_env(database, secret) | {"ALICE_PLATFORM_DATABASE_URL": wrong}
+    code, _, err = await run_command(
+        installed_script("alice-server"), "--listen", "127.0.0.1:0", env=env
+    )
+    assert code == 1, err
+    assert "Traceback" not in err, err
+    refused = [line for line in err.splitlines() if "could not serve" in line]
+    assert refused and all("the database refused the login" in line for line in refused), err
+
+
+BACKLOG_CALLS = 100
+BACKLOG_TURNS = 1500
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+async def test_the_supervisor_ends_under_a_summariser_backlog_and_leaves_nothing(
+    database, secret, peterson, how
+):
+    """Two workers with ~100 ProcessCalls of 1,500 turns each in flight; the
+    supervisor gets SIGKILL (the kernel sends each worker SIGTERM) or SIGTERM.
+    Every worker, its summariser and the resource tracker must be gone within a
+    few seconds of the grace period, and SIGTERM needs no kill: nothing may
+    wait for the summariser's queue (multiprocessing's exit join, the
+    executor's manager thread). On main they stayed under PID 1 for minutes
+    after SIGKILL, and SIGTERM ended with "worker N did not stop: killed"."""
+    env = _workers_env(database, secret) | {
+        "ALICE_SUMMARIZER_QUEUE_SIZE": "200",
+        "ALICE_SUMMARIZER_TENANT_SHARE": "1",
+        "ALICE_RATE_LIMIT_PER_SECOND": "0",
+    }
+    turns = [
+        res.Turn(
+            role=res.ROLE_CALLER if i % 2 else res.ROLE_AGENT,
+            content=f"turn {i}: I would like to move my appointment to next Tuesday at {i % 12} pm",
+        )
+        for i in range(BACKLOG_TURNS)
+    ]
+    md = peterson.metadata()
+    family: set[int] = set()
+    async with server_process(env) as (process, port, log):
+        channels = [
+            grpc.aio.insecure_channel(
+                f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)]
+            )
+            for _ in range(4)
+        ]
+        try:
+            stubs = [context_service_pb2_grpc.ContextServiceStub(c) for c in channels]
+            calls = [
+                asyncio.ensure_future(
+                    stubs[i % 4].ProcessCall(
+                        call_request(f"+1555{i:07d}", f"backlog-{i}", turns),
+                        metadata=md,
+                        timeout=300,
+                    )
+                )
+                for i in range(BACKLOG_CALLS)
+            ]
+            await asyncio.sleep(4)  # the summarisers busy, the rest queued
+            family = _descendants(process.pid)  # workers, summarisers, trackers
+            assert len(family) >= 4, family
+            process.send_signal(signal.Signals[how])
+            code = await process.wait()
+            left = await _gone(family, 12)  # grace 2 s, under load
+        finally:
+            for call in calls:
+                call.cancel()
+            for channel in channels:
+                await channel.close()
+            for pid in {p for p in family if _alive(p)}:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+    assert left == set(), {pid: _cmdline(pid) for pid in left}
+    if how == "SIGTERM":
+        assert code == 0
+        assert "did not stop" not in "".join(log)
+    if how == "SIGTERM":
+        assert code == 0
+        assert "did not stop" not in "".join(log)

@@ -58,6 +58,11 @@ class ServerBusy(Unavailable):
     retrying with backoff may succeed (UNAVAILABLE)."""
 
 
+class ServerDraining(ServerBusy):
+    """The server is stopping and refused a call before it started: nothing was
+    done, any call may be retried (UNAVAILABLE, reason SERVER_DRAINING)."""
+
+
 class TenantShareExhausted(ResourceExhausted):
     """This customer already holds its share of the database connections
     (ALICE_DB_MAX_TENANT_SHARE): RESOURCE_EXHAUSTED, retry after `retry_after`."""

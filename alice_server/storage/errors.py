@@ -7,7 +7,9 @@ asyncpg or socket exception, only these domain errors:
 | what happened                                   | domain error           | gRPC status       |
 |-------------------------------------------------|------------------------|-------------------|
 | the server cannot be reached, the connection    | `Unavailable`          | UNAVAILABLE       |
-| broke, the server is starting or shutting down  |                        |                   |
+| broke (the driver's client-side errors too:     |                        |                   |
+| InternalClientError, ClientCannotConnectError), |                        |                   |
+| the server is starting or shutting down         |                        |                   |
 | no pooled connection within the acquire timeout | `ServerBusy`           | UNAVAILABLE       |
 | (every connection in use); PostgreSQL's         |                        |                   |
 | `too many connections`                          |                        |                   |
@@ -57,6 +59,11 @@ _UNREACHABLE = (
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.CannotConnectNowError,  # starting up or shutting down
     asyncpg.exceptions.ConnectionFailureError,
+    # The driver's own state after a lost connection: "not connected" when the
+    # server's FATAL (a terminated backend, a restart) arrived before the socket
+    # closed, in the tenant's set_config or the call start. The health monitor
+    # counts any failure of its probe as unreachable too.
+    asyncpg.exceptions.InternalClientError,
 )
 _CONFLICT = (
     asyncpg.exceptions.SerializationError,
