@@ -171,7 +171,20 @@ async def _abandon(connection: asyncpg.Connection) -> None:
 
 
 class Database:
-    """One asyncpg pool for the process; units of work on top of it."""
+    """One asyncpg pool for the process; units of work on top of it.
+
+    Every pool Alice opens (the tenant pool, the platform pool, the read pool,
+    the supervisor's start-up check, the alice-admin commands) comes from
+    `Database.from_settings`, so that all take the same ALICE_DB_* options: a
+    pool with asyncpg's statement cache behind pgbouncer < 1.21 breaks the
+    others (named statements left on shared server connections).
+    """
+
+    @classmethod
+    def from_settings(cls, url: Any, settings: Settings, **overrides: Any) -> Database:
+        """The one pool factory: `url`'s pool with the ALICE_DB_* options of
+        `settings`, and `overrides` of PoolOptions fields (e.g. a small `size`)."""
+        return cls(url, PoolOptions.from_settings(settings, **overrides))
 
     def __init__(self, url: Any, options: PoolOptions | None = None) -> None:
         self.options = options or PoolOptions()
