@@ -26,7 +26,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc._cython import cygrpc
 from grpc_status import rpc_status
 
-from alice_server import logs, metrics
+from alice_server import logs, metrics, read_your_writes
 from alice_server.auth import (
     ERROR_DOMAIN,
     Platform,
@@ -167,7 +167,8 @@ class StatusInterceptor(_WrappingInterceptor):
             await context.send_initial_metadata(((logs.REQUEST_ID_HEADER, rpc.request_id),))
             remaining = context.time_remaining()
             async with asyncio.timeout(remaining):
-                yield
+                with read_your_writes.around(context):  # x-alice-lsn in and out
+                    yield
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise

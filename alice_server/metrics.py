@@ -83,6 +83,18 @@ SUMMARIZER_FALLBACKS = Counter(
 # Known from the start (0 until it happens), so that a rate() or an alert sees the
 # series before the first fallback. http_<status> appears when a status is first seen.
 FALLBACK_REASONS = ("timeout", "unreachable", "malformed", "refused", "truncated", "invalid")
+READ_FALLBACKS = Counter(
+    "alice_read_fallbacks",
+    "Reads meant for the read replica (ALICE_READ_DATABASE_URL) that went to the primary, "
+    "by reason: lag (the standby had not replayed the client's last write, or lags more "
+    "than about 100 ms), unavailable (the standby cannot be reached or failed).",
+    ["reason"],
+)
+STANDBY_READS = Counter(
+    "alice_standby_reads", "Reads served by the read replica (ALICE_READ_DATABASE_URL)."
+)
+for _reason in ("lag", "unavailable"):
+    READ_FALLBACKS.labels(_reason)
 HEALTH_SERVING = Gauge(
     "alice_health_serving",
     "1 while the health service reports SERVING, 0 otherwise (database down, "
@@ -261,3 +273,11 @@ class MetricsEndpoint:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def read_fallback(reason: str) -> None:
+    READ_FALLBACKS.labels(reason).inc()
+
+
+def standby_read() -> None:
+    STANDBY_READS.inc()

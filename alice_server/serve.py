@@ -11,6 +11,7 @@ import signal
 from collections.abc import Callable
 
 from alice_server.config import ConfigError, Settings
+from alice_server.read_your_writes import attach_read_replica
 from alice_server.runtime import open_runtime
 from alice_server.server import start_server
 from alice_server.storage.database import Database
@@ -47,6 +48,7 @@ async def serve(
         await database.verify()
         if platform is not None:
             await platform.verify()
+        await attach_read_replica(settings, database)  # ALICE_READ_DATABASE_URL
         server = await start_server(settings, database, secret, platform_database=platform)
         if ready is not None:
             ready(server.port)

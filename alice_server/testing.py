@@ -25,6 +25,7 @@ import asyncpg
 from alice_server.auth import mint_token
 from alice_server.config import Settings
 from alice_server.domain.summarizer import Summarizer
+from alice_server.read_your_writes import attach_read_replica
 from alice_server.server import AliceServer, start_server
 from alice_server.storage import migrate
 from alice_server.storage.database import Database
@@ -124,6 +125,7 @@ async def running_server(
         await database.verify()
         if platform is not None:
             await platform.verify()
+        await attach_read_replica(settings, database)  # ALICE_READ_DATABASE_URL
         server = await start_server(
             settings, database, secret, summarizer=summarizer, platform_database=platform
         )

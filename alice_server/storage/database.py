@@ -37,16 +37,19 @@ hold at once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
 from alice_server.config import Settings
 from alice_server.domain import errors
+from alice_server.storage import positions
 from alice_server.storage.errors import (
     BUSY_MESSAGE,
     TENANT_BUSY_MESSAGE,
@@ -66,6 +69,11 @@ from alice_server.storage.unit_of_work import (
 from alice_server.storage.urls import libpq_url, redacted
 
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+# How often a read replica's replay position (and the primary's) is read.
+REPLICA_REFRESH_SECONDS = 0.05
+
+logger = logging.getLogger("alice.storage")
+T = TypeVar("T")
 
 
 class UnsafeDatabaseRole(RuntimeError):
@@ -190,6 +198,8 @@ class Database:
         self.options = options or PoolOptions()
         self.url = libpq_url(url)
         self.slots = TenantSlots(self.options.per_tenant)
+        # ALICE_READ_DATABASE_URL: where `read()` may go instead (see ReadReplica).
+        self.replica: ReadReplica | None = None
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
         self.waiting = 0  # units of work waiting for a pooled connection (metrics)
@@ -263,6 +273,8 @@ class Database:
                 except BaseException:
                     await _abandon(connection)
                     raise
+                if self.replica is not None:
+                    await _record_commit(connection)
 
     @asynccontextmanager
     async def statement(self, customer_id: int) -> AsyncIterator[StatementUnit]:
@@ -288,6 +300,35 @@ class Database:
         ):
             with translated(ms):
                 yield StatementUnit(connection, customer_id, timeout, self._timeout_message)
+
+    async def read(self, customer_id: int, work: Callable[[TenantUnitOfWork], Awaitable[T]]) -> T:
+        """`work` in a tenant transaction that only reads: on the read replica when
+        it has replayed what this RPC's client has seen (ReadReplica.use_standby),
+        else on this database. A standby that fails under it is left for the
+        primary, where `work` runs again (it only reads)."""
+        replica = self.replica
+        if replica is not None and replica.use_standby():
+            try:
+                async with replica.standby.tenant(customer_id) as uow:
+                    return await work(uow)
+            except (errors.Unavailable, errors.Aborted) as exc:
+                replica.failed(exc)
+        async with self.tenant(customer_id) as uow:
+            return await work(uow)
+
+    async def read_statement(
+        self, customer_id: int, work: Callable[[StatementUnit], Awaitable[T]]
+    ) -> T:
+        """`work` in `statement()` (the call start), on the read replica like `read`."""
+        replica = self.replica
+        if replica is not None and replica.use_standby():
+            try:
+                async with replica.standby.statement(customer_id) as unit:
+                    return await work(unit)
+            except (errors.Unavailable, errors.Aborted) as exc:
+                replica.failed(exc)
+        async with self.statement(customer_id) as unit:
+            return await work(unit)
 
     @asynccontextmanager
     async def admin(self) -> AsyncIterator[AdminUnitOfWork]:
@@ -360,6 +401,123 @@ class Database:
         return pool.get_size(), pool.get_size() - pool.get_idle_size(), self.waiting
 
     async def close(self) -> None:
+        if self.replica is not None:
+            replica, self.replica = self.replica, None
+            await replica.close()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+
+async def _record_commit(connection: asyncpg.Connection) -> None:
+    """After a commit, with a read replica: the WAL position the commit is behind,
+    for the RPC's `x-alice-lsn` trailer (storage/positions.py). The insert position
+    is past the commit record even before it is flushed."""
+    current = positions.current()
+    if current is None:  # not an RPC (a background task): nobody reads it back
+        return
+    text = await connection.fetchval("SELECT pg_current_wal_insert_lsn()::text")
+    current.committed = max(current.committed, positions.parse_lsn(text))
+
+
+class ReadReplica:
+    """A hot standby (ALICE_READ_DATABASE_URL) that `Database.read` may use.
+
+    Every REPLICA_REFRESH_SECONDS a background task reads the standby's replay
+    position (`pg_last_wal_replay_lsn()`) and the primary's insert position. A read
+    goes to the standby when the standby has replayed
+    * the position the client sent (`x-alice-lsn`: its newest write), or, without one,
+    * the primary's position of the refresh before (bounded staleness: a client
+      that never wrote sees at most about two refresh periods of lag).
+    Else it reads the primary, counted by `on_fallback(reason)`: `lag`, or
+    `unavailable` while the standby cannot be reached (a failed refresh or a
+    failed read marks it so until a refresh succeeds again). Never an error.
+    """
+
+    def __init__(
+        self,
+        standby: Database,
+        primary: Database,
+        *,
+        refresh_seconds: float = REPLICA_REFRESH_SECONDS,
+        on_fallback: Callable[[str], None] = lambda reason: None,
+        on_standby_read: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.standby = standby
+        self._primary = primary
+        self._refresh_seconds = refresh_seconds
+        self._on_fallback = on_fallback
+        self._on_standby_read = on_standby_read
+        self.available = False
+        self.replayed = 0  # the standby's replay position at the last refresh
+        self._primary_before = 0  # the primary's position one refresh earlier
+        self._primary_now = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Check the standby's role and schema (unless it is unreachable now: then
+        reads go to the primary until it answers), then refresh in the background."""
+        try:
+            await self.standby.verify()
+        except errors.Unavailable:
+            logger.warning("read replica unreachable at start: reading from the primary")
+        await self.refresh()
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="alice-replica")
+
+    def use_standby(self) -> bool:
+        if not self.available:
+            self._on_fallback("unavailable")
+            return False
+        current = positions.current()
+        needed = current.seen if current is not None and current.seen else self._primary_before
+        if self.replayed >= needed:
+            self._on_standby_read()
+            return True
+        self._on_fallback("lag")
+        return False
+
+    def failed(self, exc: BaseException) -> None:
+        """A read on the standby failed (it is stopping, or a conflict with recovery
+        cancelled it): the primary until the next successful refresh."""
+        self.available = False
+        self._on_fallback("unavailable")
+        logger.warning("read replica failed (%s): reading from the primary", type(exc).__name__)
+
+    async def refresh(self) -> None:
+        try:
+            async with asyncio.timeout(max(1.0, self._refresh_seconds * 10)):
+                async with self._primary.connection() as connection:
+                    primary = await connection.fetchval("SELECT pg_current_wal_insert_lsn()::text")
+                async with self.standby.connection() as connection:
+                    replayed = await connection.fetchval(
+                        "SELECT CASE WHEN pg_is_in_recovery() "
+                        "THEN pg_last_wal_replay_lsn()::text END"
+                    )
+        except (errors.AliceError, TimeoutError, asyncpg.PostgresError, OSError) as exc:
+            if self.available:
+                logger.warning("read replica unreachable (%s)", type(exc).__name__)
+            self.available = False
+            return
+        if replayed is None:  # promoted, or not a standby at all: never read it
+            if self.available:
+                logger.warning("ALICE_READ_DATABASE_URL is not a standby: reading the primary")
+            self.available = False
+            return
+        if not self.available:
+            logger.info("read replica reachable: reads go to it when it has caught up")
+        self._primary_before, self._primary_now = self._primary_now, positions.parse_lsn(primary)
+        self.replayed = positions.parse_lsn(replayed)
+        self.available = True
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_seconds)
+            await self.refresh()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.standby.close()
