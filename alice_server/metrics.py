@@ -7,6 +7,7 @@ for the dashboard and alert-rule tests. Label values are bounded:
   interceptor), never anything a client invents;
 - `code`: a gRPC status code name (17 values);
 - `reason` (summariser fallbacks): one of FALLBACK_REASONS or http_<status>;
+  (read fallbacks): `lag` or `unavailable`;
 - `customer_id`: only on `alice_rpc_requests_total`,
   `alice_rate_limited_total` and `alice_follow_ups_overdue`, the series an
   operator reads per tenant. A call whose token is not valid has customer_id ""
@@ -127,6 +128,8 @@ SERIES: frozenset[str] = frozenset(
         "alice_summarizer_duration_seconds_sum",
         "alice_summarizer_duration_seconds_count",
         "alice_summarizer_fallbacks_total",
+        "alice_read_fallbacks_total",
+        "alice_standby_reads_total",
         "alice_health_serving",
         "alice_database_up",
         "alice_follow_ups_overdue",
