@@ -1,12 +1,14 @@
 """The service's connection pool and its units of work (asyncpg; no ORM at run time).
 
-    db = Database(url, PoolOptions(size=10))
+    db = Database.from_settings(url, settings)     # the one pool factory
     async with db.tenant(customer_id) as uow:      # one transaction of one tenant
         memory, created = await uow.memories.upsert(item)
     async with db.admin() as uow:                  # one transaction, no tenant (CLI)
         await uow.customers.create(...)
     async with db.statement(customer_id) as unit:  # one round trip (the call start)
         data = await unit.context.call_start(...)
+    rows = await db.read(customer_id, lambda uow: uow.memories.list_page(...))
+                                                   # a read the read replica may serve
 
 `tenant()` takes a connection from the pool (and a slot of the tenant's share of
 it, see `TenantSlots`), then sends, in ONE round trip (the simple query protocol
