@@ -43,7 +43,7 @@ import contextlib
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -76,6 +76,7 @@ REPLICA_REFRESH_SECONDS = 0.05
 
 logger = logging.getLogger("alice.storage")
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class UnsafeDatabaseRole(RuntimeError):
@@ -308,29 +309,28 @@ class Database:
         it has replayed what this RPC's client has seen (ReadReplica.use_standby),
         else on this database. A standby that fails under it is left for the
         primary, where `work` runs again (it only reads)."""
-        replica = self.replica
-        if replica is not None and replica.use_standby():
-            try:
-                async with replica.standby.tenant(customer_id) as uow:
-                    return await work(uow)
-            except (errors.Unavailable, errors.Aborted) as exc:
-                replica.failed(exc)
-        async with self.tenant(customer_id) as uow:
-            return await work(uow)
+        return await self._read(lambda db: db.tenant(customer_id), work)
 
     async def read_statement(
         self, customer_id: int, work: Callable[[StatementUnit], Awaitable[T]]
     ) -> T:
         """`work` in `statement()` (the call start), on the read replica like `read`."""
+        return await self._read(lambda db: db.statement(customer_id), work)
+
+    async def _read(
+        self,
+        unit: Callable[[Database], AbstractAsyncContextManager[U]],
+        work: Callable[[U], Awaitable[T]],
+    ) -> T:
         replica = self.replica
         if replica is not None and replica.use_standby():
             try:
-                async with replica.standby.statement(customer_id) as unit:
-                    return await work(unit)
+                async with unit(replica.standby) as opened:
+                    return await work(opened)
             except (errors.Unavailable, errors.Aborted) as exc:
                 replica.failed(exc)
-        async with self.statement(customer_id) as unit:
-            return await work(unit)
+        async with unit(self) as opened:
+            return await work(opened)
 
     @asynccontextmanager
     async def admin(self) -> AsyncIterator[AdminUnitOfWork]:
