@@ -44,7 +44,7 @@ import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import asyncpg
@@ -75,6 +75,15 @@ IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
 REPLICA_REFRESH_SECONDS = 0.05
 
 logger = logging.getLogger("alice.storage")
+# What a read on the standby may fail with that the primary may not: it stopped or
+# broke the connection (asyncpg's client-side errors included), or recovery
+# cancelled the query (a conflict: Aborted).
+_STANDBY_FAILURES = (
+    errors.Unavailable,
+    errors.Aborted,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.InterfaceError,
+)
 T = TypeVar("T")
 U = TypeVar("U")
 
@@ -327,7 +336,7 @@ class Database:
             try:
                 async with unit(replica.standby) as opened:
                     return await work(opened)
-            except (errors.Unavailable, errors.Aborted) as exc:
+            except _STANDBY_FAILURES as exc:
                 replica.failed(exc)
         async with unit(self) as opened:
             return await work(opened)
@@ -455,6 +464,9 @@ class ReadReplica:
         self._primary_before = 0  # the primary's position one refresh earlier
         self._primary_now = 0
         self._task: asyncio.Task[None] | None = None
+        # The refresh's own connections (one each, same options), outside the pools.
+        self._standby_probe = Database(standby.url, replace(standby.options, size=1))
+        self._primary_probe = Database(primary.url, replace(primary.options, size=1))
 
     async def start(self) -> None:
         """Check the standby's role and schema (unless it is unreachable now: then
@@ -486,16 +498,17 @@ class ReadReplica:
         logger.warning("read replica failed (%s): reading from the primary", type(exc).__name__)
 
     async def refresh(self) -> None:
+        """Read both positions, each on a probe connection of its own (a busy pool
+        delays no refresh). The standby unreachable: `available` False. The primary
+        unreachable: its last position stays (the primary's own units of work fail
+        anyway)."""
+        wait = max(1.0, self._refresh_seconds * 10)
         try:
-            async with asyncio.timeout(max(1.0, self._refresh_seconds * 10)):
-                async with self._primary.connection() as connection:
-                    primary = await connection.fetchval("SELECT pg_current_wal_insert_lsn()::text")
-                async with self.standby.connection() as connection:
-                    replayed = await connection.fetchval(
-                        "SELECT CASE WHEN pg_is_in_recovery() "
-                        "THEN pg_last_wal_replay_lsn()::text END"
-                    )
-        except (errors.AliceError, TimeoutError, asyncpg.PostgresError, OSError) as exc:
+            async with asyncio.timeout(wait), self._standby_probe.connection() as connection:
+                replayed = await connection.fetchval(
+                    "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END"
+                )
+        except Exception as exc:  # noqa: BLE001 - whatever breaks the probe: not usable
             if self.available:
                 logger.warning("read replica unreachable (%s)", type(exc).__name__)
             self.available = False
@@ -505,9 +518,15 @@ class ReadReplica:
                 logger.warning("ALICE_READ_DATABASE_URL is not a standby: reading the primary")
             self.available = False
             return
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(wait), self._primary_probe.connection() as connection:
+                primary = await connection.fetchval("SELECT pg_current_wal_insert_lsn()::text")
+            now = positions.parse_lsn(primary)
+            # The first sample is also the bound until the next one (never 0).
+            self._primary_before = self._primary_now or now
+            self._primary_now = now
         if not self.available:
             logger.info("read replica reachable: reads go to it when it has caught up")
-        self._primary_before, self._primary_now = self._primary_now, positions.parse_lsn(primary)
         self.replayed = positions.parse_lsn(replayed)
         self.available = True
 
@@ -522,4 +541,6 @@ class ReadReplica:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._standby_probe.close()
+        await self._primary_probe.close()
         await self.standby.close()

@@ -48,23 +48,25 @@ def _bindir() -> Path:
 BIN = _bindir()
 
 
-def _user() -> dict[str, str | int]:
-    """subprocess arguments that run a PostgreSQL tool as `postgres` when we are root."""
+def _as_postgres() -> list[str]:
+    """The prefix that runs a PostgreSQL tool as `postgres` when we are root.
+
+    `runuser` rather than subprocess's `user=`: with `user=` Python forks instead of
+    vfork/posix_spawn, and a fork runs gRPC's fork handlers in a process whose gRPC
+    threads are busy (a test's server), which can crash it."""
     if os.geteuid() != 0:
-        return {}
-    account = pwd.getpwnam("postgres")
-    return {"user": account.pw_uid, "group": account.pw_gid}
+        return []
+    return [shutil.which("runuser") or "/usr/sbin/runuser", "-u", "postgres", "--"]
 
 
 def _run(*command: str | Path, cwd: Path) -> None:
     result = subprocess.run(
-        [str(c) for c in command],
+        [*_as_postgres(), *(str(c) for c in command)],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
-        **_user(),  # type: ignore[arg-type]
     )
     if result.returncode != 0:
         pytest.fail(f"{Path(command[0]).name} failed: {result.stdout}\n{result.stderr}")
@@ -137,9 +139,9 @@ def primary_and_standby(apply_delay_ms: int = 0) -> Iterator[Pair]:
             pytest.fail(f"{message}: apt-get install postgresql-15")
         pytest.skip(message)
     directory = Path(tempfile.mkdtemp(prefix="alice-standby-"))
-    user = _user()
-    if user:
-        os.chown(directory, int(user["user"]), int(user["group"]))
+    if os.geteuid() == 0:
+        account = pwd.getpwnam("postgres")
+        os.chown(directory, account.pw_uid, account.pw_gid)
     pair = Pair(directory, free_port(), free_port())
     primary, standby = directory / "primary", directory / "standby"
     started: list[str] = []
