@@ -2,10 +2,10 @@
 
 grpc turns a request its deserializer cannot parse into UNKNOWN, with the
 parser's exception text for the client and an ERROR traceback (~770 bytes) in
-the log for every such request. This interceptor, the outermost one, wraps
-every method's request deserializer: bytes that do not parse become a
-`Malformed` marker, and the handler answers it with INVALID_ARGUMENT and a
-short message, with or without a token, before any other work.
+the log for every such request. `alice_server.interceptors.RpcGuard` wraps
+every method's request deserializer with `tolerant`: bytes that do not parse
+become a `Malformed` marker, and the guard answers it with INVALID_ARGUMENT and
+a short message (`refuse`), with or without a token, before any other work.
 
 Protobuf's parser refuses messages nested more than 100 levels deep; a
 google.protobuf.Struct value uses three message levels per JSON level, so a
@@ -15,8 +15,8 @@ message names it.
 
 Each refusal is counted in the RPC metrics (alice_rpc_requests_total with
 code INVALID_ARGUMENT and customer_id "": no token is read) and writes the
-RPC's access line (method, request id, code, duration), like the
-StatusInterceptor does for every other RPC. Those lines are bounded: at most
+RPC's access line (method, request id, code, duration), like the guard does
+for every other RPC. Those lines are bounded: at most
 LOG_BURST per LOG_WINDOW_SECONDS, then one line saying how many more were not
 logged (`dropped`).
 """
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,9 +79,8 @@ class BoundedLog:
             self._suppressed += 1
 
 
-def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
-    if deserializer is None:
-        return None
+def tolerant(deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    """`deserializer`, with bytes that do not parse turned into a `Malformed` marker."""
 
     def deserialize(data: bytes) -> Any:
         try:
@@ -92,85 +91,39 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
     return deserialize
 
 
-class MalformedRequestInterceptor(grpc.aio.ServerInterceptor):
-    """INVALID_ARGUMENT for request bytes that do not parse (every method, public ones too)."""
+def message_name(method: str, deserializer: Callable[[bytes], Any]) -> str:
+    """The request message's name, for the refusal's text."""
+    descriptor = getattr(getattr(deserializer, "__self__", None), "DESCRIPTOR", None)
+    if descriptor is not None:
+        return str(descriptor.name)
+    return method.rsplit("/", 1)[-1] + "Request"
 
-    def __init__(self) -> None:
-        self.log = BoundedLog()
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.request_deserializer is None:
-            return handler
-        method: str = handler_call_details.method
-        name = method.rsplit("/", 1)[-1] + "Request"
-        deserializer = getattr(handler.request_deserializer, "__self__", None)
-        descriptor = getattr(deserializer, "DESCRIPTOR", None)
-        if descriptor is not None:
-            name = descriptor.name
-        refuse = self._refuser(method, name)
-        replaced = handler._replace(request_deserializer=_tolerant(handler.request_deserializer))
-        if handler.unary_unary is not None:
-            inner = handler.unary_unary
-
-            async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                if isinstance(request, Malformed):
-                    await refuse(request, context)
-                return await inner(request, context)
-
-            return replaced._replace(unary_unary=unary_unary)
-        if handler.unary_stream is not None:
-            inner_us = handler.unary_stream
-
-            async def unary_stream(
-                request: Any, context: grpc.aio.ServicerContext
-            ) -> AsyncIterator[Any]:
-                if isinstance(request, Malformed):
-                    await refuse(request, context)
-                result = inner_us(request, context)
-                if hasattr(result, "__aiter__"):
-                    async for response in result:
-                        yield response
-                else:
-                    await result
-
-            return replaced._replace(unary_stream=unary_stream)
-        # Client-streaming methods (none in Alice's contract) see the marker in their
-        # request iterator; they are left as they are.
-        return replaced
-
-    def _refuser(
-        self, method: str, name: str
-    ) -> Callable[[Malformed, grpc.aio.ServicerContext], Awaitable[None]]:
-        async def refuse(request: Malformed, context: grpc.aio.ServicerContext) -> None:
-            # Refused before the StatusInterceptor runs: this is the RPC's access
-            # line (bounded) and its count in the RPC metrics.
-            started = time.perf_counter()
-            request_id = logs.request_id_from(context.invocation_metadata())
-            await context.send_initial_metadata(((logs.REQUEST_ID_HEADER, request_id),))
-            elapsed = time.perf_counter() - started
-            code = grpc.StatusCode.INVALID_ARGUMENT.name
-            metrics.observe_rpc(method, None, code, elapsed)
-            self.log.info(
-                "%s %s %.1fms malformed request (%d bytes)",
-                method,
-                code,
-                elapsed * 1000,
-                request.size,
-                extra={
-                    "code": code,
-                    "duration_ms": round(elapsed * 1000, 1),
-                    "method": method,
-                    "request_id": request_id,
-                },
-            )
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                MESSAGE.format(name=name, depth=MAX_VALUE_DEPTH),
-            )
-
-        return refuse
+async def refuse(
+    log: BoundedLog, method: str, name: str, request: Malformed, context: grpc.aio.ServicerContext
+) -> None:
+    """INVALID_ARGUMENT for `request`, before any other work: the RPC's access line
+    (bounded) and its count in the RPC metrics, then the abort (raises AbortError)."""
+    started = time.perf_counter()
+    request_id = logs.request_id_from(context.invocation_metadata())
+    await context.send_initial_metadata(((logs.REQUEST_ID_HEADER, request_id),))
+    elapsed = time.perf_counter() - started
+    code = grpc.StatusCode.INVALID_ARGUMENT.name
+    metrics.observe_rpc(method, None, code, elapsed)
+    log.info(
+        "%s %s %.1fms malformed request (%d bytes)",
+        method,
+        code,
+        elapsed * 1000,
+        request.size,
+        extra={
+            "code": code,
+            "duration_ms": round(elapsed * 1000, 1),
+            "method": method,
+            "request_id": request_id,
+        },
+    )
+    await context.abort(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        MESSAGE.format(name=name, depth=MAX_VALUE_DEPTH),
+    )

@@ -15,13 +15,21 @@ for the dashboard and alert-rule tests. Label values are bounded:
   has seen) series to the first and one to each of the others; an erased
   tenant's overdue series goes at the next refresh.
 
-Metrics are per process: with several server processes (ALICE_WORKERS) each
-serves its own endpoint only if given its own address; see docs/operations.md
-("Metrics and dashboards").
+With several server processes (ALICE_WORKERS=N) the metrics are prometheus-client's
+multiprocess ones: the supervisor creates a private directory
+(PROMETHEUS_MULTIPROC_DIR, set before any worker starts), each worker writes its
+values there, and the supervisor alone serves ALICE_METRICS_ADDRESS, summing the
+workers' counters and histograms (`SupervisorMetrics`). Each gauge says how its
+workers' values combine (`multiprocess_mode`); see docs/operations.md ("Metrics
+and dashboards").
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -29,16 +37,23 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from prometheus_client import (
+    CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
     Info,
     disable_created_metrics,
+    multiprocess,
     start_http_server,
 )
 
 from alice_server import __version__
 from alice_server.domain.summarizer import CallAnalysis, Summarizer, TranscriptTurn
+
+# PROMETHEUS_MULTIPROC_DIR is read by prometheus-client when a metric is first
+# created (below): a worker of ALICE_WORKERS finds it set by its supervisor.
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+MULTIPROCESS = bool(os.environ.get(MULTIPROCESS_DIR_VARIABLE))
 
 # No `_created` series: one more series per label set, and nothing reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus-client lacks the annotation
@@ -59,16 +74,28 @@ RATE_LIMITED = Counter(
     "RPCs refused with RESOURCE_EXHAUSTED by the customer's rate limit.",
     ["customer_id"],
 )
+# multiprocess_mode: how the gauges of several workers (ALICE_WORKERS) combine into
+# the one value the supervisor serves (ignored by a single process). "live": a
+# dead worker's value goes with it.
 DB_POOL_IN_USE = Gauge(
-    "alice_db_pool_connections_in_use", "Database connections checked out of the pool."
+    "alice_db_pool_connections_in_use",
+    "Database connections checked out of the pool.",
+    multiprocess_mode="livesum",
 )
-DB_POOL_SIZE = Gauge("alice_db_pool_connections", "Database connections open in the pool.")
+DB_POOL_SIZE = Gauge(
+    "alice_db_pool_connections",
+    "Database connections open in the pool.",
+    multiprocess_mode="livesum",
+)
 DB_POOL_WAITING = Gauge(
-    "alice_db_pool_waiting", "Units of work waiting for a connection from the pool."
+    "alice_db_pool_waiting",
+    "Units of work waiting for a connection from the pool.",
+    multiprocess_mode="livesum",
 )
 SUMMARIZER_QUEUE = Gauge(
     "alice_summarizer_queue_depth",
     "Calls handed to the summariser and not finished (queued or running).",
+    multiprocess_mode="livesum",
 )
 SUMMARIZER_DURATION = Histogram(
     "alice_summarizer_duration_seconds",
@@ -100,13 +127,19 @@ HEALTH_SERVING = Gauge(
     "alice_health_serving",
     "1 while the health service reports SERVING, 0 otherwise (database down, "
     "schema not at head, shutting down).",
+    multiprocess_mode="livemin",  # 0 as soon as one worker is not serving
 )
-DB_UP = Gauge("alice_database_up", "1 if the last database health probe succeeded, else 0.")
+DB_UP = Gauge(
+    "alice_database_up",
+    "1 if the last database health probe succeeded, else 0.",
+    multiprocess_mode="livemin",
+)
 FOLLOW_UPS_OVERDUE = Gauge(
     "alice_follow_ups_overdue",
     "Open follow-ups past their due time, per customer (tenant), as of the last refresh "
     "(every minute).",
     ["customer_id"],
+    multiprocess_mode="livemax",  # every worker counts the same follow-ups
 )
 BUILD = Info("alice_build", "The running Alice version.")
 BUILD.info({"version": __version__})
@@ -220,6 +253,8 @@ def overdue_follow_ups(counts: dict[int, int]) -> None:
     """Publish a refresh: every tenant's count; tenants no longer listed are dropped."""
     current = {str(customer_id) for customer_id in counts}
     for gone in _overdue_tenants - current:
+        if MULTIPROCESS:  # the shared file keeps a removed series' last value: 0 it first
+            FOLLOW_UPS_OVERDUE.labels(gone).set(0)
         FOLLOW_UPS_OVERDUE.remove(gone)
     _overdue_tenants.clear()
     _overdue_tenants.update(current)
@@ -228,10 +263,27 @@ def overdue_follow_ups(counts: dict[int, int]) -> None:
 
 
 def watch_pool(stats: Callable[[], tuple[int, int, int]]) -> None:
-    """Read the pool's (open, in use, waiting) at every scrape."""
-    DB_POOL_SIZE.set_function(lambda: stats()[0])
-    DB_POOL_IN_USE.set_function(lambda: stats()[1])
-    DB_POOL_WAITING.set_function(lambda: stats()[2])
+    """Read the pool's (open, in use, waiting) at every scrape; in a worker of
+    several (multiprocess mode, where nothing runs at a scrape), every second."""
+    if not MULTIPROCESS:
+        DB_POOL_SIZE.set_function(lambda: stats()[0])
+        DB_POOL_IN_USE.set_function(lambda: stats()[1])
+        DB_POOL_WAITING.set_function(lambda: stats()[2])
+        return
+
+    async def every_second() -> None:
+        while True:
+            size, in_use, waiting = stats()
+            DB_POOL_SIZE.set(size)
+            DB_POOL_IN_USE.set(in_use)
+            DB_POOL_WAITING.set(waiting)
+            await asyncio.sleep(POOL_WATCH_SECONDS)
+
+    _pool_watchers.add(asyncio.get_running_loop().create_task(every_second()))
+
+
+POOL_WATCH_SECONDS = 1.0
+_pool_watchers: set[asyncio.Task[None]] = set()  # ends with the worker's event loop
 
 
 class InstrumentedSummarizer:
@@ -257,15 +309,19 @@ async def _timed_in_flight() -> AsyncIterator[None]:
 
 
 class MetricsEndpoint:
-    """The HTTP endpoint Prometheus scrapes (`/metrics`), in a thread of its own."""
+    """The HTTP endpoint Prometheus scrapes (`/metrics`), in a thread of its own:
+    this process's metrics, or `registry`'s."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, registry: CollectorRegistry | None = None) -> None:
         host, _, port = address.rpartition(":")
         host = host.strip("[]") or "0.0.0.0"  # noqa: S104 - the operator chose the address
         self._server: Any
         self._thread: threading.Thread
         try:
-            self._server, self._thread = start_http_server(int(port), host)
+            if registry is None:
+                self._server, self._thread = start_http_server(int(port), host)
+            else:
+                self._server, self._thread = start_http_server(int(port), host, registry)
         except OSError as exc:
             raise OSError(
                 f"cannot serve metrics on {address} (ALICE_METRICS_ADDRESS): {exc.strerror or exc}"
@@ -284,3 +340,54 @@ def read_fallback(reason: str) -> None:
 
 def standby_read() -> None:
     STANDBY_READS.inc()
+
+
+# ------------------------------------------------------------- several workers, one endpoint
+
+_supervised = False
+
+
+def served_by_supervisor() -> None:
+    """Called by a worker of ALICE_WORKERS: its supervisor serves ALICE_METRICS_ADDRESS."""
+    global _supervised
+    _supervised = True
+
+
+def endpoint_of_its_own() -> bool:
+    """False in a worker of several: it writes its metrics, the supervisor serves them."""
+    return not _supervised
+
+
+class SupervisorMetrics:
+    """The one metrics endpoint of a supervisor and its workers (ALICE_WORKERS=N).
+
+    Created before the workers start: a private directory, and
+    PROMETHEUS_MULTIPROC_DIR set to it for the workers to inherit.
+    `serve(address)` serves the sum of every worker's series there
+    (MultiProcessCollector), plus `alice_build_info`; `worker_exited(pid)` drops
+    a dead worker's live gauges; `close()` stops serving and removes the directory.
+    """
+
+    def __init__(self) -> None:
+        self.directory = tempfile.mkdtemp(prefix="alice-metrics-")  # mode 0700
+        os.environ[MULTIPROCESS_DIR_VARIABLE] = self.directory
+        self.endpoint: MetricsEndpoint | None = None
+
+    def serve(self, address: str) -> MetricsEndpoint:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=self.directory)  # type: ignore[no-untyped-call]
+        build = Info("alice_build", "The running Alice version.", registry=registry)
+        build.info({"version": __version__})
+        self.endpoint = MetricsEndpoint(address, registry)
+        return self.endpoint
+
+    def worker_exited(self, pid: int) -> None:
+        multiprocess.mark_process_dead(pid, self.directory)  # type: ignore[no-untyped-call]
+
+    def close(self) -> None:
+        if self.endpoint is not None:
+            self.endpoint.close()
+            self.endpoint = None
+        if os.environ.get(MULTIPROCESS_DIR_VARIABLE) == self.directory:
+            del os.environ[MULTIPROCESS_DIR_VARIABLE]
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,5 +1,5 @@
 """The gRPC server: `start_server` builds and starts it, top to bottom (options,
-interceptors, servicers, health, reflection, the port); `AliceServer.stop` ends
+the RPC guard, servicers, health, reflection, the port); `AliceServer.stop` ends
 it gracefully. Running a whole server process (databases, signals) is
 `alice_server.serve`."""
 
@@ -12,9 +12,9 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
-from alice_server import metrics
+from alice_server import metrics, read_your_writes
 from alice_server.auth import TokenVerifier
 from alice_server.config import Settings
 from alice_server.domain.embeddings import Embedder
@@ -26,9 +26,8 @@ from alice_server.domain.tenants import PhoneNumbers
 from alice_server.embedding_model import embedder_for
 from alice_server.fairshare import FairShare
 from alice_server.health import HealthMonitor
-from alice_server.interceptors import AuthInterceptor, StatusInterceptor
+from alice_server.interceptors import Registrar, RpcGuard
 from alice_server.llm.summarizer import llm_summarizer
-from alice_server.malformed import MalformedRequestInterceptor
 from alice_server.ratelimit import Limiter, build_limiter
 from alice_server.rpc_scopes import METHOD_SCOPES, PLATFORM_METHOD_SCOPES
 from alice_server.servicers.calls import CallServicer
@@ -112,6 +111,9 @@ class AliceServer:
     limiter: Limiter
     summarizer_pool: FairSummarizerPool | None
     metrics_endpoint: metrics.MetricsEndpoint | None
+    # What runs around every RPC; its hook points (check_request,
+    # trailing_metadata) are read on every call.
+    guard: RpcGuard | None = None
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let running calls finish within the grace period, stop."""
@@ -149,7 +151,7 @@ async def start_server(
     """
     # The metrics port first: if it is taken, nothing else has started yet.
     endpoint = None
-    if settings.metrics_address:
+    if settings.metrics_address and metrics.endpoint_of_its_own():
         endpoint = metrics.MetricsEndpoint(settings.metrics_address)
         host = settings.metrics_address.rpartition(":")[0]
         logger.info("metrics on http://%s:%d/metrics", host, endpoint.port)
@@ -186,20 +188,22 @@ async def start_server(
         head_revision(),
         settings.health_check_seconds,
     )
-    server = grpc.aio.server(
-        interceptors=[
-            MalformedRequestInterceptor(),
-            StatusInterceptor(settings.access_log_level, monitor.poke),
-            AuthInterceptor(
-                TokenVerifier(jwt_secret, max_lifetime_seconds=settings.max_token_lifetime_seconds),
-                directory,
-                limiter,
-                METHOD_SCOPES,
-                PLATFORM_METHOD_SCOPES,
-            ),
-        ],
-        options=_options(settings),
+    # No grpc interceptors: the guard wraps each handler as it is registered
+    # (through `registrar`) and does, in one coroutine per call, the malformed-
+    # request refusal, auth, rate limit, error mapping, access line and metrics.
+    guard = RpcGuard(
+        TokenVerifier(jwt_secret, max_lifetime_seconds=settings.max_token_lifetime_seconds),
+        directory,
+        limiter,
+        METHOD_SCOPES,
+        PLATFORM_METHOD_SCOPES,
+        access_level=settings.access_log_level,
+        on_database_unavailable=monitor.poke,
+        # x-alice-lsn: a write's commit position (with ALICE_READ_DATABASE_URL).
+        trailing_metadata=read_your_writes.trailing if settings.read_database_url else None,
     )
+    server = grpc.aio.server(options=_options(settings))
+    registrar = guard.registrar(server)
     expiry = ExpiryTask(
         database,
         interval_seconds=settings.expiry_interval_seconds,
@@ -225,12 +229,13 @@ async def start_server(
         limiter,
         pool,
         endpoint,
+        guard,
     )
     try:
         # The embedding model loads once per process (ALICE_SEMANTIC_SEARCH).
         embedder = embedder_for(settings.semantic_search)
         _add_servicers(
-            server,
+            registrar,
             settings,
             database,
             platform_database,
@@ -239,15 +244,17 @@ async def start_server(
             summarizer,
             embedder,
         )
-        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registrar)
         if settings.reflection:
-            reflection.enable_server_reflection(
-                [
-                    *(s.full_name for s in SERVICES),
-                    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                    reflection.SERVICE_NAME,
-                ],
-                server,
+            reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+                reflection.aio.ReflectionServicer(
+                    [
+                        *(s.full_name for s in SERVICES),
+                        health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                        reflection.SERVICE_NAME,
+                    ]
+                ),
+                registrar,
             )
         alice.port = _bind(server, settings)
         if pool is not None:  # start the workers now, not on the first call
@@ -281,7 +288,7 @@ def _options(settings: Settings) -> list[tuple[str, Any]]:
 
 
 def _add_servicers(
-    server: grpc.aio.Server,
+    server: Registrar,
     settings: Settings,
     db: Database,
     platform_db: Database | None,

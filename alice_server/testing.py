@@ -4,7 +4,7 @@
         async with running_server(db.app_url, secret) as alice:
             channel = grpc.aio.insecure_channel(alice.address)
 
-The server is the production one (same interceptors, servicers, database
+The server is the production one (same RPC guard, servicers, database
 role), listening on a free port of 127.0.0.1.
 """
 

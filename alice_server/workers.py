@@ -15,6 +15,10 @@ own event loop, connection pool, caches, rate-limit buckets and summariser.
 * The supervisor dies (even `kill -9`): the kernel sends each worker SIGTERM
   (PR_SET_PDEATHSIG on Linux; a watcher thread elsewhere), and it stops
   gracefully. No worker outlives its supervisor.
+* Metrics (ALICE_METRICS_ADDRESS): one endpoint, the supervisor's. The workers
+  write their series to a private directory the supervisor creates and removes
+  (prometheus-client's multiprocess mode, PROMETHEUS_MULTIPROC_DIR); the
+  supervisor serves them summed, and drops a dead worker's gauges.
 * A worker dies unexpectedly: the supervisor logs which one and how, stops the
   others and exits 1. We do not restart workers: a crash is a bug or a broken
   environment, the process manager (systemd, Kubernetes) restarts the whole
@@ -37,7 +41,7 @@ from multiprocessing.process import BaseProcess
 
 import sqlalchemy.exc
 
-from alice_server import logs
+from alice_server import logs, metrics
 from alice_server.config import ConfigError, Settings
 from alice_server.die_with_parent import die_with_parent
 from alice_server.runtime import open_runtime
@@ -130,8 +134,25 @@ class _Supervisor:
         self.app_url = app_url
         self.secret = secret
         self.workers: list[_Worker] = []
+        self.metrics: metrics.SupervisorMetrics | None = None
 
     async def run(self) -> int:
+        """The workers' metrics, if any, go through one endpoint of this process."""
+        if self.settings.metrics_address:
+            self.metrics = metrics.SupervisorMetrics()
+        try:
+            if self.metrics is not None and self.settings.metrics_address:
+                endpoint = self.metrics.serve(self.settings.metrics_address)
+                host = self.settings.metrics_address.rpartition(":")[0]
+                logger.info(
+                    "metrics on http://%s:%d/metrics (every worker's, summed)", host, endpoint.port
+                )
+            return await self._run()
+        finally:
+            if self.metrics is not None:
+                self.metrics.close()
+
+    async def _run(self) -> int:
         loop = asyncio.get_running_loop()
         stop_requested = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -214,6 +235,8 @@ class _Supervisor:
                         )
                 else:
                     await asyncio.to_thread(worker.process.join)
+                    if self.metrics is not None:
+                        self.metrics.worker_exited(worker.pid)
                     return worker
         finally:
             stop.cancel()
@@ -239,19 +262,11 @@ class _Supervisor:
                 worker.process.kill()
                 await asyncio.to_thread(worker.process.join)
             worker.ready.close()
+            if self.metrics is not None:
+                self.metrics.worker_exited(worker.pid)
 
 
 # --------------------------------------------------------------------------- in the worker
-
-
-def worker_metrics_address(address: str | None, index: int) -> str | None:
-    """Each worker's own metrics endpoint: ALICE_METRICS_ADDRESS's port plus the
-    worker's index (Prometheus scrapes one target per worker; a port of 0 stays
-    0, a free port for each)."""
-    if not address:
-        return address
-    host, _, port = address.rpartition(":")
-    return address if int(port) == 0 else f"{host}:{int(port) + index}"
 
 
 def worker_main(
@@ -265,9 +280,8 @@ def worker_main(
     """A worker process: serve until SIGTERM/SIGINT or until the supervisor is gone."""
     die_with_parent(supervisor_pid)
     logs.configure(settings.log_level, settings.log_format)
-    settings = dataclasses.replace(
-        settings, metrics_address=worker_metrics_address(settings.metrics_address, index)
-    )
+    if settings.metrics_address:  # the supervisor serves them (SupervisorMetrics)
+        metrics.served_by_supervisor()
     try:
         asyncio.run(serve(settings, secret, app_url=app_url, ready=ready.send))
     except KeyboardInterrupt:  # SIGINT before serve() installed its handler

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import math
@@ -68,6 +69,8 @@ from alice_server.auth import TokenVerifier, mint_token
 from alice_server.storage import migrate
 from alice_server.storage.urls import libpq_url, with_database, with_user
 from alice_server.testing import temporary_database
+from chad_client import AliceClient, Timeouts
+from chad_client.errors import AliceError
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
@@ -1820,6 +1823,149 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
     return 1 if failures else 0
 
 
+# --------------------------------------------------------------------------- replicas
+
+
+async def replicas_benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
+    """--replicas 1,2,3: call starts through ONE chad_client AliceClient given every
+    replica's address (round_robin), against 1, 2, 3 `alice-server` processes
+    (ALICE_WORKERS=1 each, one database), side by side in one run: the replica
+    counts alternate round by round (--rounds), so a change in the machine's speed
+    touches them alike. CPU per call start: the replicas' processes plus
+    PostgreSQL's backends."""
+    size = Size(args.tenants, args.callers, args.memories, args.summaries)
+    secret = secrets.token_urlsafe(48)
+    rng = random.Random(args.seed)  # noqa: S311 - test data, not security
+    counts = sorted(set(args.replicas))
+    figures.update(
+        date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        commit=git_commit(),
+        cores=os.cpu_count(),
+        replicas=counts,
+        size=size.__dict__,
+        scenarios=defaultdict(dict),
+    )
+    out(
+        f"Alice replicas: {size.label}; {figures['cores']} cores; 1, ... {counts[-1]} "
+        f"alice-server processes (ALICE_WORKERS=1 each), one AliceClient over all of them; "
+        f"commit {figures['commit']}"
+    )
+    alice_cmd = [_server_script(), "--listen", "127.0.0.1:0"]
+    failures = 0
+    async with bench_database(args, size) as db, contextlib.AsyncExitStack() as stack:
+        env = alice_env(db.app_url, secret, 1, False)
+        servers = [
+            await stack.enter_async_context(start_server(alice_cmd, env, db.name))
+            for _ in range(counts[-1])
+        ]
+        clients = {
+            n: AliceClient(
+                [s.address for s in servers[:n]],
+                secret=secret,
+                timeouts=Timeouts(context=RPC_TIMEOUT),
+            )
+            for n in counts
+        }
+        for client in clients.values():
+            stack.push_async_callback(client.close)
+
+        def worker(client: AliceClient) -> Worker:
+            async def work(i: int, recorder: Recorder, stop: asyncio.Event) -> None:
+                while not stop.is_set():
+                    tenant = client.for_customer(rng.choice(db.tenant_ids))
+                    user = caller_number(0, rng.randrange(size.callers))
+                    started = time.perf_counter()
+                    try:
+                        await tenant.get_enriched_context(user)
+                    except AliceError as exc:
+                        recorder.errors[f"GetEnrichedContext {exc.code.name}"] += 1
+                        if len(recorder.samples) < 5:
+                            recorder.samples.append(f"{exc.code.name}: {exc.details}")
+                        continue
+                    elapsed = (time.perf_counter() - started) * 1000
+                    recorder.latencies["GetEnrichedContext"].append(elapsed)
+
+            return work
+
+        meters = {n: MultiCpuMeter(servers[:n], db.owner_url) for n in counts}
+        for n in counts:
+            await run_phase(f"warm-up, {n} replicas", None, 10, 2, worker(clients[n]))
+        phases: list[tuple[str, Phase, float | None, float | None]] = []
+        for c in args.concurrency:
+            rounds: dict[int, list[Phase]] = defaultdict(list)
+            client_cpu: dict[int, float] = defaultdict(float)  # the one client process's
+            for r in range(args.rounds):
+                for n in counts:
+                    before = time.process_time()
+                    rounds[n].append(
+                        await run_phase(
+                            f"{n} replicas, round {r + 1}/{args.rounds}",
+                            meters[n],  # type: ignore[arg-type]
+                            c,
+                            args.duration,
+                            worker(clients[n]),
+                        )
+                    )
+                    client_cpu[n] += time.process_time() - before
+            one = None
+            for n in counts:
+                phase = merged(rounds[n])
+                found = phase.figures()
+                calls = found["rpcs"] or 1
+                found["client_cpu_ms_per_rpc"] = round(client_cpu[n] * 1000 / calls, 3)
+                found["client_cpu_share_of_one_core"] = round(client_cpu[n] / phase.seconds, 2)
+                if one is None:
+                    one = found["rpc_per_second"]
+                found["x_first"] = round(found["rpc_per_second"] / one, 2) if one else None
+                figures["scenarios"][f"replicas_{n}"][str(c)] = found
+                phases.append((f"call start, {n} replicas", phase, None, None))
+                failures += phase.recorder.error_count
+        out()
+        out(phase_rows(phases))
+        out()
+        out(
+            "replicas  concurrency   RPC/s  x first  p50 ms  p99 ms  "
+            "CPU ms per call start: servers + PostgreSQL (client; client's cores)"
+        )
+        for n in counts:
+            for c, found in figures["scenarios"][f"replicas_{n}"].items():
+                latency = found["per_rpc"].get("GetEnrichedContext", {})
+                server_ms = found["server_cpu_ms_per_rpc"] or 0.0
+                pg_ms = found["pg_cpu_ms_per_rpc"] or 0.0
+                out(
+                    f"{n:>8}  {c:>11}  {found['rpc_per_second']:>6.1f}  {found['x_first']:>7.2f}  "
+                    f"{latency.get('p50_ms', math.nan):>6.1f}  "
+                    f"{latency.get('p99_ms', math.nan):>6.1f}  "
+                    f"{server_ms + pg_ms:.2f} = {server_ms:.2f} + {pg_ms:.2f} "
+                    f"({found['client_cpu_ms_per_rpc']:.2f}; "
+                    f"{found['client_cpu_share_of_one_core']:.2f})"
+                )
+        out(f"call-start errors: {failures}")
+    return 1 if failures else 0
+
+
+class MultiCpuMeter:
+    """CpuMeter over several servers: their processes and PostgreSQL's backends
+    (the bench database's, counted once)."""
+
+    def __init__(self, servers: Sequence[Server], owner_url: str) -> None:
+        self.meters = [
+            CpuMeter(server, owner_url if i == 0 else None) for i, server in enumerate(servers)
+        ]
+
+    async def start(self) -> None:
+        for meter in self.meters:
+            await meter.start()
+
+    async def stop(self) -> tuple[float, float]:
+        server = pg = 0.0
+        for meter in self.meters:
+            one_server, one_pg = await meter.stop()
+            server += one_server
+            pg += one_pg if not math.isnan(one_pg) else 0.0
+        return server, pg
+
+
 @asynccontextmanager
 async def bench_database(args: argparse.Namespace, size: Size) -> AsyncIterator[BenchDatabase]:
     name = args.database
@@ -1941,6 +2087,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="also profile the server with py-spy (pip install py-spy) during an extra call-start "
         "phase and an extra flood phase, writing raw stacks to DIR and a summary to the report",
     )
+    parser.add_argument(
+        "--replicas",
+        type=lambda v: [int(x) for x in v.split(",")],
+        metavar="N,N,...",
+        help="instead of the scenarios: call starts through one AliceClient over 1, 2, 3 "
+        "(e.g. 1,2,3) alice-server processes of ALICE_WORKERS=1, side by side",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument(
@@ -1960,6 +2113,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.skip_empty = True
         if args.rate_limit is None:
             args.rate_limit = 1000.0
+    if args.replicas:
+        args.no_record = True  # its figures are not the PERFORMANCE.md row's
     if args.record is None and not args.quick:
         args.record = ROOT / "docs" / "PERFORMANCE.md"
     if args.no_record:
@@ -1975,7 +2130,10 @@ async def main_async(args: argparse.Namespace) -> int:
     figures: dict[str, Any] = {}
     started = time.perf_counter()
     try:
-        code = await benchmark(args, figures)
+        if args.replicas:
+            code = await replicas_benchmark(args, figures)
+        else:
+            code = await benchmark(args, figures)
     except (BenchmarkError, OSError, asyncpg.PostgresError) as exc:
         print(f"bench_scale: {exc}", file=sys.stderr)
         return 2

@@ -28,6 +28,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from chad_client import errors, models, tenants
+from chad_client.channel import Target, channel_options, channel_target
 from chad_client.models import (
     AppendResult,
     CallerProfile,
@@ -138,7 +139,7 @@ class AliceClient:
 
     def __init__(
         self,
-        target: str,
+        target: Target,
         *,
         secret: str | None = None,
         token_provider: TokenProvider | None = None,
@@ -151,7 +152,10 @@ class AliceClient:
         settings_ttl: float = 60.0,
         tenant_info_source: TenantInfoSource | None = None,
     ) -> None:
-        """`target` is host:port. Give the shared `secret` (JWT_SECRET_KEY) or a
+        """`target` is host:port, several of them (a list, or "host1:port,host2:port":
+        the replicas of one Alice) or a gRPC target such as
+        "dns:///alice.internal:50051"; calls are balanced round-robin over every
+        address (see `chad_client.channel`). Give the shared `secret` (JWT_SECRET_KEY) or a
         `token_provider`. `secure=True` uses TLS (system roots unless
         `root_certificates`, PEM, is given). The tenant's profile and settings
         come from `tenant_info_source` (default `TenantServiceSource`:
@@ -163,26 +167,20 @@ class AliceClient:
         self.tokens: TokenProvider = token_provider or SecretTokenProvider(secret or "")
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
-        options = [
-            ("grpc.max_receive_message_length", max_message_bytes),
-            ("grpc.max_send_message_length", max_message_bytes),
-            # Retries are ours (only where safe); keepalive finds dead connections.
-            ("grpc.enable_retries", 0),
-            ("grpc.keepalive_time_ms", 30_000),
-            ("grpc.keepalive_timeout_ms", 10_000),
-            ("grpc.initial_reconnect_backoff_ms", 200),
-            ("grpc.max_reconnect_backoff_ms", 5_000),
-        ]
+        options = channel_options(max_message_bytes)
+        self.target = channel_target(target)
         # Read-your-writes with a read replica: the newest x-alice-lsn per tenant.
         self.read_your_writes = ReadYourWrites()
         interceptors = [self.read_your_writes, *(interceptors or ())]
         if secure:
             credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
             self.channel = grpc.aio.secure_channel(
-                target, credentials, options, interceptors=interceptors
+                self.target, credentials, options, interceptors=interceptors
             )
         else:
-            self.channel = grpc.aio.insecure_channel(target, options, interceptors=interceptors)
+            self.channel = grpc.aio.insecure_channel(
+                self.target, options, interceptors=interceptors
+            )
         # How every RPC is made; TenantClient and PlatformClient share it.
         self.transport = Transport(self.channel, self.timeouts, self.retry)
         self._health = health_pb2_grpc.HealthStub(self.channel)

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from chad_client.channel import Target
 from chad_client.client import AliceClient
 from chad_client.sync_twins import SyncPlatformClient, SyncTenantClient
 
@@ -33,7 +34,7 @@ T = TypeVar("T")
 class SyncAliceClient:
     """Blocking client of Alice; takes the same arguments as `AliceClient`."""
 
-    def __init__(self, target: str, **kwargs: Any) -> None:
+    def __init__(self, target: Target, **kwargs: Any) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="chad-client-loop", daemon=True

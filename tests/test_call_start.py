@@ -23,7 +23,6 @@ from typing import Any
 
 import asyncpg
 import grpc
-import pytest
 
 from alice_server.domain.summarizer import Commitment
 from alice_server.storage.repositories import follow_ups as follow_ups_repository
@@ -36,7 +35,7 @@ from tests.helpers import status_of, struct
 from tests.pgproxy import pg_proxy
 from tests.support.calls import AUTO_CALL, call_request
 from tests.support.follow_ups import ScriptedSummarizer, process_request
-from tests.support.plan_data import SCALES, load_plan_data
+from tests.support.plan_data import SCALES, explain_plans, load_plan_data
 
 # Migration 0004 added the query's parameters (p_query, p_query_embedding, p_depth),
 # 0007 p_follow_ups.
@@ -250,27 +249,8 @@ async def test_call_start_plans_use_the_intended_indexes(superuser_url):
     async with temporary_database(superuser_url) as db:
         owner = await asyncpg.connect(db.owner_url)
         try:
-            try:
-                await owner.execute("LOAD 'auto_explain'")
-            except asyncpg.PostgresError as exc:
-                pytest.skip(f"auto_explain is not available on this PostgreSQL: {exc}")
             ids = await load_plan_data(owner, scale)
-            for setting, value in {
-                "auto_explain.log_min_duration": "0",
-                "auto_explain.log_nested_statements": "on",
-                "auto_explain.log_format": "json",
-                "auto_explain.log_level": "notice",
-                "client_min_messages": "notice",
-            }.items():
-                await owner.execute("SELECT set_config($1, $2, false)", setting, value)
-            plans: list[dict[str, Any]] = []
-
-            def collect(_: object, message: asyncpg.PostgresLogMessage) -> None:
-                text = message.message
-                if "plan:" in text:
-                    plans.append(json.loads(text.split("plan:", 1)[1])["Plan"])
-
-            owner.add_log_listener(collect)
+            plans = await explain_plans(owner)
             # As the service role: its row-level security policies are in the plans.
             await owner.execute(f'SET ROLE "{db.app_role}"')
             await owner.fetchval(

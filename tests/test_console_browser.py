@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from alice_server.auth import mint_platform_token
@@ -76,7 +76,23 @@ class Page:
         """Click, and wait for the page it leads to (every click here navigates)."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.CSS_SELECTOR, css).click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+
+        def arrived(driver) -> bool:
+            # While the old document is torn down, chromium answers a query about
+            # its nodes with either a stale-element error or an "unhandled
+            # inspector error: Node ... does not belong to the document"; both
+            # mean the old page is gone. The new one counts once it has loaded.
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException:
+                pass
+            try:
+                return bool(driver.execute_script("return document.readyState") == "complete")
+            except WebDriverException:
+                return False
+
+        WebDriverWait(self.driver, 30).until(arrived)
 
     def text(self, css: str = "main") -> str:
         return str(self.driver.find_element(By.CSS_SELECTOR, css).text)

@@ -177,6 +177,10 @@ def test_the_answer_is_in_the_references_zone_and_needs_an_aware_reference() -> 
         ("I'll send you info on our maintenance plan by email.", ""),
         ("I'll have Dr. Kim call you at 818-555-0199.", ""),
         ("I'll add Elena as a named insured.", ""),
+        ("He'll call you when he's about 10 minutes out.", ""),
+        # "about" joins the offset it rounds: resolved 45 minutes later.
+        ("We'll be there in about 45 minutes.", "in about 45 minutes"),
+        ("I'll call you about the quote by Friday.", "by Friday"),
     ],
 )
 def test_the_deadline_words_of_a_sentence_are_found(sentence: str, phrase: str) -> None:

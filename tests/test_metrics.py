@@ -9,8 +9,6 @@ import json
 import re
 import shutil
 import subprocess
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,7 @@ from chad_client.v1 import resources_pb2 as res
 from tests.helpers import status_of, struct
 from tests.support import readme_blocks
 from tests.support.http import http_get
-from tests.support.ports import free_port
+from tests.support.prometheus import Prometheus
 
 ROOT = Path(__file__).resolve().parents[1]
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
@@ -104,62 +102,6 @@ async def _drive_two_tenants(address: str, peterson: Any, smith: Any, phone: str
         )
 
 
-class Prometheus:
-    def __init__(self, tmp: Path, target: str) -> None:
-        binary = shutil.which("prometheus")
-        if binary is None:
-            pytest.skip("the prometheus binary is not installed (apt-get install prometheus)")
-        self.port = free_port()
-        config = tmp / "prometheus.yml"
-        shutil.copy(ALERTS, tmp / "alerts.yml")
-        config.write_text(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-            "rule_files: [alerts.yml]\n"
-            "scrape_configs:\n  - job_name: alice\n"
-            f"    static_configs:\n      - targets: ['{target}']\n"
-        )
-        self.log = (tmp / "prometheus.log").open("w")
-        self.process = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={tmp / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def api(self, path: str, **params: str) -> Any:
-        query = urllib.parse.urlencode(params)
-        reply = json.loads(http_get(f"http://127.0.0.1:{self.port}/api/v1/{path}?{query}"))
-        assert reply["status"] == "success", reply
-        return reply["data"]
-
-    async def value(self, promql: str, expected: float, within: float = 30) -> float:
-        """Poll until the query has one sample equal to `expected` (scrapes are periodic)."""
-        last: Any = None
-        async with asyncio.timeout(within):
-            while True:
-                try:
-                    last = await asyncio.to_thread(self.api, "query", query=promql)
-                except OSError:  # not listening yet
-                    last = None
-                results = (last or {}).get("result", [])
-                if len(results) == 1 and float(results[0]["value"][1]) == expected:
-                    return expected
-                await asyncio.sleep(0.5)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
 @pytest.mark.slow
 async def test_real_prometheus_reads_back_the_series_of_two_tenants(
     database, secret, peterson, smith, caller_phone, tmp_path
@@ -176,7 +118,7 @@ async def test_real_prometheus_reads_back_the_series_of_two_tenants(
         assert endpoint is not None
         await _drive_two_tenants(server.address, peterson, smith, caller_phone)
         await server.server.overdue.run_once()  # (every minute in the background)
-        prometheus = Prometheus(tmp_path, f"127.0.0.1:{endpoint.port}")
+        prometheus = Prometheus(tmp_path, f"127.0.0.1:{endpoint.port}", ALERTS)
         try:
             p, s = peterson.id, smith.id
             await prometheus.value(

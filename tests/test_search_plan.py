@@ -22,7 +22,7 @@ import pytest
 
 from alice_server.storage.repositories.memories import _SEARCH_SCOPE
 from alice_server.testing import temporary_database
-from tests.support.plan_data import SCALES, load_plan_data
+from tests.support.plan_data import SCALES, explain_plans, load_plan_data
 
 CALLER = "+15550000007"  # caller 7 of every tenant (tests/test_call_start.py's numbering)
 # Common words of every memory ("fact"), a number, and words no memory has.
@@ -112,27 +112,8 @@ async def test_the_call_start_with_a_query_reads_only_the_callers_and_the_shared
     async with temporary_database(superuser_url) as db:
         owner = await asyncpg.connect(db.owner_url)
         try:
-            try:
-                await owner.execute("LOAD 'auto_explain'")
-            except asyncpg.PostgresError as exc:
-                pytest.skip(f"auto_explain is not available on this PostgreSQL: {exc}")
             ids = await load_plan_data(owner, scale)
-            for setting, value in {
-                "auto_explain.log_min_duration": "0",
-                "auto_explain.log_analyze": "on",
-                "auto_explain.log_nested_statements": "on",
-                "auto_explain.log_format": "json",
-                "auto_explain.log_level": "notice",
-                "client_min_messages": "notice",
-            }.items():
-                await owner.execute("SELECT set_config($1, $2, false)", setting, value)
-            plans: list[dict[str, Any]] = []
-
-            def collect(_: object, message: asyncpg.PostgresLogMessage) -> None:
-                if "plan:" in message.message:
-                    plans.append(json.loads(message.message.split("plan:", 1)[1])["Plan"])
-
-            owner.add_log_listener(collect)
+            plans = await explain_plans(owner, analyze=True)
             await owner.execute(f'SET ROLE "{db.app_role}"')
             row = await owner.fetchrow(
                 "SELECT document::text, embeddings FROM alice_call_start_search("

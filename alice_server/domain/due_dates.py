@@ -33,7 +33,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_SHORT: Final = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "thurs": 3,
@@ -111,6 +111,7 @@ _PHRASES: Final = tuple(
         (r"\b(?:an|one) hour and a half\b", "90 minutes"),
         (r"\bhalf an hour\b", "30 minutes"),
         (r"\b(?:right away|right now|immediately|as soon as we hang up)\b", "_now"),
+        (r"(?<!from )(?<!for )(?<!until )\bnow\b", "_now"),
         (r"\bright after\b", "_now"),
         (r"\bin a (?:few|couple of|couple) minutes\b|\bin a (?:minute|sec|second|bit)\b", "_now"),
         (r"\blater today\b", "today"),
@@ -119,8 +120,10 @@ _PHRASES: Final = tuple(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """A word and its span (a named tuple: built for every word of every sentence read, and a
+    frozen dataclass costs several times as much to build)."""
+
     text: str
     start: int
     end: int
@@ -582,16 +585,24 @@ _LINKS: Final = frozenset(
      "the", "of", "this", "next", "coming", "early", "end", "first", "thing", "latest", "very",
      "or", "a", "an", "couple", "few", "half", "business", "working", "close", "right",
      "after", "o'clock", "am", "pm", "around", "sometime", "say", "mean", "sorry", "wait",
-     "actually", "from", "then", "and", "i", "between"}
+     "actually", "from", "then", "and", "i", "between", "about"}
     | set(ONES) | set(TENS)
 )  # fmt: skip
 _GAP_INTRODUCERS: Final = frozenset({"before", "until", "till"})
 _MAX_GAP: Final = 3
+_ANCHOR_WORDS: Final = frozenset(
+    set(UNITS) | set(PARTS_OF_DAY) | set(ORDINAL_WORDS) | set(ONES) | _ANCHORS
+    | {"business", "now", "away", "after", "may", "night", "am", "pm"}
+)  # fmt: skip
+"""Every word of letters only that `_is_anchor` can take: the others are rejected at once."""
+_SLASH_DATE_RE: Final = re.compile(r"\d{1,2}/\d{1,2}(/\d+)?")
 
 
 def _is_anchor(words: list[str], index: int) -> bool:
     """Whether words[index] on its own says when (a day, a time, an offset's unit)."""
     word = words[index]
+    if word not in _ANCHOR_WORDS and word.isalpha():
+        return False
     previous = words[index - 1] if index > 0 else ""
     window = words[max(0, index - 5) : index]
     if word in UNITS:
@@ -602,7 +613,9 @@ def _is_anchor(words: list[str], index: int) -> bool:
     if word in ("business",):
         return previous == "of"
     if word in ("now", "away", "after"):
-        return previous == "right" or (word == "now" and previous not in ("from",))
+        return previous == "right" or (
+            word == "now" and previous not in ("from", "for", "until", "till", "of", "by")
+        )
     if word == "may":
         return is_may_month(words, index)
     if word == "night":
@@ -612,7 +625,7 @@ def _is_anchor(words: list[str], index: int) -> bool:
         )
     if word in PARTS_OF_DAY and index + 1 < len(words) and words[index + 1] == "of":
         return False  # "the morning of" the appointment: relative to something else
-    if word in _ANCHORS or _ORDINAL_RE.match(word) or re.fullmatch(r"\d{1,2}/\d{1,2}(/\d+)?", word):
+    if word in _ANCHORS or _ORDINAL_RE.match(word) or _SLASH_DATE_RE.fullmatch(word):
         return True
     if word in ORDINAL_WORDS:
         return (previous == "the" and word != "first") or (
@@ -621,19 +634,39 @@ def _is_anchor(words: list[str], index: int) -> bool:
     if word in ("am", "pm", "o'clock") or ":" in word:
         return True
     if ((word.isdigit() or word in ONES) and len(word) <= 2) or word in ONES:
+        if index + 1 < len(words) and words[index + 1] in UNITS:
+            return False  # "about 10 minutes out": an amount, not ten o'clock
         return previous in _TIME_INTRODUCERS and clock_at(words, index, introduced=True) is not None
     return False
 
 
-_TIME_HINT_RE: Final = re.compile(
-    r"\d|(?i:\b(?:to|tom|ton)(?:day|orrow|ight)\b|day|week|month|noon|night|morning|afternoon|"
-    r"evening|hour|minute|\bmins?\b|\bhrs?\b|\basap\b|\bright\b|immediately|\beod\b|\bcob\b|"
-    r"\bfirst\b|\bjan|\bfeb|\bmar|\bapr|\bmay\b|\bjun|\bjul|\baug|\bsep|\boct|\bnov|\bdec|"
-    r"\bmon\b|\btue|\bwed|\bthu|\bfri\b|\bsat\b|\bsun\b|\bone\b|\btwo\b|\bthree\b|"
-    r"\bfour\b|\bfive\b|\bsix\b|\bseven\b|\beight\b|\bnine\b|\bten\b|\beleven\b|"
-    r"\btwelve\b|\bcouple\b|\bfew\b|\bhalf\b|\bmidnight\b|\bshortly\b|\blunch)"
-)
-"""A cheap test first: most sentences say no time at all."""
+_HINT_DIGIT_RE: Final = re.compile(r"\d")
+_HINT_WORD_RE: Final = re.compile(r"\w+")
+_HINT_INSIDE: Final = ("day", "week", "month", "noon", "night", "morning", "afternoon", "evening",
+                       "hour", "minute", "immediately", "tomorrow")  # fmt: skip
+_HINT_WORDS: Final = frozenset(
+    {"min", "mins", "hr", "hrs", "asap", "right", "eod", "cob", "first", "may", "mon", "fri",
+     "sat", "sun", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+     "eleven", "twelve", "couple", "few", "half", "midnight", "shortly"}
+)  # fmt: skip
+_HINT_PREFIXES: Final = ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct", "nov",
+                         "dec", "tue", "wed", "thu", "lunch")  # fmt: skip
+
+
+def says_time(text: str) -> bool:
+    """A cheap test first, since most sentences say no time at all: a digit, a word
+    holding "day", "week", "night"..., a number word, a month or weekday. A plain
+    substring and set test: one regular expression of all of these tried at every
+    position of every sentence cost more than the rest of `find_due_phrase`."""
+    if _HINT_DIGIT_RE.search(text):
+        return True
+    lower = text.lower()
+    if any(part in lower for part in _HINT_INSIDE):
+        return True
+    return any(
+        word in _HINT_WORDS or word.startswith(_HINT_PREFIXES)
+        for word in _HINT_WORD_RE.findall(lower)
+    )
 
 
 def find_due_phrase(text: str) -> str:
@@ -644,7 +677,7 @@ def find_due_phrase(text: str) -> str:
     runs the first counts, unless a correction ("sorry", "no wait", "I mean")
     or "or" comes between them: then the later one.
     """
-    if not _TIME_HINT_RE.search(text):
+    if not says_time(text):
         return ""
     found = tokens(text)
     words = [t.text for t in found]

@@ -56,8 +56,11 @@ class Embedder:
         to the whole text's raised recall@1 on the evaluation set from 0.79 to 0.83
         (docs/RETRIEVAL.md).
         """
-        whole = self.embed([memory_text(t, k, v) for t, k, v in memories])
-        keys = self.embed([_words(k) for _, k, _ in memories])
+        # One batch for both halves: one call into the tokenizer instead of two.
+        both = self.embed(
+            [memory_text(t, k, v) for t, k, v in memories] + [_words(k) for _, k, _ in memories]
+        )
+        whole, keys = both[: len(memories)], both[len(memories) :]
         combined = whole + KEY_WEIGHT * keys
         norms = np.linalg.norm(combined, axis=1, keepdims=True)
         return (combined / np.where(norms == 0, 1, norms)).astype(np.float32)

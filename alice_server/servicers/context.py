@@ -64,17 +64,22 @@ class ContextServicer(pb_grpc.ContextServiceServicer):
             context=result.text,
             profile=convert.caller_profile(result.profile) if result.profile else None,
             personality=convert.personality(result.personality) if result.personality else None,
-            summaries=[convert.call_summary(s) for s in result.summaries],
             follow_ups=[convert.follow_up(f, result.checked_at) for f in result.follow_ups],
         )
+        summaries = response.summaries
+        for s in result.summaries:
+            convert.set_call_summary(summaries.add(), s)
         # The memories (most relevant first) that fit beside the rest of the response:
-        # all of them nearly always, which one size of the whole response tells.
-        memories = [convert.memory(m) for m in result.memories]
-        response.memories.extend(memories)
+        # all of them nearly always, which one size of the whole response tells. They
+        # are converted in place (no copy); only a response over budget converts again.
+        added = response.memories
+        for m in result.memories:
+            convert.set_memory(added.add(), m)
         if response.ByteSize() > self._budget:
-            del response.memories[:]
+            del added[:]
+            memories = [convert.memory(m) for m in result.memories]
             room = self._budget - response.ByteSize()
-            response.memories.extend(memories[: limits.fitting(memories, room, keep_one=False)])
+            added.extend(memories[: limits.fitting(memories, room, keep_one=False)])
         return response
 
     async def ProcessCall(

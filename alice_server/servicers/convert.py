@@ -119,22 +119,28 @@ def turns(messages: Any) -> list[TranscriptTurn]:
 
 
 def memory(row: Memory) -> pb.Memory:
-    # Message fields are filled in place (the call start converts many memories).
-    message = pb.Memory(
-        id=str(row.id),
-        scope=_SCOPE_ENUM[row.scope],
-        user_id=row.user_id,
-        type=row.type,
-        key=row.key,
-        source=row.source,
-        ttl_days=row.ttl_days,
-        call_id=row.call_id or "",
-    )
+    message = pb.Memory()
+    set_memory(message, row)
+    return message
+
+
+def set_memory(message: pb.Memory, row: Memory) -> None:
+    """`message` (a new Memory, e.g. a repeated field's `add()`) filled in place: the
+    call start converts many memories, and setting fields is cheaper than constructor
+    arguments or copying a converted message into the response."""
+    message.id = str(row.id)
+    message.scope = _SCOPE_ENUM[row.scope]
+    message.user_id = row.user_id
+    message.type = row.type
+    message.key = row.key
+    message.source = row.source
+    message.ttl_days = row.ttl_days
+    if row.call_id:
+        message.call_id = row.call_id
     _set_struct(message.value, row.value)
     _set_time(message.created_at, row.created_at)
     _set_time(message.updated_at, row.updated_at)
     _set_time(message.expires_at, row.expires_at)
-    return message
 
 
 _SEARCH_MODES: dict[int, SearchMode] = {
@@ -194,20 +200,24 @@ def caller_profile(row: CallerProfile) -> pb.CallerProfile:
 
 
 def call_summary(row: CallSummary) -> pb.CallSummary:
-    message = pb.CallSummary(
-        call_id=row.call_id,
-        user_id=row.user_id,
-        duration_seconds=row.duration_seconds or 0,
-        summary=row.summary,
-        key_topics=row.key_topics,
-        sentiment=_SENTIMENTS.get(row.sentiment, pb.SENTIMENT_UNSPECIFIED),
-        turn_count=row.turn_count,
-    )
+    message = pb.CallSummary()
+    set_call_summary(message, row)
+    return message
+
+
+def set_call_summary(message: pb.CallSummary, row: CallSummary) -> None:
+    """`message` (a new CallSummary, e.g. a repeated field's `add()`) filled in place."""
+    message.call_id = row.call_id
+    message.user_id = row.user_id
+    message.duration_seconds = row.duration_seconds or 0
+    message.summary = row.summary
+    message.key_topics.extend(row.key_topics)
+    message.sentiment = _SENTIMENTS.get(row.sentiment, pb.SENTIMENT_UNSPECIFIED)
+    message.turn_count = row.turn_count
     _set_time(message.started_at, row.started_at)
     if row.ended_at is not None:
         _set_time(message.ended_at, row.ended_at)
     _set_time(message.created_at, row.created_at)
-    return message
 
 
 def sentiment(value: str) -> pb.Sentiment:

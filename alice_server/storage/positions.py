@@ -50,9 +50,5 @@ def bind(seen: int) -> tuple[Positions, Token[Positions | None]]:
     return positions, _CURRENT.set(positions)
 
 
-def unbind(token: Token[Positions | None]) -> None:
-    _CURRENT.reset(token)
-
-
 def current() -> Positions | None:
     return _CURRENT.get()

@@ -4,7 +4,11 @@ selects the benchmark's scale."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import asyncpg
+import pytest
 
 from alice_server.domain.traits import AVERAGED_TRAITS
 
@@ -99,3 +103,34 @@ async def load_plan_data(
     )
     await owner.execute("ANALYZE")
     return ids
+
+
+async def explain_plans(
+    owner: asyncpg.Connection, *, analyze: bool = False
+) -> list[dict[str, Any]]:
+    """Turn auto_explain on for the connection `owner` (skipping the test on a PostgreSQL
+    without it) and return the list every statement's JSON plan is appended to, nested
+    statements (those inside SQL functions) included. Log messages reach the list through
+    the event loop: let it run (`await asyncio.sleep(0.05)`) before reading."""
+    try:
+        await owner.execute("LOAD 'auto_explain'")
+    except asyncpg.PostgresError as exc:
+        pytest.skip(f"auto_explain is not available on this PostgreSQL: {exc}")
+    settings = {
+        "auto_explain.log_min_duration": "0",
+        "auto_explain.log_analyze": "on" if analyze else "off",
+        "auto_explain.log_nested_statements": "on",
+        "auto_explain.log_format": "json",
+        "auto_explain.log_level": "notice",
+        "client_min_messages": "notice",
+    }
+    for setting, value in settings.items():
+        await owner.execute("SELECT set_config($1, $2, false)", setting, value)
+    plans: list[dict[str, Any]] = []
+
+    def collect(_: object, message: asyncpg.PostgresLogMessage) -> None:
+        if "plan:" in message.message:
+            plans.append(json.loads(message.message.split("plan:", 1)[1])["Plan"])
+
+    owner.add_log_listener(collect)
+    return plans

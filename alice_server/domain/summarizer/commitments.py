@@ -28,6 +28,7 @@ from typing import Final
 
 from alice_server.domain.due_dates import find_due_phrase
 from alice_server.domain.summarizer.dialogue import (
+    CLAUSE_LOOKBACK,
     Line,
     affirms,
     declines,
@@ -120,7 +121,8 @@ _CANCEL_RE: Final = re.compile(
     r"i will) waive|no longer need)\b(?P<what>[^.;!?]*)"
 )
 _CLAUSE_END_RE: Final = re.compile(
-    r"[.;!?](?=\s|$)|[;!?]|,\s+(?:but|so|because|and then you|and you|if|once|which|or|then)\b|"
+    r"(?<!\bdr)(?<!\bmr)(?<!\bms)(?<!\bmrs)(?<!\bst)[.;!?](?=\s|$)|[;!?]|"
+    r",\s+(?:but|so|because|and then you|and you|if|once|which|or|then)\b|"
     r"\s(?:but|because|so that|so the|so you|since|once you|while|instead of)\s|,\s+(?=(?:i|we|"
     r"you|he|she|they|it|that|please)\b)|\s(?:and|but|then)\s+(?=(?:i|we|you|he|she|they)"
     r"(?:'ll|'d|\s+(?:will|should|can|could|may|might|would|need|must))\b)",
@@ -141,7 +143,8 @@ _GENERIC: Final = frozenset(
 )  # fmt: skip
 _NP_RE: Final = re.compile(
     r"\b(?P<verb>send|email|e-mail|text|mail|fax|forward|bring|upload|have|need|find|pay|sign|"
-    r"fill out|scan|read|get|give|forward|take|drop off|return|provide|set up)\s+"
+    r"fill out|scan|read|get|give|forward|take|drop off|return|provide|set up|look at|review|"
+    r"go over)\s+"
     r"(?:(?:me|us|you|him|her|over)\s+)?(?P<np>(?:(?:the|a|an|your|my|his|her|our|their|some|"
     r"any|those|these|this|that|\$?\d+)\s+)?(?!(?:to|by|for|from|with|at|in|on|up|out|back|it|"
     r"them|that|this|everything|tomorrow|today|tonight|now|as|so|if|when)\b)[a-z$][a-z0-9$'-]*"
@@ -188,13 +191,13 @@ def _clause(text: str) -> str:
     return (text[: match.start()] if match else text).strip()
 
 
-def _neutral(action: str, party: Party) -> str:
-    """ "email you the updated ID cards" -> "email the updated ID cards"; "your" -> "the".
+def _reach_out(match: re.Match[str]) -> str:
+    words = match.group().split()
+    return f" {words[0]} {words[1]}"
 
-    The action was said by `party` (or asked of it by the other side: then "me" is the
-    one who asked)."""
-    text = f" {action} "
-    flags = re.IGNORECASE
+
+_NEUTRAL_RULES: Final = tuple(
+    (re.compile(pattern, re.IGNORECASE), replacement)
     for pattern, replacement in (
         (
             r" (?:have|get) (?P<o>(?:the|a|an|your|my|it|them|that|this|those)\b[^,]*?) (?:over )?"
@@ -202,10 +205,7 @@ def _neutral(action: str, party: Party) -> str:
             r" send \g<o>",
         ),
         (r" get back to (?:you|ya|us)\b", " get back"),
-        (
-            r" (?:reach out|follow up) (?:to|with) (?:you|us)\b",
-            lambda m: " " + m.group().split()[0] + " " + m.group().split()[1],
-        ),
+        (r" (?:reach out|follow up) (?:to|with) (?:you|us)\b", _reach_out),
         (
             r" (?P<v>send|email|e-mail|text|mail|give|get|fax|forward|show|bring|call|ring|remind|"
             r"tell|message|pay|put|phone|page|update|see|shoot|drop) (?:you|ya|us|y'all)\b",
@@ -213,14 +213,28 @@ def _neutral(action: str, party: Party) -> str:
         ),
         (r" (?:to|for|with) (?:you|ya|us|y'all)\b", ""),
         (r" (?:your|our)\b", " the"),
-        (r" my\b", " the" if party == "caller" else " my"),
-        (r" you\b", " the caller" if party == "agent" else " the business"),
-        (r" me\b", " the caller" if party == "agent" else " the business"),
-    ):
-        text = re.sub(pattern, replacement, text, flags=flags)
+    )
+)
+_NEUTRAL_MY_RE: Final = re.compile(r" my\b", re.IGNORECASE)
+_NEUTRAL_YOU_RE: Final = re.compile(r" you\b", re.IGNORECASE)
+_NEUTRAL_ME_RE: Final = re.compile(r" me\b", re.IGNORECASE)
+_NEUTRAL_SELF_RE: Final = re.compile(r" (?:myself|ourselves|personally|yourself)\b")
+
+
+def _neutral(action: str, party: Party) -> str:
+    """ "email you the updated ID cards" -> "email the updated ID cards"; "your" -> "the".
+
+    The action was said by `party` (or asked of it by the other side: then "me" is the
+    one who asked)."""
+    text = f" {action} "
+    for pattern, replacement in _NEUTRAL_RULES:
+        text = pattern.sub(replacement, text)
+    text = _NEUTRAL_MY_RE.sub(" the" if party == "caller" else " my", text)
+    other = " the caller" if party == "agent" else " the business"
+    text = _NEUTRAL_ME_RE.sub(other, _NEUTRAL_YOU_RE.sub(other, text))
     if party == "caller":
         text = third_person(text)
-    text = re.sub(r" (?:myself|ourselves|personally|yourself)\b", "", text)
+    text = _NEUTRAL_SELF_RE.sub("", text)
     return " ".join(text.split())
 
 
@@ -257,6 +271,19 @@ _LOWER_FIRST: Final = frozenset(
 )
 
 
+_PHRASAL_BY_RE: Final = re.compile(r"\b(?:swing|stop|come|drop|pop|go)\s+$", re.IGNORECASE)
+
+
+def _find_due(text: str) -> str:
+    """The deadline of a promise; "swing by tomorrow" keeps its "by" ("swing by")."""
+    due = find_due_phrase(text)
+    if due[:3].lower() == "by ":
+        at = text.find(due)
+        if at >= 0 and _PHRASAL_BY_RE.search(text[:at]):
+            return due[3:]
+    return due
+
+
 def _strip_due(action: str, due: str) -> str:
     if due:
         index = action.lower().find(due.lower())
@@ -282,6 +309,12 @@ def _plural(noun_phrase: str) -> bool:
     return head.endswith("s") and not head.endswith(("ss", "us", "is"))
 
 
+_PLACE_BEFORE_RE: Final = re.compile(r"\b(?:through|via|on|at|to|from|in|into|onto|by|for)\s+$")
+_STAFF_HEAD_RE: Final = re.compile(
+    r"\b(?:" + STAFF_WORDS + r"|lawyer|someone|somebody|person|people|appointment)s?$"
+)
+
+
 def _referent(lines: Sequence[Line], line: Line, pronoun: str) -> str:
     """What "it"/"them" stands for: the nearest noun phrase asked for (a request or
     question first), else promised, in the few sentences before; "" if none."""
@@ -301,6 +334,8 @@ def _referent(lines: Sequence[Line], line: Line, pronoun: str) -> str:
                 continue
             if np.split()[0] in ("it", "them", "that", "this", "one", "everything", "him", "her"):
                 continue
+            if _STAFF_HEAD_RE.search(np):
+                continue  # "I need a lawyer to look at...": a person is not what "it" is
             request = earlier.speaker != line.speaker or match.group("verb") in ("need", "have")
             agrees = _plural(np) == plural or pronoun in ("everything", "both", "that", "this")
             determined = bool(re.match(r"(?:the|a|an|your|my|our|their|his|her|\$?\d)", np))
@@ -308,6 +343,8 @@ def _referent(lines: Sequence[Line], line: Line, pronoun: str) -> str:
             candidates.append((score, earlier.index * 1000 + match.start(), np))
         for match in _BARE_NP_RE.finditer(text):
             np = match.group("np").strip()
+            if _PLACE_BEFORE_RE.search(text, 0, match.start()):
+                continue  # "upload it through our website": the way, not the thing
             if _plural(np) == plural:
                 candidates.append((3, earlier.index * 1000 + match.start(), np))
     if not candidates:
@@ -351,6 +388,10 @@ _TRANSFER_VERBS: Final = frozenset(
         "resubmit",
         "approve",
         "fix",
+        "go",
+        "read",
+        "check",
+        "activate",
     }
 )
 
@@ -378,6 +419,9 @@ def _resolve(action: str, lines: Sequence[Line], line: Line) -> str:
             "over",
             "up",
             "out",
+            "at",
+            "into",
+            "through",
             "you",
             "me",
             "us",
@@ -511,7 +555,7 @@ def _action_from(line: Line, start: int, head: int) -> tuple[str, str] | None:
     text = line.text
     rest = text[start:]
     clause = _clause(rest)
-    due = find_due_phrase(clause)
+    due = _find_due(clause)
     action = _LEADING_RE.sub("", _strip_due(clause, due))
     if _EXPECT_RE.match(lower, head):
         what = action.split()[1].lower()
@@ -544,13 +588,23 @@ def _split(action: str, due: str, clause: str) -> list[tuple[str, str]]:
     parts = _SPLIT_RE.split(clause, maxsplit=1)
     if len(parts) != 2:
         return [(action, due)]
-    first_due = find_due_phrase(parts[0])
+    first_due = _find_due(parts[0])
     if not first_due:
         return [(action, due)]
-    second_due = find_due_phrase(parts[1])
+    second_due = _find_due(parts[1])
     first = _strip_due(parts[0], first_due)
     second = _strip_due(parts[1], second_due)
     return [(_LEADING_RE.sub("", first), first_due), (second, second_due)]
+
+
+_SENTENCE_END_RE: Final = re.compile(r"[.;!?]")
+_ASKS_FIRST_RE: Final = re.compile(
+    r"^(?:(?:and|so|ok|okay)\s+)?(?:should|shall|do|would|can|will)\b"
+)
+_WOULD_RE: Final = re.compile(r"(?:i|we)(?:'d| would)\b")
+_HEDGE_RE: Final = re.compile(r"\b(?:probably|maybe|possibly|might)\b")
+_NO_RE: Final = re.compile(r"^(?:no|nah|nope)\b")
+_CALL_BACK_RE: Final = re.compile(r"\b(?:call|get back)\b")
 
 
 def _promises(lines: Sequence[Line]) -> list[_Promise]:
@@ -558,16 +612,14 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:
     for line in lines:
         lower = line.lower
         for start, head, party, refused in _heads(line):
-            before = lower[:head]
+            before = lower[max(0, head - CLAUSE_LOOKBACK) : head]
             if refused or _REFUSAL_RE.search(lower[head:start]):
                 continue
-            if _CONDITION_RE.search(re.split(r"[.;!?]", before)[-1]):
+            if _CONDITION_RE.search(_SENTENCE_END_RE.split(before)[-1]):
                 continue  # "if I need one I'll call you", "maybe I'll"
-            if line.question and re.match(
-                r"^(?:(?:and|so|ok|okay)\s+)?(?:should|shall|do|would|can|will)\b", lower
-            ):
+            if line.question and _ASKS_FIRST_RE.match(lower):
                 continue
-            if re.match(r"^(?:i|we)(?:'d| would)\b", lower[head:]):
+            if _WOULD_RE.match(lower, head):
                 continue
             found = _action_from(line, start, head)
             if found is None:
@@ -580,7 +632,7 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:
                 if asked is None:
                     continue
                 action = asked  # "Can you scan the letter?" - "Sure, I'll do that this afternoon."
-            if re.search(r"\b(?:probably|maybe|possibly|might)\b", action.split(" ")[0]):
+            if _HEDGE_RE.search(action.split(" ")[0]):
                 continue
             if not action or not _follow_up_ok(action, due, party):
                 continue
@@ -588,8 +640,8 @@ def _promises(lines: Sequence[Line]) -> list[_Promise]:
             if (
                 party == "caller"
                 and line.speaker == "caller"
-                and re.match(r"^(?:no|nah|nope)\b", lower)
-                and not re.search(r"\b(?:call|get back)\b", action)
+                and _NO_RE.match(lower)
+                and not _CALL_BACK_RE.search(action)
             ):
                 continue  # "No, I'll just look online": declining, not promising
             for part, part_due in parts:
@@ -605,6 +657,18 @@ def _request_before(lines: Sequence[Line], line: Line) -> str | None:
     return _last_request(said)
 
 
+_OFFER_CONDITION_RE: Final = re.compile(
+    r"\b(?:if|unless|in case|whether|once|as soon as|when you|after you)\b"
+)
+_QUESTION_TAG_RE: Final = re.compile(
+    r",?\s*(?:does|would|will|is|how does)\s+(?:that|this)\s+(?:work|sound|be ok(?:ay)?)"
+    r"(?:\s+for you)?\s*\??$"
+)
+"""A question tag after an offer: "we can swing by tomorrow between 2 and 4, does that work?"."""
+_WH_RE: Final = re.compile(r"\b(?:what|which|where|when|how|who|whom|why)\b")
+_I_WILL_RE: Final = re.compile(r"^(?:(?:yes|yeah|sure|ok|okay)[, ]+)?(?:i|we) will\.?$")
+
+
 def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
     """Offers the other side accepted, and "will do" to a request (turn by turn)."""
     turns = sorted({line.turn for line in lines})
@@ -618,11 +682,17 @@ def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
         offered = False
         for line in said:
             offer = _OFFER_RE.search(line.lower) if accepted else None
-            if offer is None:
-                continue
+            if offer is None or (line.question and _WH_RE.search(line.lower, 0, offer.start())):
+                continue  # "What email should I use?" asks; it offers nothing
+            if _OFFER_CONDITION_RE.search(
+                re.split(
+                    r"[.;!?]", line.lower[max(0, offer.start() - CLAUSE_LOOKBACK) : offer.start()]
+                )[-1]
+            ):
+                continue  # "once you have the hull ID I can quote it": not yet an offer
             offered = True
-            vp = _clause(offer.group("vp"))
-            due = find_due_phrase(vp)
+            vp = _clause(_QUESTION_TAG_RE.sub("", offer.group("vp")))
+            due = _find_due(vp)
             action = _strip_due(vp, due)
             if (
                 action
@@ -633,18 +703,15 @@ def _offers_and_acks(lines: Sequence[Line], promises: list[_Promise]) -> None:
                     _Promise(line.speaker, action, due, answer[0].index, line.turn, offer=True)
                 )
         first = answer[0]
-        if offered or not (
-            _ACK_RE.match(first.lower.strip())
-            or re.match(r"^(?:(?:yes|yeah|sure|ok|okay)[, ]+)?(?:i|we) will\.?$", first.lower)
-        ):
+        if offered or not (_ACK_RE.match(first.lower.strip()) or _I_WILL_RE.match(first.lower)):
             continue
         request = _last_request(said)
         if request is None:
             continue
-        due = find_due_phrase(request)
+        due = _find_due(request)
         action = re.sub(r"^(?:please|just|also)\s+", "", _strip_due(request, due))
         if re.fullmatch(
-            r"(?:call|text|email|e-mail|mail|reach|contact)\s+(?:me|us)(?:\s+.{0,25})?", action
+            r"(?:call|text|email|e-mail|mail|reach|contact)\s+(?:me|us)(?:[\s,]+.{0,25})?", action
         ) and not re.search(r"\b(?:when|once|after|back|about|with)\b", action):
             continue  # "just email me": how to reach them, not a promise
         if action and not re.match(r"^(?:hold|wait|help|be|tell|ask|confirm)\b", action):
@@ -686,7 +753,7 @@ def _later_due(lines: Sequence[Line], promises: list[_Promise]) -> None:
         for sentence in reply[:2]:
             if _heads(sentence):
                 break  # a new promise, not the answer to "when?"
-            due = find_due_phrase(sentence.text)
+            due = _find_due(sentence.text)
             if due:
                 due = _due_as_said(due)
                 promise.due = f"{promise.due} {due}".strip() if promise.due else due

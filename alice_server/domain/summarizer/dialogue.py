@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from alice_server.domain.summarizer.interface import Party, TranscriptTurn
-from alice_server.domain.summarizer.sentences import split_sentences
-from alice_server.domain.summarizer.vocabulary import APOSTROPHES, STOP_WORDS, tokenize
+from alice_server.domain.summarizer.sentences import split_turns
+from alice_server.domain.summarizer.vocabulary import STOP_WORDS, tokenize
 
 SPACES_RE: Final = re.compile(r"\s+")
+_HAS_DIGIT_RE: Final = re.compile(r"\d")
+CLAUSE_LOOKBACK: Final = 240
+"""How far back (characters) the extractors read the clause before a match: reading back to
+the start of a long unpunctuated turn for every match made the work quadratic; 240
+characters (~40 words) hold the clause's own words."""
 WORDS_RE: Final = re.compile(r"[a-z0-9#@]+(?:['./-][a-z0-9]+)*")
 
 
@@ -68,17 +73,18 @@ class Dialogue(list[Line]):
             self.by_turn.setdefault(line.turn, []).append(line)
 
 
-def build_lines(turns: Sequence[TranscriptTurn]) -> Dialogue:
-    """The caller and agent sentences of a call, in order (system and empty turns dropped)."""
+def build_lines(
+    turns: Sequence[TranscriptTurn], split: Sequence[list[str]] | None = None
+) -> Dialogue:
+    """The caller and agent sentences of a call, in order (system and empty turns dropped).
+    `split` is `split_turns(turns)` when the caller has it already."""
     lines: list[Line] = []
     turn_index = -1
-    for turn in turns:
+    for turn, raws in zip(turns, split if split is not None else split_turns(turns), strict=True):
         if turn.speaker not in ("caller", "agent"):
             continue
         speaker: Party = "caller" if turn.speaker == "caller" else "agent"
-        sentences = [
-            SPACES_RE.sub(" ", s).strip() for s in split_sentences(turn.text.translate(APOSTROPHES))
-        ]
+        sentences = [SPACES_RE.sub(" ", s).strip() for s in raws]
         sentences = [s for s in sentences if any(c.isalnum() for c in s)]
         if not sentences:
             continue
@@ -125,12 +131,16 @@ def declines(lines: Sequence[Line]) -> bool:
     return bool(lines) and bool(_DECLINE_RE.match(lines[0].lower))
 
 
-def english_share(lines: Sequence[Line], sample: int = 400) -> float:
+def english_share(lines: Sequence[Line], sample: int = 200) -> float:
     """The share of words that are English function words: about 0.4-0.6 in English
     (over the first `sample` words: enough to tell)."""
     words: list[str] = []
     for line in lines:
-        words.extend(tokenize(line.lower))
+        # Digits and spelled letters ("9 0 2 0", "Z O E") are no language's words.
+        tokens: Sequence[str] = tokenize(line.lower)
+        if _HAS_DIGIT_RE.search(line.lower):
+            tokens = [w for w in tokens if not _HAS_DIGIT_RE.search(w)]
+        words.extend(w for w in tokens if len(w) > 1)
         if len(words) >= sample:
             break
     if not words:

@@ -20,12 +20,15 @@ Westheimer... no sorry 1412 Westheimer Road") or a move replaces the earlier val
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from alice_server.domain.summarizer.dialogue import (
+    CLAUSE_LOOKBACK,
     QUESTION_OPENING_RE,
     Line,
     affirms,
@@ -143,6 +146,8 @@ SENSITIVE_RE: Final = re.compile(
 )
 """Words next to a value that is never stored."""
 
+_HAS_DIGIT_RE: Final = re.compile(r"\d")
+_TEN_DIGITS_RE: Final = re.compile(r"(?:\d\D*){10}")
 _HYPOTHETICAL_RE: Final = re.compile(
     r"\b(?:if|whether|thinking (?:about|of)|considering|might|maybe|perhaps|would|could|"
     r"planning (?:to|on)|hoping to|want to (?:get|buy)|looking (?:at|into|for)|in case|"
@@ -192,10 +197,19 @@ class _Call:
     known_names: frozenset[str]
     found: list[_Found] = field(default_factory=list)
     members: list[_Member] = field(default_factory=list)
+    by_word: dict[str, list[Line]] = field(default_factory=dict)
+    said: frozenset[str] = frozenset()
 
     def having(self, words: frozenset[str]) -> Iterator[Line]:
-        """The lines with at least one of `words` (the others cannot state the fact)."""
-        return (line for line in self.lines if not line.words.isdisjoint(words))
+        """The lines with at least one of `words` (the others cannot state the fact), in
+        order; from an index of the call's words, built once."""
+        if not self.by_word:
+            for line in self.lines:
+                for word in line.words:
+                    self.by_word.setdefault(word, []).append(line)
+            self.said = frozenset(self.by_word)
+        found = {line.index: line for word in words & self.said for line in self.by_word[word]}
+        return iter([found[index] for index in sorted(found)])
 
     def add(self, kind: str, key: str, value: str, line: Line) -> None:
         value = " ".join(value.split()).strip(" ,.;:")
@@ -219,9 +233,10 @@ def _key_part(text: str) -> str:
 
 
 def _clause_before(lower: str, position: int) -> str:
-    """The words of the clause that lead up to `position`."""
-    start = 0
-    for match in _CLAUSE_BREAK_RE.finditer(lower, 0, position):
+    """The words of the clause that lead up to `position` (at most `CLAUSE_LOOKBACK`
+    characters)."""
+    start = max(0, position - CLAUSE_LOOKBACK)
+    for match in _CLAUSE_BREAK_RE.finditer(lower, start, position):
         start = match.end()
     return lower[start:position]
 
@@ -284,12 +299,15 @@ def _names_after(text: str, known: frozenset[str], *, lower_ok: bool = False) ->
     return " ".join(parts)
 
 
+_INNER_CAPITAL_RE: Final = re.compile(r"(?<=[a-z,] )([A-Z][a-z]+)\b")
+
+
 def _known_names(lines: Sequence[Line]) -> frozenset[str]:
     """Words written capitalised inside a sentence somewhere in the call: names, so that the
     same word in lower case elsewhere ("eddie's the only one") is read as one too."""
     names = set()
     for line in lines:
-        for match in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]+)\b", line.text):
+        for match in _INNER_CAPITAL_RE.finditer(line.text):
             word = match.group(1).lower()
             if word not in NOT_NAMES and word not in MAKES and word not in SPECIES:
                 names.add(word)
@@ -343,7 +361,8 @@ _SLOT_PATTERNS: Final = (
         re.compile(
             r"\b(?:which|what) (?:car|vehicle|truck)\b|\bwhich of your "
             r"(?:vehicles|cars)\b|\bwhat did you (?:get|buy)\b|"
-            r"\bwhat (?:kind of|make|year is the) (?:car|vehicle|truck)\b"
+            r"\bwhat (?:kind of|make|year is the) (?:car|vehicle|truck)\b|"
+            r"\bwhat (?:are|do) you (?:driving|drive)\b|\bwhat(?:'s| is) the (?:car|vehicle)\b"
         ),
     ),
     ("equipment", re.compile(r"\bwhat (?:kind|type|brand|make) of\b|\bwhat do you have now\b")),
@@ -433,6 +452,10 @@ _ID_TRIGGER_RE: Final = re.compile(
     rf"\b(?:(?P<owner>my|our|your|the|this|that)\s+)?(?:(?P<qual>{'|'.join(POLICY_QUALIFIERS)})\s+)?"
     rf"(?P<noun>{ID_NOUNS})\s*(?P<kind>number|no\b|num\b|#|id\b)\s*(?:is|was|'s|:)?\s*"
 )
+_ASSIGNED_RE: Final = re.compile(
+    r"\b(?:opened|created|filed|started|set up|issued|assigned|generated|submitted)\s+"
+    r"(?:(?:a|an|the|your)\s+)?(?:new\s+)?$"
+)
 _ID_GAP_RE: Final = re.compile(r"^(?:[a-z']+\s+){1,4}?(?:is|was)\b\s*")
 """Words between the trigger and the value: "the claim number they gave me is ..."."""
 
@@ -445,8 +468,12 @@ def _identifiers(call: _Call) -> None:
         lower = line.lower
         for match in _ID_TRIGGER_RE.finditer(lower):
             owner = match.group("owner") or ""
-            if line.speaker == "agent" and (owner not in ("your", "the") or line.question):
-                continue  # the agent gives a number it assigned: "Your/The claim number is..."
+            if line.speaker == "agent" and (
+                (owner not in ("your", "the") and not _ASSIGNED_RE.search(lower, 0, match.start()))
+                or line.question
+            ):
+                continue  # the agent gives a number it assigned: "Your/The claim number is...",
+                # "I've opened claim number 26-44190"
             if line.speaker == "caller" and _asks(line, match.start()):
                 continue
             before = _clause_before(lower, match.start())
@@ -471,6 +498,41 @@ def _identifiers(call: _Call) -> None:
             call.add("fact", key, value, line)
 
 
+_BARE_ID_NOUNS: Final = frozenset(
+    {"claim", "policy", "order", "account", "invoice", "case", "ticket", "confirmation",
+     "reference", "permit", "reservation", "booking", "incident", "tracking"}
+)  # fmt: skip
+_BARE_ID_RE: Final = re.compile(
+    rf"\b(?:(?P<owner>my|our|your|the|this|that|about|on|for)\s+)?"
+    rf"(?:(?P<qual>{'|'.join(POLICY_QUALIFIERS)})\s+)?(?P<noun>{'|'.join(sorted(_BARE_ID_NOUNS))})"
+    r"\s+(?=[a-z0-9])(?!(?:number|no|num|id|is|was|for|and|or|on|in|to|of|from|i|we)\b)"
+)
+"""An identifier named by its noun alone: "my claim HC-44817", "about claim H C 4 4 8 1 7"."""
+
+
+def _bare_identifiers(call: _Call) -> None:
+    """ "claim HC-44817" without the word "number": the same fact as "claim number HC-44817",
+    when what follows is identifier-shaped (at least four digits in five characters or more)."""
+    for line in call.having(_BARE_ID_NOUNS):
+        lower = line.lower
+        for match in _BARE_ID_RE.finditer(lower):
+            owner = match.group("owner") or ""
+            if line.speaker == "agent" and (owner not in ("your", "the") or line.question):
+                continue
+            if line.speaker == "caller" and _asks(line, match.start()):
+                continue
+            before = _clause_before(lower, match.start())
+            if re.search(r"\b(?:his|her|their|other|[a-z]+'s)\s*$", before) or _NEGATION_RE.search(
+                before
+            ):
+                continue
+            value = read_identifier(line.text[match.end() :][:120], max_lead=0)
+            if value is None or len(value) < 5 or sum(c.isdigit() for c in value) < 4:
+                continue
+            key = _id_key(match.group("noun"), "number", match.group("qual"))
+            call.add("fact", key, value, line)
+
+
 def _slot_answers(call: _Call, slots: Sequence[_Slot]) -> None:
     for slot in slots:
         answer = slot.answer[0]
@@ -478,6 +540,12 @@ def _slot_answers(call: _Call, slots: Sequence[_Slot]) -> None:
         lower = text.lower()
         if slot.kind == "id":
             value = read_identifier(text)
+            if value is None:
+                # "Your name and the policy number?" - "Denise Alvarez. It's C O N 4 4 7 1 9 0."
+                value = next(
+                    (v for x in slot.answer[1:4] if (v := read_identifier(x.text)) is not None),
+                    None,
+                )
             if value is not None and not SENSITIVE_RE.search(lower):
                 call.add("fact", slot.key, value, answer)
         elif slot.kind == "birth_date":
@@ -485,7 +553,10 @@ def _slot_answers(call: _Call, slots: Sequence[_Slot]) -> None:
             if dated:
                 member = _member_for(call, slot.asker)
                 key = "birth_date" if member is None else f"{member.key}_birth_date"
-                call.add("fact", key, dated[-1].birth_date(), answer)
+                named = _NAMED_DATE_RE.search(slot.asker.lower)
+                if member is None and named and named.group(1) not in RELATIONS:
+                    key = f"{_PENDING}{named.group(1)}_birth_date"  # named later in the call
+                call.add("fact", key, _corrected_year(dated[-1].birth_date(), text), answer)
         elif slot.kind == "email":
             found = find_email(text)
             if found is not None:
@@ -525,6 +596,28 @@ def _slot_answers(call: _Call, slots: Sequence[_Slot]) -> None:
             dated = [d for d in read_dates(text) if d.dated]
             if dated:
                 call.add("moment", slot.key, dated[-1].birth_date(), answer)
+
+
+_YEAR_REPAIR_RE: Final = re.compile(
+    r"\b(?:sorry|no wait|wait|i mean|actually|no)[,.]?\s+(?:it's\s+|it was\s+)?((?:19|20)\d\d)\b"
+    r"(?!\s*[-/])",
+    re.IGNORECASE,
+)
+
+
+def _corrected_year(value: str, text: str) -> str:
+    """ "July 22nd 2009... sorry, 2010": the year said again after a repair replaces it."""
+    repairs = list(_YEAR_REPAIR_RE.finditer(text))
+    repair = repairs[-1] if repairs else None
+    if repair is None or not re.match(r"^\d{4}-", value) or value.startswith(repair.group(1)):
+        return value
+    if text.find(value[:4]) > repair.start() or value[:4] not in text:
+        return value  # the year repaired is not the one read
+    return repair.group(1) + value[4:]
+
+
+_NAMED_DATE_RE: Final = re.compile(r"\b([a-z]+)'s (?:full )?(?:date of birth|birthday|dob)\b")
+_PENDING: Final = "pending:"
 
 
 def _strip_lead(text: str) -> str:
@@ -569,7 +662,11 @@ _RELATION_RE: Final = re.compile(
     rf"(?P<rel>{'|'.join(sorted(RELATIONS, key=len, reverse=True))})(?![-\w])"
     r"(?P<poss>'s)?"
 )
-_PLURAL_RELATION_RE: Final = re.compile(rf"\bmy\s+(?P<rel>{'|'.join(PLURAL_RELATIONS)})\s+are\s+")
+_PLURAL_RELATION_RE: Final = re.compile(
+    rf"\b(?:my|our)\s+(?:(?:two|three|four|2|3|4)\s+)?(?P<rel>{'|'.join(PLURAL_RELATIONS)})"
+    r"(?:\s+are\s+|,\s+(?=[a-z]+(?:,\s+[a-z]+)*,?\s+and\s+[a-z]+\b))"
+)
+"""Children named together: "my kids are Ava and Noah", "my two kids, Aiden and Maya"."""
 
 
 def _household(call: _Call) -> None:
@@ -612,13 +709,16 @@ def _household(call: _Call) -> None:
         for match in _PLURAL_RELATION_RE.finditer(lower):
             relation = PLURAL_RELATIONS[match.group("rel")]
             rest = line.text[match.end() :]
-            for name in re.findall(r"\b([A-Z][a-z]+)\b", re.split(r"[,.;]\s", rest)[0]):
+            listed = _NAME_LIST_RE.match(rest)  # "Emma, Liam and Zoe"
+            said = listed.group() if listed else re.split(r"[,.;]\s", rest)[0]
+            for name in re.findall(r"\b([A-Z][a-z]+)\b", said):
                 if _is_name(name, call.known_names):
                     member = _Member(relation, "", name, line.index)
                     call.members.append(member)
                     call.add("person", member.key, name, line)
 
 
+_NAME_LIST_RE: Final = re.compile(r"\s*[A-Z][a-z]+(?:,\s*[A-Z][a-z]+)*,?\s+and\s+[A-Z][a-z]+\b")
 _BIRTH_RE: Final = re.compile(
     r"\b(?:(?P<who>my|his|her|[a-z]+'s)\s+)?(?:date of birth|birth ?date|birthday|dob)"
     r"(?:\s+is|'s|:)?\s*|\bi was born(?:\s+on|\s+in)?\s*"
@@ -682,9 +782,20 @@ _STREET_RE: Final = re.compile(
     r"(?<![\d$.,-])\b(?P<number>\d{1,6})\s+(?P<name>(?:[A-Za-z][\w'.-]*\s+){0,4}?[A-Za-z][\w'.-]*)\s+"
     rf"(?P<suffix>{'|'.join(STREET_SUFFIXES)})\b\.?"
     r"(?:,?\s*(?P<unit>apartment|apt|unit|suite|ste|#)\.?\s*(?P<unitno>[A-Za-z0-9-]+))?"
-    r"(?:,\s*(?P<city>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\b)?",
+    r"(?:(?:,\s*|,?\s+(?:now,?\s+)?in\s+)(?P<city>(?-i:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?))\b)?",
     re.IGNORECASE,
 )
+_SPACED_DIGITS_RE: Final = re.compile(r"\b\d(?:[ ,]+\d\b)+")
+
+
+def joined_digits(text: str) -> str:
+    """Digits said one by one joined, the same length ("9 0 2 0 East" -> "9020    East";
+    "5 1 2, 5 5 5, 0 1 9 3" -> one run): positions in `text` stay valid."""
+    return _SPACED_DIGITS_RE.sub(
+        lambda m: "".join(c for c in m.group() if c.isdigit()).ljust(len(m.group())), text
+    )
+
+
 _MOVED_RE: Final = re.compile(
     r"(?i:\b(?:we|i)(?:'ve| have)?\s+(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated)\s+"
     r"(?:out\s+)?to\s+)(?P<city>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
@@ -715,10 +826,10 @@ def _addresses(call: _Call, slots: Sequence[_Slot]) -> None:
     for line in call.lines:
         lower = line.lower
         if line.speaker == "agent" or not (
-            "moved" in line.words or "relocated" in line.words or any(c.isdigit() for c in lower)
+            "moved" in line.words or "relocated" in line.words or _HAS_DIGIT_RE.search(lower)
         ):
             continue
-        for match in _STREET_RE.finditer(line.text):
+        for match in _STREET_RE.finditer(joined_digits(line.text)):
             words = match.group("name").lower().split()
             if any(w in NOT_NAMES and w not in ("north", "south", "east", "west") for w in words):
                 continue
@@ -802,6 +913,8 @@ def _vehicles(call: _Call, slots: Sequence[_Slot]) -> None:
                 continue
             if _NEGATION_RE.search(before):
                 continue
+            if _THIRD_PARTY_RE.search(before) and not _FIRST_PERSON_RE.search(before):
+                continue  # "my son borrowed it, he drives a Jeep Cherokee": the son's
             year = _year_before(line.text[: match.start()])
             make = MAKES[match.group("make").lower()]
             shown = [
@@ -845,15 +958,22 @@ _PHONE_TYPES: Final = {"cell": "cell", "mobile": "cell", "home": "home", "house"
                        "work": "work", "office": "work"}  # fmt: skip
 
 
+_PHONE_NAMED_AFTER_RE: Final = re.compile(
+    r"^(?:that's|that is|this is|it's|it is)\s+(?:my|our|the)\s+(?P<t>cell|mobile|home|house|work|"
+    r"office)\b"
+)
+
+
 def _phones(call: _Call, slots: Sequence[_Slot]) -> None:
     phone_answers = {s.answer[0].turn for s in slots if s.kind == "phone"}
     for line in call.lines:
-        if line.speaker != "caller" or sum(c.isdigit() for c in line.lower) < 10:
+        if line.speaker != "caller" or not _TEN_DIGITS_RE.search(line.lower):
             continue
-        found = find_phone(line.text)
+        found = find_phone(line.text) or find_phone(joined_digits(line.text))
         if found is None:
             continue
-        said = " ".join(x.lower for x in turn_lines(call.lines, line.turn) if x.index <= line.index)
+        own_turn = turn_lines(call.lines, line.turn)
+        said = " ".join(x.lower for x in own_turn if x.index <= line.index)
         if not re.search(r"\b(?:number|phone|cell|mobile|reach me|call me)\b", said) and (
             line.turn not in phone_answers
         ):
@@ -872,6 +992,11 @@ def _phones(call: _Call, slots: Sequence[_Slot]) -> None:
                 if not _NEGATION_RE.search(_clause_before(asked_about, asked.start())):
                     kind = _PHONE_TYPES[asked.group("t")]
                     break
+        if not kind:
+            # "It's 720 555 0148. That's my work line."
+            after = next((x for x in own_turn if x.index == line.index + 1), None)
+            named = _PHONE_NAMED_AFTER_RE.match(after.lower) if after is not None else None
+            kind = _PHONE_TYPES[named.group("t")] if named else ""
         call.add("fact", f"{kind}_phone" if kind else "phone_number", found[1], line)
 
 
@@ -904,6 +1029,10 @@ _METHOD_PATTERNS: Final = (
         r"\s+(?:answer|pick up|check|listen|get))"
     ),
     re.compile(r"\b(?P<m>text|e-?mail)\s+me\s+(?:reminders|updates|instead|only)\b"),
+    re.compile(  # "text me, don't call"
+        r"\b(?P<m>text|e-?mail|call)\s+me,?\s+(?:please\s+)?(?:don't|do not|not|never)\s+"
+        r"(?:call|phone|text|e-?mail|mail)\b"
+    ),
     re.compile(r"\b(?P<m>mail|e-?mail|text)\b[^.?!]{0,40}\binstead of\b"),
     re.compile(r"\b(?:through|via|in|on)\s+the\s+(?:patient\s+|online\s+)?(?P<m>portal)\b"),
 )
@@ -921,8 +1050,12 @@ _CONTACT_PART_RE: Final = re.compile(
 )
 
 
+_THIS_NUMBER_RE: Final = re.compile(r"\b(?:this|that) number\b")
+
+
 def _contact(call: _Call, slots: Sequence[_Slot]) -> None:
     number_asked = {s.answer[0].turn for s in slots if s.kind == "phone"}
+    this_number: dict[int, bool] = {}
     for line in call.having(_CONTACT_WORDS):
         if line.speaker != "caller":
             continue
@@ -940,9 +1073,9 @@ def _contact(call: _Call, slots: Sequence[_Slot]) -> None:
                 _clause_before(lower, match.start())
             ):
                 call.add("preference", "contact_phone", _PHONE_TYPES[match.group("t")], line)
-        if line.turn in number_asked or re.search(
-            r"\b(?:this|that) number\b", turn_text(call.lines, line.turn)
-        ):
+        if line.turn not in this_number:  # once per turn, not once per line
+            this_number[line.turn] = bool(_THIS_NUMBER_RE.search(turn_text(call.lines, line.turn)))
+        if line.turn in number_asked or this_number[line.turn]:
             for match in _THIS_IS_MY_RE.finditer(lower):
                 call.add("preference", "contact_phone", _PHONE_TYPES[match.group("t")], line)
         for match in _BEST_WAY_RE.finditer(lower):
@@ -1022,6 +1155,19 @@ _PROVIDER_PATTERNS: Final = (
         r"colored|colors|always|usually|took care)\b",
         re.I,
     ),
+    re.compile(
+        r"\b(?:i|we)(?:'d| would)\s+(?:rather|prefer to|like to)\s+(?:see|have|book with|stay with|"
+        r"stick with|go with)\s+" + _NAME_TOKEN + r"(?=\s+(?:from now on|going forward|next time|"
+        r"again|instead|every time|each time)\b)",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:i|we)\s+(?:want|prefer|'d prefer|would prefer)\s+"
+        r"(?:to\s+(?:see|stay with|stick with)\s+)?"
+        + _NAME_TOKEN
+        + r"\s+(?:from now on|going forward|every time|each time)\b",
+        re.I,
+    ),
 )
 
 
@@ -1072,8 +1218,15 @@ _INSURER_PATTERNS: Final = (
 )
 
 
+_ON_INSURER_RE: Final = re.compile(
+    r"\b(?:we're|we are|i'm|i am)\s+(?:now\s+)?(?:on|with)\s+(?=[A-Z])|"
+    r"\b(?:we|i)\s+(?:just\s+)?(?:switched|changed|moved)\s+(?:over\s+)?to\s+(?=[A-Z])",
+    re.I,
+)
+
+
 def _insurers(call: _Call) -> None:
-    for line in call.having(frozenset({"insurance", "now"})):
+    for line in call.having(frozenset({"insurance", "now", "switched", "coverage"})):
         if line.speaker != "caller":
             continue
         for pattern in _INSURER_PATTERNS:
@@ -1085,6 +1238,14 @@ def _insurers(call: _Call) -> None:
                     call.add("fact", "insurance_provider", value, line)
         now = re.search(r"\b(?i:it's|it is)\s+(?P<v>[A-Z][^,.;]*?)\s+now\b", line.text)
         context = " ".join(x.lower for x in [*previous_turn(call.lines, line), line])
+        if "insurance" in context or "coverage" in context:
+            # "we switched insurance, we're on Aetna now, not MetLife anymore"
+            for match in _ON_INSURER_RE.finditer(line.text):
+                if _blocked(line, match.start()):
+                    continue
+                value = _capitalised_phrase(line.text[match.end() :], call.known_names)
+                if value:
+                    call.add("fact", "insurance_provider", value, line)
         if now and ("insurance" in context or "on file" in context):
             value = _capitalised_phrase(now.group("v"), call.known_names)
             if value:
@@ -1124,6 +1285,11 @@ _BUSINESS_PATTERNS: Final = (
         r"(?:'s name)?\s+is\s+(?:called\s+)?",
         re.I,
     ),
+    re.compile(  # "single member LLC, Summit Path Consulting"
+        r"\b(?:llc|inc|corporation|corp|partnership|s[- ]corp)\.?[,:]\s+(?:it's\s+|called\s+)?"
+        r"(?=[A-Z])",
+        re.I,
+    ),
 )
 
 
@@ -1144,6 +1310,11 @@ def _business(call: _Call) -> None:
                 "practice",
                 "restaurant",
                 "bakery",
+                "llc",
+                "inc",
+                "corporation",
+                "corp",
+                "partnership",
             }
         )
     ):
@@ -1182,34 +1353,55 @@ _BRAND_RE: Final = re.compile(
 )
 
 
+_BRAND_ALONE_RE: Final = re.compile(
+    r"^(?i:(?:yeah|yes|yep|ok|okay|so|oh)[, ]+(?:it's\s+)?(?:an?\s+)?)(?P<b3>"
+    + "|".join(sorted((b.title() for b in _BRANDS if "." not in b), key=len, reverse=True))
+    + r")\b\W*$"
+)
+"""A known brand said alone to confirm: "yeah, Carrier."."""
+_BRAND_QUESTION_RE: Final = re.compile(
+    r"\b(?:what|which)\s+(?:kind|brand|make|type)\b|\bbrand\b|\bwho makes\b"
+)
 _EQUIPMENT_WORDS: Final = frozenset(w for e in EQUIPMENT for w in e.split())
+_EQUIPMENT_STATEMENT_RE: Final = re.compile(r"\b(?:it's|it is|that's|is|have|got|an?)\s", re.I)
 
 
 def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
     if not any(not line.words.isdisjoint(_EQUIPMENT_WORDS) for line in call.lines):
         return
+    # By line: the last equipment named so far (and its turn); and the last one named at all,
+    # even as a wish ("thinking about a tankless water heater"), for when no other is.
+    latest: dict[int, tuple[str, int] | None] = {}
+    latest_any: dict[int, tuple[str, int] | None] = {}
+    last: tuple[str, int] | None = None
+    last_any: tuple[str, int] | None = None
+    for x in call.lines:
+        for match in _EQUIPMENT_RE.finditer(x.lower):
+            last_any = (EQUIPMENT[match.group("eq")], x.turn)
+            if (
+                not _HYPOTHETICAL_RE.search(_clause_before(x.lower, match.start()))
+                and "tankless" not in x.lower[max(0, match.start() - 12) : match.start()]
+            ):
+                last = (EQUIPMENT[match.group("eq")], x.turn)
+        latest[x.index] = last
+        latest_any[x.index] = last_any
     for line in call.lines:
         if line.speaker != "caller":
             continue
-        if not re.search(r"\b(?:it's|it is|that's|is|have|got|an?)\s", line.text, re.IGNORECASE):
+        if not (_EQUIPMENT_STATEMENT_RE.search(line.text) or _BRAND_ALONE_RE.match(line.text)):
             continue
-        window = [
-            x
-            for turn in range(max(0, line.turn - 2), line.turn + 1)
-            for x in turn_lines(call.lines, turn)
-            if x.index <= line.index
-        ]
-        kinds = [
-            EQUIPMENT[m.group("eq")]
-            for x in window
-            for m in _EQUIPMENT_RE.finditer(x.lower)
-            if not _HYPOTHETICAL_RE.search(_clause_before(x.lower, m.start()))
-            and "tankless" not in x.lower[max(0, m.start() - 12) : m.start()]
-        ]
-        if not kinds:
+        # The equipment talked of: named in this turn or the two before, or further back
+        # when the agent just asked for the brand ("What kind of system is it?").
+        reach = 6 if _BRAND_QUESTION_RE.search(turn_text(call.lines, line.turn - 1)) else 2
+        named = latest[line.index]
+        if named is None or named[1] < line.turn - reach:
+            named = latest_any[line.index]
+        if named is None or named[1] < line.turn - reach:
             continue
-        for match in _BRAND_RE.finditer(line.text):
-            brand = (match.group("b") or match.group("b2") or "").strip()
+        kind = named[0]
+        for match in [*_BRAND_RE.finditer(line.text), *_BRAND_ALONE_RE.finditer(line.text)]:
+            groups = match.groupdict()
+            brand = (groups.get("b") or groups.get("b2") or groups.get("b3") or "").strip()
             if not brand:
                 continue
             first = brand.split()[0].lower().strip(".,")
@@ -1225,13 +1417,21 @@ def _equipment(call: _Call, slots: Sequence[_Slot]) -> None:
             clause = line.text[match.start() : match.start() + 80]
             size = re.search(r"\b(\d+)[- ]gallon", clause)
             value = brand + (f" {size.group(1)} gallon" if size else "")
-            call.add("fact", kinds[-1], value, line)
+            call.add("fact", kind, value, line)
 
 
 _PET_RE: Final = re.compile(
-    r"\b(?:we|i)\s+(?:have|'ve got|have got|got|own|adopted|just got)\s+(?:a|an|one|two|three|"
-    r"a new)\s+(?:[a-z]+\s+)?(?P<sp>" + "|".join(SPECIES) + r")\b(?P<rest>[^.;!?]*)"
-    r"|\b(?:my|our)\s+(?P<sp2>" + "|".join(SPECIES) + r")\s+(?P<n2>[A-Za-z][a-z]+)\b",
+    r"\b(?:we|i)\s+(?:also\s+|still\s+|now\s+)?(?:have|'ve got|have got|got|own|adopted|"
+    r"just got)\s+(?:a|an|one|two|three|a new)\s+(?:[a-z]+\s+)?(?P<sp>" + "|".join(SPECIES) + r")"
+    r"\b(?P<rest>[^.;!?]*)"
+    r"|\b(?:my|our)\s+(?P<sp2>" + "|".join(SPECIES) + r")\s+(?P<n2>[A-Za-z][a-z]+)\b"
+    r"|^(?:(?:um|uh|oh|well|just|yeah)[, ]+)*(?:a|an|one|two|three|four)\s+(?:[a-z]+\s+)?"
+    r"(?P<sp3>" + "|".join(SPECIES) + r")\s*,\s*(?P<rest3>[a-z][^.;!?]*)",
+)
+"""A pet of the caller's: "we (also) have a dog, Biscuit", "our cat Mochi", and the answer
+"Two dogs, Luna and Moose." to "Who's staying with us?"."""
+_PET_NAME_QUESTION_RE: Final = re.compile(
+    r"\b(?:what's|what is)\s+(?:his|her|its|the\s+\w+'s|your\s+\w+'s)\s+name\b"
 )
 _PET_NAME_RE: Final = re.compile(
     r"\b(?:his|her|its|the dog's|the cat's)\s+name(?:'s|\s+is)\s+"
@@ -1261,14 +1461,15 @@ def _pets(call: _Call) -> None:
         for match in _PET_RE.finditer(lower):
             if _blocked(line, match.start()):
                 continue
-            species = SPECIES[match.group("sp") or match.group("sp2")]
+            species = SPECIES[match.group("sp") or match.group("sp2") or match.group("sp3")]
             name = ""
             if match.group("sp2"):
                 name = text[match.start("n2") : match.end("n2")]
                 if not _is_name(name, call.known_names):
                     name = ""
             else:
-                rest = text[match.start("rest") : match.end("rest")]
+                group = "rest" if match.group("sp") else "rest3"
+                rest = text[match.start(group) : match.end(group)]
                 named = re.match(
                     r"\s*,?\s*(?:named|called)?\s*,?\s*([A-Z][a-z]+(?:(?:,\s*|\s+and\s+)[A-Z][a-z]+)*)",
                     rest,
@@ -1289,6 +1490,27 @@ def _pets(call: _Call) -> None:
             else:
                 call.add("fact", f"pet_{species}", species, line)
                 pending = (species, line.turn)
+    if pending is not None:
+        _pet_named_when_asked(call, *pending)
+
+
+def _pet_named_when_asked(call: _Call, species: str, turn: int) -> None:
+    """ "my cat hasn't been eating" - "What's her name?" - "Pepper, she's eleven"."""
+    for line in call.lines:
+        if not turn < line.turn <= turn + 4 or line.speaker != "agent":
+            continue
+        if not _PET_NAME_QUESTION_RE.search(line.lower):
+            continue
+        answer = turn_lines(call.lines, line.turn + 1)
+        if not answer or answer[0].speaker != "caller":
+            return
+        first = re.match(r"\s*(?:(?:um|uh|oh|it's|its|her name's|his name's)[, ]+)*([A-Za-z]+)",
+                         answer[0].text)  # fmt: skip
+        if first is not None and _is_name(first.group(1), call.known_names):
+            name = first.group(1).capitalize()
+            call.add("fact", f"pet_{_key_part(name)}", f"{species} named {name}", answer[0])
+            call.found = [f for f in call.found if f.key != f"pet_{species}"]
+        return
 
 
 _ALLERGY_RE: Final = re.compile(
@@ -1355,14 +1577,17 @@ def _events(call: _Call) -> None:
 
 
 _BOOKED_RE: Final = re.compile(
-    r"\b(?:you're|you are|you're all|i've|i have|we've|we have)\s+(?:got you\s+)?(?:all\s+)?"
+    r"\b(?:you're|you are|you're all|i've|i have|we've|we have)\s+(?:got you\s+)?"
+    r"(?:all\s+|both\s+)?"
     r"(?:booked|scheduled|set|confirmed|on the schedule|down)\b|^(?:okay |ok |great |perfect )?"
-    r"done\b|\byou're booked\b|\bbooked you\b|\bsee you (?:on|then)\b"
+    r"done\b|\byou're booked\b|\bbooked you\b|\bsee you (?:on|then)\b|"
+    r"\b(?:you're|you are|we've got you|i've got you|i got you)\s+(?:on|down|in)\s+for\b"
 )
 _CANCELLED_RE: Final = re.compile(r"\bcancel(?:led|ed)?\b|\bpencil")
 _PROPOSAL_RE: Final = re.compile(
     r"\b(?:we have|i have|has|have|got|opening|available|earliest|how's|how about|would|"
-    r"can you (?:come|do)|could you (?:come|do)|works|can see you|could do|we can do)\b"
+    r"can you (?:come|do)|could you (?:come|do)|works|can see you|could do|we can do|can fit|"
+    r"could fit|can squeeze|can get you in|i can do)\b"
 )
 
 
@@ -1387,27 +1612,59 @@ def _appointments(call: _Call) -> None:
         if not dates:
             continue
         if _BOOKED_RE.search(lower) and not line.question:
-            call.add("moment", "appointment", dates[-1].when(), line)
+            call.add("moment", "appointment", _with_time(dates[-1], line.text).when(), line)
             continue
         if not _PROPOSAL_RE.search(lower):
             continue
         answer = next_turn(lines, line)
         if not answer or declines(answer):
             continue
+        if any(x.question for x in answer) and not affirms(answer):
+            continue  # "She has soccer Thursdays. Anything on a Saturday?": not taken
         picked = [d for x in answer[:1] for d in read_dates(x.text)]
         said = answer[0].lower
         liked = affirms(answer) or bool(_LIKED_RE.search(said))
         if len(dates) == 1 and (liked or picked):
-            call.add("moment", "appointment", dates[0].when(), answer[0])
+            call.add("moment", "appointment", _with_time(dates[0], line.text).when(), answer[0])
         elif len(dates) > 1 and picked:
             chosen = _pick(dates, picked[0])
             if chosen is not None:
                 call.add("moment", "appointment", chosen.when(), answer[0])
 
 
+_CLOCK_RE: Final = re.compile(
+    r"\b(?P<you>you(?:'re)?\s+)?at\s+(?P<h>\d{1,2})(?::(?P<m>\d\d))?(?:\s*(?P<ap>[ap])\.?m\b\.?)?"
+    r"|\b(?P<h2>\d{1,2})(?::(?P<m2>\d\d))?(?:\s+(?:to|-|until)\s+\d{1,2}(?::\d\d)?)?\s*"
+    r"(?P<ap2>[ap])\.?m\b\.?",
+    re.IGNORECASE,
+)
+
+
+def _with_time(date: DateValue, text: str) -> DateValue:
+    """A booked day said apart from its time ("Friday October 16th, 8 to 10 am", "Zoe at 9
+    and you at 9:30", "six at 1 pm on Saturday May 23rd"): the caller's time ("you at"),
+    else the first; a range's start; no am/pm: 1-6 and 12 are p.m."""
+    if date.time is not None or date.day is None:
+        return date
+    found = list(_CLOCK_RE.finditer(text))
+    if not found:
+        return date
+    match = next((m for m in found if m.group("you")), found[0])
+    hour = int(match.group("h") or match.group("h2"))
+    minute = int(match.group("m") or match.group("m2") or 0)
+    ampm = (match.group("ap") or match.group("ap2") or "").lower()
+    if not (1 <= hour <= 12 and minute < 60):
+        return date
+    if ampm == "p" or (not ampm and (hour <= 6 or hour == 12)):
+        hour = hour % 12 + 12
+    elif ampm == "a" and hour == 12:
+        hour = 0
+    return dataclasses.replace(date, time=dt.time(hour, minute))
+
+
 _LIKED_RE: Final = re.compile(
     r"\b(?:works|work for me|perfect|good|great|fine|i'll take it|i can make it|i can do that|"
-    r"that's good|sounds good)\b"
+    r"that's good|sounds good|amazing|awesome|let's do|we'll take|i'll take)\b"
 )
 """An answer that takes the slot offered without a plain yes ("4:15 is perfect")."""
 
@@ -1433,7 +1690,8 @@ _AT_WORDS: Final = frozenset({"dot"})
 _PROVIDER_WORDS: Final = frozenset(
     {"always", "usually", "normally", "only", "typically", "regularly", "usual", "regular",
      "stylist", "dentist", "doctor", "hygienist", "barber", "colorist", "accountant", "lawyer",
-     "attorney", "groomer", "did", "does", "cut", "cuts", "colored", "colors"}
+     "attorney", "groomer", "did", "does", "cut", "cuts", "colored", "colors", "rather",
+     "prefer", "want"}
 )  # fmt: skip
 _EVENT_WORDS: Final = frozenset(w for e in EVENTS for w in e.split()) | {
     "married",
@@ -1453,6 +1711,7 @@ _EXTRACTORS: Final[tuple[Callable[[_Call], None], ...]] = (
     _household,
     _member_names,
     _identifiers,
+    _bare_identifiers,
     _birth_dates,
     _confirmed_read_backs,
     _language,
@@ -1475,6 +1734,35 @@ _SLOT_EXTRACTORS: Final[tuple[Callable[[_Call, Sequence[_Slot]], None], ...]] = 
 )
 
 
+_RELATION_KEYS: Final = frozenset(relation for relation, _ in RELATIONS.values())
+
+
+def _name_the_dates(latest: dict[str, _Found]) -> None:
+    """A household member's date given before their name ("her date of birth?" answered
+    "Emma, born July 22nd 2010"): keyed by the name once the call gives one."""
+    for key in [k for k in latest if k.startswith(_PENDING)]:
+        # "And Zoe's date of birth?": Zoe's, once a member of the household is called Zoe.
+        name = key.removeprefix(_PENDING).removesuffix("_birth_date")
+        found = latest.pop(key)
+        owners = [k for k, f in latest.items() if f.type == "person" and k.endswith("_" + name)]
+        if len(owners) == 1 and f"{owners[0]}_birth_date" not in latest:
+            found.key = f"{owners[0]}_birth_date"
+            latest[found.key] = found
+    for key in [k for k in latest if k.endswith("_birth_date")]:
+        relation = key.removesuffix("_birth_date")
+        if relation not in _RELATION_KEYS:
+            continue
+        named = [
+            k
+            for k, f in latest.items()
+            if f.type == "person" and k.startswith(relation + "_") and not k.endswith("_date")
+        ]
+        if len(named) == 1 and f"{named[0]}_birth_date" not in latest:
+            found = latest.pop(key)
+            found.key = f"{named[0]}_birth_date"
+            latest[found.key] = found
+
+
 def extract_facts(lines: Sequence[Line]) -> tuple[ExtractedMemory, ...]:
     """The facts of a call, one per key, the last value said winning, in key order."""
     call = _Call(lines, _known_names(lines))
@@ -1495,6 +1783,7 @@ def extract_facts(lines: Sequence[Line]) -> tuple[ExtractedMemory, ...]:
         ):
             continue
         latest[found.key] = found
+    _name_the_dates(latest)
     named_species = {f.value.split(" named ")[0] for f in latest.values() if " named " in f.value}
     return tuple(
         ExtractedMemory(f.type, f.key, f.value)

@@ -20,7 +20,7 @@ from alice_server.domain.summarizer.interface import (
 from alice_server.domain.summarizer.names import find_name
 from alice_server.domain.summarizer.notes import call_notes, render_summary
 from alice_server.domain.summarizer.personality import personality_scores
-from alice_server.domain.summarizer.sentences import Sentence, build_sentences
+from alice_server.domain.summarizer.sentences import Sentence, build_sentences, split_turns
 from alice_server.domain.summarizer.sentiment import sentiment_label, sentiment_weights
 from alice_server.domain.summarizer.summary import summarize
 from alice_server.domain.summarizer.topics import (
@@ -60,7 +60,8 @@ class HeuristicSummarizer:
     def analyze_sync(self, turns: Sequence[TranscriptTurn]) -> CallAnalysis:
         """Analyse a call: the call notes (summary, facts, commitments), sentiment, key
         topics, personality and caller name."""
-        sentences = build_sentences(turns)
+        split = split_turns(turns)
+        sentences = build_sentences(turns, split)
         caller = [s for s in sentences if s.speaker == "caller"]
         caller_texts = [t.text.translate(APOSTROPHES) for t in turns if t.speaker == "caller"]
         agent_texts = [t.text.translate(APOSTROPHES) for t in turns if t.speaker == "agent"]
@@ -76,7 +77,7 @@ class HeuristicSummarizer:
             summary = summarize(sentences, lemmas, counts, (), caller_spoke=False)
             return CallAnalysis(summary, "neutral", (), PersonalityScores.neutral(), None)
         topics = select_topics(counts)
-        lines = build_lines(turns)
+        lines = build_lines(turns, split)
         if _english(lines):
             facts = extract_facts(lines)
             notes = call_notes(lines, extract_commitments(lines), facts)

@@ -54,7 +54,7 @@ COMMON_NON_NAMES: Final = word_set(
     thursday friday saturday sunday today tomorrow yesterday mister miss mrs ms mr dr sir maam
     ma'am customer client policyholder owner member patient agent manager supervisor
     representative driver homeowner renter insured husband wife mother father son daughter
-    brother sister friend neighbor landlord tenant boss employee
+    brother sister friend neighbor landlord tenant boss employee born
     """
 )
 """Capitalised words after "this is"/"I'm" that are not names (added to the stop lists)."""

@@ -115,6 +115,20 @@ _PROBLEM_RE: Final = re.compile(
     r"hail|toothache|hurt|injured|late|missing|wrong|again|didn't|doesn't|isn't|wasn't|fail|"
     r"fails|failing|failed|error|can't|cannot|couldn't)\b"
 )
+_OPENERS_RE: Final = re.compile(
+    r"^(?:(?:thank you so much|thanks so much|thanks a lot|thank you|thanks|hi|hello|hey|yeah|"
+    r"yes|yep|so|um|uh|ok|okay|well|oh|great|perfect|sorry|good (?:morning|afternoon|evening))"
+    r"(?:\s+there)?[,.!]*\s+)+",
+    re.IGNORECASE,
+)
+"""Greetings, fillers and thanks that open a line without saying anything."""
+_THANKS_RE: Final = re.compile(r"\b(?:thanks|thank|great|perfect)\b", re.IGNORECASE)
+_CONTENT_RE: Final = re.compile(
+    r"\b(?!(?:hi|hello|hey|thanks|thank|you|so|much|bye|goodbye|great|ok|okay|yes|yeah|sure|"
+    r"perfect|that|works|sounds|good|have|a|nice|day|again|appreciate|it|all|right)\b)[a-z]{3,}",
+    re.IGNORECASE,
+)
+"""A word other than a pleasantry's: "thanks so much" has none, so it is no request."""
 _CUT_RE: Final = re.compile(
     r"(?<!\bdr)(?<!\bmr)(?<!\bms)(?<!\bmrs)[.;!?](?=\s|$)|,\s+(?=(?:the|because|since|and the|"
     r"it's|she|he|they|so|but|my|i|we|which|you|is|can)\b)|\s(?:because|since|so that|but)\s|"
@@ -207,13 +221,15 @@ def _request(lines: Sequence[Line]) -> str:
             verb = match.groupdict().get("v") or ""
             return template.replace("{v}", verb).format(thing)
         if _PROBLEM_RE.search(lower) and not line.question and len(line.text.split()) >= 4:
-            said = _reported(_clip(line.text, MAX_REQUEST_WORDS + 6))
-            said = re.sub(
-                r"^(?:(?:hi|hello|hey|yeah|yes|so|um|uh|ok|okay|well)[, ]+)+",
-                "",
-                said,
-                flags=re.IGNORECASE,
-            )
+            # The greeting goes before the clause is cut: "Hi, I had a pedicure..." is the
+            # pedicure, not "hi"; a line that is only pleasantries reports nothing.
+            text = text.strip()
+            opener = _OPENERS_RE.match(text)
+            if opener is not None and _THANKS_RE.search(opener.group()):
+                continue  # "Thanks, that was quick, I didn't expect it": a reaction
+            said = _reported(_problem_clause(text[opener.end() :] if opener else text))
+            if len(said.split()) < 3 or not _CONTENT_RE.search(said):
+                continue
             if said[1:2].islower():
                 said = said[0].lower() + said[1:]
             return f"Caller reported that {said}."
@@ -221,6 +237,29 @@ def _request(lines: Sequence[Line]) -> str:
         if _QUESTION_REQUEST_RE.match(line.lower):
             return f"Caller asked: {line.text}"
     return ""
+
+
+def _problem_clause(text: str) -> str:
+    """The caller's report up to the end of the clause that names the problem ("I had a
+    pedicure there on Saturday and now my toe is infected"), from that clause's start when
+    the whole is too long."""
+    limit = MAX_REQUEST_WORDS + 6
+    problem = _PROBLEM_RE.search(text.lower())
+    if problem is None:
+        return _clip(text, limit)
+    cut = _CUT_RE.search(text, problem.end())
+    said = text[: cut.start()] if cut else text
+    if len(said.split()) > limit:
+        starts = [m.end() for m in _CUT_RE.finditer(said, 0, problem.start())]
+        said = said[starts[-1] :] if starts else said
+    parts = _FILLERS_RE.sub(" ", said).split()[:limit]
+    while parts and parts[-1].lower().strip(",") in _DANGLING_REPORT:
+        parts.pop()
+    return " ".join(parts).strip(" ,-")
+
+
+_DANGLING_REPORT: Final = _DANGLING | {"was", "is", "it", "think", "guess", "now", "when"}
+"""A report cut before "because" also drops "and I think it was"."""
 
 
 def _antecedent(said: str, before: str) -> str:
@@ -253,8 +292,39 @@ def _outcome(lines: Sequence[Line], facts: Sequence[ExtractedMemory]) -> str:
             continue  # "I've added that note"
         done = f"Agent {second_to_third(said)}."
         break
+    if not done:
+        done = _confirmed(lines)
     booked = next((f"Booked for {f.value}." for f in facts if f.key == "appointment"), "")
     return " ".join(s for s in (done, booked) if s)
+
+
+_STATE_RE: Final = re.compile(
+    r"^(?:(?:ok|okay|great|perfect|alright|all right|so|and)[,.!]?\s+)*(?:(?:all\s+)?done|"
+    r"(?:that's|that is|it's|it is)\s+(?:all\s+)?(?:done|taken care of))[:,.!]?\s+(?P<x>\w[^;!?]*)"
+    r"|\b(?P<y>(?:he|she|they|you|(?:your|the)\s+(?:\w+\s+)?\w+|everything)(?:'s|'re|\s+is|\s+are)\s+"
+    r"(?:now\s+|all\s+)?(?:covered|insured|added|active|activated|updated|cancelled|canceled|"
+    r"reinstated|enrolled|registered|approved|confirmed|on the policy)\b[^.;!?]*)",
+    re.IGNORECASE,
+)
+"""What the agent reports done without "I've": "Done: he is covered from today", "You're
+now covered as of the 1st", "Your card is activated"."""
+
+
+def _confirmed(lines: Sequence[Line]) -> str:
+    """The agent's first report of a finished change ("Done: he is covered from today")."""
+    for line in lines:
+        if line.speaker != "agent" or line.question:
+            continue
+        match = _STATE_RE.search(line.text)
+        if match is None or _BOOKED_RE.search(line.lower):
+            continue  # "Done, Thursday at 4:30": the booking says it
+        group = "x" if match.group("x") else "y"
+        said = _clip(line.text[match.start(group) : match.end(group)], MAX_OUTCOME_WORDS)
+        if len(said.split()) < 3:
+            continue
+        said = second_to_third(said[0].lower() + said[1:])
+        return f"Agent confirmed {said}."
+    return ""
 
 
 def call_notes(

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from alice_server.domain.summarizer.interface import TranscriptTurn
 from alice_server.domain.summarizer.limits import (
@@ -59,6 +59,9 @@ class Sentence:
         return sum(len(clause) for clause in self.clauses)
 
 
+_INITIALS_RE: Final = re.compile(r"(?:[a-z]\.)+[a-z]")
+
+
 def split_sentences(text: str) -> list[str]:
     """Split a turn into sentences at line breaks and at ``.``/``!``/``?`` followed by a space.
 
@@ -75,7 +78,7 @@ def split_sentences(text: str) -> list[str]:
         for match in SENTENCE_END_RE.finditer(line):
             before = line[start : match.start()].rsplit(" ", 1)[-1].lower().lstrip("(\"'")
             if match.group().strip().rstrip("\"')]") == "." and (
-                before in ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]", before)
+                before in ABBREVIATIONS or _INITIALS_RE.fullmatch(before)
             ):  # "Mr.", "a.m.", "A.O. Smith"
                 continue
             piece = line[start : match.end()].strip()
@@ -225,14 +228,28 @@ def _make_sentence(
     )
 
 
-def build_sentences(turns: Sequence[TranscriptTurn]) -> list[Sentence]:
-    """Cut the caller and agent turns into sentences; system and empty turns are dropped."""
+def split_turns(turns: Sequence[TranscriptTurn]) -> list[list[str]]:
+    """The sentences of each turn, apostrophes normalised ([] for a system turn): cut once
+    for both the summary's sentences and the call notes' lines."""
+    return [
+        split_sentences(turn.text.translate(APOSTROPHES))
+        if turn.speaker in ("caller", "agent")
+        else []
+        for turn in turns
+    ]
+
+
+def build_sentences(
+    turns: Sequence[TranscriptTurn], split: Sequence[list[str]] | None = None
+) -> list[Sentence]:
+    """Cut the caller and agent turns into sentences; system and empty turns are dropped.
+    `split` is `split_turns(turns)` when the caller has it already."""
     sentences: list[Sentence] = []
-    for turn in turns:
+    for turn, raws in zip(turns, split if split is not None else split_turns(turns), strict=True):
         speaker = turn.speaker
         if speaker != "caller" and speaker != "agent":
             continue
-        for raw in split_sentences(turn.text.translate(APOSTROPHES)):
+        for raw in raws:
             chunks = _chunk_sentence(raw)
             for index, chunk in enumerate(chunks):
                 starts, ends = index == 0, index == len(chunks) - 1

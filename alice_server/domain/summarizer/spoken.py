@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from alice_server.domain.due_dates import (
+    ORDINAL_WORDS,
     TENS,
     clock_at,
     day_of_month_at,
@@ -31,9 +32,11 @@ DIGIT_WORDS: Final = {
 REPAIR_WORDS: Final = frozenset(
     {"sorry", "i", "mean", "no", "wait", "actually", "that's", "it's", "its", "is", "again",
      "let", "me", "repeat", "so", "uh", "um", "or", "rather", "correction", "yeah", "that",
-     "one", "more", "time", "oops", "scratch"}
+     "one", "more", "time", "oops", "scratch", "hold", "hang", "on", "sec", "second", "see",
+     "check", "just", "a"}
 )  # fmt: skip
-"""Words that may stand between a false start and its repair ("4-4-8, sorry, 4-4-8-1-7")."""
+"""Words that may stand between a false start and its repair ("4-4-8, sorry, 4-4-8-1-7",
+"H O 7 7... hold on... H O 7 7 3 0 5 1 8", "4 4 8, let me check, 4 4 8 1 7")."""
 LEAD_WORDS: Final = frozenset(
     {"it's", "its", "it", "is", "yeah", "yes", "sure", "that's", "the", "number", "um", "uh",
      "ok", "okay", "so", "my", "our", "was", "id", "no", "#", "num", "a", "an", "ah", "oh"}
@@ -381,6 +384,12 @@ _WEEKDAY_NAMES: Final = ("monday", "tuesday", "wednesday", "thursday", "friday",
 _NUMERIC_DATE_RE: Final = re.compile(r"^(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?$")
 
 
+_DATE_STARTS: Final = frozenset(
+    {"today", "tomorrow", "tonight", "twenty", "thirty", *ORDINAL_WORDS}
+)
+"""The words of letters only a date can start with, besides weekdays and months."""
+
+
 def read_dates(text: str) -> list[DateValue]:
     """Every date said in `text`, in order; a later one without a month takes the month
     of the one before ("June 14th. Well, the 15th")."""
@@ -388,6 +397,15 @@ def read_dates(text: str) -> list[DateValue]:
     found: list[DateValue] = []
     index = 0
     while index < len(words):
+        word = words[index]
+        if (
+            word.isalpha()
+            and word not in _DATE_STARTS
+            and weekday_of(word) is None
+            and month_of(word) is None
+        ):
+            index += 1  # no date starts with this word (most words): skip the full reading
+            continue
         value, used = _date_at(words, index, found[-1] if found else None)
         if value is None:
             index += 1
