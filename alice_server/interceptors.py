@@ -12,7 +12,9 @@ Every kind of RPC (unary or streaming) keeps its shape.
 Two hook points, both None unless the server's wiring sets them:
 `check_request(method, request)` runs after admission, just before the
 handler (raise a domain error to refuse the request), and
-`trailing_metadata()` gives metadata added to the end of every call.
+`trailing_metadata()` gives metadata added to the end of every call (with a read
+replica: `read_your_writes.trailing`, a write's `x-alice-lsn`). Before the handler
+the client's `x-alice-lsn` is bound for storage (`read_your_writes.bind`).
 """
 
 from __future__ import annotations
