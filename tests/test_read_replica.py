@@ -138,6 +138,13 @@ async def test_a_write_names_its_commit_position_and_a_bad_position_is_refused(
         await call
         trailers = dict(await call.trailing_metadata())
         assert "/" in trailers["x-alice-lsn"]
+        # A read names no position (it committed nothing), wherever it ran.
+        for _ in range(5):
+            read = stub.ListMemories(
+                mem.ListMemoriesRequest(user_id=_caller()), metadata=tenant.metadata()
+            )
+            await read
+            assert "x-alice-lsn" not in dict(await read.trailing_metadata())
         code, details = await status_of(
             stub.ListMemories(
                 mem.ListMemoriesRequest(user_id=_caller()),

@@ -271,7 +271,15 @@ class Database:
             yield TenantUnitOfWork(connection, customer_id)
 
     @asynccontextmanager
-    async def _tenant_transaction(self, customer_id: int) -> AsyncIterator[asyncpg.Connection]:
+    async def _reading(self, customer_id: int) -> AsyncIterator[TenantUnitOfWork]:
+        """`tenant()` for `read()`: it writes nothing, so no commit position."""
+        async with self._tenant_transaction(customer_id, writes=False) as connection:
+            yield TenantUnitOfWork(connection, customer_id)
+
+    @asynccontextmanager
+    async def _tenant_transaction(
+        self, customer_id: int, *, writes: bool = True
+    ) -> AsyncIterator[asyncpg.Connection]:
         setup = f"BEGIN; SELECT {set_tenant_sql(customer_id)}, {self._timeouts}"
         async with (
             self.slots.slot(customer_id, self.options.acquire_timeout_seconds),
@@ -285,7 +293,7 @@ class Database:
                 except BaseException:
                     await _abandon(connection)
                     raise
-                if self.replica is not None:
+                if writes and self.replica is not None:
                     await _record_commit(connection)
 
     @asynccontextmanager
@@ -303,7 +311,7 @@ class Database:
         ms = self.options.statement_timeout_ms
         timeout = ms / 1000 if ms > 0 else None
         if self.options.statement_cache_size == 0:
-            async with self._tenant_transaction(customer_id) as connection:
+            async with self._tenant_transaction(customer_id, writes=False) as connection:
                 yield StatementUnit(connection, customer_id, timeout, self._timeout_message)
             return
         async with (
@@ -318,7 +326,7 @@ class Database:
         it has replayed what this RPC's client has seen (ReadReplica.use_standby),
         else on this database. A standby that fails under it is left for the
         primary, where `work` runs again (it only reads)."""
-        return await self._read(lambda db: db.tenant(customer_id), work)
+        return await self._read(lambda db: db._reading(customer_id), work)
 
     async def read_statement(
         self, customer_id: int, work: Callable[[StatementUnit], Awaitable[T]]
