@@ -30,7 +30,6 @@ from alice_server.services.customers import CustomerDirectory
 from alice_server.storage import migrate
 from alice_server.storage.database import (
     Database,
-    PoolOptions,
     SchemaOutOfDate,
     UnsafeDatabaseRole,
 )
@@ -257,13 +256,13 @@ async def _run_admin(runtime: Runtime, args: argparse.Namespace) -> int:
     if args.command == "mint-token":
         # Through the service role (RLS shows it that one customer) or the owner.
         url = runtime.app_url or runtime.require_admin_url()
-        database = Database(url, PoolOptions(size=1))
+        database = Database.from_settings(url, runtime.settings, size=1)
         try:
             await CustomerDirectory(database, 0).check_active(args.customer_id)
         finally:
             await database.close()
         return 0
-    database = Database(runtime.require_admin_url(), PoolOptions(size=1))
+    database = Database.from_settings(runtime.require_admin_url(), runtime.settings, size=1)
     try:
         if args.command == "backfill-embeddings":
             return await backfill_embeddings.run(database, args)

@@ -211,6 +211,10 @@ class Settings:
     platform_database_url: str | None = _setting(
         "ALICE_PLATFORM_DATABASE_URL", text, None, "the platform role's URL (platform RPCs)"
     )
+    # Issue 17: a hot standby for call starts, searches, lists and history.
+    read_database_url: str | None = _setting(
+        "ALICE_READ_DATABASE_URL", text, None, "a hot standby's URL (reads); unset: none"
+    )
     expiry_interval_seconds: float = _setting(
         "ALICE_EXPIRY_INTERVAL_SECONDS",
         number(minimum=0),

@@ -5,7 +5,7 @@ running ones finish within the grace period.
 grpc.aio's own stop cancels every call it has accepted but not yet handed to a
 handler: CANCELLED, which no client retries (298 of 300 StoreMemory calls in
 flight at the stop, tests/test_draining.py). So `AliceServer.stop` drains
-first: the StatusInterceptor admits each call through `Drain.admitted()`,
+first: the RPC guard (interceptors.py) admits each call through `Drain.admitted()`,
 which refuses new ones once draining; the stop waits until no call runs and
 none arrived for QUIET_SECONDS (grpc has handed over what it had queued), or
 the grace period ends, and only then stops the gRPC server.

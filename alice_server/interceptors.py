@@ -12,7 +12,9 @@ Every kind of RPC (unary or streaming) keeps its shape.
 Two hook points, both None unless the server's wiring sets them:
 `check_request(method, request)` runs after admission, just before the
 handler (raise a domain error to refuse the request), and
-`trailing_metadata()` gives metadata added to the end of every call.
+`trailing_metadata()` gives metadata added to the end of every call (with a read
+replica: `read_your_writes.trailing`, a write's `x-alice-lsn`). Before the handler
+the client's `x-alice-lsn` is bound for storage (`read_your_writes.bind`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc._cython import cygrpc
 from grpc_status import rpc_status
 
-from alice_server import logs, metrics
+from alice_server import logs, metrics, read_your_writes
 from alice_server.auth import (
     ERROR_DOMAIN,
     Platform,
@@ -188,6 +190,7 @@ class RpcGuard:
                 tenant = await self._admit(method, metadata, rpc)
                 if tenant is not None:
                     tenant_token = bind_tenant(tenant)
+                read_your_writes.bind(metadata)  # the client's x-alice-lsn, for storage
                 if self.check_request is not None:
                     self.check_request(method, request)
                 result = await behaviour(request, context)

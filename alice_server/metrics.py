@@ -7,6 +7,7 @@ for the dashboard and alert-rule tests. Label values are bounded:
   interceptor), never anything a client invents;
 - `code`: a gRPC status code name (17 values);
 - `reason` (summariser fallbacks): one of FALLBACK_REASONS or http_<status>;
+  (read fallbacks): `lag` or `unavailable`;
 - `customer_id`: only on `alice_rpc_requests_total`,
   `alice_rate_limited_total` and `alice_follow_ups_overdue`, the series an
   operator reads per tenant. A call whose token is not valid has customer_id ""
@@ -110,6 +111,18 @@ SUMMARIZER_FALLBACKS = Counter(
 # Known from the start (0 until it happens), so that a rate() or an alert sees the
 # series before the first fallback. http_<status> appears when a status is first seen.
 FALLBACK_REASONS = ("timeout", "unreachable", "malformed", "refused", "truncated", "invalid")
+READ_FALLBACKS = Counter(
+    "alice_read_fallbacks",
+    "Reads meant for the read replica (ALICE_READ_DATABASE_URL) that went to the primary, "
+    "by reason: lag (the standby had not replayed the client's last write, or lags more "
+    "than about 100 ms), unavailable (the standby cannot be reached or failed).",
+    ["reason"],
+)
+STANDBY_READS = Counter(
+    "alice_standby_reads", "Reads served by the read replica (ALICE_READ_DATABASE_URL)."
+)
+for _reason in ("lag", "unavailable"):
+    READ_FALLBACKS.labels(_reason)
 HEALTH_SERVING = Gauge(
     "alice_health_serving",
     "1 while the health service reports SERVING, 0 otherwise (database down, "
@@ -148,6 +161,8 @@ SERIES: frozenset[str] = frozenset(
         "alice_summarizer_duration_seconds_sum",
         "alice_summarizer_duration_seconds_count",
         "alice_summarizer_fallbacks_total",
+        "alice_read_fallbacks_total",
+        "alice_standby_reads_total",
         "alice_health_serving",
         "alice_database_up",
         "alice_follow_ups_overdue",
@@ -317,6 +332,14 @@ class MetricsEndpoint:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def read_fallback(reason: str) -> None:
+    READ_FALLBACKS.labels(reason).inc()
+
+
+def standby_read() -> None:
+    STANDBY_READS.inc()
 
 
 # ------------------------------------------------------------- several workers, one endpoint

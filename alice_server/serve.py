@@ -11,9 +11,10 @@ import signal
 from collections.abc import Callable
 
 from alice_server.config import ConfigError, Settings
+from alice_server.read_your_writes import attach_read_replica
 from alice_server.runtime import open_runtime
 from alice_server.server import start_server
-from alice_server.storage.database import Database, PoolOptions
+from alice_server.storage.database import Database
 
 logger = logging.getLogger("alice.cli")  # the name alice-server's own lines have always had
 
@@ -39,14 +40,15 @@ async def serve(
         except ConfigError:
             await asyncio.to_thread(runtime.close)
             raise
-    database = Database(app_url, PoolOptions.from_settings(settings))
+    database = Database.from_settings(app_url, settings)
     # t-tenants: the platform role's own small pool, for the platform RPCs.
     platform_url = runtime.platform_url if runtime is not None else settings.platform_database_url
-    platform = Database(platform_url, PoolOptions(size=2)) if platform_url else None
+    platform = Database.from_settings(platform_url, settings, size=2) if platform_url else None
     try:
         await database.verify()
         if platform is not None:
             await platform.verify()
+        await attach_read_replica(settings, database)  # ALICE_READ_DATABASE_URL
         server = await start_server(settings, database, secret, platform_database=platform)
         if ready is not None:
             ready(server.port)

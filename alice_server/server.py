@@ -15,7 +15,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
-from alice_server import metrics
+from alice_server import metrics, read_your_writes
 from alice_server.auth import TokenVerifier
 from alice_server.config import Settings
 from alice_server.domain.embeddings import Embedder
@@ -208,6 +208,8 @@ async def start_server(
         access_level=settings.access_log_level,
         on_database_unavailable=monitor.poke,
         drain=drain,
+        # x-alice-lsn: a write's commit position (with ALICE_READ_DATABASE_URL).
+        trailing_metadata=read_your_writes.trailing if settings.read_database_url else None,
     )
     server = grpc.aio.server(options=_options(settings))
     registrar = guard.registrar(server)

@@ -25,9 +25,10 @@ import asyncpg
 from alice_server.auth import mint_token
 from alice_server.config import Settings
 from alice_server.domain.summarizer import Summarizer
+from alice_server.read_your_writes import attach_read_replica
 from alice_server.server import AliceServer, start_server
 from alice_server.storage import migrate
-from alice_server.storage.database import Database, PoolOptions
+from alice_server.storage.database import Database
 from alice_server.storage.urls import libpq_url, with_database, with_user
 
 
@@ -116,15 +117,15 @@ async def running_server(
     """`pool_overrides`: PoolOptions fields the settings do not reach (e.g. the
     acquire timeout)."""
     settings = settings_for_tests(database_url=app_url, jwt_secret=secret, **setting_overrides)
-    options = PoolOptions.from_settings(settings, size=pool_size, **(pool_overrides or {}))
-    database = Database(app_url, options)
+    database = Database.from_settings(app_url, settings, size=pool_size, **(pool_overrides or {}))
     platform = None
     if settings.platform_database_url:
-        platform = Database(settings.platform_database_url, PoolOptions(size=2))
+        platform = Database.from_settings(settings.platform_database_url, settings, size=2)
     try:
         await database.verify()
         if platform is not None:
             await platform.verify()
+        await attach_read_replica(settings, database)  # ALICE_READ_DATABASE_URL
         server = await start_server(
             settings, database, secret, summarizer=summarizer, platform_database=platform
         )

@@ -47,7 +47,7 @@ from alice_server.config import Settings
 from alice_server.die_with_parent import die_with_parent
 from alice_server.runtime import open_runtime
 from alice_server.serve import database_origin, serve
-from alice_server.storage.database import Database, PoolOptions
+from alice_server.storage.database import Database
 
 logger = logging.getLogger("alice.workers")
 
@@ -60,7 +60,7 @@ def run(settings: Settings, secret: str) -> int:
     runtime = open_runtime(settings)
     try:
         app_url = runtime.require_app_url()
-        asyncio.run(_verify(app_url))
+        asyncio.run(_verify(settings, app_url))
         # The workers reach the platform role where the supervisor found it (the
         # embedded database's, or ALICE_PLATFORM_DATABASE_URL).
         settings = dataclasses.replace(settings, platform_database_url=runtime.platform_url)
@@ -69,9 +69,9 @@ def run(settings: Settings, secret: str) -> int:
         runtime.close()
 
 
-async def _verify(app_url: str) -> None:
+async def _verify(settings: Settings, app_url: str) -> None:
     """Refuse a role that bypasses RLS or an old schema once, before any worker starts."""
-    database = Database(app_url, PoolOptions(size=1))
+    database = Database.from_settings(app_url, settings, size=1)
     try:
         await database.verify()
     finally:

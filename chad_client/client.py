@@ -53,6 +53,7 @@ from chad_client.models import (
     TurnLike,
 )
 from chad_client.platform import PlatformClient, PlatformTokenMinter
+from chad_client.read_your_writes import ReadYourWrites
 from chad_client.retry import RetryPolicy
 from chad_client.rpcs import RPCS, TenantMethods, TenantRpcs
 from chad_client.tenant_info import (
@@ -168,6 +169,9 @@ class AliceClient:
         self.retry = retry or RetryPolicy()
         options = channel_options(max_message_bytes)
         self.target = channel_target(target)
+        # Read-your-writes with a read replica: the newest x-alice-lsn per tenant.
+        self.read_your_writes = ReadYourWrites()
+        interceptors = [self.read_your_writes, *(interceptors or ())]
         if secure:
             credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
             self.channel = grpc.aio.secure_channel(

@@ -24,7 +24,7 @@ from alice_server.domain.errors import InvalidArgument
 from alice_server.domain.paging import PageTokens
 from alice_server.runtime import open_runtime
 from alice_server.services.console_users import ConsoleUsers
-from alice_server.storage.database import Database, PoolOptions
+from alice_server.storage.database import Database
 
 COMMANDS = frozenset({"create-console-user"})
 MIN_PASSWORD_CHARS = 10
@@ -65,7 +65,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     )
     runtime = open_runtime(settings)
     try:
-        created = asyncio.run(_create(runtime.require_admin_url(), user))
+        created = asyncio.run(_create(settings, runtime.require_admin_url(), user))
     finally:
         runtime.close()
     print(
@@ -81,8 +81,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _create(admin_url: str, user: console_users.NewConsoleUser) -> console_users.ConsoleUser:
-    db = Database(admin_url, PoolOptions(size=1))
+async def _create(
+    settings: Settings, admin_url: str, user: console_users.NewConsoleUser
+) -> console_users.ConsoleUser:
+    db = Database.from_settings(admin_url, settings, size=1)
     try:
         # No paging here: a throw-away key, so no JWT_SECRET_KEY is needed.
         return await ConsoleUsers(db, PageTokens(secrets.token_urlsafe(32))).create(user)

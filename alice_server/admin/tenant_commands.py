@@ -36,7 +36,7 @@ from alice_server.domain.privacy import ExportHeader, SubjectHasher
 from alice_server.runtime import Runtime, jwt_secret, open_runtime
 from alice_server.services.privacy import PrivacyService
 from alice_server.services.tenants import CustomerAdmin
-from alice_server.storage.database import Database, PoolOptions
+from alice_server.storage.database import Database
 
 DEFAULT_TENANT_SCOPE = f"{SCOPE_READ} {SCOPE_WRITE}"
 
@@ -202,7 +202,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, runtime: Runtime, args: argparse.Namespace) -> int:
-    db = Database(runtime.require_admin_url(), PoolOptions(size=1))
+    db = Database.from_settings(runtime.require_admin_url(), settings, size=1)
     try:
         return await _HANDLERS[args.command](Context(settings, runtime, db), args)
     finally:

@@ -12,6 +12,7 @@ from alice_server.domain.paging import PageTokens
 from alice_server.domain.personality import PersonalityAverages
 from alice_server.domain.transcripts import CallDetails
 from alice_server.storage.database import Database
+from alice_server.storage.unit_of_work import TenantUnitOfWork
 
 
 class CallerService:
@@ -66,8 +67,7 @@ class CallerService:
             page_token=page_token,
             key_types=(dt.datetime, str),
         )
-        async with self._db.tenant(customer_id) as uow:
-            rows = await uow.callers.profiles_page(page)
+        rows = await self._db.read(customer_id, lambda uow: uow.callers.profiles_page(page))
         return self._tokens.finish(page, rows, lambda p: (p.last_call_at, p.user_id))
 
     async def summaries(
@@ -82,9 +82,12 @@ class CallerService:
             page_token=page_token,
             key_types=(dt.datetime, int),
         )
-        async with self._db.tenant(customer_id) as uow:
+
+        async def read(uow: TenantUnitOfWork) -> tuple[list[CallSummary], dict[str, CallDetails]]:
             rows = await uow.calls.summaries_page(user_id, page)
-            records = await uow.call_records.records([s.call_id for s in rows])
+            return rows, await uow.call_records.records([s.call_id for s in rows])
+
+        rows, records = await self._db.read(customer_id, read)
         summaries, token = self._tokens.finish(page, rows, lambda s: (s.started_at, s.id))
         return (
             summaries,

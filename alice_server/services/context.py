@@ -64,8 +64,9 @@ class ContextService:
             embedding = (
                 self._embedder.embed_one(relevant.text) if self._embedder is not None else None
             )
-            async with self._db.statement(customer_id) as unit:
-                data, candidates = await unit.context.call_start_for_query(
+            data, candidates = await self._db.read_statement(
+                customer_id,
+                lambda unit: unit.context.call_start_for_query(
                     user_id,
                     n_summaries,
                     n_memories,
@@ -74,21 +75,24 @@ class ContextService:
                     embedding,
                     candidate_depth(relevant.limit),
                     n_follow_ups,
-                )
+                ),
+            )
             # The agent's own settings stay out of the caller's context (as below).
             candidates = [c for c in candidates if not _agent_setting(c.memory)]
             hits = fuse(candidates, mode, n_memories, relevant.text)
             data = dataclasses.replace(data, memories=[hit.memory for hit in hits])
         else:
-            async with self._db.statement(customer_id) as unit:
-                data = await unit.context.call_start(
+            data = await self._db.read_statement(
+                customer_id,
+                lambda unit: unit.context.call_start(
                     user_id,
                     n_summaries,
                     n_memories,
                     _EXCLUDED_TYPES,
                     (SETTINGS_TYPE, list(AGENT_SETTING_KEYS)),
                     n_follow_ups,
-                )
+                ),
+            )
         new = is_new_caller(user_id, data)
         text = render_context(
             user_id,

@@ -69,8 +69,9 @@ class FollowUpService:
             page_token=page_token,
             key_types=PAGE_KEY_TYPES,
         )
-        async with self._db.tenant(customer_id) as uow:
-            rows = await uow.follow_ups.page(user_id, status, page)
+        rows = await self._db.read(
+            customer_id, lambda uow: uow.follow_ups.page(user_id, status, page)
+        )
         return self._tokens.finish(page, rows, page_position)
 
     async def get(self, customer_id: int, follow_up: uuid.UUID) -> FollowUp:

@@ -26,6 +26,7 @@ from alice_server.domain.retrieval import (
     fuse,
 )
 from alice_server.storage.database import Database
+from alice_server.storage.unit_of_work import TenantUnitOfWork
 
 _LIST_KEY = (dt.datetime, uuid.UUID)
 _HISTORY_KEY = (dt.datetime, int)
@@ -98,8 +99,9 @@ class MemoryService:
             page_token=page_token,
             key_types=_LIST_KEY,
         )
-        async with self._db.tenant(customer_id) as uow:
-            rows = await uow.memories.list_page(owners.owners, type, page)
+        rows = await self._db.read(
+            customer_id, lambda uow: uow.memories.list_page(owners.owners, type, page)
+        )
         return self._tokens.finish(page, rows, lambda m: (m.created_at, m.id), fits)
 
     async def search(
@@ -119,13 +121,15 @@ class MemoryService:
             if self._embedder is not None and mode.uses_embeddings
             else None
         )
-        async with self._db.tenant(customer_id) as uow:
-            candidates = await uow.memories.search_candidates(
+        candidates = await self._db.read(
+            customer_id,
+            lambda uow: uow.memories.search_candidates(
                 query,
                 query.text if mode.uses_keywords else None,
                 embedding,
                 candidate_depth(query.limit),
-            )
+            ),
+        )
         return fuse(candidates, mode, query.limit, query.text)
 
     async def history(
@@ -139,8 +143,12 @@ class MemoryService:
             page_token=page_token,
             key_types=_HISTORY_KEY,
         )
-        async with self._db.tenant(customer_id) as uow:
+
+        async def read(uow: TenantUnitOfWork) -> list[MemoryChange]:
             changes = await uow.memory_history.page(memory_id, self._history_days, page)
             if not changes and page.after is None and not await uow.memories.exists(memory_id):
                 raise NotFound(f"memory {memory_id} not found")
+            return changes
+
+        changes = await self._db.read(customer_id, read)
         return self._tokens.finish(page, changes, lambda c: (c.changed_at, c.id))

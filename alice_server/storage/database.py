@@ -1,12 +1,14 @@
 """The service's connection pool and its units of work (asyncpg; no ORM at run time).
 
-    db = Database(url, PoolOptions(size=10))
+    db = Database.from_settings(url, settings)     # the one pool factory
     async with db.tenant(customer_id) as uow:      # one transaction of one tenant
         memory, created = await uow.memories.upsert(item)
     async with db.admin() as uow:                  # one transaction, no tenant (CLI)
         await uow.customers.create(...)
     async with db.statement(customer_id) as unit:  # one round trip (the call start)
         data = await unit.context.call_start(...)
+    rows = await db.read(customer_id, lambda uow: uow.memories.list_page(...))
+                                                   # a read the read replica may serve
 
 `tenant()` takes a connection from the pool (and a slot of the tenant's share of
 it, see `TenantSlots`), then sends, in ONE round trip (the simple query protocol
@@ -37,16 +39,19 @@ hold at once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 import asyncpg
 
 from alice_server.config import Settings
 from alice_server.domain import errors
+from alice_server.storage import positions
 from alice_server.storage.errors import (
     BUSY_MESSAGE,
     TENANT_BUSY_MESSAGE,
@@ -66,6 +71,21 @@ from alice_server.storage.unit_of_work import (
 from alice_server.storage.urls import libpq_url, redacted
 
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+# How often a read replica's replay position (and the primary's) is read.
+REPLICA_REFRESH_SECONDS = 0.05
+
+logger = logging.getLogger("alice.storage")
+# What a read on the standby may fail with that the primary may not: it stopped or
+# broke the connection (asyncpg's client-side errors included), or recovery
+# cancelled the query (a conflict: Aborted).
+_STANDBY_FAILURES = (
+    errors.Unavailable,
+    errors.Aborted,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.InterfaceError,
+)
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 class UnsafeDatabaseRole(RuntimeError):
@@ -171,12 +191,27 @@ async def _abandon(connection: asyncpg.Connection) -> None:
 
 
 class Database:
-    """One asyncpg pool for the process; units of work on top of it."""
+    """One asyncpg pool for the process; units of work on top of it.
+
+    Every pool Alice opens (the tenant pool, the platform pool, the read pool,
+    the supervisor's start-up check, the alice-admin commands) comes from
+    `Database.from_settings`, so that all take the same ALICE_DB_* options: a
+    pool with asyncpg's statement cache behind pgbouncer < 1.21 breaks the
+    others (named statements left on shared server connections).
+    """
+
+    @classmethod
+    def from_settings(cls, url: Any, settings: Settings, **overrides: Any) -> Database:
+        """The one pool factory: `url`'s pool with the ALICE_DB_* options of
+        `settings`, and `overrides` of PoolOptions fields (e.g. a small `size`)."""
+        return cls(url, PoolOptions.from_settings(settings, **overrides))
 
     def __init__(self, url: Any, options: PoolOptions | None = None) -> None:
         self.options = options or PoolOptions()
         self.url = libpq_url(url)
         self.slots = TenantSlots(self.options.per_tenant)
+        # ALICE_READ_DATABASE_URL: where `read()` may go instead (see ReadReplica).
+        self.replica: ReadReplica | None = None
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
         self.waiting = 0  # units of work waiting for a pooled connection (metrics)
@@ -236,7 +271,15 @@ class Database:
             yield TenantUnitOfWork(connection, customer_id)
 
     @asynccontextmanager
-    async def _tenant_transaction(self, customer_id: int) -> AsyncIterator[asyncpg.Connection]:
+    async def _reading(self, customer_id: int) -> AsyncIterator[TenantUnitOfWork]:
+        """`tenant()` for `read()`: it writes nothing, so no commit position."""
+        async with self._tenant_transaction(customer_id, writes=False) as connection:
+            yield TenantUnitOfWork(connection, customer_id)
+
+    @asynccontextmanager
+    async def _tenant_transaction(
+        self, customer_id: int, *, writes: bool = True
+    ) -> AsyncIterator[asyncpg.Connection]:
         setup = f"BEGIN; SELECT {set_tenant_sql(customer_id)}, {self._timeouts}"
         async with (
             self.slots.slot(customer_id, self.options.acquire_timeout_seconds),
@@ -250,6 +293,8 @@ class Database:
                 except BaseException:
                     await _abandon(connection)
                     raise
+                if writes and self.replica is not None:
+                    await _record_commit(connection)
 
     @asynccontextmanager
     async def statement(self, customer_id: int) -> AsyncIterator[StatementUnit]:
@@ -266,7 +311,7 @@ class Database:
         ms = self.options.statement_timeout_ms
         timeout = ms / 1000 if ms > 0 else None
         if self.options.statement_cache_size == 0:
-            async with self._tenant_transaction(customer_id) as connection:
+            async with self._tenant_transaction(customer_id, writes=False) as connection:
                 yield StatementUnit(connection, customer_id, timeout, self._timeout_message)
             return
         async with (
@@ -275,6 +320,34 @@ class Database:
         ):
             with translated(ms):
                 yield StatementUnit(connection, customer_id, timeout, self._timeout_message)
+
+    async def read(self, customer_id: int, work: Callable[[TenantUnitOfWork], Awaitable[T]]) -> T:
+        """`work` in a tenant transaction that only reads: on the read replica when
+        it has replayed what this RPC's client has seen (ReadReplica.use_standby),
+        else on this database. A standby that fails under it is left for the
+        primary, where `work` runs again (it only reads)."""
+        return await self._read(lambda db: db._reading(customer_id), work)
+
+    async def read_statement(
+        self, customer_id: int, work: Callable[[StatementUnit], Awaitable[T]]
+    ) -> T:
+        """`work` in `statement()` (the call start), on the read replica like `read`."""
+        return await self._read(lambda db: db.statement(customer_id), work)
+
+    async def _read(
+        self,
+        unit: Callable[[Database], AbstractAsyncContextManager[U]],
+        work: Callable[[U], Awaitable[T]],
+    ) -> T:
+        replica = self.replica
+        if replica is not None and replica.use_standby():
+            try:
+                async with unit(replica.standby) as opened:
+                    return await work(opened)
+            except _STANDBY_FAILURES as exc:
+                replica.failed(exc)
+        async with unit(self) as opened:
+            return await work(opened)
 
     @asynccontextmanager
     async def admin(self) -> AsyncIterator[AdminUnitOfWork]:
@@ -347,6 +420,135 @@ class Database:
         return pool.get_size(), pool.get_size() - pool.get_idle_size(), self.waiting
 
     async def close(self) -> None:
+        if self.replica is not None:
+            replica, self.replica = self.replica, None
+            await replica.close()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+
+async def _record_commit(connection: asyncpg.Connection) -> None:
+    """After a commit, with a read replica: the WAL position the commit is behind,
+    for the RPC's `x-alice-lsn` trailer (storage/positions.py). The insert position
+    is past the commit record even before it is flushed."""
+    current = positions.current()
+    if current is None:  # not an RPC (a background task): nobody reads it back
+        return
+    text = await connection.fetchval("SELECT pg_current_wal_insert_lsn()::text")
+    current.committed = max(current.committed, positions.parse_lsn(text))
+
+
+class ReadReplica:
+    """A hot standby (ALICE_READ_DATABASE_URL) that `Database.read` may use.
+
+    Every REPLICA_REFRESH_SECONDS a background task reads the standby's replay
+    position (`pg_last_wal_replay_lsn()`) and the primary's insert position. A read
+    goes to the standby when the standby has replayed
+    * the position the client sent (`x-alice-lsn`: its newest write), or, without one,
+    * the primary's position of the refresh before (bounded staleness: a client
+      that never wrote sees at most about two refresh periods of lag).
+    Else it reads the primary, counted by `on_fallback(reason)`: `lag`, or
+    `unavailable` while the standby cannot be reached (a failed refresh or a
+    failed read marks it so until a refresh succeeds again). Never an error.
+    """
+
+    def __init__(
+        self,
+        standby: Database,
+        primary: Database,
+        *,
+        refresh_seconds: float = REPLICA_REFRESH_SECONDS,
+        on_fallback: Callable[[str], None] = lambda reason: None,
+        on_standby_read: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.standby = standby
+        self._primary = primary
+        self._refresh_seconds = refresh_seconds
+        self._on_fallback = on_fallback
+        self._on_standby_read = on_standby_read
+        self.available = False
+        self.replayed = 0  # the standby's replay position at the last refresh
+        self._primary_before = 0  # the primary's position one refresh earlier
+        self._primary_now = 0
+        self._task: asyncio.Task[None] | None = None
+        # The refresh's own connections (one each, same options), outside the pools.
+        self._standby_probe = Database(standby.url, replace(standby.options, size=1))
+        self._primary_probe = Database(primary.url, replace(primary.options, size=1))
+
+    async def start(self) -> None:
+        """Check the standby's role and schema (unless it is unreachable now: then
+        reads go to the primary until it answers), then refresh in the background."""
+        try:
+            await self.standby.verify()
+        except errors.Unavailable:
+            logger.warning("read replica unreachable at start: reading from the primary")
+        await self.refresh()
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="alice-replica")
+
+    def use_standby(self) -> bool:
+        if not self.available:
+            self._on_fallback("unavailable")
+            return False
+        current = positions.current()
+        needed = current.seen if current is not None and current.seen else self._primary_before
+        if self.replayed >= needed:
+            self._on_standby_read()
+            return True
+        self._on_fallback("lag")
+        return False
+
+    def failed(self, exc: BaseException) -> None:
+        """A read on the standby failed (it is stopping, or a conflict with recovery
+        cancelled it): the primary until the next successful refresh."""
+        self.available = False
+        self._on_fallback("unavailable")
+        logger.warning("read replica failed (%s): reading from the primary", type(exc).__name__)
+
+    async def refresh(self) -> None:
+        """Read both positions, each on a probe connection of its own (a busy pool
+        delays no refresh). The standby unreachable: `available` False. The primary
+        unreachable: its last position stays (the primary's own units of work fail
+        anyway)."""
+        wait = max(1.0, self._refresh_seconds * 10)
+        try:
+            async with asyncio.timeout(wait), self._standby_probe.connection() as connection:
+                replayed = await connection.fetchval(
+                    "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END"
+                )
+        except Exception as exc:  # noqa: BLE001 - whatever breaks the probe: not usable
+            if self.available:
+                logger.warning("read replica unreachable (%s)", type(exc).__name__)
+            self.available = False
+            return
+        if replayed is None:  # promoted, or not a standby at all: never read it
+            if self.available:
+                logger.warning("ALICE_READ_DATABASE_URL is not a standby: reading the primary")
+            self.available = False
+            return
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(wait), self._primary_probe.connection() as connection:
+                primary = await connection.fetchval("SELECT pg_current_wal_insert_lsn()::text")
+            now = positions.parse_lsn(primary)
+            # The first sample is also the bound until the next one (never 0).
+            self._primary_before = self._primary_now or now
+            self._primary_now = now
+        if not self.available:
+            logger.info("read replica reachable: reads go to it when it has caught up")
+        self.replayed = positions.parse_lsn(replayed)
+        self.available = True
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_seconds)
+            await self.refresh()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._standby_probe.close()
+        await self._primary_probe.close()
+        await self.standby.close()
