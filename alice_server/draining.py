@@ -7,8 +7,11 @@ handler: CANCELLED, which no client retries (298 of 300 StoreMemory calls in
 flight at the stop, tests/test_draining.py). So `AliceServer.stop` drains
 first: the RPC guard (interceptors.py) admits each call through `Drain.admitted()`,
 which refuses new ones once draining; the stop waits until no call runs and
-none arrived for QUIET_SECONDS (grpc has handed over what it had queued), or
-the grace period ends, and only then stops the gRPC server.
+none arrived for QUIET_SECONDS (grpc has handed over what it had queued), or no
+call has run for MAX_REFUSING_SECONDS while refused ones keep coming (steady
+traffic), or the grace period ends, and only then stops the gRPC server, whose
+GOAWAY sends the clients' connections elsewhere. chad_client retries a
+SERVER_DRAINING refusal at once, on the next replica.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from alice_server.domain.errors import ServerDraining
 
 MESSAGE = "the server is shutting down and did not start this call; retry"
 QUIET_SECONDS = 0.1
+MAX_REFUSING_SECONDS = 1.0
 
 
 class Drain:
@@ -44,14 +48,23 @@ class Drain:
             self.running -= 1
 
     async def drain(self, seconds: float) -> None:
-        """Refuse new calls from now on; return when none runs and none arrived
-        for QUIET_SECONDS, or after `seconds`."""
+        """Refuse new calls from now on; return once no call has run and none has
+        arrived for QUIET_SECONDS (grpc has handed over, and we refused, what it had
+        queued), or, under steady traffic that keeps arriving to be refused, once no
+        call has run for MAX_REFUSING_SECONDS; at the latest after `seconds`. Then
+        the gRPC server's stop sends GOAWAY, which moves clients elsewhere."""
         self.draining = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
+        idle_since = None
         seen = -1
         while loop.time() < deadline:
-            if self.running == 0 and self.arrived == seen:
+            now = loop.time()
+            if self.running:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = now
+            elif self.arrived == seen or now - idle_since >= MAX_REFUSING_SECONDS:
                 return
             seen = self.arrived
-            await asyncio.sleep(min(QUIET_SECONDS, max(0.0, deadline - loop.time())))
+            await asyncio.sleep(min(QUIET_SECONDS, max(0.0, deadline - now)))

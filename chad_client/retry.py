@@ -8,7 +8,9 @@ chad_client/rpcs.py its `retry_on` codes: UNAVAILABLE (unreachable, busy or
 stopping), CANCELLED (by the server or the transport, not by you) and ABORTED
 (a conflict that rolled back). Any other unary RPC is retried only on
 UNAVAILABLE with the reason SERVER_DRAINING: a stopping server refused it
-before it started. Retries use exponential backoff and full jitter, as long
+before it started; such a refusal is retried at once (up to 20 ms of jitter)
+and does not count against `max_attempts`: round_robin sends the next attempt
+to another replica. Retries use exponential backoff and full jitter, as long
 as the call's deadline leaves time for another attempt. Nothing else is
 retried: not a stream, not INVALID_ARGUMENT, not RESOURCE_EXHAUSTED, not
 DeleteMemory or CreateCustomer on a plain UNAVAILABLE.

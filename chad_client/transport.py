@@ -28,6 +28,10 @@ from chad_client.retry import RetryPolicy
 
 logger = logging.getLogger("chad_client")
 REQUEST_ID_HEADER = "x-request-id"
+# Refusals by a stopping server (SERVER_DRAINING) retried on top of RetryPolicy's
+# attempts, each after up to this long (full jitter), within the call's deadline.
+MAX_DRAINING_RETRIES = 20
+DRAINING_BACKOFF_SECONDS = 0.02
 
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
@@ -146,6 +150,7 @@ class Transport:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         retries = 0
+        drained = 0
         token_renewed = False
         while True:
             remaining = deadline - loop.time()
@@ -178,6 +183,21 @@ class Transport:
                     credentials.renew()
                     token_renewed = True
                     continue
+                # A stopping server refused the call before starting it: nothing
+                # was done. Try again at once elsewhere (round_robin picks the next
+                # replica; the stopping one's GOAWAY soon takes it out), without
+                # spending an attempt: a stop must never fail a call that another
+                # replica could serve within its deadline.
+                if (
+                    code == grpc.StatusCode.UNAVAILABLE
+                    and drained < MAX_DRAINING_RETRIES
+                    and errors.error_reason(exc) == errors.DRAINING_REASON
+                ):
+                    delay = self.retry.rng.uniform(0, DRAINING_BACKOFF_SECONDS)
+                    if loop.time() + delay < deadline:
+                        drained += 1
+                        await asyncio.sleep(delay)
+                        continue
                 if rpc.retries(exc) and retries + 1 < self.retry.max_attempts:
                     delay = self.retry.backoff(retries)
                     if loop.time() + delay < deadline:
