@@ -53,14 +53,25 @@ async def _taken(
 
 async def test_the_redis_bucket_is_shared_and_atomic(redis_process):
     # Two limiters are two replicas; 40 concurrent takes from a bucket of 5.
-    replicas = [RedisRateLimiter(redis_process.url, rate=0.01, burst=5) for _ in range(2)]
-    try:
-        results = await asyncio.gather(*(_taken(replicas[i % 2], 11) for i in range(40)))
-        assert sum(results) == 5
-        assert await _taken(replicas[0], 12)  # another customer has its own bucket
-    finally:
-        for limiter in replicas:
-            await limiter.close()
+    # On a loaded machine a Redis answer can take longer than the limiter's timeout,
+    # and that take falls back to the replica's own bucket, as designed: such a round
+    # says nothing about atomicity, so it is run again for another customer.
+    judged = False
+    for attempt in range(3):
+        replicas = [RedisRateLimiter(redis_process.url, rate=0.01, burst=5) for _ in range(2)]
+        customer = 11 + 100 * attempt
+        try:
+            results = await asyncio.gather(*(_taken(replicas[i % 2], customer) for i in range(40)))
+            if any(replica._down_until for replica in replicas):
+                continue
+            assert sum(results) == 5
+            assert await _taken(replicas[0], customer + 1)  # another customer: its own bucket
+            judged = True
+            break
+        finally:
+            for limiter in replicas:
+                await limiter.close()
+    assert judged, "Redis timed out in every round"
 
 
 async def test_a_customers_own_rate_replaces_the_default(redis_process):
