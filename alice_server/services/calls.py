@@ -172,9 +172,8 @@ class CallService:
                         time_zone=tenant.time_zone,
                     ),
                 )
-                if tenant.extract_memories:
-                    for memory, embedding in extracted:
-                        await uow.memories.upsert(memory, embedding)
+                if tenant.extract_memories and extracted:
+                    await uow.memories.upsert_many(extracted)
         return CallRecord(
             summary, analysis.personality, already_processed=False, follow_ups=tuple(follow_ups)
         )

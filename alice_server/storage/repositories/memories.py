@@ -237,6 +237,29 @@ class MemoryRepository(TenantRepository):
         assert row is not None
         return memory_of(row), bool(row["created"])
 
+    async def upsert_many(self, items: Sequence[tuple[NewMemory, Sequence[float] | None]]) -> None:
+        """`upsert` of each (memory, embedding), in one round trip (asyncpg pipelines
+        executemany); for writers that need no rows back, such as ProcessCall's
+        extracted facts. The identities must differ (one row each)."""
+        await self._connection.executemany(
+            _UPSERT,
+            [
+                (
+                    self._customer_id,
+                    item.scope,
+                    item.user_id,
+                    item.type,
+                    item.key,
+                    json.dumps(item.value),
+                    item.source,
+                    item.ttl_days,
+                    None if embedding is None else list(embedding),
+                    item.call_id,
+                )
+                for item, embedding in items
+            ],
+        )
+
     async def exists(self, memory_id: uuid.UUID) -> bool:
         """Whether the id is a memory of this tenant (expired or not)."""
         return bool(await self._connection.fetchval(_EXISTS, self._customer_id, memory_id))
