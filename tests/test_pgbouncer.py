@@ -18,9 +18,9 @@ from alice_server.testing import TestDatabase, running_server
 from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
-from tests.helpers import status_of, struct
+from tests.helpers import struct
 from tests.support.calls import AUTO_CALL, call_request
-from tests.support.database import locked_memory
+from tests.support.database import update_of_a_locked_memory
 from tests.support.pgbouncer import pgbouncer, through
 
 
@@ -87,31 +87,16 @@ async def test_calls_through_pgbouncer_in_transaction_mode(
 async def test_statement_timeout_holds_through_pgbouncer(
     bouncer_url, database, secret, peterson, caller_phone
 ):
-    async with (
-        running_server(
-            bouncer_url,
-            secret,
-            db_statement_cache_size=0,
-            db_statement_timeout_ms=300,
-            rate_limit_per_second=0,
-        ) as alice,
-        grpc.aio.insecure_channel(alice.address) as channel,
-    ):
-        memories = memory_service_pb2_grpc.MemoryServiceStub(channel)
-        md = peterson.metadata()
-        stored = await memories.StoreMemory(
-            mem.StoreMemoryRequest(user_id=caller_phone, type="fact", key="k", value=struct(v=1)),
-            metadata=md,
+    async with running_server(
+        bouncer_url,
+        secret,
+        db_statement_cache_size=0,
+        db_statement_timeout_ms=300,
+        rate_limit_per_second=0,
+    ) as alice:
+        code, details, value = await update_of_a_locked_memory(
+            alice.address, database.owner_url, peterson, caller_phone
         )
-        async with locked_memory(database.owner_url, peterson.id, stored.memory.id):
-            code, details = await status_of(
-                memories.StoreMemory(
-                    mem.StoreMemoryRequest(
-                        user_id=caller_phone, type="fact", key="k", value=struct(v=2)
-                    ),
-                    metadata=md,
-                    timeout=10,
-                )
-            )
     assert code == grpc.StatusCode.DEADLINE_EXCEEDED
     assert "300 ms" in details
+    assert value["v"] == 1

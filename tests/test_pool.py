@@ -19,7 +19,7 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import status_of, struct
-from tests.support.database import locked_memory
+from tests.support.database import locked_memory, update_of_a_locked_memory
 
 
 async def _wait_for_lock_waiters(owner_url: str, count: int) -> None:
@@ -145,33 +145,12 @@ async def test_a_full_pool_is_reported_as_server_busy(
 async def test_a_statement_over_the_statement_timeout_says_so(
     database, secret, peterson, caller_phone
 ):
-    async with (
-        running_server(
-            database.app_url,
-            secret,
-            db_statement_timeout_ms=300,
-            rate_limit_per_second=0,
-        ) as alice,
-        grpc.aio.insecure_channel(alice.address) as channel,
-    ):
-        memories = memory_service_pb2_grpc.MemoryServiceStub(channel)
-        md = peterson.metadata()
-        stored = await memories.StoreMemory(
-            mem.StoreMemoryRequest(user_id=caller_phone, type="fact", key="k", value=struct(v=1)),
-            metadata=md,
+    async with running_server(
+        database.app_url, secret, db_statement_timeout_ms=300, rate_limit_per_second=0
+    ) as alice:
+        code, details, value = await update_of_a_locked_memory(
+            alice.address, database.owner_url, peterson, caller_phone
         )
-        async with locked_memory(database.owner_url, peterson.id, stored.memory.id):
-            code, details = await status_of(
-                memories.StoreMemory(
-                    mem.StoreMemoryRequest(
-                        user_id=caller_phone, type="fact", key="k", value=struct(v=2)
-                    ),
-                    metadata=md,
-                    timeout=10,
-                )
-            )
-        # Rolled back: the stored value is the old one.
-        again = await memories.GetMemory(mem.GetMemoryRequest(id=stored.memory.id), metadata=md)
     assert code == grpc.StatusCode.DEADLINE_EXCEEDED
     assert "300 ms" in details and "ALICE_DB_STATEMENT_TIMEOUT_MS" in details
-    assert again.memory.value["v"] == 1
+    assert value["v"] == 1  # rolled back: the stored value is the old one
