@@ -39,8 +39,11 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         clipped = [text[:MAX_EMBEDDED_CHARS] for text in texts]
-        vectors = np.asarray(self._model.embed(clipped, norm=True), dtype=np.float32)
-        # An all-unknown text gives a zero vector; keep it zero (similarity 0).
+        # A text with no token the model knows (an empty one) gives a zero vector, which its own
+        # normalisation divides by zero: no warning for it, and it stays zero
+        # (similarity 0).
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vectors = np.asarray(self._model.embed(clipped, norm=True), dtype=np.float32)
         return np.nan_to_num(vectors, copy=False)
 
     def embed_one(self, text: str) -> list[float]:
