@@ -23,7 +23,7 @@ from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import resources_pb2 as res
 from tests.helpers import struct
-from tests.support.logs import captured, json_lines
+from tests.support.logs import captured, json_lines, written
 from tests.support.processes import clean_env, server_process
 
 
@@ -64,6 +64,7 @@ async def test_every_line_of_an_rpc_carries_customer_method_and_request_id(
             with pytest.raises(grpc.aio.AioRpcError) as failure:
                 await call
             returned = dict(await call.initial_metadata())
+            await written(stream, "ProcessCall INTERNAL")
     assert failure.value.code() == grpc.StatusCode.INTERNAL
     assert "reference" in (failure.value.details() or "")
     assert marker not in (failure.value.details() or "")
@@ -132,6 +133,7 @@ async def test_successful_calls_are_logged_at_debug_by_default(alice, memories, 
         await memories.ListMemories(
             mem.ListMemoriesRequest(user_id="+15550000001"), metadata=peterson.metadata()
         )
+        await written(stream, "ListMemories OK")
     access = [line for line in json_lines(stream) if line.get("code") == "OK"]
     assert [line["level"] for line in access] == ["DEBUG"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -31,3 +32,13 @@ def captured(
 
 def json_lines(stream: io.StringIO) -> list[dict[str, object]]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+
+
+async def written(stream: io.StringIO, text: str, seconds: float = 2.0) -> None:
+    """Wait (bounded) until `text` is in the captured log. A call's access line is
+    written as its task ends on the server, which can be just after the client
+    has the answer."""
+    for _ in range(int(seconds / 0.02)):
+        if text in stream.getvalue():
+            return
+        await asyncio.sleep(0.02)
