@@ -23,6 +23,7 @@ from alice_server.testing import RunningServer, TestDatabase, running_server, te
 from chad_client.v1 import context_service_pb2_grpc, memory_service_pb2_grpc
 from tests.support.fake_llm import fake_llm  # noqa: F401 (a fixture for every test)
 from tests.support.pgbouncer import pgbouncer, through
+from tests.support.redis import redis_process  # noqa: F401 (a fixture for every test)
 from tests.support.tenants import TenantHandle, create_customer
 
 

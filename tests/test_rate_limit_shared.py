@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -23,21 +22,10 @@ from chad_client.v1 import context_service_pb2 as ctx
 from chad_client.v1 import context_service_pb2_grpc
 from tests.helpers import status_of
 from tests.support.processes import clean_env, server_process
-from tests.support.redis import RedisProcess
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
 REQUEST = ctx.GetEnrichedContextRequest(user_id="+15550000077")
-
-
-@pytest.fixture
-def redis_process() -> Iterator[RedisProcess]:
-    redis = RedisProcess()
-    redis.start()
-    try:
-        yield redis
-    finally:
-        redis.stop()
 
 
 async def _taken(

@@ -18,7 +18,6 @@ import shutil
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 
 import pytest
 
@@ -27,7 +26,6 @@ from chad_client.channel import channel_target
 from chad_client.errors import PermissionDenied, RateLimited
 from tests.support.http import http_get
 from tests.support.processes import clean_env
-from tests.support.redis import RedisProcess
 from tests.support.replicas import Replica
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
@@ -51,16 +49,6 @@ def test_several_addresses_make_one_static_target():
     for bad in ([], "a:1,", ["127.0.0.1:1", "[::1]:2"], ["127.0.0.1:x", "127.0.0.1:2"]):
         with pytest.raises(ValueError):
             channel_target(bad)
-
-
-@pytest.fixture
-def redis_process() -> Iterator[RedisProcess]:
-    redis = RedisProcess()
-    redis.start()
-    try:
-        yield redis
-    finally:
-        redis.stop()
 
 
 def _requests_served(replica: Replica, customer_id: int) -> float:

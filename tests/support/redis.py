@@ -6,6 +6,9 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+
+import pytest
 
 from tests.support.ports import free_port
 
@@ -49,3 +52,14 @@ class RedisProcess:
             self.process.terminate()
             self.process.wait(10)
         self.process = None
+
+
+@pytest.fixture
+def redis_process() -> Iterator[RedisProcess]:
+    """A RedisProcess started for the test and stopped after it."""
+    redis = RedisProcess()
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()

@@ -221,8 +221,23 @@ class MemoryRepository(TenantRepository):
         self, item: NewMemory, embedding: Sequence[float] | None = None
     ) -> tuple[Memory, bool]:
         """Create or update the memory with this identity; returns (memory, created)."""
-        row = await self._connection.fetchrow(
-            _UPSERT,
+        row = await self._connection.fetchrow(_UPSERT, *self._upsert_arguments(item, embedding))
+        assert row is not None
+        return memory_of(row), bool(row["created"])
+
+    async def upsert_many(self, items: Sequence[tuple[NewMemory, Sequence[float] | None]]) -> None:
+        """`upsert` of each (memory, embedding), in one round trip (asyncpg pipelines
+        executemany); for writers that need no rows back, such as ProcessCall's
+        extracted facts. The identities must differ (one row each)."""
+        await self._connection.executemany(
+            _UPSERT, [self._upsert_arguments(item, embedding) for item, embedding in items]
+        )
+
+    def _upsert_arguments(
+        self, item: NewMemory, embedding: Sequence[float] | None
+    ) -> tuple[object, ...]:
+        """_UPSERT's parameters for one memory."""
+        return (
             self._customer_id,
             item.scope,
             item.user_id,
@@ -233,31 +248,6 @@ class MemoryRepository(TenantRepository):
             item.ttl_days,
             None if embedding is None else list(embedding),
             item.call_id,
-        )
-        assert row is not None
-        return memory_of(row), bool(row["created"])
-
-    async def upsert_many(self, items: Sequence[tuple[NewMemory, Sequence[float] | None]]) -> None:
-        """`upsert` of each (memory, embedding), in one round trip (asyncpg pipelines
-        executemany); for writers that need no rows back, such as ProcessCall's
-        extracted facts. The identities must differ (one row each)."""
-        await self._connection.executemany(
-            _UPSERT,
-            [
-                (
-                    self._customer_id,
-                    item.scope,
-                    item.user_id,
-                    item.type,
-                    item.key,
-                    json.dumps(item.value),
-                    item.source,
-                    item.ttl_days,
-                    None if embedding is None else list(embedding),
-                    item.call_id,
-                )
-                for item, embedding in items
-            ],
         )
 
     async def exists(self, memory_id: uuid.UUID) -> bool:
