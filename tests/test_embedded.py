@@ -181,7 +181,20 @@ def _system_backend_skip_reason() -> str | None:
         return "no initdb/pg_ctl on this machine"
     if IS_ROOT and _unprivileged_python() is None:
         return f"running as root and cannot run Python as {UNPRIVILEGED_USER!r}"
+    if IS_ROOT and not _unprivileged_imports_alice():
+        return (
+            f"{UNPRIVILEGED_USER!r} cannot import alice_server from this checkout: "
+            "it lies in a directory that user may not read (mktemp -d makes one)"
+        )
     return None
+
+
+@cache
+def _unprivileged_imports_alice() -> bool:
+    python = _unprivileged_python()
+    probe = ["runuser", "-u", UNPRIVILEGED_USER, "--", "env", f"PYTHONPATH={_python_path()}"]
+    probe += [str(python), "-c", "import alice_server"]
+    return subprocess.run(probe, capture_output=True, timeout=30, check=False).returncode == 0
 
 
 needs_system_postgres = pytest.mark.skipif(
