@@ -35,12 +35,13 @@ from alice_server.tools.eval_retrieval import _superuser_url
 
 FILL = """
 INSERT INTO memories (customer_id, scope, user_id, type, key, value, source, ttl_days,
-                      expires_at, embedding)
+                      expires_at, embedding_bytes)
 SELECT $1, CASE WHEN i <= 50 THEN 'shared' ELSE 'user' END,
        CASE WHEN i <= 50 THEN '' ELSE '+1555' || lpad(((i % $2) + 1)::text, 7, '0') END,
        'fact', 'key_' || i, jsonb_build_object('value', 'value number ' || i || ' of a caller'),
        'bench', 365, now() + interval '365 days',
-       (SELECT array_agg(((random() - 0.5) / 8)::real) FROM generate_series(1, 256) WHERE i > 0)
+       (SELECT string_agg(float4send(((random() - 0.5) / 8)::real), ''::bytea)
+        FROM generate_series(1, 256) WHERE i > 0)
 FROM generate_series($3::int, $4::int) AS i
 """
 

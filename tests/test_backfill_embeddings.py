@@ -12,6 +12,7 @@ import numpy as np
 
 from alice_server.embedding_model import load_embedder
 from alice_server.storage.database import Database, PoolOptions
+from alice_server.storage.repositories.memories import vector_of
 from alice_server.tools.backfill_embeddings import backfill
 from chad_client.v1 import memory_service_pb2 as mem
 from tests.helpers import struct
@@ -22,7 +23,7 @@ async def _strip_embeddings(owner, customer_id, caller):
     async with owner.transaction():
         await owner.execute("SELECT set_config('alice.customer_id', $1, true)", str(customer_id))
         await owner.execute(
-            "UPDATE memories SET embedding = NULL WHERE customer_id = $1 AND user_id = $2",
+            "UPDATE memories SET embedding_bytes = NULL WHERE customer_id = $1 AND user_id = $2",
             customer_id,
             caller,
         )
@@ -32,7 +33,7 @@ async def _embeddings(owner, customer_id, caller):
     async with owner.transaction():
         await owner.execute("SELECT set_config('alice.customer_id', $1, true)", str(customer_id))
         return await owner.fetch(
-            "SELECT key, value, type, embedding, updated_at FROM memories "
+            "SELECT key, value, type, embedding_bytes AS embedding, updated_at FROM memories "
             "WHERE customer_id = $1 AND user_id = $2 ORDER BY key",
             customer_id,
             caller,
@@ -104,7 +105,7 @@ async def test_backfill_embeds_what_is_missing_and_resumes(
         model = load_embedder()
         for row in after:
             expected = model.embed_memory(row["type"], row["key"], json.loads(row["value"]))
-            assert np.allclose(row["embedding"], expected, atol=1e-6)
+            assert np.allclose(vector_of(row["embedding"]), expected, atol=1e-6)
         # Adding an embedding is not an update of the memory.
         assert [r["updated_at"] for r in after] == [r["updated_at"] for r in before]
 

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from alice_server.embedding_model import load_embedder
+from alice_server.storage.repositories.memories import vector_of
 from alice_server.storage.urls import libpq_url, with_database
 from tests.support.processes import admin, one_line
 from tests.support.tenants import create_customer
@@ -285,7 +286,7 @@ async def memory_embeddings(owner_url: str, customer_id: int) -> list[tuple[Any,
                 "SELECT set_config('alice.customer_id', $1, true)", str(customer_id)
             )
             rows = await connection.fetch(
-                "SELECT type, key, value::text AS value, embedding FROM memories "
+                "SELECT type, key, value::text AS value, embedding_bytes FROM memories "
                 "WHERE customer_id = $1 ORDER BY scope, user_id, type, key",
                 customer_id,
             )
@@ -296,7 +297,7 @@ async def memory_embeddings(owner_url: str, customer_id: int) -> list[tuple[Any,
             r["type"],
             r["key"],
             json.loads(r["value"]),
-            None if r["embedding"] is None else list(r["embedding"]),
+            None if r["embedding_bytes"] is None else list(vector_of(r["embedding_bytes"])),
         )
         for r in rows
     ]

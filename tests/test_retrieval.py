@@ -15,6 +15,7 @@ import pytest
 
 from alice_server.domain.embeddings import EMBEDDING_DIM
 from alice_server.embedding_model import load_embedder
+from alice_server.storage.repositories.memories import vector_of
 from alice_server.testing import running_server
 from alice_server.tools.eval_retrieval import evaluate, load_eval_set
 from chad_client.v1 import context_service_pb2 as ctx
@@ -129,11 +130,15 @@ async def test_an_updated_value_is_searched_by_its_new_meaning(
     first = await _store(memories, peterson, caller_phone, "vehicle", struct(value="red bicycle"))
     owner = await asyncpg.connect(database.owner_url)
     try:
-        before = await owner.fetchval("SELECT embedding FROM memories WHERE id = $1", first.id)
+        before = vector_of(
+            await owner.fetchval("SELECT embedding_bytes FROM memories WHERE id = $1", first.id)
+        )
         await _store(
             memories, peterson, caller_phone, "vehicle", struct(value="2021 Tesla Model 3")
         )
-        after = await owner.fetchval("SELECT embedding FROM memories WHERE id = $1", first.id)
+        after = vector_of(
+            await owner.fetchval("SELECT embedding_bytes FROM memories WHERE id = $1", first.id)
+        )
     finally:
         await owner.close()
     assert len(before) == len(after) == EMBEDDING_DIM
@@ -210,13 +215,17 @@ async def test_embedding_distance_is_computed_by_pgvector_where_the_server_has_i
         body = await owner.fetchval(
             "SELECT prosrc FROM pg_proc WHERE proname = 'alice_embedding_distance'"
         )
-        rows = await owner.fetch(
-            "SELECT embedding, alice_embedding_distance(embedding, $1::real[]) AS distance "
-            "FROM memories WHERE customer_id = $2 AND user_id = $3",
-            query,
+        rows = []
+        for blob in await owner.fetch(
+            "SELECT embedding_bytes FROM memories WHERE customer_id = $1 AND user_id = $2",
             peterson.id,
             caller_phone,
-        )
+        ):
+            embedding = [float(x) for x in vector_of(blob[0])]
+            distance = await owner.fetchval(
+                "SELECT alice_embedding_distance($1::real[], $2::real[])", embedding, query
+            )
+            rows.append({"embedding": embedding, "distance": distance})
     finally:
         await owner.close()
     # The test databases are created by a superuser, so pgvector is installed

@@ -76,7 +76,7 @@ async def test_a_search_reads_only_the_callers_and_the_shared_memories(superuser
             # Every memory of one tenant gets an embedding (the semantic ranking reads
             # them); a rare word in another caller's memory tempts the full-text index.
             await owner.execute(
-                "UPDATE memories SET embedding = array_fill(0.0625::real, ARRAY[256]) "
+                "UPDATE memories SET embedding_bytes = decode(repeat('3d800000', 256), 'hex') "
                 "WHERE customer_id = $1",
                 ids[3],
             )

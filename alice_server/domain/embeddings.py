@@ -26,6 +26,9 @@ KEY_WEIGHT = 0.5
 
 _SEPARATORS = re.compile(r"[_:\-./]+")
 
+# One embedding: a row of Embedder.embed or embed_memories, or a list of numbers.
+Vector = Sequence[float] | npt.NDArray[np.float32]
+
 
 @dataclass(frozen=True, slots=True)
 class Embedder:

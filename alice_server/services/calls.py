@@ -23,7 +23,7 @@ import logging
 from collections.abc import Sequence
 
 from alice_server.domain.calls import CallRecord, call_window, check_transcript
-from alice_server.domain.embeddings import Embedder
+from alice_server.domain.embeddings import Embedder, Vector
 from alice_server.domain.errors import Aborted, AlreadyExists, InvalidArgument
 from alice_server.domain.follow_ups import from_commitments
 from alice_server.domain.llm_analysis import SOURCE as EXTRACTED_SOURCE
@@ -180,7 +180,7 @@ class CallService:
 
     def _extracted(
         self, user_id: str, call_id: str, analysis: CallAnalysis
-    ) -> list[tuple[NewMemory, list[float] | None]]:
+    ) -> list[tuple[NewMemory, Vector | None]]:
         """The analysis's memories as validated upserts, embedded before the transaction.
 
         A memory the summariser got wrong (a key or value a store would refuse) is
@@ -205,4 +205,4 @@ class CallService:
         if self._embedder is None or not items:
             return [(item, None) for item in items]
         vectors = self._embedder.embed_memories([(i.type, i.key, i.value) for i in items])
-        return [(i, [float(x) for x in v]) for i, v in zip(items, vectors, strict=True)]
+        return list(zip(items, vectors, strict=True))

@@ -39,7 +39,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from alice_server.domain.traits import AVERAGED_TRAITS, PERSONALITY_TRAITS, RECENT_LEVELS
@@ -113,7 +113,8 @@ class Memory(Base):
         CheckConstraint("(scope = 'shared') = (user_id = '')", name="shared_has_no_user"),
         CheckConstraint("ttl_days BETWEEN 1 AND 3650", name="ttl_days"),
         CheckConstraint(
-            "embedding IS NULL OR cardinality(embedding) = 256", name="embedding_dimensions"
+            "embedding_bytes IS NULL OR octet_length(embedding_bytes) = 1024",
+            name="embedding_bytes_length",
         ),
         Index(
             "ix_memories_customer_id_user_id_created_at",
@@ -147,15 +148,11 @@ class Memory(Base):
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR, Computed(MEMORY_SEARCH_VECTOR, persisted=True), deferred=True
     )
-    # Unit-length embedding of type, key and value (alice_server.domain.embeddings);
-    # NULL until computed. Scored by alice_embedding_distance() (migration 0004).
-    embedding: Mapped[list[float] | None] = mapped_column(ARRAY(REAL), deferred=True)
-    # The same as 256 big-endian float4 (1,024 bytes), what searches read and score in
-    # the server: sending a real[] costs PostgreSQL a function call per element
-    # (migration 0009).
-    embedding_bytes: Mapped[bytes | None] = mapped_column(
-        LargeBinary, Computed("alice_embedding_bytes(embedding)", persisted=True), deferred=True
-    )
+    # Unit-length embedding of type, key and value (alice_server.domain.embeddings) as
+    # 256 big-endian float4 (1,024 bytes), written by the server, read and scored by
+    # the server (searches); NULL until computed. Migration 0010: the only copy (0004's
+    # real[] and 0009's generated column made a row too large to store inline).
+    embedding_bytes: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     # 0007: the call the memory was extracted from (ProcessCall); NULL otherwise.
     call_id: Mapped[str | None] = mapped_column(Text)
 

@@ -82,7 +82,7 @@ async def backfill(
                     break
                 vectors = embedder.embed_memories([(m.type, m.key, m.value) for m in batch])
                 await uow.memories.set_embeddings(
-                    [(m.id, [float(x) for x in v]) for m, v in zip(batch, vectors, strict=True)]
+                    list(zip((m.id for m in batch), vectors, strict=True))
                 )
             customer_done += len(batch)
             done += len(batch)

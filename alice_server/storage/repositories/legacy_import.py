@@ -20,7 +20,7 @@ VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $9, $10)
 ON CONFLICT ON CONSTRAINT uq_memories_customer_id_scope_user_id_type_key DO UPDATE SET
     value = EXCLUDED.value, source = EXCLUDED.source, ttl_days = EXCLUDED.ttl_days,
     updated_at = EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at,
-    embedding = NULL  -- a new value: the import embeds it again
+    embedding_bytes = NULL  -- a new value: the import embeds it again
 WHERE m.updated_at < EXCLUDED.updated_at
 RETURNING (xmax = 0) AS inserted
 """

@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from alice_server.domain.embeddings import EMBEDDING_DIM
+from alice_server.domain.embeddings import EMBEDDING_DIM, Vector
 from alice_server.domain.memories import (
     SHARED_OWNER,
     Memory,
@@ -35,13 +36,14 @@ COLUMNS = (
 # Replacing an expired memory makes a new one (new id, created again): the old one
 # had already disappeared for every reader. now() is the transaction's timestamp,
 # so a row created by this statement has created_at = updated_at.
-# $9: the embedding of type, key and value (NULL when semantic search is off);
+# $9: the embedding of type, key and value as embedding_bytes (NULL when semantic
+# search is off);
 # $10: the call the value was extracted from (NULL: not from a call).
 _UPSERT = f"""
 INSERT INTO memories AS m
-    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at, embedding,
-     call_id)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, now() + make_interval(days => $8), $9::real[],
+    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at,
+     embedding_bytes, call_id)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, now() + make_interval(days => $8), $9::bytea,
         $10)
 ON CONFLICT ON CONSTRAINT uq_memories_customer_id_scope_user_id_type_key DO UPDATE SET
     id = CASE WHEN m.expires_at <= now() THEN gen_random_uuid() ELSE m.id END,
@@ -50,7 +52,7 @@ ON CONFLICT ON CONSTRAINT uq_memories_customer_id_scope_user_id_type_key DO UPDA
     source = EXCLUDED.source,
     ttl_days = EXCLUDED.ttl_days,
     expires_at = EXCLUDED.expires_at,
-    embedding = EXCLUDED.embedding,
+    embedding_bytes = EXCLUDED.embedding_bytes,
     call_id = EXCLUDED.call_id,
     updated_at = now()
 RETURNING {COLUMNS}, created_at = updated_at AS created
@@ -126,8 +128,8 @@ _EXISTS = "SELECT EXISTS (SELECT 1 FROM memories WHERE customer_id = $1 AND id =
 # full-text score (ts_rank_cd, key matches weigh more; NULL when it shares no
 # word stem with the query: any of the query's words, a spoken question rarely
 # repeats a memory's wording) and, with $5, its embedding as 256 big-endian float4
-# (embedding_bytes, migration 0009: a bytea is copied, a real[] is sent element by
-# element). The match is in the select list, not the WHERE clause, so that no
+# (embedding_bytes, migrations 0009 and 0010: a bytea is copied, a real[] is sent
+# element by element). The match is in the select list, not the WHERE clause, so that no
 # plan can answer it from the full-text GIN index over the whole table (which
 # grows with the tenant, not with the caller). Similarity and both rankings are
 # then computed here (domain/retrieval.py): exact scoring of the caller's
@@ -161,6 +163,19 @@ ORDER BY m.updated_at DESC, m.id DESC
 _EMBEDDING_BYTES = 4 * EMBEDDING_DIM
 
 
+def embedding_bytes(vector: Vector) -> bytes:
+    """A vector as memories.embedding_bytes (what the server writes, searches read)."""
+    encoded = np.asarray(vector, dtype=">f4").tobytes()
+    if len(encoded) != _EMBEDDING_BYTES:
+        raise ValueError(f"an embedding has {EMBEDDING_DIM} dimensions, not {len(encoded) // 4}")
+    return encoded
+
+
+def vector_of(blob: bytes) -> npt.NDArray[np.float32]:
+    """memories.embedding_bytes as the vector it encodes."""
+    return np.frombuffer(blob, dtype=">f4").astype(np.float32)
+
+
 def embedding_similarities(
     blobs: Sequence[bytes | None], query: Sequence[float] | None
 ) -> list[float | None]:
@@ -183,18 +198,18 @@ def embedding_similarities(
 # on value and source only, so adding an embedding is not a change.
 _COUNT_WITHOUT_EMBEDDING = """
 SELECT count(*) FROM memories
-WHERE customer_id = $1 AND embedding IS NULL AND expires_at > now()
+WHERE customer_id = $1 AND embedding_bytes IS NULL AND expires_at > now()
 """
 _WITHOUT_EMBEDDING = f"""
 SELECT {COLUMNS} FROM memories
-WHERE customer_id = $1 AND embedding IS NULL AND expires_at > now()
+WHERE customer_id = $1 AND embedding_bytes IS NULL AND expires_at > now()
 ORDER BY id
 LIMIT $2
 FOR UPDATE SKIP LOCKED
 """
 _SET_EMBEDDING = """
-UPDATE memories SET embedding = $3::real[]
-WHERE customer_id = $1 AND id = $2 AND embedding IS NULL
+UPDATE memories SET embedding_bytes = $3::bytea
+WHERE customer_id = $1 AND id = $2 AND embedding_bytes IS NULL
 """
 
 
@@ -217,15 +232,13 @@ def memory_of(row: Mapping[str, Any]) -> Memory:
 
 
 class MemoryRepository(TenantRepository):
-    async def upsert(
-        self, item: NewMemory, embedding: Sequence[float] | None = None
-    ) -> tuple[Memory, bool]:
+    async def upsert(self, item: NewMemory, embedding: Vector | None = None) -> tuple[Memory, bool]:
         """Create or update the memory with this identity; returns (memory, created)."""
         row = await self._connection.fetchrow(_UPSERT, *self._upsert_arguments(item, embedding))
         assert row is not None
         return memory_of(row), bool(row["created"])
 
-    async def upsert_many(self, items: Sequence[tuple[NewMemory, Sequence[float] | None]]) -> None:
+    async def upsert_many(self, items: Sequence[tuple[NewMemory, Vector | None]]) -> None:
         """`upsert` of each (memory, embedding), in one round trip (asyncpg pipelines
         executemany); for writers that need no rows back, such as ProcessCall's
         extracted facts. The identities must differ (one row each)."""
@@ -233,9 +246,7 @@ class MemoryRepository(TenantRepository):
             _UPSERT, [self._upsert_arguments(item, embedding) for item, embedding in items]
         )
 
-    def _upsert_arguments(
-        self, item: NewMemory, embedding: Sequence[float] | None
-    ) -> tuple[object, ...]:
+    def _upsert_arguments(self, item: NewMemory, embedding: Vector | None) -> tuple[object, ...]:
         """_UPSERT's parameters for one memory."""
         return (
             self._customer_id,
@@ -246,7 +257,7 @@ class MemoryRepository(TenantRepository):
             json.dumps(item.value),
             item.source,
             item.ttl_days,
-            None if embedding is None else list(embedding),
+            None if embedding is None else embedding_bytes(embedding),
             item.call_id,
         )
 
@@ -322,10 +333,13 @@ class MemoryRepository(TenantRepository):
         rows = await self._connection.fetch(_WITHOUT_EMBEDDING, self._customer_id, limit)
         return [memory_of(row) for row in rows]
 
-    async def set_embeddings(self, embeddings: Sequence[tuple[uuid.UUID, Sequence[float]]]) -> None:
+    async def set_embeddings(self, embeddings: Sequence[tuple[uuid.UUID, Vector]]) -> None:
         await self._connection.executemany(
             _SET_EMBEDDING,
-            [(self._customer_id, memory_id, list(vector)) for memory_id, vector in embeddings],
+            [
+                (self._customer_id, memory_id, embedding_bytes(vector))
+                for memory_id, vector in embeddings
+            ],
         )
 
     async def for_context(
