@@ -130,7 +130,7 @@ class CallService:
                 call = await uow.call_records.lock(call_id)
                 if call is None or call.turn_count != stored_turn_count:
                     return None
-            summary = await uow.calls.insert_summary(
+            recorded = await uow.calls.record(
                 call_id=call_id,
                 user_id=user_id,
                 started_at=start,
@@ -139,7 +139,7 @@ class CallService:
                 analysis=analysis,
                 turn_count=len(turns),
             )
-            if summary is None:
+            if recorded is None:
                 stored = await uow.calls.stored(call_id)
                 assert stored is not None  # the conflicting row is committed and visible
                 summary, scores = stored
@@ -152,14 +152,11 @@ class CallService:
                 return CallRecord(
                     summary, scores, already_processed=True, follow_ups=tuple(stored_follow_ups)
                 )
-            await uow.calls.count_call(user_id, start, analysis.caller_name)
-            await uow.calls.insert_scores(user_id, call_id, start, analysis.personality)
+            summary, tenant = recorded
             aggregates = await uow.calls.personality_aggregates(user_id)
             await uow.calls.save_personality(user_id, aggregates)
             follow_ups = []
-            # The tenant's time zone and setting, read only for a call with notes.
-            if analysis.notes.commitments or extracted:
-                tenant = await uow.profile.call_processing()
+            if analysis.notes.commitments:
                 follow_ups = await uow.follow_ups.insert(
                     user_id,
                     call_id,
@@ -172,8 +169,8 @@ class CallService:
                         time_zone=tenant.time_zone,
                     ),
                 )
-                if tenant.extract_memories and extracted:
-                    await uow.memories.upsert_many(extracted)
+            if tenant.extract_memories and extracted:
+                await uow.memories.upsert_many(extracted)
         return CallRecord(
             summary, analysis.personality, already_processed=False, follow_ups=tuple(follow_ups)
         )

@@ -1,10 +1,11 @@
 """call_summaries, personality_metrics and personality_averages: recording a call.
 
 ProcessCall's transaction (`alice_server.services.calls`) calls, in order:
-`insert_summary` (ON CONFLICT DO NOTHING: a retry inserts nothing and reads
-the stored result with `stored`), `count_call` (locks the caller's profile row,
-so two calls of one caller are counted one after the other), `insert_scores`
-and `update_personality`.
+`record` (one statement: the summary, ON CONFLICT DO NOTHING, so that a retry
+inserts nothing and reads the stored result with `stored`; the call counted in
+the caller's profile, whose row it locks, so two calls of one caller are counted
+one after the other; the call's scores), `personality_aggregates` and
+`save_personality`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from alice_server.domain.calls import CallSummary
 from alice_server.domain.paging import PageRequest
 from alice_server.domain.personality import RECENT_WINDOW, TREND_WINDOW, PersonalityAggregates
 from alice_server.domain.summarizer import CallAnalysis, PersonalityScores
+from alice_server.domain.tenants import EXTRACT_MEMORIES, CallProcessing, call_processing
 from alice_server.domain.traits import AVERAGED_TRAITS, PERSONALITY_TRAITS
 from alice_server.storage.repositories.base import TenantRepository
 
@@ -25,15 +27,6 @@ SUMMARY_COLUMNS = (
     "id, call_id, user_id, started_at, ended_at, duration_seconds, summary, key_topics, "
     "sentiment, turn_count, created_at"
 )
-
-_INSERT_SUMMARY = f"""
-INSERT INTO call_summaries
-    (customer_id, call_id, user_id, started_at, ended_at, duration_seconds, summary,
-     key_topics, sentiment, turn_count)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
-ON CONFLICT ON CONSTRAINT uq_call_summaries_customer_id_call_id DO NOTHING
-RETURNING {SUMMARY_COLUMNS}
-"""
 
 _STORED = f"""
 SELECT {", ".join(f"s.{c.strip()}" for c in SUMMARY_COLUMNS.split(","))},
@@ -43,28 +36,51 @@ JOIN personality_metrics m ON m.customer_id = s.customer_id AND m.call_id = s.ca
 WHERE s.customer_id = $1 AND s.call_id = $2
 """
 
+# Recording a call, one statement: insert the summary (ON CONFLICT DO NOTHING: a
+# retry, or a concurrent duplicate once committed, inserts nothing, and then
+# neither do the other two parts, as they read the inserted row), count the call
+# in the caller's profile (which locks the profile row: two calls of one caller
+# are counted one after the other) and insert the call's scores; the row returned
+# also carries what ProcessCall needs of its tenant (time zone, extract_memories
+# setting; read in the same transaction). The personality aggregates are read by
+# the next statement, whose snapshot is taken after the profile's lock is held, so
+# they count every earlier call of the caller.
+#
 # A name the caller gave is kept once known (and a name set with
 # UpdateCallerProfile is never replaced). A profile written before the first
 # call (total_calls 0) holds its creation time as call times: the first call
 # replaces them.
-_COUNT_CALL = """
-INSERT INTO caller_profiles AS p
-    (customer_id, user_id, first_call_at, last_call_at, total_calls, preferred_name)
-VALUES ($1, $2, $3, $3, 1, $4)
-ON CONFLICT (customer_id, user_id) DO UPDATE SET
-    first_call_at = CASE WHEN p.total_calls = 0 THEN EXCLUDED.first_call_at
-                         ELSE least(p.first_call_at, EXCLUDED.first_call_at) END,
-    last_call_at = CASE WHEN p.total_calls = 0 THEN EXCLUDED.last_call_at
-                        ELSE greatest(p.last_call_at, EXCLUDED.last_call_at) END,
-    total_calls = p.total_calls + 1,
-    preferred_name = coalesce(nullif(p.preferred_name, ''), EXCLUDED.preferred_name),
-    updated_at = now()
-"""
-
-_INSERT_SCORES = f"""
-INSERT INTO personality_metrics (customer_id, user_id, call_id, call_at,
-    {", ".join(PERSONALITY_TRAITS)})
-VALUES ($1, $2, $3, $4, {", ".join(f"${i}" for i in range(5, 5 + len(PERSONALITY_TRAITS)))})
+_SCORE_PARAMETERS = ", ".join(f"${i}" for i in range(13, 13 + len(PERSONALITY_TRAITS)))
+_RECORD_CALL = f"""
+WITH summary AS (
+    INSERT INTO call_summaries
+        (customer_id, call_id, user_id, started_at, ended_at, duration_seconds, summary,
+         key_topics, sentiment, turn_count)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
+    ON CONFLICT ON CONSTRAINT uq_call_summaries_customer_id_call_id DO NOTHING
+    RETURNING {SUMMARY_COLUMNS}
+), counted AS (
+    INSERT INTO caller_profiles AS p
+        (customer_id, user_id, first_call_at, last_call_at, total_calls, preferred_name)
+    SELECT $1, $3, $4, $4, 1, $11::text FROM summary
+    ON CONFLICT (customer_id, user_id) DO UPDATE SET
+        first_call_at = CASE WHEN p.total_calls = 0 THEN EXCLUDED.first_call_at
+                             ELSE least(p.first_call_at, EXCLUDED.first_call_at) END,
+        last_call_at = CASE WHEN p.total_calls = 0 THEN EXCLUDED.last_call_at
+                            ELSE greatest(p.last_call_at, EXCLUDED.last_call_at) END,
+        total_calls = p.total_calls + 1,
+        preferred_name = coalesce(nullif(p.preferred_name, ''), EXCLUDED.preferred_name),
+        updated_at = now()
+), scored AS (
+    INSERT INTO personality_metrics (customer_id, user_id, call_id, call_at,
+        {", ".join(PERSONALITY_TRAITS)})
+    SELECT $1, $3, $2, $4, {_SCORE_PARAMETERS} FROM summary
+)
+SELECT {SUMMARY_COLUMNS},
+       (SELECT c.time_zone FROM customers c WHERE c.id = $1) AS time_zone,
+       (SELECT s.value::text FROM tenant_settings s
+        WHERE s.customer_id = $1 AND s.name = $12) AS extract_memories
+FROM summary
 """
 
 _AGGREGATES = f"""
@@ -139,7 +155,7 @@ def summary_of(row: Mapping[str, Any]) -> CallSummary:
 
 
 class CallRepository(TenantRepository):
-    async def insert_summary(
+    async def record(
         self,
         *,
         call_id: str,
@@ -149,10 +165,13 @@ class CallRepository(TenantRepository):
         duration_seconds: int | None,
         analysis: CallAnalysis,
         turn_count: int,
-    ) -> CallSummary | None:
-        """The new summary, or None when this call_id is recorded already."""
+    ) -> tuple[CallSummary, CallProcessing] | None:
+        """Insert the summary, count the call in the caller's profile and insert its
+        scores (see _RECORD_CALL): the new summary and the tenant's call-processing
+        settings, or None when this call_id is recorded already (nothing written)."""
+        scores = analysis.personality.as_dict()
         row = await self._connection.fetchrow(
-            _INSERT_SUMMARY,
+            _RECORD_CALL,
             self._customer_id,
             call_id,
             user_id,
@@ -163,8 +182,15 @@ class CallRepository(TenantRepository):
             json.dumps(list(analysis.key_topics)),
             analysis.sentiment,
             turn_count,
+            analysis.caller_name or "",
+            EXTRACT_MEMORIES,
+            *(scores[t] for t in PERSONALITY_TRAITS),
         )
-        return None if row is None else summary_of(row)
+        if row is None:
+            return None
+        setting = row["extract_memories"]
+        tenant = call_processing(row["time_zone"], None if setting is None else json.loads(setting))
+        return summary_of(row), tenant
 
     async def stored(self, call_id: str) -> tuple[CallSummary, PersonalityScores] | None:
         """A recorded call's summary and scores."""
@@ -173,25 +199,6 @@ class CallRepository(TenantRepository):
             return None
         scores = PersonalityScores(**{t: float(row[t]) for t in PERSONALITY_TRAITS})
         return summary_of(row), scores
-
-    async def count_call(self, user_id: str, started_at: dt.datetime, name: str | None) -> None:
-        """Create or update the caller's profile with one more call (locks its row)."""
-        await self._connection.execute(
-            _COUNT_CALL, self._customer_id, user_id, started_at, name or ""
-        )
-
-    async def insert_scores(
-        self, user_id: str, call_id: str, call_at: dt.datetime, scores: PersonalityScores
-    ) -> None:
-        values = scores.as_dict()
-        await self._connection.execute(
-            _INSERT_SCORES,
-            self._customer_id,
-            user_id,
-            call_id,
-            call_at,
-            *(values[t] for t in PERSONALITY_TRAITS),
-        )
 
     async def personality_aggregates(self, user_id: str) -> PersonalityAggregates:
         row = await self._connection.fetchrow(_AGGREGATES, self._customer_id, user_id)

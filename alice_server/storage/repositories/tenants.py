@@ -16,12 +16,9 @@ import asyncpg
 
 from alice_server.domain.errors import AlreadyExists
 from alice_server.domain.tenants import (
-    EXTRACT_MEMORIES,
-    CallProcessing,
     Customer,
     CustomerChanges,
     CustomerDraft,
-    call_processing,
 )
 from alice_server.storage.repositories.base import TenantRepository
 
@@ -58,12 +55,6 @@ _SYNC_SEQUENCE = (
 )
 _GET = f"SELECT {COLUMNS} FROM customers WHERE id = $1"
 # ProcessCall's view of its tenant, in one statement: the time zone and one setting.
-_CALL_PROCESSING = """
-SELECT c.time_zone,
-       (SELECT s.value::text FROM tenant_settings s
-        WHERE s.customer_id = $1 AND s.name = $2) AS extract_memories
-FROM customers c WHERE c.id = $1
-"""
 _PAGE = f"""
 SELECT {COLUMNS} FROM customers
 WHERE id > $1 AND ($2::text IS NULL OR status = $2)
@@ -109,14 +100,6 @@ class TenantProfileRepository(TenantRepository):
     async def get(self) -> Customer | None:
         row = await self._connection.fetchrow(_OWN, self._customer_id)
         return None if row is None else customer_of(row)
-
-    async def call_processing(self) -> CallProcessing:
-        """The time zone and the extraction setting (defaults if the row is gone)."""
-        row = await self._connection.fetchrow(_CALL_PROCESSING, self._customer_id, EXTRACT_MEMORIES)
-        if row is None:
-            return call_processing(None, None)
-        setting = row["extract_memories"]
-        return call_processing(row["time_zone"], None if setting is None else json.loads(setting))
 
 
 class TenantSettingsRepository(TenantRepository):
