@@ -155,22 +155,20 @@ class CallService:
             summary, tenant = recorded
             aggregates = await uow.calls.personality_aggregates(user_id)
             await uow.calls.save_personality(user_id, aggregates)
-            follow_ups = []
-            if analysis.notes.commitments:
-                follow_ups = await uow.follow_ups.insert(
-                    user_id,
-                    call_id,
-                    start,
-                    from_commitments(
-                        analysis.notes.commitments,
-                        user_id=user_id,
-                        call_id=call_id,
-                        call_started_at=start,
-                        time_zone=tenant.time_zone,
-                    ),
-                )
-            if tenant.extract_memories and extracted:
-                await uow.memories.upsert_many(extracted)
+            # The follow-ups and the extracted facts: one statement.
+            follow_ups = await uow.follow_ups.insert(
+                user_id,
+                call_id,
+                start,
+                from_commitments(
+                    analysis.notes.commitments,
+                    user_id=user_id,
+                    call_id=call_id,
+                    call_started_at=start,
+                    time_zone=tenant.time_zone,
+                ),
+                extracted if tenant.extract_memories else (),
+            )
         return CallRecord(
             summary, analysis.personality, already_processed=False, follow_ups=tuple(follow_ups)
         )

@@ -15,9 +15,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from alice_server.domain.embeddings import Vector
 from alice_server.domain.follow_ups import FollowUp, FollowUpStatus, NewFollowUp
+from alice_server.domain.memories import NewMemory
 from alice_server.domain.paging import PageRequest
 from alice_server.storage.repositories.base import TenantRepository
+from alice_server.storage.repositories.memories import upsert_rows_arguments, upsert_rows_sql
 
 COLUMNS = (
     "id, user_id, call_id, ordinal, party, action, due_phrase, due_at, promised_at, status, "
@@ -26,6 +29,9 @@ COLUMNS = (
 
 # One statement for all of a call's follow-ups. A retried ProcessCall never gets
 # here (its summary exists), but a duplicate (call_id, ordinal) is skipped anyway.
+# $1 customer, $2 caller, $3 call, $4 promised_at, $5-$9 the arrays of
+# `insert_arguments`. With the call's extracted memories, ProcessCall sends this
+# statement with their upsert before it (`_WITH_MEMORIES`): one round trip.
 _INSERT = f"""
 INSERT INTO follow_ups (customer_id, user_id, call_id, promised_at, ordinal, party, action,
                         due_phrase, due_at)
@@ -34,6 +40,7 @@ SELECT $1, $2, $3, $4, * FROM unnest($5::int[], $6::text[], $7::text[], $8::text
 ON CONFLICT ON CONSTRAINT uq_follow_ups_customer_id_call_id_ordinal DO NOTHING
 RETURNING {COLUMNS}
 """
+_WITH_MEMORIES = f"WITH remembered AS ({upsert_rows_sql(10)}\n){_INSERT}"
 _OF_CALL = f"""
 SELECT {COLUMNS} FROM follow_ups WHERE customer_id = $1 AND call_id = $2 ORDER BY ordinal
 """
@@ -96,13 +103,19 @@ def due_order_text(follow_up: FollowUp) -> str:
 
 class FollowUpRepository(TenantRepository):
     async def insert(
-        self, user_id: str, call_id: str, promised_at: dt.datetime, items: Sequence[NewFollowUp]
+        self,
+        user_id: str,
+        call_id: str,
+        promised_at: dt.datetime,
+        items: Sequence[NewFollowUp],
+        memories: Sequence[tuple[NewMemory, Vector | None]] = (),
     ) -> list[FollowUp]:
-        """Store a call's follow-ups (all of one caller and call), in ordinal order."""
-        if not items:
+        """Store a call's follow-ups (all of one caller and call), in ordinal order,
+        and with them, in the same statement, `memories` (the call's extracted facts,
+        each as MemoryRepository.upsert would store it; their identities must differ)."""
+        if not items and not memories:
             return []
-        rows = await self._connection.fetch(
-            _INSERT,
+        arguments = [
             self._customer_id,
             user_id,
             call_id,
@@ -112,7 +125,13 @@ class FollowUpRepository(TenantRepository):
             [i.action for i in items],
             [i.due_phrase for i in items],
             [i.due_at for i in items],
-        )
+        ]
+        if memories:
+            rows = await self._connection.fetch(
+                _WITH_MEMORIES, *arguments, *upsert_rows_arguments(memories)
+            )
+        else:
+            rows = await self._connection.fetch(_INSERT, *arguments)
         return sorted((follow_up_of(r) for r in rows), key=lambda f: f.ordinal)
 
     async def of_call(self, call_id: str) -> list[FollowUp]:

@@ -39,12 +39,7 @@ COLUMNS = (
 # $9: the embedding of type, key and value as embedding_bytes (NULL when semantic
 # search is off);
 # $10: the call the value was extracted from (NULL: not from a call).
-_UPSERT = f"""
-INSERT INTO memories AS m
-    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at,
-     embedding_bytes, call_id)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, now() + make_interval(days => $8), $9::bytea,
-        $10)
+_ON_CONFLICT = """
 ON CONFLICT ON CONSTRAINT uq_memories_customer_id_scope_user_id_type_key DO UPDATE SET
     id = CASE WHEN m.expires_at <= now() THEN gen_random_uuid() ELSE m.id END,
     created_at = CASE WHEN m.expires_at <= now() THEN now() ELSE m.created_at END,
@@ -55,8 +50,49 @@ ON CONFLICT ON CONSTRAINT uq_memories_customer_id_scope_user_id_type_key DO UPDA
     embedding_bytes = EXCLUDED.embedding_bytes,
     call_id = EXCLUDED.call_id,
     updated_at = now()
+"""
+_UPSERT = f"""
+INSERT INTO memories AS m
+    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at,
+     embedding_bytes, call_id)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, now() + make_interval(days => $8), $9::bytea,
+        $10)
+{_ON_CONFLICT}
 RETURNING {COLUMNS}, created_at = updated_at AS created
 """
+
+
+def upsert_rows_sql(first: int) -> str:
+    """_UPSERT of many memories in one statement ($1: the customer; from `$first`,
+    the nine arrays of `upsert_rows_arguments`). The identities must differ: one
+    statement cannot update a row twice."""
+    p = [f"${first + i}" for i in range(9)]
+    return f"""
+INSERT INTO memories AS m
+    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at,
+     embedding_bytes, call_id)
+SELECT $1, r.scope, r.user_id, r.type, r.key, r.value::jsonb, r.source, r.ttl_days,
+       now() + make_interval(days => r.ttl_days), r.embedding, r.call_id
+FROM unnest({p[0]}::text[], {p[1]}::text[], {p[2]}::text[], {p[3]}::text[], {p[4]}::text[],
+            {p[5]}::text[], {p[6]}::integer[], {p[7]}::bytea[], {p[8]}::text[])
+     AS r(scope, user_id, type, key, value, source, ttl_days, embedding, call_id)
+{_ON_CONFLICT}"""
+
+
+def upsert_rows_arguments(items: Sequence[tuple[NewMemory, Vector | None]]) -> list[list[Any]]:
+    """The nine arrays (one element per memory) of `upsert_rows_sql`."""
+    return [
+        [item.scope for item, _ in items],
+        [item.user_id for item, _ in items],
+        [item.type for item, _ in items],
+        [item.key for item, _ in items],
+        [json.dumps(item.value) for item, _ in items],
+        [item.source for item, _ in items],
+        [item.ttl_days for item, _ in items],
+        [None if embedding is None else embedding_bytes(embedding) for _, embedding in items],
+        [item.call_id for item, _ in items],
+    ]
+
 
 _GET = f"""
 SELECT {COLUMNS} FROM memories
@@ -237,14 +273,6 @@ class MemoryRepository(TenantRepository):
         row = await self._connection.fetchrow(_UPSERT, *self._upsert_arguments(item, embedding))
         assert row is not None
         return memory_of(row), bool(row["created"])
-
-    async def upsert_many(self, items: Sequence[tuple[NewMemory, Vector | None]]) -> None:
-        """`upsert` of each (memory, embedding), in one round trip (asyncpg pipelines
-        executemany); for writers that need no rows back, such as ProcessCall's
-        extracted facts. The identities must differ (one row each)."""
-        await self._connection.executemany(
-            _UPSERT, [self._upsert_arguments(item, embedding) for item, embedding in items]
-        )
 
     def _upsert_arguments(self, item: NewMemory, embedding: Vector | None) -> tuple[object, ...]:
         """_UPSERT's parameters for one memory."""
