@@ -14,6 +14,11 @@ the facts the summariser extracted as memories of the caller with the call's id
 later call that contradicts a fact updates it, its history keeping the old
 value), unless the tenant's setting extract_memories is false. Any failure
 rolls all of it back: nothing is half-recorded.
+
+That is four statements after the tenant's BEGIN (storage/repositories/calls.py,
+follow_ups.py): the summary, the profile's count, the scores and the tenant's
+settings in one; the personality aggregates (read once the profile's lock is
+held); the averages; then the follow-ups and the memories in one.
 """
 
 from __future__ import annotations
