@@ -42,6 +42,11 @@ async def test_calls_through_pgbouncer_in_transaction_mode(
             db_statement_cache_size=0,
             rate_limit_per_second=0,
             customer_cache_seconds=0,
+            # All 80 ProcessCalls (40 per tenant) can wait at once on a loaded machine:
+            # more than the summariser's default queue (64) and a tenant's share of it
+            # (32), which refuse with RESOURCE_EXHAUSTED. This test is about pgbouncer.
+            summarizer_queue_size=100,
+            summarizer_tenant_share=1.0,
         ) as alice,
         grpc.aio.insecure_channel(alice.address) as channel,
     ):
