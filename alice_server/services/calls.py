@@ -15,10 +15,10 @@ later call that contradicts a fact updates it, its history keeping the old
 value), unless the tenant's setting extract_memories is false. Any failure
 rolls all of it back: nothing is half-recorded.
 
-That is four statements after the tenant's BEGIN (storage/repositories/calls.py,
-follow_ups.py): the summary, the profile's count, the scores and the tenant's
-settings in one; the personality aggregates (read once the profile's lock is
-held); the averages; then the follow-ups and the memories in one.
+That is three statements after the tenant's BEGIN (storage/repositories/calls.py):
+the summary, the profile's count, the scores and the tenant's settings in one;
+the personality aggregates (read once the profile's lock is held); then the
+averages, the follow-ups and the memories in one.
 """
 
 from __future__ import annotations
@@ -159,12 +159,12 @@ class CallService:
                 )
             summary, tenant = recorded
             aggregates = await uow.calls.personality_aggregates(user_id)
-            await uow.calls.save_personality(user_id, aggregates)
-            # The follow-ups and the extracted facts: one statement.
-            follow_ups = await uow.follow_ups.insert(
+            # The averages, the follow-ups and the extracted facts: one statement.
+            follow_ups = await uow.calls.finish(
                 user_id,
                 call_id,
                 start,
+                aggregates,
                 from_commitments(
                     analysis.notes.commitments,
                     user_id=user_id,

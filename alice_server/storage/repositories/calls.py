@@ -5,23 +5,29 @@ ProcessCall's transaction (`alice_server.services.calls`) calls, in order:
 inserts nothing and reads the stored result with `stored`; the call counted in
 the caller's profile, whose row it locks, so two calls of one caller are counted
 one after the other; the call's scores), `personality_aggregates` and
-`save_personality`.
+`finish` (one statement: the caller's averages, the call's follow-ups and the
+facts it stated as memories).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alice_server.domain.calls import CallSummary
+from alice_server.domain.embeddings import Vector
+from alice_server.domain.follow_ups import FollowUp, NewFollowUp
+from alice_server.domain.memories import NewMemory
 from alice_server.domain.paging import PageRequest
 from alice_server.domain.personality import RECENT_WINDOW, TREND_WINDOW, PersonalityAggregates
 from alice_server.domain.summarizer import CallAnalysis, PersonalityScores
 from alice_server.domain.tenants import EXTRACT_MEMORIES, CallProcessing, call_processing
 from alice_server.domain.traits import AVERAGED_TRAITS, PERSONALITY_TRAITS
+from alice_server.storage.repositories import follow_ups
 from alice_server.storage.repositories.base import TenantRepository
+from alice_server.storage.repositories.memories import upsert_rows_arguments, upsert_rows_sql
 
 SUMMARY_COLUMNS = (
     "id, call_id, user_id, started_at, ended_at, duration_seconds, summary, key_topics, "
@@ -113,13 +119,42 @@ _AVERAGE_COLUMNS = (
     "satisfaction_trend",
     "frustration_trend",
 )
-_UPSERT_AVERAGES = f"""
+
+
+def _upsert_averages_sql(first: int) -> str:
+    """The caller's personality_averages row: $1 customer, $2 caller, the values of
+    `_average_values` from `$first`."""
+    values = ", ".join(f"${i}" for i in range(first, first + len(_AVERAGE_COLUMNS)))
+    return f"""
 INSERT INTO personality_averages (customer_id, user_id, {", ".join(_AVERAGE_COLUMNS)})
-VALUES ($1, $2, {", ".join(f"${i}" for i in range(3, 3 + len(_AVERAGE_COLUMNS)))})
+VALUES ($1, $2, {values})
 ON CONFLICT (customer_id, user_id) DO UPDATE SET
     {", ".join(f"{c} = EXCLUDED.{c}" for c in _AVERAGE_COLUMNS)},
     updated_at = now()
 """
+
+
+def _average_values(aggregates: PersonalityAggregates) -> list[Any]:
+    return [
+        aggregates.call_count,
+        *(aggregates.averages[t] for t in AVERAGED_TRAITS),
+        aggregates.recent_frustration,
+        aggregates.recent_satisfaction,
+        aggregates.recent_urgency,
+        aggregates.satisfaction_trend,
+        aggregates.frustration_trend,
+    ]
+
+
+# The end of recording a call, one statement: the caller's averages, the memories
+# the call stated (one multi-row upsert, see memories.upsert_rows_sql) and its
+# follow-ups (whose rows it returns). $1 customer, $2 caller, $3 call, $4 the call's
+# start, $5-$9 the follow-ups' arrays, $10-$18 the memories' arrays, then the
+# averages. Empty arrays insert nothing.
+_FINISH = (
+    f"WITH saved AS ({_upsert_averages_sql(19)}), remembered AS ({upsert_rows_sql(10)}\n)"
+    f"{follow_ups.INSERT}"
+)
 
 _LATEST = f"""
 SELECT {SUMMARY_COLUMNS} FROM call_summaries
@@ -215,20 +250,30 @@ class CallRepository(TenantRepository):
             previous_frustration=row["previous_frustration"],
         )
 
-    async def save_personality(self, user_id: str, aggregates: PersonalityAggregates) -> None:
-        """Write the caller's personality_averages row (trends by the domain's rule)."""
-        await self._connection.execute(
-            _UPSERT_AVERAGES,
+    async def finish(
+        self,
+        user_id: str,
+        call_id: str,
+        started_at: dt.datetime,
+        aggregates: PersonalityAggregates,
+        follow_ups_: Sequence[NewFollowUp],
+        memories: Sequence[tuple[NewMemory, Vector | None]],
+    ) -> list[FollowUp]:
+        """In one statement: the caller's personality_averages row (from `aggregates`,
+        trends by the domain's rule), the call's follow-ups (returned, in ordinal
+        order) and `memories` (as MemoryRepository.upsert would store each; their
+        identities must differ)."""
+        rows = await self._connection.fetch(
+            _FINISH,
             self._customer_id,
             user_id,
-            aggregates.call_count,
-            *(aggregates.averages[t] for t in AVERAGED_TRAITS),
-            aggregates.recent_frustration,
-            aggregates.recent_satisfaction,
-            aggregates.recent_urgency,
-            aggregates.satisfaction_trend,
-            aggregates.frustration_trend,
+            call_id,
+            started_at,
+            *follow_ups.insert_arguments(follow_ups_),
+            *upsert_rows_arguments(memories),
+            *_average_values(aggregates),
         )
+        return follow_ups.follow_ups_of(rows)
 
     async def latest(self, user_id: str, limit: int) -> list[CallSummary]:
         if limit <= 0:

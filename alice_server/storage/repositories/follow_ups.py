@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from alice_server.domain.embeddings import Vector
 from alice_server.domain.follow_ups import FollowUp, FollowUpStatus, NewFollowUp
-from alice_server.domain.memories import NewMemory
 from alice_server.domain.paging import PageRequest
 from alice_server.storage.repositories.base import TenantRepository
-from alice_server.storage.repositories.memories import upsert_rows_arguments, upsert_rows_sql
 
 COLUMNS = (
     "id, user_id, call_id, ordinal, party, action, due_phrase, due_at, promised_at, status, "
@@ -30,9 +27,9 @@ COLUMNS = (
 # One statement for all of a call's follow-ups. A retried ProcessCall never gets
 # here (its summary exists), but a duplicate (call_id, ordinal) is skipped anyway.
 # $1 customer, $2 caller, $3 call, $4 promised_at, $5-$9 the arrays of
-# `insert_arguments`. With the call's extracted memories, ProcessCall sends this
-# statement with their upsert before it (`_WITH_MEMORIES`): one round trip.
-_INSERT = f"""
+# `insert_arguments`. ProcessCall sends it as the last part of one statement
+# (CallRepository.finish), which stores the call's memories too.
+INSERT = f"""
 INSERT INTO follow_ups (customer_id, user_id, call_id, promised_at, ordinal, party, action,
                         due_phrase, due_at)
 SELECT $1, $2, $3, $4, * FROM unnest($5::int[], $6::text[], $7::text[], $8::text[],
@@ -40,7 +37,6 @@ SELECT $1, $2, $3, $4, * FROM unnest($5::int[], $6::text[], $7::text[], $8::text
 ON CONFLICT ON CONSTRAINT uq_follow_ups_customer_id_call_id_ordinal DO NOTHING
 RETURNING {COLUMNS}
 """
-_WITH_MEMORIES = f"WITH remembered AS ({upsert_rows_sql(10)}\n){_INSERT}"
 _OF_CALL = f"""
 SELECT {COLUMNS} FROM follow_ups WHERE customer_id = $1 AND call_id = $2 ORDER BY ordinal
 """
@@ -96,44 +92,28 @@ def follow_up_of(row: Mapping[str, Any]) -> FollowUp:
     )
 
 
+def insert_arguments(items: Sequence[NewFollowUp]) -> list[list[Any]]:
+    """INSERT's five arrays ($5-$9), one element per follow-up."""
+    return [
+        [i.ordinal for i in items],
+        [i.party for i in items],
+        [i.action for i in items],
+        [i.due_phrase for i in items],
+        [i.due_at for i in items],
+    ]
+
+
+def follow_ups_of(rows: Iterable[Mapping[str, Any]]) -> list[FollowUp]:
+    """INSERT's rows, in ordinal order."""
+    return sorted((follow_up_of(r) for r in rows), key=lambda f: f.ordinal)
+
+
 def due_order_text(follow_up: FollowUp) -> str:
     """The page position of `follow_up`'s due_order, as the statements read it."""
     return "infinity" if follow_up.due_at is None else follow_up.due_at.isoformat()
 
 
 class FollowUpRepository(TenantRepository):
-    async def insert(
-        self,
-        user_id: str,
-        call_id: str,
-        promised_at: dt.datetime,
-        items: Sequence[NewFollowUp],
-        memories: Sequence[tuple[NewMemory, Vector | None]] = (),
-    ) -> list[FollowUp]:
-        """Store a call's follow-ups (all of one caller and call), in ordinal order,
-        and with them, in the same statement, `memories` (the call's extracted facts,
-        each as MemoryRepository.upsert would store it; their identities must differ)."""
-        if not items and not memories:
-            return []
-        arguments = [
-            self._customer_id,
-            user_id,
-            call_id,
-            promised_at,
-            [i.ordinal for i in items],
-            [i.party for i in items],
-            [i.action for i in items],
-            [i.due_phrase for i in items],
-            [i.due_at for i in items],
-        ]
-        if memories:
-            rows = await self._connection.fetch(
-                _WITH_MEMORIES, *arguments, *upsert_rows_arguments(memories)
-            )
-        else:
-            rows = await self._connection.fetch(_INSERT, *arguments)
-        return sorted((follow_up_of(r) for r in rows), key=lambda f: f.ordinal)
-
     async def of_call(self, call_id: str) -> list[FollowUp]:
         rows = await self._connection.fetch(_OF_CALL, self._customer_id, call_id)
         return [follow_up_of(r) for r in rows]
