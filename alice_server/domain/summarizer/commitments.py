@@ -468,6 +468,25 @@ _FUTURE_HINT_RE: Final = re.compile(
 )
 
 
+def _says_future(lower: str) -> bool:
+    """`_FUTURE_HINT_RE.search(lower)`, answered first by substring tests: the pattern's
+    alternatives are tried at every position (about 6 µs a sentence), and most sentences
+    hold none of its words (85% of the labelled calls'), which `in` tells in a fraction
+    of that. A sentence that holds one still gets the pattern's answer."""
+    return (
+        "'ll" in lower
+        or "will" in lower
+        or "going to" in lower
+        or "gonna" in lower
+        or "let me" in lower
+        or "promise" in lower
+        or "expect" in lower
+        or "look out" in lower
+        or "watch for" in lower
+        or "keep an eye" in lower
+    ) and _FUTURE_HINT_RE.search(lower) is not None
+
+
 _TOWARD_CALLER_RE: Final = re.compile(
     r"\s*(?:be in touch|reach out|follow up|get back|be out|be there|come out|come by|stop by|"
     r"swing by|be over)\b"
@@ -489,7 +508,7 @@ def _heads(line: Line) -> list[tuple[int, int, Party, bool]]:
     """Where promises start in a line: (start of the action, start of the head, party,
     refused)."""
     lower = line.lower
-    if not _FUTURE_HINT_RE.search(lower):
+    if not _says_future(lower):
         return []
     found: list[tuple[int, int, Party, bool]] = []
     for match in _FIRST_PERSON_HEAD_RE.finditer(lower):
