@@ -1,7 +1,7 @@
 """ProcessCall of two versions of Alice side by side: RPC/s and latency percentiles.
 
     python benchmarks/bench_process_call.py --before /path/to/older/checkout [--after .]
-        [--concurrency 10] [--rounds 3] [--duration 15] [--workers 1]
+        [--concurrency 10] [--rounds 3] [--duration 15] [--workers 1] [--calls labelled]
 
 Each side is a checkout with its own `.venv` (`./dev setup` there; e.g.
 `git worktree add --detach ../alice-before <commit> && (cd ../alice-before && ./dev setup)`).
@@ -14,6 +14,9 @@ data/eval/calls.jsonl (real wording, 6 to 40 turns), with a new call id, for one
 callers. The sides take turns (before, after, before, after, ...) for `--rounds`
 rounds of `--duration` seconds, so a change of the machine's speed touches both; each
 side's rounds are pooled. Prints RPC/s, p50/p95/p99 and after/before ratios.
+`--calls synthetic` sends bench_server.py's load-test transcripts instead (its eight
+insurance scenarios of 8-9 turns, with a caller name and a number varied per call):
+the ProcessCall of the older, mixed benchmark.
 
 Asserts nothing about speed. Exit status 1 if any ProcessCall failed.
 """
@@ -66,6 +69,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def synthetic_calls() -> list[list[res.Turn]]:
+    """bench_server.py's load-test transcripts, 200 of them (names and numbers vary)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_server import transcript
+
+    rng = random.Random(7)  # noqa: S311 - test data, not security
+    names = ("Maria Lopez", "James Chen", "Aisha Khan", "Tom Becker", "Ana Silva")
+    return [transcript(rng, rng.choice(names)) for _ in range(200)]
 
 
 def load_calls() -> list[list[res.Turn]]:
@@ -195,7 +208,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> int:
-    calls = load_calls()
+    calls = synthetic_calls() if args.calls == "synthetic" else load_calls()
     sides = [
         Side("before", args.before, args.database_url, args.workers),
         Side("after", args.after, args.database_url, args.workers),
@@ -216,8 +229,8 @@ async def run(args: argparse.Namespace) -> int:
     turns = [len(c) for c in calls]
     print(
         f"ProcessCall, concurrency {args.concurrency}, {args.rounds} rounds x {args.duration:g} s "
-        f"per side, interleaved; {len(calls)} labelled calls of {min(turns)}-{max(turns)} turns "
-        f"(median {statistics.median(turns):g}); ALICE_WORKERS={args.workers}; "
+        f"per side, interleaved; {len(calls)} {args.calls} calls of {min(turns)}-{max(turns)} "
+        f"turns (median {statistics.median(turns):g}); ALICE_WORKERS={args.workers}; "
         f"{os.cpu_count()} cores"
     )
     print("| side | revision | calls | errors | RPC/s | p50 ms | p95 ms | p99 ms |")
@@ -258,6 +271,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per phase")
     parser.add_argument("--workers", type=int, default=1, help="ALICE_WORKERS of both servers")
+    parser.add_argument(
+        "--calls",
+        choices=("labelled", "synthetic"),
+        default="labelled",
+        help="data/eval/calls.jsonl (default) or bench_server.py's load-test transcripts",
+    )
     args = parser.parse_args()
     args.before, args.after = Path(args.before).resolve(), Path(args.after).resolve()
     sys.exit(asyncio.run(run(args)))
