@@ -22,7 +22,7 @@ from chad_client.v1 import memory_service_pb2 as mem
 from chad_client.v1 import memory_service_pb2_grpc
 from tests.helpers import status_of, struct
 from tests.support.database import locked_memory
-from tests.support.logs import captured, json_lines
+from tests.support.logs import captured, json_lines, written
 
 STORE = "/alice.memory.v1.MemoryService/StoreMemory"
 
@@ -119,6 +119,10 @@ async def test_a_call_cut_at_its_deadline_is_logged_deadline_exceeded_and_rolled
                 code, _ = await status_of(
                     memories.StoreMemory(_store(caller_phone, "k", "new"), metadata=md, timeout=0.5)
                 )
+                # The row stays locked until the server has ended the call: released
+                # as the client gives up, the waiting upsert could run and commit
+                # before the server's own deadline cancels it (seen once, under load).
+                await written(stream, "DEADLINE_EXCEEDED", seconds=10)
             again = await memories.GetMemory(mem.GetMemoryRequest(id=stored.memory.id), metadata=md)
     assert code == grpc.StatusCode.DEADLINE_EXCEEDED
     assert again.memory.value["value"] == "old"
