@@ -33,13 +33,27 @@ COLUMNS = (
     "call_id"
 )
 
-# Replacing an expired memory makes a new one (new id, created again): the old one
-# had already disappeared for every reader. now() is the transaction's timestamp,
-# so a row created by this statement has created_at = updated_at.
-# $9: the embedding of type, key and value as embedding_bytes (NULL when semantic
-# search is off);
-# $10: the call the value was extracted from (NULL: not from a call).
-_ON_CONFLICT = """
+
+# The upsert of memories, one or many in one statement ($1: the customer; from
+# `$first`, the nine arrays of `upsert_rows_arguments`, one element per memory:
+# scope, user_id, type, key, value as JSON text, source, ttl_days, the embedding of
+# type, key and value as embedding_bytes (NULL when semantic search is off), the
+# call the value was extracted from (NULL: not from a call)). The identities must
+# differ: one statement cannot update a row twice. Replacing an expired memory
+# makes a new one (new id, created again): the old one had already disappeared
+# for every reader. now() is the transaction's timestamp, so a row created by this
+# statement has created_at = updated_at.
+def upsert_rows_sql(first: int) -> str:
+    p = [f"${first + i}" for i in range(9)]
+    return f"""
+INSERT INTO memories AS m
+    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at,
+     embedding_bytes, call_id)
+SELECT $1, r.scope, r.user_id, r.type, r.key, r.value::jsonb, r.source, r.ttl_days,
+       now() + make_interval(days => r.ttl_days), r.embedding, r.call_id
+FROM unnest({p[0]}::text[], {p[1]}::text[], {p[2]}::text[], {p[3]}::text[], {p[4]}::text[],
+            {p[5]}::text[], {p[6]}::integer[], {p[7]}::bytea[], {p[8]}::text[])
+     AS r(scope, user_id, type, key, value, source, ttl_days, embedding, call_id)
 ON CONFLICT ON CONSTRAINT uq_memories_customer_id_scope_user_id_type_key DO UPDATE SET
     id = CASE WHEN m.expires_at <= now() THEN gen_random_uuid() ELSE m.id END,
     created_at = CASE WHEN m.expires_at <= now() THEN now() ELSE m.created_at END,
@@ -51,36 +65,10 @@ ON CONFLICT ON CONSTRAINT uq_memories_customer_id_scope_user_id_type_key DO UPDA
     call_id = EXCLUDED.call_id,
     updated_at = now()
 """
-_UPSERT = f"""
-INSERT INTO memories AS m
-    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at,
-     embedding_bytes, call_id)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, now() + make_interval(days => $8), $9::bytea,
-        $10)
-{_ON_CONFLICT}
-RETURNING {COLUMNS}, created_at = updated_at AS created
-"""
-
-
-def upsert_rows_sql(first: int) -> str:
-    """_UPSERT of many memories in one statement ($1: the customer; from `$first`,
-    the nine arrays of `upsert_rows_arguments`). The identities must differ: one
-    statement cannot update a row twice."""
-    p = [f"${first + i}" for i in range(9)]
-    return f"""
-INSERT INTO memories AS m
-    (customer_id, scope, user_id, type, key, value, source, ttl_days, expires_at,
-     embedding_bytes, call_id)
-SELECT $1, r.scope, r.user_id, r.type, r.key, r.value::jsonb, r.source, r.ttl_days,
-       now() + make_interval(days => r.ttl_days), r.embedding, r.call_id
-FROM unnest({p[0]}::text[], {p[1]}::text[], {p[2]}::text[], {p[3]}::text[], {p[4]}::text[],
-            {p[5]}::text[], {p[6]}::integer[], {p[7]}::bytea[], {p[8]}::text[])
-     AS r(scope, user_id, type, key, value, source, ttl_days, embedding, call_id)
-{_ON_CONFLICT}"""
 
 
 def upsert_rows_arguments(items: Sequence[tuple[NewMemory, Vector | None]]) -> list[list[Any]]:
-    """The nine arrays (one element per memory) of `upsert_rows_sql`."""
+    """The nine arrays of `upsert_rows_sql`, one element per (memory, embedding)."""
     return [
         [item.scope for item, _ in items],
         [item.user_id for item, _ in items],
@@ -93,6 +81,9 @@ def upsert_rows_arguments(items: Sequence[tuple[NewMemory, Vector | None]]) -> l
         [item.call_id for item, _ in items],
     ]
 
+
+# StoreMemory's upsert of one memory, with the row it leaves.
+_UPSERT = upsert_rows_sql(2) + f"RETURNING {COLUMNS}, created_at = updated_at AS created\n"
 
 _GET = f"""
 SELECT {COLUMNS} FROM memories
@@ -270,24 +261,11 @@ def memory_of(row: Mapping[str, Any]) -> Memory:
 class MemoryRepository(TenantRepository):
     async def upsert(self, item: NewMemory, embedding: Vector | None = None) -> tuple[Memory, bool]:
         """Create or update the memory with this identity; returns (memory, created)."""
-        row = await self._connection.fetchrow(_UPSERT, *self._upsert_arguments(item, embedding))
+        row = await self._connection.fetchrow(
+            _UPSERT, self._customer_id, *upsert_rows_arguments([(item, embedding)])
+        )
         assert row is not None
         return memory_of(row), bool(row["created"])
-
-    def _upsert_arguments(self, item: NewMemory, embedding: Vector | None) -> tuple[object, ...]:
-        """_UPSERT's parameters for one memory."""
-        return (
-            self._customer_id,
-            item.scope,
-            item.user_id,
-            item.type,
-            item.key,
-            json.dumps(item.value),
-            item.source,
-            item.ttl_days,
-            None if embedding is None else embedding_bytes(embedding),
-            item.call_id,
-        )
 
     async def exists(self, memory_id: uuid.UUID) -> bool:
         """Whether the id is a memory of this tenant (expired or not)."""
