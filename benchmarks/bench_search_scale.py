@@ -7,8 +7,8 @@ Creates a throw-away database (on the superuser URL, else ALICE_TEST_DATABASE_UR
 else an embedded PostgreSQL 16 with pgvector), fills one tenant with
 `--memories` memories spread over `--callers` callers plus 50 shared ones (random
 unit-length embeddings, generated in SQL), then times the hybrid search
-statement (the repository's, through the service role, in a tenant unit of
-work) for random callers in each mode (keyword only: the statement as before
+statement (the repository's `alice_search_memories`, through the service role,
+one round trip) for random callers in each mode (keyword only: the statement as before
 semantic search; semantic only; hybrid): p50, p95 and max in milliseconds, and
 which implementation of the distance ran (pgvector or SQL). `--explain` also
 prints the plan of one hybrid search. docs/RETRIEVAL.md has the
@@ -29,7 +29,7 @@ import numpy as np
 from alice_server.domain.memories import MemoryFilter, search_query
 from alice_server.domain.retrieval import candidate_depth
 from alice_server.storage.database import Database, PoolOptions
-from alice_server.storage.repositories.memories import _SEARCH_SCOPE
+from alice_server.storage.repositories.memories import SEARCH
 from alice_server.testing import temporary_database
 from alice_server.tools.eval_retrieval import _superuser_url
 
@@ -100,8 +100,8 @@ async def main() -> None:
                 )
                 for mode, (words, meaning) in modes.items():
                     t0 = time.perf_counter()
-                    async with database.tenant(customer) as uow:
-                        found = await uow.memories.search_candidates(
+                    async with database.statement(customer) as unit:
+                        found = await unit.memories.candidates(
                             query,
                             query.text if words else None,
                             vector.tolist() if meaning else None,
@@ -110,25 +110,23 @@ async def main() -> None:
                     if n >= 10:  # the first ones warm the caches and prepare the statements
                         timings[mode].append((time.perf_counter() - t0) * 1000)
                     assert found, "every caller has memories"
-            if args.explain:  # as the service role, in a transaction of the tenant
+            if args.explain:  # as the service role: the statement inside the function
                 service = await asyncpg.connect(db.app_url)
                 try:
-                    async with service.transaction():
-                        await service.execute(
-                            "SELECT set_config('alice.customer_id', $1, true)", str(customer)
-                        )
-                        plan = await service.fetch(
-                            "EXPLAIN (ANALYZE, BUFFERS) " + _SEARCH_SCOPE,
-                            customer,
-                            query.owners,
-                            [],
-                            query.text,
-                            True,
-                            [],
-                        )
+                    await service.execute("LOAD 'auto_explain'")
+                    await service.execute(
+                        "SET auto_explain.log_min_duration = 0; "
+                        "SET auto_explain.log_analyze = on; SET auto_explain.log_buffers = on; "
+                        "SET auto_explain.log_nested_statements = on; "
+                        "SET auto_explain.log_level = notice; SET client_min_messages = notice"
+                    )
+                    plans: list[str] = []
+                    service.add_log_listener(lambda _, message: plans.append(message.message))
+                    await service.fetch(SEARCH, customer, query.owners, [], query.text, True, [])
+                    await asyncio.sleep(0.05)  # log messages are delivered by the event loop
                 finally:
                     await service.close()
-                print("\n".join(row[0] for row in plan))
+                print("\n".join(plans))
         finally:
             await database.close()
     for mode, values in timings.items():

@@ -119,7 +119,7 @@ async def test_models_and_migrations_agree(empty_database):
 
 
 def test_head_revision_is_what_the_server_requires():
-    assert migrate.head_revision() == "0010"
+    assert migrate.head_revision() == "0011"
 
 
 async def test_call_tables_are_readable_and_erasable_by_the_platform_role(empty_database):

@@ -344,6 +344,29 @@ async def test_enriched_context_with_a_query_is_still_one_round_trip(
     assert round_trips == 1
 
 
+async def test_a_search_is_one_round_trip(database, secret, peterson, caller_phone):
+    """Counted on the wire: SearchMemories is one statement that sets the tenant itself
+    (migration 0011), no BEGIN or COMMIT exchange; what it finds is unchanged."""
+    md = peterson.metadata()
+    request = mem.SearchMemoriesRequest(
+        user_id=caller_phone, query="what car does he drive", include_shared=True
+    )
+    async with (
+        pg_proxy(database.app_url) as proxy,
+        running_server(proxy.url, secret, rate_limit_per_second=0) as server,
+        grpc.aio.insecure_channel(server.address) as channel,
+    ):
+        stub = memory_service_pb2_grpc.MemoryServiceStub(channel)
+        vehicle = await _store(stub, peterson, caller_phone, "vehicle", struct(value="Tesla"))
+        await _store(stub, peterson, caller_phone, "dog", struct(value="German shepherd"))
+        await stub.SearchMemories(request, metadata=md)  # warm up (prepares the statement)
+        proxy.reset_counts()
+        response = await stub.SearchMemories(request, metadata=md)
+        round_trips = proxy.round_trips
+    assert response.results[0].memory.id == vehicle.id
+    assert round_trips == 1
+
+
 def test_semantic_search_setting(monkeypatch):
     from alice_server import embedding_model
     from alice_server.config import ConfigError, Settings

@@ -1,7 +1,8 @@
 """A search reads at most the caller's memories plus the tenant's shared ones.
 
-SearchMemories' statement and the call start with a query (migration 0009) are
-EXPLAINed (ANALYZE, as the service role, so row-level security is in the plan)
+SearchMemories' function (migration 0011) and the call start with a query
+(migration 0009) are EXPLAINed (ANALYZE, through auto_explain: the statements
+inside the functions; as the service role, so row-level security is in the plan)
 on a database of 10 tenants with many callers each (ALICE_TEST_PLAN_SCALE=full:
 the benchmark's 10 x 1,000 callers with 50 memories each). Every read of
 `memories` must be an index scan on the (customer_id, user_id, ...) indexes
@@ -20,7 +21,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from alice_server.storage.repositories.memories import _SEARCH_SCOPE
+from alice_server.storage.repositories.memories import SEARCH
 from alice_server.testing import temporary_database
 from tests.support.plan_data import SCALES, explain_plans, load_plan_data
 
@@ -87,15 +88,13 @@ async def test_a_search_reads_only_the_callers_and_the_shared_memories(superuser
                 ids[3],
             )
             await owner.execute("VACUUM ANALYZE memories")  # no dead row versions in the indexes
+            plans = await explain_plans(owner, analyze=True)  # every execution's plans
             await owner.execute(f'SET ROLE "{db.app_role}"')
             await owner.execute("SET plan_cache_mode = " + plan_mode)
-            await owner.execute("SELECT set_config('alice.customer_id', $1, false)", str(ids[3]))
-            explain = await owner.prepare("EXPLAIN (ANALYZE, FORMAT JSON) " + _SEARCH_SCOPE)
-            plans = []
-            for _ in range(7):  # past the planner's first five custom plans
-                document = await explain.fetchval(ids[3], [CALLER, ""], [], QUERY, True, [])
-                plans = [json.loads(document)[0]["Plan"]]
-            rows = await owner.fetch(_SEARCH_SCOPE, ids[3], [CALLER, ""], [], QUERY, True, [])
+            arguments = (ids[3], [CALLER, ""], [], QUERY, True, [])
+            for _ in range(6):  # past the planner's first five custom plans
+                rows = await owner.fetch(SEARCH, *arguments)
+            await asyncio.sleep(0.05)  # log messages are delivered by the event loop
         finally:
             await owner.close()
     _assert_reads_only_the_caller(plans, per_caller + shared)
@@ -129,8 +128,16 @@ async def test_the_call_start_with_a_query_reads_only_the_callers_and_the_shared
     assert len(json.loads(row["document"])["candidates"]) == per_caller + shared
 
 
-async def test_the_call_start_search_function_is_security_invoker_and_granted_only_to_the_service(
-    database,
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "alice_call_start_search(bigint, text, integer, integer, text[], text, text[], text, "
+        "boolean, integer)",
+        "alice_search_memories(bigint, text[], text[], text, boolean, text[])",
+    ],
+)
+async def test_the_search_functions_are_security_invoker_and_granted_only_to_the_service(
+    database, signature
 ):
     owner = await asyncpg.connect(database.owner_url)
     try:
@@ -138,10 +145,9 @@ async def test_the_call_start_search_function_is_security_invoker_and_granted_on
             "SELECT p.prosecdef, pg_get_userbyid(p.proowner) AS owner, "
             "has_function_privilege($1, p.oid, 'EXECUTE') AS service_may, "
             "coalesce((SELECT bool_or(a::text LIKE '=%') FROM unnest(p.proacl) a), true) "
-            "AS public_may FROM pg_proc p WHERE p.oid = "
-            "'alice_call_start_search(bigint, text, integer, integer, text[], text, text[], "
-            "text, boolean, integer)'::regprocedure",
+            "AS public_may FROM pg_proc p WHERE p.oid = $2::regprocedure",
             database.app_role,
+            signature,
         )
     finally:
         await owner.close()

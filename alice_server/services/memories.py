@@ -121,9 +121,9 @@ class MemoryService:
             if self._embedder is not None and mode.uses_embeddings
             else None
         )
-        candidates = await self._db.read(
+        candidates = await self._db.read_statement(
             customer_id,
-            lambda uow: uow.memories.search_candidates(
+            lambda unit: unit.memories.candidates(
                 query,
                 query.text if mode.uses_keywords else None,
                 embedding,

@@ -2,7 +2,7 @@
 
 `Database.tenant(customer_id)` yields a `TenantUnitOfWork` (the tenant is set,
 row-level security applies); `Database.statement(customer_id)` a `StatementUnit`
-(one statement that sets the tenant itself: the call start);
+(one statement that sets the tenant itself: the call start, the memory search);
 `Database.admin()` yields an `AdminUnitOfWork`
 (no tenant; for the schema owner's maintenance: customers, purges). Code
 outside storage/ only ever calls the repositories' methods: it never sees the
@@ -29,7 +29,7 @@ from alice_server.storage.repositories.customers import (
 )
 from alice_server.storage.repositories.follow_ups import FollowUpRepository
 from alice_server.storage.repositories.legacy_import import LegacyImportRepository
-from alice_server.storage.repositories.memories import MemoryRepository
+from alice_server.storage.repositories.memories import MemoryRepository, MemorySearchRepository
 from alice_server.storage.repositories.memory_history import MemoryHistoryRepository
 from alice_server.storage.repositories.privacy import PrivacyRepository
 from alice_server.storage.repositories.schema import SchemaRepository
@@ -96,9 +96,10 @@ class TenantUnitOfWork:
 
 class StatementUnit:
     """One statement that sets the tenant itself (an SQL function of the schema), so
-    it needs no BEGIN or COMMIT exchange: the call start (see `Database.statement`)."""
+    it needs no BEGIN or COMMIT exchange: the call start (`context`) and the memory
+    search (`memories`); see `Database.statement`."""
 
-    __slots__ = ("context",)
+    __slots__ = ("context", "memories")
 
     def __init__(
         self,
@@ -108,6 +109,9 @@ class StatementUnit:
         timeout_message: str,
     ) -> None:
         self.context = ContextRepository(connection, customer_id, timeout_seconds, timeout_message)
+        self.memories = MemorySearchRepository(
+            connection, customer_id, timeout_seconds, timeout_message
+        )
 
 
 class AdminUnitOfWork:

@@ -20,17 +20,15 @@ import json
 import uuid
 from typing import Any
 
-import asyncpg
-
 from alice_server.domain.callers import CallerProfile
 from alice_server.domain.calls import CallSummary
 from alice_server.domain.context import ContextData
-from alice_server.domain.errors import StatementTimeout
 from alice_server.domain.follow_ups import FollowUp
 from alice_server.domain.memories import Memory
 from alice_server.domain.personality import PersonalityAverages
 from alice_server.domain.retrieval import Candidate, top_candidates
 from alice_server.domain.traits import AVERAGED_TRAITS
+from alice_server.storage.repositories.base import StatementRepository
 from alice_server.storage.repositories.memories import embedding_similarities
 
 # $8: how many open follow-ups of the caller (migration 0007).
@@ -50,22 +48,10 @@ def _optional_timestamp(value: str | None) -> dt.datetime | None:
     return None if value is None else _timestamp(value)
 
 
-class ContextRepository:
+class ContextRepository(StatementRepository):
     """Bound to a connection with no tenant set: the statement sets it itself."""
 
-    __slots__ = ("_connection", "_customer_id", "_timeout", "_timeout_message")
-
-    def __init__(
-        self,
-        connection: asyncpg.Connection,
-        customer_id: int,
-        timeout_seconds: float | None,
-        timeout_message: str,
-    ) -> None:
-        self._connection = connection
-        self._customer_id = customer_id
-        self._timeout = timeout_seconds
-        self._timeout_message = timeout_message
+    __slots__ = ()
 
     async def call_start(
         self,
@@ -81,21 +67,17 @@ class ContextRepository:
         `excluded_types`, nor shared memories of type `hidden_settings[0]` whose key
         is in `hidden_settings[1]`, and `follow_ups` open follow-ups, due first."""
         hidden_type, hidden_keys = hidden_settings
-        try:
-            document = await self._connection.fetchval(
-                CALL_START,
-                self._customer_id,
-                user_id,
-                summaries,
-                memories,
-                excluded_types,
-                hidden_type,
-                hidden_keys,
-                follow_ups,
-                timeout=self._timeout,
-            )
-        except TimeoutError:
-            raise StatementTimeout(self._timeout_message) from None
+        document = await self._fetchval(
+            CALL_START,
+            self._customer_id,
+            user_id,
+            summaries,
+            memories,
+            excluded_types,
+            hidden_type,
+            hidden_keys,
+            follow_ups,
+        )
         return context_of(json.loads(document))
 
     async def call_start_for_query(
@@ -114,23 +96,19 @@ class ContextRepository:
         ranking), for the service to fuse as SearchMemories does. The statement
         returns every memory in scope; the rankings are made here, as for
         SearchMemories (storage/repositories/memories.py)."""
-        try:
-            row = await self._connection.fetchrow(
-                CALL_START_FOR_QUERY,
-                self._customer_id,
-                user_id,
-                summaries,
-                memories,
-                excluded_types,
-                "",
-                [],
-                query,
-                embedding is not None,
-                follow_ups,
-                timeout=self._timeout,
-            )
-        except TimeoutError:
-            raise StatementTimeout(self._timeout_message) from None
+        row = await self._fetchrow(
+            CALL_START_FOR_QUERY,
+            self._customer_id,
+            user_id,
+            summaries,
+            memories,
+            excluded_types,
+            "",
+            [],
+            query,
+            embedding is not None,
+            follow_ups,
+        )
         assert row is not None
         parsed = json.loads(row["document"])
         rows = parsed["candidates"] or []

@@ -26,7 +26,7 @@ from alice_server.domain.memories import (
 )
 from alice_server.domain.paging import PageRequest
 from alice_server.domain.retrieval import Candidate, similarities, top_candidates
-from alice_server.storage.repositories.base import TenantRepository
+from alice_server.storage.repositories.base import StatementRepository, TenantRepository
 
 COLUMNS = (
     "id, scope, user_id, type, key, value, source, ttl_days, created_at, updated_at, expires_at, "
@@ -145,46 +145,30 @@ WHERE m.customer_id = $1 AND m.id = doomed.id
 
 _EXISTS = "SELECT EXISTS (SELECT 1 FROM memories WHERE customer_id = $1 AND id = $2)"
 
-# Hybrid search: what both rankings need, in one statement.
+# Hybrid search: what both rankings need, in one statement and one round trip.
 #
-# The rows are the tenant's live memories of the given owners (a caller and/or ''
-# for the shared ones), optionally of some types, read through the
-# (customer_id, user_id, ...) indexes and nothing else: a search reads at most
-# the caller's memories plus the shared ones, whatever the size of the tenant
-# (tests/test_search_plan.py checks the plan at full scale). For each row: its
-# full-text score (ts_rank_cd, key matches weigh more; NULL when it shares no
-# word stem with the query: any of the query's words, a spoken question rarely
-# repeats a memory's wording) and, with $5, its embedding as 256 big-endian float4
-# (embedding_bytes, migrations 0009 and 0010: a bytea is copied, a real[] is sent
-# element by element). The match is in the select list, not the WHERE clause, so that no
-# plan can answer it from the full-text GIN index over the whole table (which
-# grows with the tenant, not with the caller). Similarity and both rankings are
-# then computed here (domain/retrieval.py): exact scoring of the caller's
-# memories, no approximate index (docs/RETRIEVAL.md), and the arithmetic in
-# numpy in the server rather than in SQL (PostgreSQL without pgvector spends
-# ~0.1 ms per memory on it, and the database is the part that does not scale out).
+# `alice_search_memories` (migration 0011) sets the tenant itself, as the call
+# start does, so the search needs no BEGIN or COMMIT exchange. Its rows are the
+# tenant's live memories of the given owners (a caller and/or '' for the shared
+# ones), optionally of some types, read through the (customer_id, user_id, ...)
+# indexes and nothing else: a search reads at most the caller's memories plus the
+# shared ones, whatever the size of the tenant (tests/test_search_plan.py checks
+# the plan at full scale). For each row: its full-text score (ts_rank_cd, key
+# matches weigh more; NULL when it shares no word stem with the query: any of the
+# query's words, a spoken question rarely repeats a memory's wording) and, with
+# $5, its embedding as 256 big-endian float4 (embedding_bytes, migrations 0009 and
+# 0010: a bytea is copied, a real[] is sent element by element). The match is in
+# the select list, not the WHERE clause, so that no plan can answer it from the
+# full-text GIN index over the whole table (which grows with the tenant, not with
+# the caller). Similarity and both rankings are then computed here
+# (domain/retrieval.py): exact scoring of the caller's memories, no approximate
+# index (docs/RETRIEVAL.md), and the arithmetic in numpy in the server rather than
+# in SQL (PostgreSQL without pgvector spends ~0.1 ms per memory on it, and the
+# database is the part that does not scale out).
 #
 # $1 customer_id, $2 owners, $3 types (empty = all), $4 query text or NULL (no
-# keyword ranking), $5 whether to return embeddings, $6 types left out
-# (GetEnrichedContext leaves out transcripts).
-_SCOPE = """m.customer_id = $1 AND m.user_id = ANY($2::text[]) AND m.expires_at > now()
-        AND (cardinality($3::text[]) = 0 OR m.type = ANY($3::text[]))
-        AND m.type <> ALL($6::text[])"""
-_SEARCH_SCOPE = f"""
-SELECT {", ".join("m." + c.strip() for c in COLUMNS.split(","))},
-       CASE WHEN m.search_vector @@ q.query
-            THEN ts_rank_cd(m.search_vector, q.query)::float8 END AS keyword_score,
-       CASE WHEN $5::boolean THEN m.embedding_bytes END AS embedding
-FROM memories m, (
-    SELECT CASE WHEN $4::text IS NOT NULL THEN
-               to_tsquery('simple'::regconfig,
-                          coalesce(string_agg(quote_literal(lexeme), ' | '), ''))
-           END AS query
-    FROM unnest(tsvector_to_array(to_tsvector('english'::regconfig, $4::text))) AS lexeme
-) q
-WHERE {_SCOPE}
-ORDER BY m.updated_at DESC, m.id DESC
-"""
+# keyword ranking), $5 whether to return embeddings, $6 types left out.
+SEARCH = "SELECT * FROM alice_search_memories($1, $2, $3, $4, $5, $6)"
 
 # memories.embedding_bytes: EMBEDDING_DIM big-endian float4.
 _EMBEDDING_BYTES = 4 * EMBEDDING_DIM
@@ -303,34 +287,6 @@ class MemoryRepository(TenantRepository):
         )
         return [memory_of(row) for row in rows]
 
-    async def search_candidates(
-        self,
-        query: SearchQuery,
-        keyword_text: str | None,
-        embedding: Sequence[float] | None,
-        depth: int,
-        excluded_types: Sequence[str] = (),
-    ) -> list[Candidate[Memory]]:
-        """The best `depth` by keywords and by embedding, newest first (see _SEARCH_SCOPE)."""
-        rows = await self._connection.fetch(
-            _SEARCH_SCOPE,
-            self._customer_id,
-            query.owners,
-            query.types,
-            keyword_text,
-            embedding is not None,
-            list(excluded_types),
-        )
-        found = top_candidates(
-            [row["keyword_score"] for row in rows],
-            embedding_similarities([row["embedding"] for row in rows], embedding),
-            depth,
-        )
-        return [
-            Candidate(memory_of(rows[i]), k_rank, k_score, s_rank, similarity)
-            for i, k_rank, k_score, s_rank, similarity in found
-        ]
-
     async def count_without_embedding(self) -> int:
         return int(await self._connection.fetchval(_COUNT_WITHOUT_EMBEDDING, self._customer_id))
 
@@ -382,6 +338,41 @@ class MemoryRepository(TenantRepository):
         skipped); returns how many."""
         status = await self._connection.execute(_DELETE_EXPIRED_BATCH, self._customer_id, limit)
         return int(status.rsplit(" ", 1)[-1])
+
+
+class MemorySearchRepository(StatementRepository):
+    """The search's one statement (see SEARCH), bound to a connection with no tenant
+    set: the statement sets it itself (`Database.statement`)."""
+
+    __slots__ = ()
+
+    async def candidates(
+        self,
+        query: SearchQuery,
+        keyword_text: str | None,
+        embedding: Sequence[float] | None,
+        depth: int,
+        excluded_types: Sequence[str] = (),
+    ) -> list[Candidate[Memory]]:
+        """The best `depth` by keywords and by embedding, newest first (see SEARCH)."""
+        rows = await self._fetch(
+            SEARCH,
+            self._customer_id,
+            query.owners,
+            query.types,
+            keyword_text,
+            embedding is not None,
+            list(excluded_types),
+        )
+        found = top_candidates(
+            [row["keyword_score"] for row in rows],
+            embedding_similarities([row["embedding"] for row in rows], embedding),
+            depth,
+        )
+        return [
+            Candidate(memory_of(rows[i]), k_rank, k_score, s_rank, similarity)
+            for i, k_rank, k_score, s_rank, similarity in found
+        ]
 
 
 assert SHARED_OWNER == ""  # the SQL above spells the shared owner as ''
