@@ -203,7 +203,7 @@ async def test_embedding_distance_is_computed_by_pgvector_where_the_server_has_i
 ):
     """The same numbers on either implementation of migration 0004's function."""
     await _store(memories, peterson, caller_phone, "dog", struct(value="German shepherd Rex"))
-    query = load_embedder().embed_one("does he have any pets")
+    query = load_embedder().embed_one("does he have any pets").tolist()
     owner = await asyncpg.connect(database.owner_url)
     try:
         available = await owner.fetchval(

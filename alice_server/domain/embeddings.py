@@ -42,15 +42,20 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         clipped = [text[:MAX_EMBEDDED_CHARS] for text in texts]
-        # A text with no token the model knows (an empty one) gives a zero vector, which its own
-        # normalisation divides by zero: no warning for it, and it stays zero
-        # (similarity 0).
-        with np.errstate(invalid="ignore", divide="ignore"):
-            vectors = np.asarray(self._model.embed(clipped, norm=True), dtype=np.float32)
-        return np.nan_to_num(vectors, copy=False)
+        vectors = np.asarray(self._model.embed(clipped, norm=False), dtype=np.float32)
+        # Unit length, as the model's own `norm=True` divides, except that a text with
+        # no token the model knows (an empty one) gives a zero vector, which stays zero
+        # (similarity 0) instead of dividing by zero. The same numbers as before, without
+        # the NaN handling's cost (~25 µs of the ~75 µs a one-word query took).
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        norms[norms == 0] = 1
+        vectors /= norms
+        return vectors
 
-    def embed_one(self, text: str) -> list[float]:
-        return [float(x) for x in self.embed([text])[0]]
+    def embed_one(self, text: str) -> npt.NDArray[np.float32]:
+        """One text's vector (a search query's)."""
+        vector: npt.NDArray[np.float32] = self.embed([text])[0]
+        return vector
 
     def embed_memories(
         self, memories: Sequence[tuple[str, str, Mapping[str, Any]]]

@@ -133,7 +133,7 @@ def effective_mode(requested: SearchMode, semantic_available: bool) -> SearchMod
 
 
 def similarities(
-    vectors: npt.NDArray[np.float32], query: Sequence[float]
+    vectors: npt.NDArray[np.float32], query: Sequence[float] | npt.NDArray[np.float32]
 ) -> npt.NDArray[np.float64]:
     """Cosine similarity of each row with the query (all unit length: the inner product),
     in double precision as the SQL distance computes it."""

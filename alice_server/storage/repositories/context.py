@@ -23,6 +23,7 @@ from typing import Any
 from alice_server.domain.callers import CallerProfile
 from alice_server.domain.calls import CallSummary
 from alice_server.domain.context import ContextData
+from alice_server.domain.embeddings import Vector
 from alice_server.domain.follow_ups import FollowUp
 from alice_server.domain.memories import Memory
 from alice_server.domain.personality import PersonalityAverages
@@ -87,7 +88,7 @@ class ContextRepository(StatementRepository):
         memories: int,
         excluded_types: list[str],
         query: str,
-        embedding: list[float] | None,
+        embedding: Vector | None,
         depth: int,
         follow_ups: int = 0,
     ) -> tuple[ContextData, list[Candidate[Memory]]]:

@@ -188,7 +188,7 @@ def vector_of(blob: bytes) -> npt.NDArray[np.float32]:
 
 
 def embedding_similarities(
-    blobs: Sequence[bytes | None], query: Sequence[float] | None
+    blobs: Sequence[bytes | None], query: Vector | None
 ) -> list[float | None]:
     """The similarity of each embedding (embedding_bytes) with the query (None: no
     embedding, or no query vector)."""
@@ -350,7 +350,7 @@ class MemorySearchRepository(StatementRepository):
         self,
         query: SearchQuery,
         keyword_text: str | None,
-        embedding: Sequence[float] | None,
+        embedding: Vector | None,
         depth: int,
         excluded_types: Sequence[str] = (),
     ) -> list[Candidate[Memory]]:
