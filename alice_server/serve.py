@@ -11,6 +11,7 @@ import signal
 from collections.abc import Callable
 
 from alice_server.config import ConfigError, Settings
+from alice_server.heap import freeze_startup_heap
 from alice_server.read_your_writes import attach_read_replica
 from alice_server.runtime import open_runtime
 from alice_server.server import start_server
@@ -50,6 +51,7 @@ async def serve(
             await platform.verify()
         await attach_read_replica(settings, database)  # ALICE_READ_DATABASE_URL
         server = await start_server(settings, database, secret, platform_database=platform)
+        freeze_startup_heap()  # before the first call: full collections stay short
         if ready is not None:
             ready(server.port)
         else:

@@ -50,6 +50,7 @@ from alice_server.auth import current_customer_id
 from alice_server.die_with_parent import die_with_parent
 from alice_server.domain.errors import SummarizerBusy
 from alice_server.domain.summarizer import warm_up
+from alice_server.heap import freeze_startup_heap
 
 logger = logging.getLogger("alice.summarizer")
 
@@ -59,11 +60,13 @@ SUMMARIZER_NICENESS = 10
 
 def _worker_started(parent_pid: int) -> None:
     """Worker initializer: end with the server (even a SIGKILLed one), yield the CPU
-    to the gRPC workers, load the summariser's tables."""
+    to the gRPC workers, load the summariser's tables (then exempt them from the
+    garbage collector's full passes: alice_server/heap.py)."""
     die_with_parent(parent_pid, signal.SIGKILL)
     if hasattr(os, "nice"):
         os.nice(SUMMARIZER_NICENESS)
     warm_up()
+    freeze_startup_heap()
 
 
 @dataclass(eq=False)
