@@ -717,6 +717,33 @@ async def run_phase(
     return Phase(name, concurrency, elapsed, recorder, server_cpu, pg_cpu)
 
 
+def call_start_once(
+    client: Client,
+    tenants: Sequence[Tenant],
+    callers: int,
+    rng: random.Random,
+    floor: bool = False,
+) -> Callable[[int, Recorder], Coroutine[Any, Any, None]]:
+    """One GetEnrichedContext of a random caller of a random tenant (`floor`: with the
+    floor server's header instead of the token), on connection `i`."""
+
+    async def once(i: int, recorder: Recorder) -> None:
+        stub = client.contexts[i % len(client.contexts)]
+        tenant = rng.choice(tenants)
+        request = ctx.GetEnrichedContextRequest(user_id=caller_number(0, rng.randrange(callers)))
+        await recorder.call(
+            "GetEnrichedContext",
+            partial(
+                stub.GetEnrichedContext,
+                request,
+                metadata=tenant.floor_metadata if floor else tenant.metadata,
+                timeout=RPC_TIMEOUT,
+            ),
+        )
+
+    return once
+
+
 def call_start_worker(
     client: Client,
     tenants: Sequence[Tenant],
@@ -724,27 +751,47 @@ def call_start_worker(
     rng: random.Random,
     floor: bool = False,
 ) -> Worker:
-    """GetEnrichedContext of random callers of random tenants (`floor`: with the floor
-    server's header instead of the token)."""
+    """Call starts one after the other (a closed loop: see call_start_once)."""
+    once = call_start_once(client, tenants, callers, rng, floor)
 
     async def work(i: int, recorder: Recorder, stop: asyncio.Event) -> None:
-        stub = client.contexts[i % len(client.contexts)]
         while not stop.is_set():
-            tenant = rng.choice(tenants)
-            request = ctx.GetEnrichedContextRequest(
-                user_id=caller_number(0, rng.randrange(callers))
-            )
-            await recorder.call(
-                "GetEnrichedContext",
-                partial(
-                    stub.GetEnrichedContext,
-                    request,
-                    metadata=tenant.floor_metadata if floor else tenant.metadata,
-                    timeout=RPC_TIMEOUT,
-                ),
-            )
+            await once(i, recorder)
 
     return work
+
+
+async def run_paced_phase(
+    name: str,
+    meter: CpuMeter | None,
+    rate: float,
+    seconds: float,
+    once: Callable[[int, Recorder], Coroutine[Any, Any, None]],
+) -> Phase:
+    """An open loop: calls start `rate` times a second, evenly spaced, whatever the
+    server's latency (as phone calls arrive), each as its own task, for `seconds`.
+    A closed loop at concurrency 10 keeps a 2-core machine saturated, so its
+    latencies are mostly queueing; this one measures them at a load the machine
+    carries. Phase.concurrency is 0 (none is fixed)."""
+    progress(f"{name}: {rate:g} calls/s, {seconds:.0f} s")
+    recorder = Recorder()
+    if meter:
+        await meter.start()
+    started = time.perf_counter()
+    running: set[asyncio.Task[None]] = set()
+    n = 0
+    while n / rate < seconds:
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(once(n, recorder))
+        running.add(task)
+        task.add_done_callback(running.discard)
+        n += 1
+    await asyncio.gather(*running)
+    elapsed = time.perf_counter() - started
+    server_cpu, pg_cpu = await meter.stop() if meter else (math.nan, math.nan)
+    return Phase(name, 0, elapsed, recorder, server_cpu, pg_cpu)
 
 
 def whole_call_worker(
@@ -812,37 +859,49 @@ SEARCH_QUERIES = (
 )
 
 
+def search_once(
+    client: Client, tenants: Sequence[Tenant], size: Size, rng: random.Random
+) -> Callable[[int, Recorder], Coroutine[Any, Any, None]]:
+    """A hybrid SearchMemories (with the shared memories) and a GetEnrichedContext with
+    the same `query`, in turn, for a random caller of a random tenant, on connection `i`."""
+
+    async def once(i: int, recorder: Recorder) -> None:
+        contexts = client.contexts[i % len(client.contexts)]
+        memories = client.memories[i % len(client.memories)]
+        tenant = rng.choice(tenants)
+        user = caller_number(0, rng.randrange(size.callers))
+        query = rng.choice(SEARCH_QUERIES)
+        await recorder.call(
+            "SearchMemories",
+            partial(
+                memories.SearchMemories,
+                mem.SearchMemoriesRequest(user_id=user, query=query, include_shared=True),
+                metadata=tenant.metadata,
+                timeout=RPC_TIMEOUT,
+            ),
+        )
+        await recorder.call(
+            "GetEnrichedContext with query",
+            partial(
+                contexts.GetEnrichedContext,
+                ctx.GetEnrichedContextRequest(user_id=user, query=query),
+                metadata=tenant.metadata,
+                timeout=RPC_TIMEOUT,
+            ),
+        )
+
+    return once
+
+
 def search_worker(
     client: Client, tenants: Sequence[Tenant], size: Size, rng: random.Random
 ) -> Worker:
-    """Hybrid SearchMemories (with the shared memories) and GetEnrichedContext with a
-    `query`, in turn, for random callers of random tenants."""
+    """search_once, over and over (a closed loop)."""
+    once = search_once(client, tenants, size, rng)
 
     async def work(i: int, recorder: Recorder, stop: asyncio.Event) -> None:
-        contexts = client.contexts[i % len(client.contexts)]
-        memories = client.memories[i % len(client.memories)]
         while not stop.is_set():
-            tenant = rng.choice(tenants)
-            user = caller_number(0, rng.randrange(size.callers))
-            query = rng.choice(SEARCH_QUERIES)
-            await recorder.call(
-                "SearchMemories",
-                partial(
-                    memories.SearchMemories,
-                    mem.SearchMemoriesRequest(user_id=user, query=query, include_shared=True),
-                    metadata=tenant.metadata,
-                    timeout=RPC_TIMEOUT,
-                ),
-            )
-            await recorder.call(
-                "GetEnrichedContext with query",
-                partial(
-                    contexts.GetEnrichedContext,
-                    ctx.GetEnrichedContextRequest(user_id=user, query=query),
-                    metadata=tenant.metadata,
-                    timeout=RPC_TIMEOUT,
-                ),
-            )
+            await once(i, recorder)
 
     return work
 
@@ -1112,7 +1171,7 @@ def phase_rows(phases: Sequence[tuple[str, Phase, float | None, float | None]]) 
             rows.append(
                 [
                     label if first else "",
-                    f["concurrency"] if first else "",
+                    (f["concurrency"] or "open") if first else "",
                     f["rpc_per_second"] if first else "",
                     name,
                     rpc["count"],
@@ -1509,6 +1568,32 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                     phases.append(("floor: + one round trip", floor_phase, ceilings[c], None))
                     phases.append(("1 call start", alice_phase, ceilings[c], floors[c]))
                     failures += floor_phase.recorder.error_count + alice_phase.recorder.error_count
+                if args.paced and "start" in args.scenarios:
+                    paced: dict[str, list[Phase]] = defaultdict(list)
+                    for r in range(args.rounds):
+                        for name, of, its_meter, kind in contenders:
+                            if kind == "bare":
+                                continue
+                            paced[kind].append(
+                                await run_paced_phase(
+                                    f"{name} paced, round {r + 1}/{args.rounds}",
+                                    its_meter,
+                                    args.paced,
+                                    args.duration,
+                                    call_start_once(
+                                        of, tenants, size.callers, rng, floor=kind == "floor"
+                                    ),
+                                )
+                            )
+                    floor_paced, alice_paced = (merged(paced[k]) for k in ("floor", "alice"))
+                    figures["scenarios"]["paced"] = {
+                        "rate": args.paced,
+                        "floor": floor_paced.figures(),
+                        "call_start": alice_paced.figures(),
+                    }
+                    phases.append((f"floor, {args.paced:g}/s paced", floor_paced, None, None))
+                    phases.append((f"call start, {args.paced:g}/s paced", alice_paced, None, None))
+                    failures += floor_paced.recorder.error_count + alice_paced.recorder.error_count
                 for c in args.concurrency if "whole" in args.scenarios else ():
                     phase = await run_phase(
                         "whole calls",
@@ -1530,6 +1615,21 @@ async def benchmark(args: argparse.Namespace, figures: dict[str, Any]) -> int:
                     )
                     figures["scenarios"]["search"][str(c)] = phase.figures()
                     phases.append(("searches", phase, None, None))
+                    failures += phase.recorder.error_count
+                if args.paced and "search" in args.scenarios:
+                    # Each pair is two searches: half the rate of pairs gives RATE searches/s.
+                    phase = await run_paced_phase(
+                        "searches paced",
+                        meter,
+                        args.paced / 2,
+                        args.duration,
+                        search_once(client, tenants, size, rng),
+                    )
+                    figures["scenarios"]["search_paced"] = {
+                        "rate": args.paced,
+                        **phase.figures(),
+                    }
+                    phases.append((f"searches, {args.paced:g}/s paced", phase, None, None))
                     failures += phase.recorder.error_count
                 if "empty" in args.scenarios:
                     phase = await run_phase(
@@ -2073,6 +2173,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="MINUTES",
         help="also run whole calls for MINUTES and report every server process's RSS "
         "idle, at the start, middle and end of the load, and idle again",
+    )
+    parser.add_argument(
+        "--paced",
+        type=float,
+        default=0,
+        metavar="RATE",
+        help="with the start scenario, also call starts on the floor and Alice at RATE per "
+        "second, evenly spaced whatever the latency (an open loop, as calls arrive), --rounds "
+        "times each, interleaved; with the search scenario, searches at RATE per second "
+        "(default: off)",
     )
     parser.add_argument("--flood-searches", type=int, default=20)
     parser.add_argument("--flood-calls", type=int, default=4)
