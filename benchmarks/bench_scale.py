@@ -168,6 +168,37 @@ class BenchDatabase:
     tenant_ids: list[int]
 
 
+async def vacuum_dead_rows(owner: asyncpg.Connection) -> None:
+    """VACUUM (ANALYZE) every table that holds dead row versions or changed since its
+    last ANALYZE, before anything is measured. A reused database keeps what earlier
+    runs wrote (the whole calls and the soak add follow-ups and update caller profiles
+    and memories; a backfill rewrites every memory). With autovacuum off, as on this
+    project's machine, nothing else cleans or re-analyzes them, and both cost the
+    call start dearly (docs/PERFORMANCE.md, 2026-12-04): dead versions visited by its
+    index scans, and statistics taken when follow_ups was empty, which let the
+    planner read a tenant's open follow-ups through the tenant index (3,700 buffers
+    for a caller's three). With autovacuum on this finds little to do."""
+    tables = await owner.fetch(
+        "SELECT relname, n_dead_tup, n_mod_since_analyze FROM pg_stat_user_tables "
+        "WHERE n_dead_tup > 0 OR n_mod_since_analyze > 0 ORDER BY relname"
+    )
+    autovacuum = await owner.fetchval("SHOW autovacuum")
+    if not tables:
+        return
+    dead = sum(r["n_dead_tup"] for r in tables)
+    changed = sum(r["n_mod_since_analyze"] for r in tables)
+    progress(
+        f"VACUUM (ANALYZE) of {len(tables)} tables: {dead:,} dead row versions, {changed:,} "
+        f"rows changed since their last ANALYZE (autovacuum is {autovacuum} on this server)"
+    )
+    started = time.perf_counter()
+    for row in tables:
+        await owner.execute(
+            await owner.fetchval("SELECT format('VACUUM (ANALYZE) %I', $1::text)", row["relname"])
+        )
+    progress(f"VACUUM (ANALYZE) took {time.perf_counter() - started:.0f} s")
+
+
 async def prepare_database(
     superuser_url: str, name: str, size: Size, reload: bool
 ) -> BenchDatabase:
@@ -200,6 +231,7 @@ async def prepare_database(
             await owner.execute(f"COMMENT ON DATABASE \"{name}\" IS '{size.marker}'")
         else:
             progress(f"{name} already holds {size.label}: reusing it")
+        await vacuum_dead_rows(owner)
         ids = [
             r["id"]
             for r in await owner.fetch(
