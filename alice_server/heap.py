@@ -6,7 +6,7 @@ generation on a full (generation 2) collection. A server process holds about
 model's tokenizer, the summariser's tables), and almost none of them ever become
 garbage. Measured on the 2-core machine (2026-12-04, a `gc.callbacks` probe in
 every process of `benchmarks/bench_scale.py`'s call-start runs): a full
-collection of a gRPC worker took 50-100 ms, during which every call the worker
+collection of a gRPC worker took 50-106 ms, during which every call the worker
 had in flight waited. They are rare (a full pass runs once the objects that
 survived since the last one exceed a quarter of the old generation: none to one
 per worker in ten seconds of call starts), so they show in the slowest tenth of

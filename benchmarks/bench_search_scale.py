@@ -110,15 +110,17 @@ async def main() -> None:
                     if n >= 10:  # the first ones warm the caches and prepare the statements
                         timings[mode].append((time.perf_counter() - t0) * 1000)
                     assert found, "every caller has memories"
-            if args.explain:  # as the service role: the statement inside the function
-                service = await asyncpg.connect(db.app_url)
+            if args.explain:  # the statement inside the function, as the service role
+                # LOAD needs the superuser; the role is switched after it.
+                service = await asyncpg.connect(db.owner_url)
                 try:
                     await service.execute("LOAD 'auto_explain'")
                     await service.execute(
                         "SET auto_explain.log_min_duration = 0; "
                         "SET auto_explain.log_analyze = on; SET auto_explain.log_buffers = on; "
                         "SET auto_explain.log_nested_statements = on; "
-                        "SET auto_explain.log_level = notice; SET client_min_messages = notice"
+                        "SET auto_explain.log_level = notice; SET client_min_messages = notice; "
+                        f'SET ROLE "{db.app_role}"'
                     )
                     plans: list[str] = []
                     service.add_log_listener(lambda _, message: plans.append(message.message))

@@ -45,15 +45,15 @@ class Embedder:
         vectors = np.asarray(self._model.embed(clipped, norm=False), dtype=np.float32)
         # Unit length, as the model's own `norm=True` divides, except that a text with
         # no token the model knows (an empty one) gives a zero vector, which stays zero
-        # (similarity 0) instead of dividing by zero. The same numbers as before, without
-        # the NaN handling's cost (~25 µs of the ~75 µs a one-word query took).
+        # (similarity 0) instead of dividing by zero and cleaning up the NaN after: the
+        # same numbers, ~8 µs cheaper per call.
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         norms[norms == 0] = 1
         vectors /= norms
         return vectors
 
     def embed_one(self, text: str) -> npt.NDArray[np.float32]:
-        """One text's vector (a search query's)."""
+        """One text's vector (a search query's), kept as numpy (no list of floats)."""
         vector: npt.NDArray[np.float32] = self.embed([text])[0]
         return vector
 

@@ -352,7 +352,6 @@ class MemorySearchRepository(StatementRepository):
         keyword_text: str | None,
         embedding: Vector | None,
         depth: int,
-        excluded_types: Sequence[str] = (),
     ) -> list[Candidate[Memory]]:
         """The best `depth` by keywords and by embedding, newest first (see SEARCH)."""
         rows = await self._fetch(
@@ -362,7 +361,7 @@ class MemorySearchRepository(StatementRepository):
             query.types,
             keyword_text,
             embedding is not None,
-            list(excluded_types),
+            [],  # no type left out: SearchMemories filters by `query.types` only
         )
         found = top_candidates(
             [row["keyword_score"] for row in rows],
